@@ -1,0 +1,69 @@
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+use tollgate_model::{lifecycle, SUPER_TENANT};
+use tollgate_restcore::{ApiError, Ctx, Paging};
+use tollgate_store::ApiRow;
+
+/// States in which the Developer Portal lists an API.
+pub(crate) const VISIBLE: &[&str] = &[
+    lifecycle::PUBLISHED,
+    lifecycle::PROTOTYPED,
+    lifecycle::DEPRECATED,
+];
+
+pub(crate) fn api_info(api: &ApiRow) -> Value {
+    let tiers: Vec<Value> = api
+        .definition
+        .get("policies")
+        .and_then(Value::as_array)
+        .map(|p| {
+            p.iter()
+                .map(|t| json!({"tierName": t, "tierPlan": "FREE"}))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "id": api.id,
+        "name": api.name,
+        "description": api.definition.get("description").cloned().unwrap_or(Value::Null),
+        "context": api.context,
+        "version": api.version,
+        "type": api.api_type,
+        "provider": api.provider,
+        "lifeCycleStatus": api.lifecycle_status,
+        "throttlingPolicies": api.definition.get("policies").cloned().unwrap_or(json!([])),
+        "tiers": tiers,
+        "createdTime": api.created_time.to_string(),
+        "isSubscriptionAvailable": true,
+    })
+}
+
+/// The Developer Portal's API listing is public, as in WSO2 (anonymous callers see the super tenant).
+pub(crate) async fn list(
+    State(ctx): State<Ctx>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<Value>, ApiError> {
+    let paging = paging.validate()?;
+    let (apis, total) = ctx
+        .store
+        .apis(SUPER_TENANT, Some(VISIBLE), paging.limit, paging.offset)
+        .await?;
+    let list: Vec<Value> = apis.iter().map(api_info).collect();
+    Ok(Json(
+        json!({"count": list.len(), "list": list, "pagination": paging.pagination(total)}),
+    ))
+}
+
+pub(crate) async fn get(
+    State(ctx): State<Ctx>,
+    Path(api_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let api = ctx.store.api(SUPER_TENANT, &api_id).await?;
+    if !VISIBLE.contains(&api.lifecycle_status.as_str()) {
+        return Err(ApiError::not_found(format!(
+            "Requested API {api_id} not found"
+        )));
+    }
+    Ok(Json(api_info(&api)))
+}

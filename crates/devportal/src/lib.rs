@@ -1,0 +1,60 @@
+//! The Developer Portal REST API (`/api/am/devportal/v3`), after WSO2's: consumers discover
+//! published APIs, create applications, subscribe, and get keys and tokens for them.
+//!
+//! Every change is one transaction that also records the event gateways need.
+
+mod apis;
+mod applications;
+mod keys;
+mod subscriptions;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tollgate_restcore::{ApiError, Ctx, Principal};
+use tollgate_store::ApplicationRow;
+
+const SUBSCRIBE_APP: &[&str] = &["apim:subscribe", "apim:app_manage"];
+
+/// The Developer Portal API's routes, relative to `/api/am/devportal/v3`.
+pub fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/apis", get(apis::list))
+        .route("/apis/{api_id}", get(apis::get))
+        .route(
+            "/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route("/applications/{application_id}", get(applications::get))
+        .route(
+            "/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/applications/{application_id}/generate-keys",
+            post(keys::generate_keys),
+        )
+        .route("/applications/{application_id}/oauth-keys", get(keys::list))
+        .route(
+            "/applications/{application_id}/oauth-keys/{key_mapping_id}/generate-token",
+            post(keys::generate_token),
+        )
+        .with_state(ctx)
+}
+
+/// The caller's own application; others' are invisible (404), as in WSO2.
+async fn own_application(
+    ctx: &Ctx,
+    principal: &Principal,
+    application_id: &str,
+) -> Result<ApplicationRow, ApiError> {
+    let app = ctx
+        .store
+        .application(&principal.tenant, application_id)
+        .await?;
+    if app.owner != principal.username {
+        return Err(ApiError::not_found(format!(
+            "Requested application {application_id} not found"
+        )));
+    }
+    Ok(app)
+}

@@ -1,0 +1,124 @@
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tollgate_model::{subscription_status, Event};
+use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
+use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
+
+use crate::apis::{api_info, VISIBLE};
+use crate::own_application;
+
+const SUBSCRIBE: &[&str] = &["apim:subscribe", "apim:sub_manage"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SubscriptionInput {
+    application_id: String,
+    api_id: String,
+    throttling_policy: String,
+}
+
+fn subscription_json(sub: &SubscriptionRow, api: Option<&ApiRow>, app: &ApplicationRow) -> Value {
+    json!({
+        "subscriptionId": sub.id,
+        "applicationId": sub.application_id,
+        "apiId": sub.api_id,
+        "apiInfo": api.map(api_info),
+        "applicationInfo": {
+            "applicationId": app.id,
+            "name": app.name,
+            "throttlingPolicy": app.throttling_policy,
+            "description": app.description,
+            "status": app.status,
+            "owner": app.owner,
+        },
+        "throttlingPolicy": sub.throttling_policy,
+        "requestedThrottlingPolicy": sub.throttling_policy,
+        "status": sub.status,
+        "redirectionParams": "",
+    })
+}
+
+pub(crate) async fn create(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    JsonBody(input): JsonBody<SubscriptionInput>,
+) -> Result<Response, ApiError> {
+    principal.require_any(SUBSCRIBE)?;
+    let app = own_application(&ctx, &principal, &input.application_id).await?;
+    let api = ctx
+        .store
+        .api(&principal.tenant, &input.api_id)
+        .await
+        .ok()
+        .filter(|api| VISIBLE.contains(&api.lifecycle_status.as_str()))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Requested API {} not found (or not published)",
+                input.api_id
+            ))
+        })?;
+    let offered: Vec<&str> = api
+        .definition
+        .get("policies")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !offered.contains(&input.throttling_policy.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "Field 'throttlingPolicy': API {} does not offer tier '{}'; it offers: {}",
+            api.name,
+            input.throttling_policy,
+            offered.join(", ")
+        )));
+    }
+    let sub = SubscriptionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: principal.tenant.clone(),
+        application_id: app.id.clone(),
+        api_id: api.id.clone(),
+        throttling_policy: input.throttling_policy,
+        status: subscription_status::UNBLOCKED.into(),
+        created_time: tollgate_model::now_millis(),
+    };
+    let mut tx = ctx.store.begin().await?;
+    tx.insert_subscription(&sub).await?;
+    tx.emit(&sub.tenant, &Event::SubscriptionCreate(sub.to_model()))
+        .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(subscription_json(&sub, Some(&api), &app)),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(rename = "applicationId")]
+    application_id: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE)?;
+    let application_id = q
+        .application_id
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Query parameter 'applicationId' is required"))?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mut list = Vec::new();
+    for sub in ctx.store.subscriptions_of_application(&app.id).await? {
+        let api = ctx.store.api(&principal.tenant, &sub.api_id).await.ok();
+        list.push(subscription_json(&sub, api.as_ref(), &app));
+    }
+    Ok(Json(
+        json!({"count": list.len(), "list": list, "pagination": {"offset": 0, "limit": list.len(), "total": list.len(), "next": "", "previous": ""}}),
+    ))
+}

@@ -1,0 +1,117 @@
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+/// Why the gateway refused or failed a request; rendered with WSO2's gateway error codes.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error("no API matches the request path")]
+    NoApi,
+    #[error("no resource of the API matches {method} {path}")]
+    NoResource { method: String, path: String },
+    #[error("missing credentials")]
+    MissingCredentials,
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(String),
+    #[error("application is not subscribed to the API")]
+    NotSubscribed,
+    #[error("subscription is blocked")]
+    SubscriptionBlocked,
+    #[error("subscription is inactive")]
+    SubscriptionInactive,
+    #[error("token lacks the scope the resource requires")]
+    InvalidScope,
+    #[error("the API has no {0} endpoint")]
+    NoEndpoint(&'static str),
+    #[error("backend unreachable: {0}")]
+    BackendUnreachable(String),
+}
+
+impl GatewayError {
+    /// (HTTP status, WSO2 error code, message).
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            GatewayError::NoApi => (StatusCode::NOT_FOUND, "404", "Not Found"),
+            GatewayError::NoResource { .. } => (
+                StatusCode::NOT_FOUND,
+                "900906",
+                "No matching resource found for given API Request",
+            ),
+            GatewayError::MissingCredentials => {
+                (StatusCode::UNAUTHORIZED, "900902", "Missing Credentials")
+            }
+            GatewayError::InvalidCredentials(_) => {
+                (StatusCode::UNAUTHORIZED, "900901", "Invalid Credentials")
+            }
+            GatewayError::NotSubscribed => (StatusCode::FORBIDDEN, "900908", "Resource forbidden"),
+            GatewayError::SubscriptionBlocked => (
+                StatusCode::FORBIDDEN,
+                "900907",
+                "The requested API is temporarily blocked",
+            ),
+            GatewayError::SubscriptionInactive => (
+                StatusCode::FORBIDDEN,
+                "900909",
+                "The subscription to the API is inactive",
+            ),
+            GatewayError::InvalidScope => (
+                StatusCode::FORBIDDEN,
+                "900910",
+                "The access token does not allow you to access the requested resource",
+            ),
+            GatewayError::NoEndpoint(_) => (
+                StatusCode::FORBIDDEN,
+                "900905",
+                "Incorrect Access Token Type is provided",
+            ),
+            GatewayError::BackendUnreachable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "101503",
+                "Error connecting to the back end",
+            ),
+        }
+    }
+
+    fn description(&self) -> String {
+        match self {
+            GatewayError::NoApi => "The requested resource is not available.".into(),
+            GatewayError::MissingCredentials => {
+                "Invalid Credentials. Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'".into()
+            }
+            GatewayError::InvalidCredentials(_) => {
+                "Invalid Credentials. Make sure you have provided the correct security credentials".into()
+            }
+            GatewayError::NotSubscribed => {
+                "User is NOT authorized to access the Resource. API Subscription validation failed.".into()
+            }
+            // The backend's address and the socket error stay in the log, not in the response.
+            GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// WSO2's gateway error body: `{"code":"900901","message":"…","description":"…"}`.
+    pub fn to_response(&self) -> Response<Full<Bytes>> {
+        let (status, code, message) = self.parts();
+        let body = serde_json::json!({"code": code, "message": message, "description": self.description()});
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(
+                    "OAuth2 realm=\"WSO2 API Manager\", error=\"invalid_token\"",
+                ),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,201 @@
+//! The request path, phase by phase, top to bottom:
+//!
+//! route → authenticate → authorize (subscription, scopes, key type) → prepare upstream → proxy
+//!
+//! Every phase reads the one [`RuntimeState`] snapshot taken when the request arrived.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName};
+use http::{Request, Response, Uri};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use tollgate_model::{subscription_status, KeyType, Operation};
+
+use crate::state::ApiRoute;
+use crate::{Gateway, GatewayError, RuntimeState};
+
+pub type ResponseBody = Either<Incoming, Full<Bytes>>;
+
+/// Serves one API request. Never fails: every error becomes WSO2's error response.
+pub async fn handle(
+    gateway: Arc<Gateway>,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let state = gateway.state();
+    match process(&gateway, &state, request).await {
+        Ok(response) => Ok(response),
+        Err(err) => {
+            if let GatewayError::BackendUnreachable(reason) = &err {
+                tracing::warn!(%reason, "backend call failed");
+            }
+            Ok(err.to_response().map(Either::Right))
+        }
+    }
+}
+
+async fn process(
+    gateway: &Gateway,
+    state: &RuntimeState,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    // Route.
+    let path = request.uri().path();
+    let (route, resource_path) = state.route(path).ok_or(GatewayError::NoApi)?;
+    let operation = route
+        .operation(request.method().as_str(), resource_path)
+        .ok_or_else(|| GatewayError::NoResource {
+            method: request.method().to_string(),
+            path: path.to_string(),
+        })?;
+
+    // Authenticate and authorize.
+    let key_type = if operation.is_unsecured() {
+        KeyType::Production
+    } else {
+        let claims = authenticate(state, request.headers())?;
+        authorize(state, route, operation, &claims)?
+    };
+
+    // Prepare the upstream request.
+    let endpoint = route
+        .api
+        .endpoints
+        .for_key_type(key_type)
+        .ok_or(GatewayError::NoEndpoint(match key_type {
+            KeyType::Production => "production",
+            KeyType::Sandbox => "sandbox",
+        }))?;
+    let upstream = upstream_uri(endpoint, resource_path, request.uri().query())?;
+    let (mut parts, body) = request.into_parts();
+    parts.uri = upstream;
+    strip_hop_by_hop(&mut parts.headers);
+    // The token was for the gateway; like WSO2, do not pass it to the backend.
+    parts.headers.remove(header::AUTHORIZATION);
+    parts.headers.remove(header::HOST);
+    parts.version = http::Version::HTTP_11;
+
+    // Proxy, streaming both bodies.
+    let mut response = gateway
+        .client
+        .request(Request::from_parts(parts, body))
+        .await
+        .map_err(|e| GatewayError::BackendUnreachable(format!("{endpoint}: {e}")))?;
+    strip_hop_by_hop(response.headers_mut());
+    Ok(response.map(Either::Left))
+}
+
+/// The claims the gateway needs from a JWT access token.
+#[derive(Deserialize)]
+struct TokenClaims {
+    azp: String,
+    #[serde(default)]
+    scope: String,
+}
+
+fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims, GatewayError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(GatewayError::MissingCredentials)?;
+    let value = value
+        .to_str()
+        .map_err(|_| GatewayError::InvalidCredentials("non-ASCII header".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(GatewayError::MissingCredentials)?;
+    let jwt_header = jsonwebtoken::decode_header(token)
+        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
+    let kid = jwt_header
+        .kid
+        .ok_or_else(|| GatewayError::InvalidCredentials("token has no kid".into()))?;
+    let key = state
+        .verifying_key(&kid)
+        .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
+    jsonwebtoken::decode::<TokenClaims>(token, &key.key, &key.validation)
+        .map(|data| data.claims)
+        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))
+}
+
+/// Finds the application behind the token and checks its subscription and the resource's
+/// scopes; returns which key type (and so which endpoint) the token stands for.
+fn authorize(
+    state: &RuntimeState,
+    route: &ApiRoute,
+    operation: &Operation,
+    claims: &TokenClaims,
+) -> Result<KeyType, GatewayError> {
+    let mapping = state.key_mapping(&claims.azp).ok_or_else(|| {
+        GatewayError::InvalidCredentials("token not issued to an application".into())
+    })?;
+    let application = state
+        .application(&mapping.application_id)
+        .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;
+    let subscription = state
+        .subscription(&application.id, &route.api.id)
+        .ok_or(GatewayError::NotSubscribed)?;
+    match subscription.status.as_str() {
+        subscription_status::BLOCKED => return Err(GatewayError::SubscriptionBlocked),
+        subscription_status::PROD_ONLY_BLOCKED if mapping.key_type == KeyType::Production => {
+            return Err(GatewayError::SubscriptionBlocked)
+        }
+        subscription_status::UNBLOCKED | subscription_status::PROD_ONLY_BLOCKED => {}
+        _ => return Err(GatewayError::SubscriptionInactive),
+    }
+    if !operation.scopes.is_empty()
+        && !claims
+            .scope
+            .split_whitespace()
+            .any(|s| operation.scopes.iter().any(|r| r == s))
+    {
+        return Err(GatewayError::InvalidScope);
+    }
+    Ok(mapping.key_type)
+}
+
+fn upstream_uri(
+    endpoint: &str,
+    resource_path: &str,
+    query: Option<&str>,
+) -> Result<Uri, GatewayError> {
+    let mut uri = String::with_capacity(
+        endpoint.len() + resource_path.len() + query.map_or(0, |q| q.len() + 1),
+    );
+    uri.push_str(endpoint);
+    uri.push_str(resource_path);
+    if let Some(query) = query {
+        uri.push('?');
+        uri.push_str(query);
+    }
+    uri.parse()
+        .map_err(|_| GatewayError::BackendUnreachable(format!("invalid upstream URI {uri}")))
+}
+
+/// Removes the headers that describe one connection, not the message (RFC 9110 §7.6.1).
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    const HOP_BY_HOP: [HeaderName; 6] = [
+        header::CONNECTION,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ];
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(named.iter()) {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}

@@ -1,0 +1,236 @@
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use tollgate_model::{
+    lifecycle, Application, KeyMapping, Operation, RuntimeApi, RuntimeData, Subscription,
+};
+
+/// Everything the request path reads, as prepared lookup structures. Immutable once built: a
+/// change builds a new one off the path and swaps it in.
+#[derive(Default)]
+pub struct RuntimeState {
+    pub epoch: String,
+    pub seq: i64,
+    /// Invocable APIs by base path (`/pizzashack/1.0.0`).
+    apis: HashMap<String, Arc<ApiRoute>>,
+    /// Consumer key → key mapping.
+    key_mappings: HashMap<String, KeyMapping>,
+    applications: HashMap<String, Application>,
+    /// Application id → API id → subscription.
+    subscriptions: HashMap<String, HashMap<String, Subscription>>,
+    /// `kid` → verifying key.
+    keys: HashMap<String, VerifyingKey>,
+}
+
+pub struct VerifyingKey {
+    pub key: DecodingKey,
+    /// Prepared once: RS256 only, the key's issuer, expiry checked.
+    pub validation: Validation,
+}
+
+/// One API with its resource matcher.
+pub struct ApiRoute {
+    pub api: RuntimeApi,
+    /// Path template → indexes into `api.operations` (one per verb).
+    resources: matchit::Router<Vec<usize>>,
+}
+
+impl ApiRoute {
+    fn build(api: RuntimeApi) -> ApiRoute {
+        let mut templates: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, op) in api.operations.iter().enumerate() {
+            for pattern in matcher_patterns(&op.target) {
+                match templates.iter_mut().find(|(t, _)| *t == pattern) {
+                    Some((_, ops)) => ops.push(i),
+                    None => templates.push((pattern, vec![i])),
+                }
+            }
+        }
+        let mut resources = matchit::Router::new();
+        for (pattern, ops) in templates {
+            if let Err(err) = resources.insert(pattern.clone(), ops) {
+                tracing::warn!(api = %api.id, %pattern, error = %err, "resource template skipped");
+            }
+        }
+        ApiRoute { api, resources }
+    }
+
+    /// The operation for a method and a path relative to the API's base path.
+    pub fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
+        let path = if path.is_empty() { "/" } else { path };
+        let matched = self.resources.at(path).ok()?;
+        matched
+            .value
+            .iter()
+            .map(|&i| &self.api.operations[i])
+            .find(|op| op.verb == method)
+    }
+}
+
+/// WSO2 templates (`/order/{id}`, `/*`, `/menu/*`) as matchit patterns.
+fn matcher_patterns(target: &str) -> Vec<String> {
+    let target = target.split('?').next().unwrap_or(target);
+    if let Some(prefix) = target.strip_suffix("/*") {
+        let base = if prefix.is_empty() {
+            "/".to_string()
+        } else {
+            prefix.to_string()
+        };
+        vec![base, format!("{prefix}/{{*rest}}")]
+    } else {
+        vec![target.to_string()]
+    }
+}
+
+impl RuntimeState {
+    pub fn build(data: &RuntimeData) -> RuntimeState {
+        let mut apis = HashMap::new();
+        for api in data.apis.values() {
+            if lifecycle::is_invocable(&api.lifecycle_status) {
+                apis.insert(api.base_path(), Arc::new(ApiRoute::build(api.clone())));
+            }
+        }
+        let mut subscriptions: HashMap<String, HashMap<String, Subscription>> = HashMap::new();
+        for sub in data.subscriptions.values() {
+            subscriptions
+                .entry(sub.application_id.clone())
+                .or_default()
+                .insert(sub.api_id.clone(), sub.clone());
+        }
+        let keys = data
+            .signing_keys
+            .values()
+            .filter_map(|k| match DecodingKey::from_rsa_components(&k.n, &k.e) {
+                Ok(key) => {
+                    let mut validation = Validation::new(Algorithm::RS256);
+                    validation.set_issuer(&[&k.issuer]);
+                    validation.validate_aud = false;
+                    validation.leeway = 0;
+                    Some((k.kid.clone(), VerifyingKey { key, validation }))
+                }
+                Err(err) => {
+                    tracing::warn!(kid = %k.kid, error = %err, "unusable signing key skipped");
+                    None
+                }
+            })
+            .collect();
+        RuntimeState {
+            epoch: data.epoch.clone(),
+            seq: data.seq,
+            apis,
+            key_mappings: data.key_mappings.clone(),
+            applications: data.applications.clone(),
+            subscriptions,
+            keys,
+        }
+    }
+
+    /// The API whose base path is the longest prefix of `path` (at a segment boundary), and the
+    /// rest of the path.
+    pub fn route<'p>(&self, path: &'p str) -> Option<(&Arc<ApiRoute>, &'p str)> {
+        let mut end = path.len();
+        loop {
+            let candidate = &path[..end];
+            if let Some(api) = self.apis.get(candidate) {
+                return Some((api, &path[end..]));
+            }
+            end = candidate.rfind('/')?;
+            if end == 0 {
+                return None;
+            }
+        }
+    }
+
+    pub fn key_mapping(&self, consumer_key: &str) -> Option<&KeyMapping> {
+        self.key_mappings.get(consumer_key)
+    }
+
+    pub fn application(&self, application_id: &str) -> Option<&Application> {
+        self.applications.get(application_id)
+    }
+
+    pub fn subscription(&self, application_id: &str, api_id: &str) -> Option<&Subscription> {
+        self.subscriptions.get(application_id)?.get(api_id)
+    }
+
+    pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
+        self.keys.get(kid)
+    }
+
+    pub fn api_count(&self) -> usize {
+        self.apis.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tollgate_model::{DeployedApi, Endpoints, Event};
+
+    fn op(verb: &str, target: &str) -> Operation {
+        Operation {
+            verb: verb.into(),
+            target: target.into(),
+            auth_type: "Any".into(),
+            throttling_policy: None,
+            scopes: vec![],
+        }
+    }
+
+    fn state_with(context: &str, status: &str, operations: Vec<Operation>) -> RuntimeState {
+        let mut data = RuntimeData::new(vec!["Default".into()]);
+        data.apply(&Event::ApiDeploy(DeployedApi {
+            environment: "Default".into(),
+            api: RuntimeApi {
+                id: "a".into(),
+                tenant: "carbon.super".into(),
+                name: "Pizza".into(),
+                version: "1.0.0".into(),
+                context: context.into(),
+                provider: "admin".into(),
+                lifecycle_status: status.into(),
+                revision_id: "r".into(),
+                api_throttling_policy: None,
+                operations,
+                endpoints: Endpoints::default(),
+            },
+        }));
+        RuntimeState::build(&data)
+    }
+
+    #[test]
+    fn routes_by_longest_base_path_and_template() {
+        let state = state_with(
+            "/pizzashack",
+            "PUBLISHED",
+            vec![
+                op("GET", "/menu"),
+                op("GET", "/order/{orderId}"),
+                op("DELETE", "/order/{orderId}"),
+            ],
+        );
+        let (api, rest) = state.route("/pizzashack/1.0.0/order/42").unwrap();
+        assert_eq!(rest, "/order/42");
+        assert_eq!(api.operation("DELETE", rest).unwrap().verb, "DELETE");
+        assert!(api.operation("POST", rest).is_none());
+        assert!(state.route("/pizzashack/2.0.0/menu").is_none());
+        assert!(state.route("/pizzashack1.0.0/menu").is_none());
+        assert!(state.route("/other").is_none());
+    }
+
+    #[test]
+    fn wildcards_match_everything_below() {
+        let state = state_with("/shop/{version}/v", "PUBLISHED", vec![op("GET", "/*")]);
+        let (api, rest) = state.route("/shop/1.0.0/v/a/b").unwrap();
+        assert!(api.operation("GET", rest).is_some());
+        let (api, rest) = state.route("/shop/1.0.0/v").unwrap();
+        assert!(api.operation("GET", rest).is_some());
+    }
+
+    #[test]
+    fn unpublished_apis_are_not_routed() {
+        let state = state_with("/pizzashack", "CREATED", vec![op("GET", "/menu")]);
+        assert!(state.route("/pizzashack/1.0.0/menu").is_none());
+    }
+}

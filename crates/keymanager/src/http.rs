@@ -1,0 +1,321 @@
+//! The key manager's HTTP endpoints, with OAuth2's error format (RFC 6749 §5.2) for the token
+//! endpoint and WSO2's for client registration. All of this layer's errors map to HTTP here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+use tollgate_model::scopes;
+
+use crate::{KeyManager, KeyManagerError, DEFAULT_TOKEN_VALIDITY_SECS};
+
+pub fn router(km: Arc<KeyManager>) -> Router {
+    Router::new()
+        .route("/client-registration/v0.17/register", post(register))
+        .route("/oauth2/token", post(token))
+        .route("/oauth2/jwks", get(jwks))
+        .with_state(km)
+}
+
+/// An error of the token endpoint, in OAuth2's shape.
+struct OAuthError(KeyManagerError);
+
+impl From<KeyManagerError> for OAuthError {
+    fn from(err: KeyManagerError) -> Self {
+        OAuthError(err)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self.0 {
+            KeyManagerError::InvalidClient => (StatusCode::UNAUTHORIZED, "invalid_client"),
+            KeyManagerError::InvalidGrant(_) => (StatusCode::BAD_REQUEST, "invalid_grant"),
+            KeyManagerError::UnsupportedGrantType(_) => {
+                (StatusCode::BAD_REQUEST, "unsupported_grant_type")
+            }
+            KeyManagerError::UnauthorizedClient(_) => {
+                (StatusCode::BAD_REQUEST, "unauthorized_client")
+            }
+            KeyManagerError::InvalidRequest(_) | KeyManagerError::InvalidToken(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
+            KeyManagerError::Crypto(_) | KeyManagerError::Store(_) => {
+                tracing::error!(error = %self.0, "token endpoint failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+            }
+        };
+        let mut response = (
+            status,
+            Json(json!({"error": code, "error_description": self.0.to_string()})),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"oauth2\""),
+            );
+        }
+        response
+    }
+}
+
+/// WSO2's error body for the registration endpoint.
+fn wso2_error(status: StatusCode, message: &str, description: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({
+            "code": status.as_u16(),
+            "message": message,
+            "description": description.into(),
+            "moreInfo": "",
+            "error": []
+        })),
+    )
+        .into_response()
+}
+
+/// `user:password` from a Basic `Authorization` header.
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistrationRequest {
+    client_name: String,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    grant_type: Option<String>,
+    #[serde(default, alias = "callbackURL")]
+    callback_url: Option<String>,
+    #[serde(default)]
+    saas_app: Option<bool>,
+    #[serde(default)]
+    token_type: Option<String>,
+}
+
+async fn register(
+    State(km): State<Arc<KeyManager>>,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Response {
+    let Some((username, password)) = basic_credentials(&headers) else {
+        return wso2_error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated request",
+            "Client registration needs Basic authentication of a user",
+        );
+    };
+    let user = match km.authenticate_user(&username, &password).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return wso2_error(
+                StatusCode::UNAUTHORIZED,
+                "Unauthenticated request",
+                "Invalid username or password",
+            )
+        }
+        Err(err) => return internal(err),
+    };
+    let body = match body {
+        Ok(Json(value)) => value,
+        Err(rejection) => {
+            return wso2_error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                format!("Malformed request body: {}", rejection.body_text()),
+            )
+        }
+    };
+    let request: RegistrationRequest = match serde_json::from_value(body) {
+        Ok(r) => r,
+        Err(err) => {
+            return wso2_error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                format!("Invalid registration request: {err}"),
+            )
+        }
+    };
+    if request.client_name.trim().is_empty() {
+        return wso2_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "clientName is required",
+        );
+    }
+    // Only an administrator may register a client on someone else's behalf.
+    let owner = match request.owner.as_deref() {
+        Some(owner)
+            if owner != user.username && !user.roles.iter().any(|r| r == scopes::roles::ADMIN) =>
+        {
+            return wso2_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "User {} may not register a client for {owner}",
+                    user.username
+                ),
+            )
+        }
+        Some(owner) if !owner.is_empty() => owner.to_string(),
+        _ => user.username.clone(),
+    };
+    let grant_types: Vec<String> = request
+        .grant_type
+        .as_deref()
+        .unwrap_or("password refresh_token client_credentials")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let client = crate::new_client(
+        &user.tenant,
+        &owner,
+        &request.client_name,
+        grant_types,
+        request.callback_url.as_deref().unwrap_or(""),
+    );
+    let saved = async {
+        let mut tx = km.store().begin().await?;
+        tx.insert_oauth_client(&client).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(err) = saved {
+        return internal(err.into());
+    }
+    let saas = request.saas_app.unwrap_or(false);
+    let json_string = json!({
+        "grant_types": client.grant_types.join(" "),
+        "redirect_uris": client.callback_url,
+        "client_name": client.client_name,
+    })
+    .to_string();
+    Json(json!({
+        "clientId": client.consumer_key,
+        "clientName": client.client_name,
+        "callBackURL": client.callback_url,
+        "clientSecret": client.consumer_secret,
+        "isSaasApplication": saas,
+        "appOwner": client.owner,
+        "jsonString": json_string,
+        "jsonAppAttribute": "{}",
+        "tokenType": request.token_type.unwrap_or_else(|| "JWT".into()),
+    }))
+    .into_response()
+}
+
+fn internal(err: KeyManagerError) -> Response {
+    tracing::error!(error = %err, "key manager request failed");
+    wso2_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Internal Server Error",
+        "The key manager could not complete the request",
+    )
+}
+
+async fn token(
+    State(km): State<Arc<KeyManager>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let Form(form) = form.map_err(|r| {
+        KeyManagerError::InvalidRequest(format!(
+            "the body must be application/x-www-form-urlencoded: {}",
+            r.body_text()
+        ))
+    })?;
+    let (client_id, client_secret) = basic_credentials(&headers)
+        .or_else(|| {
+            Some((
+                form.get("client_id")?.clone(),
+                form.get("client_secret")?.clone(),
+            ))
+        })
+        .ok_or(KeyManagerError::InvalidClient)?;
+    let client = km.authenticate_client(&client_id, &client_secret).await?;
+    let grant_type = form
+        .get("grant_type")
+        .ok_or_else(|| KeyManagerError::InvalidRequest("grant_type is required".into()))?;
+    if !matches!(grant_type.as_str(), "password" | "client_credentials") {
+        return Err(KeyManagerError::UnsupportedGrantType(grant_type.clone()).into());
+    }
+    if !client.grant_types.iter().any(|g| g == grant_type) {
+        return Err(KeyManagerError::UnauthorizedClient(grant_type.clone()).into());
+    }
+    let requested: Vec<&str> = form
+        .get("scope")
+        .map(|s| s.split_whitespace().collect())
+        .unwrap_or_default();
+    let validity = form
+        .get("validity_period")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(DEFAULT_TOKEN_VALIDITY_SECS);
+
+    let (subject, roles, user_token) = match grant_type.as_str() {
+        "password" => {
+            let username = form
+                .get("username")
+                .ok_or_else(|| KeyManagerError::InvalidRequest("username is required".into()))?;
+            let password = form
+                .get("password")
+                .ok_or_else(|| KeyManagerError::InvalidRequest("password is required".into()))?;
+            let user = km
+                .authenticate_user(username, password)
+                .await?
+                .ok_or_else(|| {
+                    KeyManagerError::InvalidGrant("Authentication failed for the user".into())
+                })?;
+            (user.username, user.roles, true)
+        }
+        _ => {
+            // Client credentials act as the client's owner, as in WSO2.
+            let roles = km
+                .user(&client.owner)
+                .await?
+                .map(|u| u.roles)
+                .unwrap_or_default();
+            (client.owner.clone(), roles, false)
+        }
+    };
+    let granted = scopes::grantable(&roles, &requested);
+    let token = km.issue(
+        &client.consumer_key,
+        &subject,
+        user_token,
+        &granted,
+        validity,
+    )?;
+    Ok(Json(json!({
+        "access_token": token.token,
+        "scope": token.scopes.join(" "),
+        "token_type": "Bearer",
+        "expires_in": token.expires_in,
+    }))
+    .into_response())
+}
+
+async fn jwks(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
+    Json(km.jwks())
+}

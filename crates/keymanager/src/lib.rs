@@ -1,0 +1,226 @@
+//! The resident key manager: an OAuth2 authorization server after WSO2's.
+//!
+//! It owns the token signing keys (RSA, rotated by events so gateways learn the public half),
+//! OAuth clients (dynamic client registration and applications' key pairs), the token endpoint
+//! (password and client-credentials grants, RS256 JWT access tokens) and the users' passwords.
+//! It never serves API traffic: gateways verify its tokens themselves with the published keys.
+
+mod http;
+mod passwords;
+mod tokens;
+
+pub use http::{basic_credentials, router};
+pub use passwords::{hash_password, verify_password};
+pub use tokens::{AccessToken, Claims};
+
+use std::sync::Arc;
+
+use base64::Engine;
+use tollgate_store::{OAuthClientRow, SigningKeyRow, Store, StoreError, UserRow};
+
+/// The name WSO2 gives its built-in key manager, shown in key mappings.
+pub const RESIDENT_KEY_MANAGER: &str = "Resident Key Manager";
+
+/// Default lifetime of an access token, in seconds (WSO2's default).
+pub const DEFAULT_TOKEN_VALIDITY_SECS: i64 = 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyManagerError {
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("grant type {0} is not supported")]
+    UnsupportedGrantType(String),
+    #[error("grant type {0} is not allowed for this client")]
+    UnauthorizedClient(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("key material error: {0}")]
+    Crypto(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, KeyManagerError>;
+
+/// A user who proved who they are, with their roles.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser {
+    pub tenant: String,
+    pub username: String,
+    pub roles: Vec<String>,
+}
+
+impl From<UserRow> for AuthenticatedUser {
+    fn from(user: UserRow) -> Self {
+        AuthenticatedUser {
+            tenant: user.tenant,
+            username: user.username,
+            roles: user.roles,
+        }
+    }
+}
+
+pub struct KeyManager {
+    store: Store,
+    issuer: String,
+    signer: tokens::Signer,
+}
+
+impl KeyManager {
+    /// Loads the active signing key, creating (and announcing) one on first start.
+    pub async fn start(store: Store, issuer: String) -> Result<Arc<KeyManager>> {
+        let keys = store.signing_keys().await?;
+        let key = match keys.into_iter().next() {
+            Some(key) => key,
+            None => {
+                let key = tokio::task::spawn_blocking({
+                    let issuer = issuer.clone();
+                    move || tokens::generate_signing_key(&issuer)
+                })
+                .await
+                .map_err(|e| KeyManagerError::Crypto(e.to_string()))??;
+                let mut tx = store.begin().await?;
+                tx.insert_signing_key(tollgate_model::SUPER_TENANT, &key)
+                    .await?;
+                tx.emit(
+                    tollgate_model::SUPER_TENANT,
+                    &tollgate_model::Event::KeyRotation(key.to_model()),
+                )
+                .await?;
+                tx.commit().await?;
+                tracing::info!(kid = %key.kid, "generated token signing key");
+                key
+            }
+        };
+        let signer = tokens::Signer::new(&key)?;
+        Ok(Arc::new(KeyManager {
+            store,
+            issuer,
+            signer,
+        }))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Checks a user's password; `None` when the user is unknown or the password is wrong.
+    pub async fn authenticate_user(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<AuthenticatedUser>> {
+        let (tenant, name) = split_tenant(username);
+        let Some(user) = self.store.find_user(tenant, name).await? else {
+            return Ok(None);
+        };
+        if verify_password(password, &user.password_hash).await {
+            Ok(Some(user.into()))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The roles of a known user (for tokens, which carry only the subject).
+    pub async fn user(&self, username: &str) -> Result<Option<AuthenticatedUser>> {
+        let (tenant, name) = split_tenant(username);
+        Ok(self.store.find_user(tenant, name).await?.map(Into::into))
+    }
+
+    /// Checks a client's id and secret.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<OAuthClientRow> {
+        match self.store.oauth_client(client_id).await? {
+            Some(client) if constant_time_eq(&client.consumer_secret, client_secret) => Ok(client),
+            _ => Err(KeyManagerError::InvalidClient),
+        }
+    }
+
+    /// Verifies a token this key manager issued (signature, expiry, issuer).
+    pub fn verify(&self, token: &str) -> Result<Claims> {
+        self.signer.verify(token, &self.issuer)
+    }
+
+    /// Signs an access token for `client`.
+    pub fn issue(
+        &self,
+        client_id: &str,
+        subject: &str,
+        user_token: bool,
+        scopes: &[String],
+        validity_secs: i64,
+    ) -> Result<AccessToken> {
+        self.signer.issue(
+            &self.issuer,
+            client_id,
+            subject,
+            user_token,
+            scopes,
+            validity_secs,
+        )
+    }
+
+    /// The public keys in JWKS form.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.signer.jwks()
+    }
+}
+
+/// A fresh OAuth client: random id and secret in WSO2's shape (URL-safe, no padding).
+pub fn new_client(
+    tenant: &str,
+    owner: &str,
+    client_name: &str,
+    grant_types: Vec<String>,
+    callback_url: &str,
+) -> OAuthClientRow {
+    OAuthClientRow {
+        consumer_key: random_token(21),
+        tenant: tenant.to_string(),
+        consumer_secret: random_token(21),
+        client_name: client_name.to_string(),
+        owner: owner.to_string(),
+        grant_types,
+        callback_url: callback_url.to_string(),
+        created_time: tollgate_model::now_millis(),
+    }
+}
+
+/// `user@tenant` → (tenant, user), the super tenant when none is given.
+pub fn split_tenant(username: &str) -> (&str, &str) {
+    match username.rsplit_once('@') {
+        Some((name, tenant)) if tenant.contains('.') => (tenant, name),
+        _ => (tollgate_model::SUPER_TENANT, username),
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[doc(hidden)]
+pub fn _signing_key_for_tests(issuer: &str) -> Result<SigningKeyRow> {
+    tokens::generate_signing_key(issuer)
+}

@@ -1,0 +1,189 @@
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
+use rsa::traits::PublicKeyParts;
+use serde::{Deserialize, Serialize};
+use tollgate_store::SigningKeyRow;
+
+use crate::{KeyManagerError, Result};
+
+/// The claims of a Tollgate access token, named as in WSO2's JWT access tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    /// `APPLICATION_USER` for user grants, `APPLICATION` for client credentials.
+    pub aut: String,
+    pub aud: String,
+    pub nbf: i64,
+    /// The client (consumer key) the token was issued to.
+    pub azp: String,
+    pub scope: String,
+    pub iss: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client_id: String,
+}
+
+impl Claims {
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_whitespace()
+    }
+}
+
+/// A signed token and what it grants.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub scopes: Vec<String>,
+    pub expires_in: i64,
+}
+
+pub(crate) struct Signer {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    public: tollgate_model::SigningKey,
+}
+
+pub(crate) fn generate_signing_key(issuer: &str) -> Result<SigningKeyRow> {
+    let mut rng = rand::thread_rng();
+    let key = rsa::RsaPrivateKey::new(&mut rng, 2048)
+        .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+    let pem = key
+        .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
+        .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+    Ok(SigningKeyRow {
+        kid: uuid::Uuid::new_v4().simple().to_string(),
+        private_key_pem: pem.to_string(),
+        n: URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+        e: URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        issuer: issuer.to_string(),
+        created_time: tollgate_model::now_millis(),
+    })
+}
+
+impl Signer {
+    pub(crate) fn new(key: &SigningKeyRow) -> Result<Signer> {
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(&key.private_key_pem)
+            .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+        let der = private
+            .to_pkcs1_der()
+            .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+        let decoding = DecodingKey::from_rsa_components(&key.n, &key.e)
+            .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+        Ok(Signer {
+            kid: key.kid.clone(),
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            decoding,
+            public: key.to_model(),
+        })
+    }
+
+    pub(crate) fn issue(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        subject: &str,
+        user_token: bool,
+        scopes: &[String],
+        validity_secs: i64,
+    ) -> Result<AccessToken> {
+        let now = tollgate_model::now_millis() / 1000;
+        let scopes = if scopes.is_empty() {
+            vec!["default".to_string()]
+        } else {
+            scopes.to_vec()
+        };
+        let claims = Claims {
+            sub: subject.to_string(),
+            aut: if user_token {
+                "APPLICATION_USER"
+            } else {
+                "APPLICATION"
+            }
+            .to_string(),
+            aud: client_id.to_string(),
+            nbf: now,
+            azp: client_id.to_string(),
+            scope: scopes.join(" "),
+            iss: issuer.to_string(),
+            exp: now + validity_secs,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            client_id: client_id.to_string(),
+        };
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+        Ok(AccessToken {
+            token,
+            scopes,
+            expires_in: validity_secs,
+        })
+    }
+
+    pub(crate) fn verify(&self, token: &str, issuer: &str) -> Result<Claims> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| KeyManagerError::InvalidToken(e.to_string()))?;
+        if header.kid.as_deref() != Some(self.kid.as_str()) {
+            return Err(KeyManagerError::InvalidToken("unknown signing key".into()));
+        }
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| KeyManagerError::InvalidToken(e.to_string()))
+    }
+
+    pub(crate) fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "RSA",
+                "use": "sig",
+                "alg": self.public.alg,
+                "kid": self.public.kid,
+                "n": self.public.n,
+                "e": self.public.e,
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_verify_and_tampered_ones_do_not() {
+        let key = generate_signing_key("https://localhost:9443/oauth2/token").unwrap();
+        let signer = Signer::new(&key).unwrap();
+        let token = signer
+            .issue(
+                "https://localhost:9443/oauth2/token",
+                "client",
+                "admin",
+                true,
+                &["apim:api_view".into()],
+                60,
+            )
+            .unwrap();
+        let claims = signer
+            .verify(&token.token, "https://localhost:9443/oauth2/token")
+            .unwrap();
+        assert_eq!(claims.azp, "client");
+        assert_eq!(claims.scope, "apim:api_view");
+        assert!(signer
+            .verify(&token.token, "https://other/oauth2/token")
+            .is_err());
+        let mut tampered = token.token.clone();
+        tampered.push('x');
+        assert!(signer
+            .verify(&tampered, "https://localhost:9443/oauth2/token")
+            .is_err());
+    }
+}

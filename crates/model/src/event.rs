@@ -1,0 +1,85 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Application, DeployedApi, KeyMapping, SigningKey, Subscription};
+
+/// A controller event: one change in the control plane that gateways must learn about.
+///
+/// The tags are WSO2's event type names, so operators reading a hub's traffic recognise them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload")]
+pub enum Event {
+    #[serde(rename = "DEPLOY_API_IN_GATEWAY")]
+    ApiDeploy(DeployedApi),
+    #[serde(rename = "REMOVE_API_FROM_GATEWAY")]
+    ApiUndeploy { api_id: String, environment: String },
+    #[serde(rename = "LIFECYCLE_CHANGE")]
+    ApiLifecycleChange { api_id: String, status: String },
+    #[serde(rename = "APPLICATION_CREATE")]
+    ApplicationCreate(Application),
+    #[serde(rename = "APPLICATION_UPDATE")]
+    ApplicationUpdate(Application),
+    #[serde(rename = "APPLICATION_DELETE")]
+    ApplicationDelete { application_id: String },
+    #[serde(rename = "APPLICATION_REGISTRATION_CREATE")]
+    KeyMappingCreate(KeyMapping),
+    #[serde(rename = "REMOVE_APPLICATION_KEYMAPPING")]
+    KeyMappingRemove { consumer_key: String },
+    #[serde(rename = "SUBSCRIPTIONS_CREATE")]
+    SubscriptionCreate(Subscription),
+    #[serde(rename = "SUBSCRIPTIONS_UPDATE")]
+    SubscriptionUpdate(Subscription),
+    #[serde(rename = "SUBSCRIPTIONS_DELETE")]
+    SubscriptionDelete {
+        subscription_id: String,
+        application_id: String,
+        api_id: String,
+    },
+    #[serde(rename = "KEY_ROTATION")]
+    KeyRotation(SigningKey),
+}
+
+impl Event {
+    /// WSO2's name for the event type (the serde tag).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::ApiDeploy(_) => "DEPLOY_API_IN_GATEWAY",
+            Event::ApiUndeploy { .. } => "REMOVE_API_FROM_GATEWAY",
+            Event::ApiLifecycleChange { .. } => "LIFECYCLE_CHANGE",
+            Event::ApplicationCreate(_) => "APPLICATION_CREATE",
+            Event::ApplicationUpdate(_) => "APPLICATION_UPDATE",
+            Event::ApplicationDelete { .. } => "APPLICATION_DELETE",
+            Event::KeyMappingCreate(_) => "APPLICATION_REGISTRATION_CREATE",
+            Event::KeyMappingRemove { .. } => "REMOVE_APPLICATION_KEYMAPPING",
+            Event::SubscriptionCreate(_) => "SUBSCRIPTIONS_CREATE",
+            Event::SubscriptionUpdate(_) => "SUBSCRIPTIONS_UPDATE",
+            Event::SubscriptionDelete { .. } => "SUBSCRIPTIONS_DELETE",
+            Event::KeyRotation(_) => "KEY_ROTATION",
+        }
+    }
+}
+
+/// An event as it travels: its place in the outbox's order and the outbox's identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Position in the outbox; consecutive events differ by one, so a gap is visible.
+    pub seq: i64,
+    /// Identity of the outbox (one per API Manager database); a new epoch means start over.
+    pub epoch: String,
+    pub tenant: String,
+    /// When the change was committed, in milliseconds since the Unix epoch.
+    pub time: i64,
+    pub event: Event,
+}
+
+/// A gateway's whole runtime state at one outbox position: "all events so far, folded".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub epoch: String,
+    /// The last outbox sequence this snapshot includes; events up to it are already applied.
+    pub seq: i64,
+    pub apis: Vec<DeployedApi>,
+    pub applications: Vec<Application>,
+    pub key_mappings: Vec<KeyMapping>,
+    pub subscriptions: Vec<Subscription>,
+    pub signing_keys: Vec<SigningKey>,
+}

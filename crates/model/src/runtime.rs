@@ -1,0 +1,267 @@
+use std::collections::HashMap;
+
+use crate::{
+    Application, DeployedApi, Event, EventEnvelope, KeyMapping, RuntimeApi, SigningKey, Snapshot,
+    Subscription,
+};
+
+/// The facts a gateway runs on, folded from a snapshot and the events after it.
+///
+/// This is the plain, easily changed form; the gateway builds its lookup indexes from it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuntimeData {
+    pub epoch: String,
+    /// The last applied outbox sequence.
+    pub seq: i64,
+    /// The gateway environments (labels) this node serves; deployments elsewhere are ignored.
+    pub environments: Vec<String>,
+    /// Keyed by (environment, API id).
+    pub apis: HashMap<(String, String), RuntimeApi>,
+    pub applications: HashMap<String, Application>,
+    /// Keyed by consumer key.
+    pub key_mappings: HashMap<String, KeyMapping>,
+    /// Keyed by subscription id.
+    pub subscriptions: HashMap<String, Subscription>,
+    /// Keyed by `kid`.
+    pub signing_keys: HashMap<String, SigningKey>,
+}
+
+/// What became of an event handed to [`RuntimeData::apply_envelope`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Applied,
+    /// Already included (a duplicate from a second hub, or older than the snapshot).
+    Stale,
+    /// Events were missed: the state must be reloaded from a snapshot.
+    Gap {
+        expected: i64,
+        got: i64,
+    },
+    /// The outbox was replaced (a new database): the state must be reloaded from a snapshot.
+    NewEpoch,
+}
+
+impl RuntimeData {
+    pub fn new(environments: Vec<String>) -> Self {
+        RuntimeData {
+            environments,
+            ..Default::default()
+        }
+    }
+
+    /// Folds a snapshot with the very function that applies live events.
+    pub fn from_snapshot(snapshot: &Snapshot, environments: Vec<String>) -> Self {
+        let mut data = RuntimeData::new(environments);
+        data.epoch = snapshot.epoch.clone();
+        data.seq = snapshot.seq;
+        let events = snapshot
+            .signing_keys
+            .iter()
+            .cloned()
+            .map(Event::KeyRotation)
+            .chain(snapshot.apis.iter().cloned().map(Event::ApiDeploy))
+            .chain(
+                snapshot
+                    .applications
+                    .iter()
+                    .cloned()
+                    .map(Event::ApplicationCreate),
+            )
+            .chain(
+                snapshot
+                    .key_mappings
+                    .iter()
+                    .cloned()
+                    .map(Event::KeyMappingCreate),
+            )
+            .chain(
+                snapshot
+                    .subscriptions
+                    .iter()
+                    .cloned()
+                    .map(Event::SubscriptionCreate),
+            );
+        for event in events {
+            data.apply(&event);
+        }
+        data
+    }
+
+    /// Applies an event in sequence order, or says why it cannot be.
+    pub fn apply_envelope(&mut self, envelope: &EventEnvelope) -> ApplyOutcome {
+        if envelope.epoch != self.epoch {
+            return ApplyOutcome::NewEpoch;
+        }
+        if envelope.seq <= self.seq {
+            return ApplyOutcome::Stale;
+        }
+        if envelope.seq != self.seq + 1 {
+            return ApplyOutcome::Gap {
+                expected: self.seq + 1,
+                got: envelope.seq,
+            };
+        }
+        self.apply(&envelope.event);
+        self.seq = envelope.seq;
+        ApplyOutcome::Applied
+    }
+
+    /// Applies one change. Idempotent: applying the same event twice leaves the same state.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::ApiDeploy(DeployedApi { environment, api }) => {
+                if self.serves(environment) {
+                    self.apis
+                        .insert((environment.clone(), api.id.clone()), api.clone());
+                }
+            }
+            Event::ApiUndeploy {
+                api_id,
+                environment,
+            } => {
+                self.apis.remove(&(environment.clone(), api_id.clone()));
+            }
+            Event::ApiLifecycleChange { api_id, status } => {
+                for ((_, id), api) in self.apis.iter_mut() {
+                    if id == api_id {
+                        api.lifecycle_status = status.clone();
+                    }
+                }
+            }
+            Event::ApplicationCreate(app) | Event::ApplicationUpdate(app) => {
+                self.applications.insert(app.id.clone(), app.clone());
+            }
+            Event::ApplicationDelete { application_id } => {
+                self.applications.remove(application_id);
+                self.key_mappings
+                    .retain(|_, k| &k.application_id != application_id);
+                self.subscriptions
+                    .retain(|_, s| &s.application_id != application_id);
+            }
+            Event::KeyMappingCreate(mapping) => {
+                self.key_mappings
+                    .insert(mapping.consumer_key.clone(), mapping.clone());
+            }
+            Event::KeyMappingRemove { consumer_key } => {
+                self.key_mappings.remove(consumer_key);
+            }
+            Event::SubscriptionCreate(sub) | Event::SubscriptionUpdate(sub) => {
+                self.subscriptions.insert(sub.id.clone(), sub.clone());
+            }
+            Event::SubscriptionDelete {
+                subscription_id, ..
+            } => {
+                self.subscriptions.remove(subscription_id);
+            }
+            Event::KeyRotation(key) => {
+                self.signing_keys.insert(key.kid.clone(), key.clone());
+            }
+        }
+    }
+
+    fn serves(&self, environment: &str) -> bool {
+        self.environments.iter().any(|e| e == environment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Endpoints, KeyType};
+
+    fn api(id: &str) -> RuntimeApi {
+        RuntimeApi {
+            id: id.into(),
+            tenant: "carbon.super".into(),
+            name: "N".into(),
+            version: "1.0.0".into(),
+            context: "/n".into(),
+            provider: "admin".into(),
+            lifecycle_status: "CREATED".into(),
+            revision_id: "r1".into(),
+            api_throttling_policy: None,
+            operations: vec![],
+            endpoints: Endpoints::default(),
+        }
+    }
+
+    fn envelope(seq: i64, event: Event) -> EventEnvelope {
+        EventEnvelope {
+            seq,
+            epoch: "e".into(),
+            tenant: "carbon.super".into(),
+            time: 0,
+            event,
+        }
+    }
+
+    #[test]
+    fn snapshot_and_events_fold_to_the_same_state() {
+        let deployed = DeployedApi {
+            environment: "Default".into(),
+            api: api("a1"),
+        };
+        let mapping = KeyMapping {
+            id: "k".into(),
+            application_id: "app".into(),
+            consumer_key: "ck".into(),
+            key_type: KeyType::Production,
+            key_manager: "Resident Key Manager".into(),
+        };
+        let snapshot = Snapshot {
+            epoch: "e".into(),
+            seq: 2,
+            apis: vec![deployed.clone()],
+            key_mappings: vec![mapping.clone()],
+            ..Default::default()
+        };
+        let from_snapshot = RuntimeData::from_snapshot(&snapshot, vec!["Default".into()]);
+
+        let mut from_events = RuntimeData::new(vec!["Default".into()]);
+        from_events.epoch = "e".into();
+        assert_eq!(
+            from_events.apply_envelope(&envelope(1, Event::ApiDeploy(deployed))),
+            ApplyOutcome::Applied
+        );
+        assert_eq!(
+            from_events.apply_envelope(&envelope(2, Event::KeyMappingCreate(mapping))),
+            ApplyOutcome::Applied
+        );
+        assert_eq!(from_snapshot, from_events);
+    }
+
+    #[test]
+    fn duplicates_gaps_and_epochs_are_recognised() {
+        let mut data = RuntimeData::new(vec!["Default".into()]);
+        data.epoch = "e".into();
+        data.seq = 5;
+        let event = Event::ApiLifecycleChange {
+            api_id: "a".into(),
+            status: "PUBLISHED".into(),
+        };
+        assert_eq!(
+            data.apply_envelope(&envelope(5, event.clone())),
+            ApplyOutcome::Stale
+        );
+        assert_eq!(
+            data.apply_envelope(&envelope(7, event.clone())),
+            ApplyOutcome::Gap {
+                expected: 6,
+                got: 7
+            }
+        );
+        let mut other = envelope(6, event);
+        other.epoch = "f".into();
+        assert_eq!(data.apply_envelope(&other), ApplyOutcome::NewEpoch);
+    }
+
+    #[test]
+    fn deployments_to_other_environments_are_ignored() {
+        let mut data = RuntimeData::new(vec!["Default".into()]);
+        data.apply(&Event::ApiDeploy(DeployedApi {
+            environment: "Edge".into(),
+            api: api("a1"),
+        }));
+        assert!(data.apis.is_empty());
+    }
+}

@@ -1,0 +1,176 @@
+//! Listeners for every HTTP-speaking component: plain and TLS accept loops over hyper (HTTP/1.1
+//! and HTTP/2), graceful shutdown (stop accepting, let in-flight requests finish), and the
+//! self-signed certificate a fresh installation serves HTTPS with.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use hyper::body::{Body, Incoming};
+use hyper::service::Service;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+/// How long in-flight requests may take to finish after shutdown begins.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS certificate {path}: {reason}")]
+    Certificate { path: String, reason: String },
+}
+
+/// Binds a TCP listener, naming the address when it fails.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, NetError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| NetError::Bind { addr, source })
+}
+
+/// Loads `tls/cert.pem` and `tls/key.pem` from the data folder, generating a self-signed pair
+/// for `hostname` (and localhost) on first start.
+pub fn tls_acceptor(data_dir: &Path, hostname: &str) -> Result<TlsAcceptor, NetError> {
+    let dir = data_dir.join("tls");
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    let err = |path: &Path, reason: String| NetError::Certificate {
+        path: path.display().to_string(),
+        reason,
+    };
+    if !cert_path.exists() || !key_path.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e.to_string()))?;
+        let mut names = vec![
+            hostname.to_string(),
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+        ];
+        names.dedup();
+        let generated = rcgen::generate_simple_self_signed(names)
+            .map_err(|e| err(&cert_path, e.to_string()))?;
+        write_private(&key_path, generated.key_pair.serialize_pem().as_bytes())
+            .map_err(|e| err(&key_path, e.to_string()))?;
+        std::fs::write(&cert_path, generated.cert.pem())
+            .map_err(|e| err(&cert_path, e.to_string()))?;
+        tracing::info!(path = %cert_path.display(), "generated a self-signed TLS certificate");
+    }
+    let certs = CertificateDer::pem_file_iter(&cert_path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| err(&cert_path, e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| err(&key_path, e.to_string()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| err(&cert_path, e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| err(&cert_path, e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path)?.write_all(contents)
+}
+
+/// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown` fires, then
+/// stops accepting and waits up to [`DRAIN_TIMEOUT`] for open connections to finish.
+pub async fn serve<S, B>(
+    name: &'static str,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    service: S,
+    shutdown: CancellationToken,
+) where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let builder = Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(listener = name, error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let builder = builder.clone();
+        let service = service.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let result = match tls {
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(stream)) => {
+                            let conn = builder
+                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(listener = name, %peer, error = %err, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    }
+                }
+                None => {
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
+            };
+            if let Err(err) = result {
+                tracing::debug!(listener = name, %peer, error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!(listener = name, "stopped accepting; draining connections");
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            listener = name,
+            "connections still open after the drain timeout"
+        );
+    }
+}

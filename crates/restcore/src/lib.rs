@@ -1,0 +1,67 @@
+//! Plumbing every control-plane REST API shares: the context handlers run in, WSO2's error body
+//! (and the one place this layer's errors become HTTP responses), the authenticated caller with
+//! WSO2's scope semantics, and JSON bodies whose errors name the offending field.
+
+mod auth;
+mod error;
+mod json;
+
+pub use auth::Principal;
+pub use error::ApiError;
+pub use json::{from_value, JsonBody};
+
+use std::sync::Arc;
+
+use tollgate_keymanager::KeyManager;
+use tollgate_store::Store;
+
+/// A gateway environment as the control plane knows it (`[[apim.gateway.environment]]`).
+#[derive(Debug, Clone)]
+pub struct GatewayEnvironment {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    /// Hosts this environment serves on; the first is the default vhost.
+    pub vhosts: Vec<String>,
+    pub http_endpoint: String,
+    pub https_endpoint: String,
+}
+
+/// What every REST handler can reach.
+pub struct RestContext {
+    pub store: Store,
+    pub key_manager: Arc<KeyManager>,
+    pub environments: Vec<GatewayEnvironment>,
+}
+
+pub type Ctx = Arc<RestContext>;
+
+/// Standard `limit` and `offset` query parameters, with WSO2's defaults.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct Paging {
+    #[serde(default = "default_limit")]
+    pub limit: i64,
+    #[serde(default)]
+    pub offset: i64,
+}
+
+fn default_limit() -> i64 {
+    25
+}
+
+impl Paging {
+    pub fn validate(self) -> Result<Self, ApiError> {
+        if self.limit < 0 {
+            return Err(ApiError::bad_request("limit must not be negative"));
+        }
+        if self.offset < 0 {
+            return Err(ApiError::bad_request("offset must not be negative"));
+        }
+        Ok(self)
+    }
+
+    /// WSO2's `pagination` object.
+    pub fn pagination(self, total: i64) -> serde_json::Value {
+        serde_json::json!({"offset": self.offset, "limit": self.limit, "total": total, "next": "", "previous": ""})
+    }
+}

@@ -1,0 +1,181 @@
+use sqlx::any::AnyRow;
+
+use crate::db::col;
+use crate::{ApimTx, Result, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    pub owner: String,
+    pub throttling_policy: String,
+    pub description: String,
+    pub token_type: String,
+    pub status: String,
+    pub attributes: serde_json::Value,
+    pub created_time: i64,
+    pub updated_time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub tenant: String,
+    pub application_id: String,
+    pub api_id: String,
+    pub throttling_policy: String,
+    pub status: String,
+    pub created_time: i64,
+}
+
+const APPLICATION_COLUMNS: &str = "application_id, tenant, name, owner, throttling_policy, description, token_type, status, attributes, created_time, updated_time";
+const SUBSCRIPTION_COLUMNS: &str =
+    "subscription_id, tenant, application_id, api_id, throttling_policy, status, created_time";
+
+pub(crate) fn application_from(row: &AnyRow) -> Result<ApplicationRow> {
+    Ok(ApplicationRow {
+        id: col(row, "application_id")?,
+        tenant: col(row, "tenant")?,
+        name: col(row, "name")?,
+        owner: col(row, "owner")?,
+        throttling_policy: col(row, "throttling_policy")?,
+        description: col(row, "description")?,
+        token_type: col(row, "token_type")?,
+        status: col(row, "status")?,
+        attributes: serde_json::from_str(&col::<String>(row, "attributes")?)?,
+        created_time: col(row, "created_time")?,
+        updated_time: col(row, "updated_time")?,
+    })
+}
+
+pub(crate) fn subscription_from(row: &AnyRow) -> Result<SubscriptionRow> {
+    Ok(SubscriptionRow {
+        id: col(row, "subscription_id")?,
+        tenant: col(row, "tenant")?,
+        application_id: col(row, "application_id")?,
+        api_id: col(row, "api_id")?,
+        throttling_policy: col(row, "throttling_policy")?,
+        status: col(row, "status")?,
+        created_time: col(row, "created_time")?,
+    })
+}
+
+impl ApplicationRow {
+    pub fn to_model(&self) -> tollgate_model::Application {
+        tollgate_model::Application {
+            id: self.id.clone(),
+            tenant: self.tenant.clone(),
+            name: self.name.clone(),
+            owner: self.owner.clone(),
+            throttling_policy: self.throttling_policy.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+impl SubscriptionRow {
+    pub fn to_model(&self) -> tollgate_model::Subscription {
+        tollgate_model::Subscription {
+            id: self.id.clone(),
+            tenant: self.tenant.clone(),
+            application_id: self.application_id.clone(),
+            api_id: self.api_id.clone(),
+            throttling_policy: self.throttling_policy.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+impl ApimTx {
+    pub async fn insert_application(&mut self, app: &ApplicationRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_application ({APPLICATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&app.id)
+        .bind(&app.tenant)
+        .bind(&app.name)
+        .bind(&app.owner)
+        .bind(&app.throttling_policy)
+        .bind(&app.description)
+        .bind(&app.token_type)
+        .bind(&app.status)
+        .bind(app.attributes.to_string())
+        .bind(app.created_time)
+        .bind(app.updated_time)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, || {
+                format!("An application with name '{}' already exists", app.name)
+            })
+        })?;
+        Ok(())
+    }
+
+    pub async fn insert_subscription(&mut self, sub: &SubscriptionRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_subscription ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&sub.id)
+        .bind(&sub.tenant)
+        .bind(&sub.application_id)
+        .bind(&sub.api_id)
+        .bind(&sub.throttling_policy)
+        .bind(&sub.status)
+        .bind(sub.created_time)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, || {
+                format!(
+                    "Application {} is already subscribed to API {}",
+                    sub.application_id, sub.api_id
+                )
+            })
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn application(&self, tenant: &str, application_id: &str) -> Result<ApplicationRow> {
+        let row = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND application_id = $2"
+        ))
+        .bind(tenant)
+        .bind(application_id)
+        .fetch_optional(self.apim())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("application {application_id}")))?;
+        application_from(&row)
+    }
+
+    pub async fn applications_of(&self, tenant: &str, owner: &str) -> Result<Vec<ApplicationRow>> {
+        sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND owner = $2 ORDER BY name"
+        ))
+        .bind(tenant)
+        .bind(owner)
+        .fetch_all(self.apim())
+        .await?
+        .iter()
+        .map(application_from)
+        .collect()
+    }
+
+    pub async fn subscriptions_of_application(
+        &self,
+        application_id: &str,
+    ) -> Result<Vec<SubscriptionRow>> {
+        sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE application_id = $1 ORDER BY created_time"
+        ))
+        .bind(application_id)
+        .fetch_all(self.apim())
+        .await?
+        .iter()
+        .map(subscription_from)
+        .collect()
+    }
+}

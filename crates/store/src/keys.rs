@@ -1,0 +1,224 @@
+use sqlx::any::AnyRow;
+use tollgate_model::KeyType;
+
+use crate::db::col;
+use crate::{ApimTx, Result, Store, StoreError};
+
+/// An OAuth client of the resident key manager.
+#[derive(Debug, Clone)]
+pub struct OAuthClientRow {
+    pub consumer_key: String,
+    pub tenant: String,
+    /// Kept retrievable, as WSO2 does by default, because the Developer Portal shows it again.
+    pub consumer_secret: String,
+    pub client_name: String,
+    pub owner: String,
+    pub grant_types: Vec<String>,
+    pub callback_url: String,
+    pub created_time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyMappingRow {
+    pub id: String,
+    pub tenant: String,
+    pub application_id: String,
+    pub consumer_key: String,
+    pub key_type: KeyType,
+    pub key_manager: String,
+    pub created_time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub private_key_pem: String,
+    pub n: String,
+    pub e: String,
+    pub issuer: String,
+    pub created_time: i64,
+}
+
+const CLIENT_COLUMNS: &str =
+    "consumer_key, tenant, consumer_secret, client_name, owner, grant_types, callback_url, created_time";
+const MAPPING_COLUMNS: &str =
+    "key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, created_time";
+const SIGNING_COLUMNS: &str = "kid, private_key_pem, n, e, issuer, created_time";
+
+fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
+    Ok(OAuthClientRow {
+        consumer_key: col(row, "consumer_key")?,
+        tenant: col(row, "tenant")?,
+        consumer_secret: col(row, "consumer_secret")?,
+        client_name: col(row, "client_name")?,
+        owner: col(row, "owner")?,
+        grant_types: col::<String>(row, "grant_types")?
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        callback_url: col(row, "callback_url")?,
+        created_time: col(row, "created_time")?,
+    })
+}
+
+pub(crate) fn mapping_from(row: &AnyRow) -> Result<KeyMappingRow> {
+    let key_type: String = col(row, "key_type")?;
+    Ok(KeyMappingRow {
+        id: col(row, "key_mapping_id")?,
+        tenant: col(row, "tenant")?,
+        application_id: col(row, "application_id")?,
+        consumer_key: col(row, "consumer_key")?,
+        key_type: KeyType::parse(&key_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("key type {key_type}")))?,
+        key_manager: col(row, "key_manager")?,
+        created_time: col(row, "created_time")?,
+    })
+}
+
+pub(crate) fn signing_key_from(row: &AnyRow) -> Result<SigningKeyRow> {
+    Ok(SigningKeyRow {
+        kid: col(row, "kid")?,
+        private_key_pem: col(row, "private_key_pem")?,
+        n: col(row, "n")?,
+        e: col(row, "e")?,
+        issuer: col(row, "issuer")?,
+        created_time: col(row, "created_time")?,
+    })
+}
+
+impl KeyMappingRow {
+    pub fn to_model(&self) -> tollgate_model::KeyMapping {
+        tollgate_model::KeyMapping {
+            id: self.id.clone(),
+            application_id: self.application_id.clone(),
+            consumer_key: self.consumer_key.clone(),
+            key_type: self.key_type,
+            key_manager: self.key_manager.clone(),
+        }
+    }
+}
+
+impl SigningKeyRow {
+    pub fn to_model(&self) -> tollgate_model::SigningKey {
+        tollgate_model::SigningKey {
+            kid: self.kid.clone(),
+            alg: "RS256".into(),
+            n: self.n.clone(),
+            e: self.e.clone(),
+            issuer: self.issuer.clone(),
+        }
+    }
+}
+
+impl ApimTx {
+    pub async fn insert_oauth_client(&mut self, client: &OAuthClientRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_oauth_client ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&client.consumer_key)
+        .bind(&client.tenant)
+        .bind(&client.consumer_secret)
+        .bind(&client.client_name)
+        .bind(&client.owner)
+        .bind(client.grant_types.join(" "))
+        .bind(&client.callback_url)
+        .bind(client.created_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn insert_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_key_mapping ({MAPPING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&mapping.id)
+        .bind(&mapping.tenant)
+        .bind(&mapping.application_id)
+        .bind(&mapping.consumer_key)
+        .bind(mapping.key_type.as_str())
+        .bind(&mapping.key_manager)
+        .bind(mapping.created_time)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, || {
+                format!(
+                    "{} keys are already generated for application {}",
+                    mapping.key_type.as_str(),
+                    mapping.application_id
+                )
+            })
+        })?;
+        Ok(())
+    }
+
+    pub async fn insert_signing_key(&mut self, tenant: &str, key: &SigningKeyRow) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_signing_key (tenant, active, {SIGNING_COLUMNS}) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(tenant)
+        .bind(&key.kid)
+        .bind(&key.private_key_pem)
+        .bind(&key.n)
+        .bind(&key.e)
+        .bind(&key.issuer)
+        .bind(key.created_time)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn oauth_client(&self, consumer_key: &str) -> Result<Option<OAuthClientRow>> {
+        sqlx::query(&format!(
+            "SELECT {CLIENT_COLUMNS} FROM am_oauth_client WHERE consumer_key = $1"
+        ))
+        .bind(consumer_key)
+        .fetch_optional(self.apim())
+        .await?
+        .as_ref()
+        .map(client_from)
+        .transpose()
+    }
+
+    pub async fn key_mapping_by_consumer_key(
+        &self,
+        consumer_key: &str,
+    ) -> Result<Option<KeyMappingRow>> {
+        sqlx::query(&format!(
+            "SELECT {MAPPING_COLUMNS} FROM am_key_mapping WHERE consumer_key = $1"
+        ))
+        .bind(consumer_key)
+        .fetch_optional(self.apim())
+        .await?
+        .as_ref()
+        .map(mapping_from)
+        .transpose()
+    }
+
+    pub async fn key_mappings_of(&self, application_id: &str) -> Result<Vec<KeyMappingRow>> {
+        sqlx::query(&format!(
+            "SELECT {MAPPING_COLUMNS} FROM am_key_mapping WHERE application_id = $1 ORDER BY key_type"
+        ))
+        .bind(application_id)
+        .fetch_all(self.apim())
+        .await?
+        .iter()
+        .map(mapping_from)
+        .collect()
+    }
+
+    /// The active signing keys, newest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>> {
+        sqlx::query(&format!(
+            "SELECT {SIGNING_COLUMNS} FROM am_signing_key WHERE active = 1 ORDER BY created_time DESC, kid"
+        ))
+        .fetch_all(self.apim())
+        .await?
+        .iter()
+        .map(signing_key_from)
+        .collect()
+    }
+}

@@ -1,0 +1,135 @@
+//! Tollgate's two databases, as WSO2 splits them: the API Manager database (APIs, applications,
+//! subscriptions, keys, policies, the event outbox) and the shared database (users and roles).
+//!
+//! Both run on SQLite (the embedded default) or PostgreSQL through sqlx's `Any` driver, with one
+//! set of portable migrations. Every write that changes what gateways enforce goes through an
+//! [`ApimTx`], which records the matching [`Event`](tollgate_model::Event) in the outbox in the
+//! same transaction.
+
+mod apis;
+mod applications;
+mod db;
+mod keys;
+mod migrate;
+mod outbox;
+mod policies;
+mod snapshot;
+mod users;
+
+pub use apis::{ApiRow, DeploymentRow, RevisionRow};
+pub use applications::{ApplicationRow, SubscriptionRow};
+pub use db::{Dialect, StoreError};
+pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
+pub use users::UserRow;
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Handle to both databases. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    apim: AnyPool,
+    apim_dialect: Dialect,
+    shared: AnyPool,
+    /// Woken after every commit that wrote to the outbox, so the relay need not poll hard.
+    outbox_signal: Arc<Notify>,
+    /// SQLite allows one writer; serialising writers in-process turns "database is locked" into a wait.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+    epoch: String,
+}
+
+impl Store {
+    /// Connects to both databases and brings their schemas up to date.
+    pub async fn open(apim_url: &str, shared_url: &str) -> Result<Store> {
+        let (apim, apim_dialect) = db::connect(apim_url).await?;
+        let (shared, shared_dialect) = db::connect(shared_url).await?;
+        migrate::run(&apim, apim_dialect, migrate::APIM).await?;
+        migrate::run(&shared, shared_dialect, migrate::SHARED).await?;
+        let epoch = migrate::epoch(&apim).await?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                apim,
+                apim_dialect,
+                shared,
+                outbox_signal: Arc::new(Notify::new()),
+                sqlite_writer: (apim_dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
+                epoch,
+            }),
+        })
+    }
+
+    /// Identity of this API Manager database's outbox; carried by every event envelope.
+    pub fn epoch(&self) -> &str {
+        &self.inner.epoch
+    }
+
+    /// Notified after each commit that wrote events.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.inner.outbox_signal.clone()
+    }
+
+    /// Begins a write transaction on the API Manager database.
+    pub async fn begin(&self) -> Result<ApimTx> {
+        let guard = match &self.inner.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.inner.apim.begin().await?;
+        Ok(ApimTx {
+            tx,
+            dialect: self.inner.apim_dialect,
+            signal: self.inner.outbox_signal.clone(),
+            wrote_events: false,
+            _writer: guard,
+        })
+    }
+
+    pub(crate) fn apim(&self) -> &AnyPool {
+        &self.inner.apim
+    }
+
+    pub(crate) fn shared(&self) -> &AnyPool {
+        &self.inner.shared
+    }
+
+    pub(crate) fn apim_dialect(&self) -> Dialect {
+        self.inner.apim_dialect
+    }
+
+    /// Closes both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.inner.apim.close().await;
+        self.inner.shared.close().await;
+    }
+}
+
+/// A write transaction on the API Manager database. Dropping it without [`ApimTx::commit`] rolls back.
+pub struct ApimTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    signal: Arc<Notify>,
+    wrote_events: bool,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl ApimTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        if self.wrote_events {
+            self.signal.notify_one();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}

@@ -1,0 +1,87 @@
+use sqlx::{AnyPool, Row};
+
+use crate::db::{col, Dialect};
+use crate::StoreError;
+
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const APIM: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/apim/0001_init.sql"),
+}];
+
+pub(crate) const SHARED: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/shared/0001_init.sql"),
+}];
+
+/// Applies the pending migrations, all in one transaction. On PostgreSQL a transaction-scoped
+/// advisory lock makes two nodes starting at once take turns; the second finds nothing to do.
+pub(crate) async fn run(
+    pool: &AnyPool,
+    dialect: Dialect,
+    migrations: &[Migration],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    if dialect == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7436104529)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS tollgate_schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_time BIGINT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM tollgate_schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| col::<i64>(r, "version"))
+        .collect::<Result<_, _>>()?;
+    for migration in migrations {
+        if applied.contains(&migration.version) {
+            continue;
+        }
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applying migration"
+        );
+        sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO tollgate_schema_migrations (version, name, applied_time) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(tollgate_model::now_millis())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The outbox epoch, created once per API Manager database.
+pub(crate) async fn epoch(pool: &AnyPool) -> Result<String, StoreError> {
+    let fresh = uuid::Uuid::new_v4().to_string();
+    // Insert-if-absent in portable SQL; a concurrent starter's insert wins and both read it back.
+    let _ = sqlx::query(
+        "INSERT INTO tollgate_meta (meta_key, meta_value)
+         SELECT 'epoch', $1 WHERE NOT EXISTS (SELECT 1 FROM tollgate_meta WHERE meta_key = 'epoch')",
+    )
+    .bind(&fresh)
+    .execute(pool)
+    .await;
+    let row = sqlx::query("SELECT meta_value FROM tollgate_meta WHERE meta_key = 'epoch'")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get::<String, _>("meta_value")?)
+}

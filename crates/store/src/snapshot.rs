@@ -1,0 +1,87 @@
+use tollgate_model::{DeployedApi, RuntimeApi, Snapshot};
+
+use crate::apis::deployment_from;
+use crate::applications::{application_from, subscription_from};
+use crate::db::{col, Dialect};
+use crate::keys::{mapping_from, signing_key_from};
+use crate::{Result, Store};
+
+impl Store {
+    /// Everything a gateway needs, read in one consistent view together with the outbox position
+    /// it corresponds to: applying the events after `seq` to it gives the current state.
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        let mut tx = self.apim().begin().await?;
+        if self.apim_dialect() == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let seq: i64 = col(
+            &sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM am_outbox")
+                .fetch_one(&mut *tx)
+                .await?,
+            "seq",
+        )?;
+        let deployment_rows = sqlx::query(
+            "SELECT d.api_id, d.environment, d.revision_id, d.vhost, d.display_on_devportal, d.deployed_time,
+                    r.runtime, a.lifecycle_status
+             FROM am_api_deployment d
+             JOIN am_api_revision r ON r.revision_id = d.revision_id
+             JOIN am_api a ON a.api_id = d.api_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut apis = Vec::with_capacity(deployment_rows.len());
+        for row in &deployment_rows {
+            let deployment = deployment_from(row)?;
+            let mut api: RuntimeApi = serde_json::from_str(&col::<String>(row, "runtime")?)?;
+            api.lifecycle_status = col(row, "lifecycle_status")?;
+            apis.push(DeployedApi {
+                environment: deployment.environment,
+                api,
+            });
+        }
+        let applications = sqlx::query(
+            "SELECT application_id, tenant, name, owner, throttling_policy, description, token_type, status, attributes, created_time, updated_time FROM am_application",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| application_from(r).map(|a| a.to_model()))
+        .collect::<Result<_>>()?;
+        let key_mappings = sqlx::query(
+            "SELECT key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, created_time FROM am_key_mapping",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| mapping_from(r).map(|m| m.to_model()))
+        .collect::<Result<_>>()?;
+        let subscriptions = sqlx::query(
+            "SELECT subscription_id, tenant, application_id, api_id, throttling_policy, status, created_time FROM am_subscription",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| subscription_from(r).map(|s| s.to_model()))
+        .collect::<Result<_>>()?;
+        let signing_keys = sqlx::query(
+            "SELECT kid, private_key_pem, n, e, issuer, created_time FROM am_signing_key WHERE active = 1",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| signing_key_from(r).map(|k| k.to_model()))
+        .collect::<Result<_>>()?;
+        tx.commit().await?;
+        Ok(Snapshot {
+            epoch: self.epoch().to_string(),
+            seq,
+            apis,
+            applications,
+            key_mappings,
+            subscriptions,
+            signing_keys,
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! The super admin account: its password comes from the configuration, from
+//! `TOLLGATE_ADMIN_PASSWORD`, or — on a first start with neither — is generated and written to
+//! `data/admin-password` (mode 0600). A well-known default is never accepted silently.
+
+use std::path::Path;
+
+use base64::Engine;
+use tollgate_model::{scopes::roles, SUPER_TENANT};
+use tollgate_store::Store;
+
+use crate::config::Config;
+
+pub const PASSWORD_ENV: &str = "TOLLGATE_ADMIN_PASSWORD";
+const WELL_KNOWN: &[&str] = &[
+    "admin", "password", "changeme", "123456", "wso2", "tollgate",
+];
+
+pub async fn ensure_admin(config: &Config, store: &Store) -> Result<(), String> {
+    let username = &config.super_admin.username;
+    let configured = std::env::var(PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(|p| (p, PASSWORD_ENV))
+        .or_else(|| {
+            config
+                .super_admin
+                .password
+                .clone()
+                .map(|p| (p, "[super_admin] password"))
+        });
+    let existing = store
+        .find_user(SUPER_TENANT, username)
+        .await
+        .map_err(|e| e.to_string())?;
+    let password = match configured {
+        Some((password, source)) => {
+            if password.len() < 5 {
+                return Err(format!(
+                    "{source}: the admin password must have at least 5 characters"
+                ));
+            }
+            if WELL_KNOWN.contains(&password.to_lowercase().as_str()) {
+                tracing::warn!(
+                    "{source}: the admin password is a well-known default; anyone who knows WSO2 or Tollgate can log in. Change it before exposing this node."
+                );
+            }
+            // Skip the rehash when nothing changed (argon2 is slow by design).
+            if let Some(user) = &existing {
+                if tollgate_keymanager::verify_password(&password, &user.password_hash).await {
+                    return Ok(());
+                }
+            }
+            password
+        }
+        None if existing.is_some() => return Ok(()),
+        None => {
+            let password = generate_password();
+            write_password_file(&config.server.data_dir.join("admin-password"), &password)?;
+            tracing::warn!(
+                user = %username,
+                password = %password,
+                file = %config.server.data_dir.join("admin-password").display(),
+                "generated the admin password (shown once; also saved in the file)"
+            );
+            password
+        }
+    };
+    let hash = tollgate_keymanager::hash_password(&password).map_err(|e| e.to_string())?;
+    store
+        .upsert_user(SUPER_TENANT, username, &hash, &[roles::ADMIN])
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn generate_password() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 18];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn write_password_file(path: &Path, password: &str) -> Result<(), String> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(password.as_bytes()))
+        .map_err(|e| format!("{}: cannot write the admin password: {e}", path.display()))
+}

@@ -1,0 +1,86 @@
+//! `tollgate`: one binary, run as a profile (all-in-one, control-plane, gateway, traffic-manager).
+
+mod admin;
+mod config;
+mod node;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Profile};
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "Tollgate API manager")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a node (all-in-one unless a profile is given).
+    Start {
+        /// deployment.toml to read.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// all-in-one, control-plane, gateway (or gateway-worker), traffic-manager.
+        #[arg(long, short)]
+        profile: Option<String>,
+    },
+    /// Create or upgrade the database schemas, then exit.
+    Migrate {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Start { config, profile } => {
+                let mut config = load(config.as_deref())?;
+                if let Some(name) = profile {
+                    config.server.profile = Profile::parse(&name).ok_or_else(|| {
+                        format!("--profile: '{name}' is not one of all-in-one, control-plane, gateway, gateway-worker, traffic-manager")
+                    })?;
+                }
+                node::run(config).await
+            }
+            Command::Migrate { config } => node::migrate(load(config.as_deref())?).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: Option<&std::path::Path>) -> Result<Config, String> {
+    match path {
+        Some(path) => Config::load(path).map_err(|e| e.to_string()),
+        None => Ok(Config::default()),
+    }
+}
