@@ -1,1 +1,17 @@
+//! Test support: start real `tollgate` processes on free ports with fresh data folders, a mock
+//! backend on loopback, and small helpers for WSO2's REST flow. Tests read like the scenario.
 
+mod backend;
+mod node;
+
+pub use backend::{MockBackend, RecordedRequest, MENU};
+pub use node::{Node, NodeOptions};
+
+/// An HTTP client that accepts the node's self-signed certificate.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}

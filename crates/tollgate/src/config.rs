@@ -367,7 +367,7 @@ http_endpoint = "http://apim.example.com:8282"
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("conf/deployment.toml: server: unknown field `hostnme`"),
+            err.starts_with("conf/deployment.toml: server.hostnme: unknown field `hostnme`"),
             "{err}"
         );
         assert!(err.contains("`hostname`"), "{err}");

@@ -1,0 +1,146 @@
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// What the mock backend saw of one request.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path_and_query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A PizzaShack-like backend on loopback: `GET …/menu` returns a menu, `POST …/order` echoes the
+/// order, `…/order/{id}` answers for that id, `…/slow` answers after a second.
+pub struct MockBackend {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The body the mock backend answers `GET …/menu` with.
+pub const MENU: &str = r#"[{"name":"BBQ Chicken Bacon","description":"Grilled white chicken, hickory-smoked bacon and fresh sliced onions in barbeque sauce","price":"15.99","icon":"/images/6.png"}]"#;
+
+impl MockBackend {
+    pub async fn start() -> MockBackend {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind mock backend");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let recorded = recorded.clone();
+                tokio::spawn(async move {
+                    let service =
+                        hyper::service::service_fn(move |req| respond(req, recorded.clone()));
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        MockBackend {
+            addr,
+            requests,
+            task,
+        }
+    }
+
+    /// Base URL under which the PizzaShack resources live.
+    pub fn url(&self) -> String {
+        format!("http://{}/pizzashack/v1", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for MockBackend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn respond(
+    req: Request<Incoming>,
+    recorded: Arc<Mutex<Vec<RecordedRequest>>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    if let Ok(mut r) = recorded.lock() {
+        r.push(RecordedRequest {
+            method: method.clone(),
+            path_and_query: path_and_query.clone(),
+            headers,
+            body: body.clone(),
+        });
+    }
+    let path = path_and_query.split('?').next().unwrap_or("");
+    let (status, payload) = if path.ends_with("/menu") && method == "GET" {
+        (200, Bytes::from_static(MENU.as_bytes()))
+    } else if path.ends_with("/order") && method == "POST" {
+        (201, Bytes::from(body))
+    } else if path.ends_with("/slow") {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        (200, Bytes::from_static(b"{\"slow\":true}"))
+    } else if let Some(id) = path.rsplit_once("/order/").map(|(_, id)| id.to_string()) {
+        (
+            200,
+            Bytes::from(format!("{{\"orderId\":\"{id}\",\"method\":\"{method}\"}}")),
+        )
+    } else {
+        (
+            404,
+            Bytes::from_static(b"{\"error\":\"no such pizza resource\"}"),
+        )
+    };
+    let mut response = Response::new(Full::new(payload));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        "x-backend",
+        hyper::header::HeaderValue::from_static("pizzashack-mock"),
+    );
+    Ok(response)
+}

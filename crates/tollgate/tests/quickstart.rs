@@ -1,0 +1,1039 @@
+//! WSO2's quick-start, end to end against a real all-in-one process: register a client, get a
+//! token, create PizzaShackAPI, revise, deploy, publish, create an application, subscribe, get
+//! keys and a token, and invoke the API through the gateway — plus what must be refused.
+
+#![recursion_limit = "256"]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tollgate_testkit::{http_client, MockBackend, Node, NodeOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+struct Flow {
+    node: Node,
+    http: Client,
+    token: String,
+}
+
+impl Flow {
+    async fn start() -> Flow {
+        let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+        let http = http_client();
+        let registration: Value = ok_json(
+            http.post(node.control_plane_http("/client-registration/v0.17/register"))
+                .basic_auth("admin", Some(&node.admin_password))
+                .json(&json!({
+                    "callbackUrl": "www.google.lk",
+                    "clientName": "rest_api_publisher",
+                    "owner": "admin",
+                    "grantType": "client_credentials password refresh_token",
+                    "saasApp": true
+                }))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        let client_id = registration["clientId"].as_str().unwrap().to_string();
+        let client_secret = registration["clientSecret"].as_str().unwrap().to_string();
+        // Over HTTPS, as WSO2 users call it.
+        let token: Value = ok_json(
+            http.post(node.control_plane_https("/oauth2/token"))
+                .basic_auth(&client_id, Some(&client_secret))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", "admin"),
+                    ("password", node.admin_password.as_str()),
+                    (
+                        "scope",
+                        "apim:api_view apim:api_create apim:api_publish apim:subscribe",
+                    ),
+                ])
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(token["token_type"], "Bearer");
+        assert_eq!(
+            token["scope"],
+            "apim:api_view apim:api_create apim:api_publish apim:subscribe"
+        );
+        Flow {
+            http,
+            token: token["access_token"].as_str().unwrap().to_string(),
+            node,
+        }
+    }
+
+    fn publisher(&self, path: &str) -> String {
+        self.node
+            .control_plane_http(&format!("/api/am/publisher/v4{path}"))
+    }
+
+    fn devportal(&self, path: &str) -> String {
+        self.node
+            .control_plane_http(&format!("/api/am/devportal/v3{path}"))
+    }
+
+    async fn post(&self, url: String, body: Value) -> reqwest::Response {
+        self.http
+            .post(url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post_raw(&self, url: String, body: &'static str) -> reqwest::Response {
+        self.http
+            .post(url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates, revises, deploys and publishes an API; returns its id.
+    async fn publish_api(&self, body: Value) -> String {
+        let api = ok_json(
+            self.post(self.publisher("/apis"), body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let api_id = api["id"].as_str().unwrap().to_string();
+        let revision = ok_json(
+            self.post(
+                self.publisher(&format!("/apis/{api_id}/revisions")),
+                json!({"description": "first"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let revision_id = revision["id"].as_str().unwrap();
+        ok_json(
+            self.post(
+                self.publisher(&format!(
+                    "/apis/{api_id}/deploy-revision?revisionId={revision_id}"
+                )),
+                json!([{"name": "Default", "vhost": "localhost", "displayOnDevportal": true}]),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let lifecycle = ok_json(
+            self.http
+                .post(self.publisher(&format!(
+                    "/apis/change-lifecycle?apiId={api_id}&action=Publish"
+                )))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(lifecycle["lifecycleState"]["state"], "Published");
+        api_id
+    }
+
+    /// Creates an application subscribed to `api_id` (when given), with production keys; returns
+    /// (application id, access token).
+    async fn application_with_token(&self, name: &str, api_id: Option<&str>) -> (String, String) {
+        let app = ok_json(
+            self.post(
+                self.devportal("/applications"),
+                json!({"name": name, "throttlingPolicy": "Unlimited", "description": "quick start", "tokenType": "JWT"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let app_id = app["applicationId"].as_str().unwrap().to_string();
+        if let Some(api_id) = api_id {
+            let sub = ok_json(
+                self.post(self.devportal("/subscriptions"), json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}))
+                    .await,
+                StatusCode::CREATED,
+            )
+            .await;
+            assert_eq!(sub["status"], "UNBLOCKED");
+        }
+        let keys = ok_json(
+            self.post(
+                self.devportal(&format!("/applications/{app_id}/generate-keys")),
+                json!({"keyType": "PRODUCTION", "keyManager": "Resident Key Manager", "grantTypesToBeSupported": ["password", "client_credentials"], "callbackUrl": "", "scopes": ["am_application_scope", "default"], "validityTime": "3600"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let key_mapping_id = keys["keyMappingId"].as_str().unwrap();
+        let listed = ok_json(
+            self.http
+                .get(self.devportal(&format!("/applications/{app_id}/oauth-keys")))
+                .bearer_auth(&self.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(listed["list"][0]["consumerKey"], keys["consumerKey"]);
+        let token = ok_json(
+            self.post(
+                self.devportal(&format!("/applications/{app_id}/oauth-keys/{key_mapping_id}/generate-token")),
+                json!({"consumerSecret": keys["consumerSecret"], "validityPeriod": 3600, "scopes": [], "revokeToken": "", "grantType": "CLIENT_CREDENTIALS"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        (app_id, token["accessToken"].as_str().unwrap().to_string())
+    }
+}
+
+async fn ok_json(response: reqwest::Response, expected: StatusCode) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, expected, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Asserts WSO2's error body and returns its description.
+async fn error_body(response: reqwest::Response, status: StatusCode) -> Value {
+    let body = ok_json(response, status).await;
+    assert!(
+        body.get("code").is_some()
+            && body.get("message").is_some()
+            && body.get("description").is_some(),
+        "not a WSO2 error body: {body}"
+    );
+    body
+}
+
+fn pizzashack(endpoint: &str) -> Value {
+    // The API object as WSO2's publisher UI sends it, optional fields and all.
+    json!({
+        "name": "PizzaShackAPI",
+        "description": "This is a simple API for Pizza Shack online pizza delivery store.",
+        "context": "/pizzashack",
+        "version": "1.0.0",
+        "provider": "admin",
+        "lifeCycleStatus": "CREATED",
+        "responseCachingEnabled": false,
+        "cacheTimeout": 300,
+        "hasThumbnail": false,
+        "isDefaultVersion": false,
+        "isRevision": false,
+        "enableSchemaValidation": false,
+        "enableSubscriberVerification": false,
+        "type": "HTTP",
+        "audience": "PUBLIC",
+        "transport": ["http", "https"],
+        "tags": ["pizza"],
+        "policies": ["Unlimited"],
+        "apiThrottlingPolicy": "Unlimited",
+        "authorizationHeader": "Authorization",
+        "securityScheme": ["oauth2", "oauth_basic_auth_api_key_mandatory"],
+        "maxTps": null,
+        "visibility": "PUBLIC",
+        "visibleRoles": [],
+        "visibleTenants": [],
+        "mediationPolicies": [],
+        "subscriptionAvailability": "CURRENT_TENANT",
+        "subscriptionAvailableTenants": [],
+        "additionalProperties": [],
+        "additionalPropertiesMap": {},
+        "monetization": null,
+        "accessControl": "NONE",
+        "accessControlRoles": [],
+        "businessInformation": {"businessOwner": "Jane Roe", "businessOwnerEmail": "marketing@pizzashack.com", "technicalOwner": "John Doe", "technicalOwnerEmail": "architecture@pizzashack.com"},
+        "corsConfiguration": {"corsConfigurationEnabled": false, "accessControlAllowOrigins": ["*"], "accessControlAllowCredentials": false, "accessControlAllowHeaders": ["authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "Internal-Key"], "accessControlAllowMethods": ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]},
+        "websubSubscriptionConfiguration": {"enable": false, "secret": "", "signingAlgorithm": "SHA1", "signatureHeader": "x-hub-signature"},
+        "workflowStatus": null,
+        "endpointConfig": {"endpoint_type": "http", "sandbox_endpoints": {"url": endpoint}, "production_endpoints": {"url": endpoint}},
+        "endpointImplementationType": "ENDPOINT",
+        "scopes": [],
+        "operations": [
+            {"id": "", "target": "/order/{orderId}", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": [], "usedProductIds": [], "amznResourceName": null, "amznResourceTimeout": null, "payloadSchema": null, "uriMapping": null, "operationPolicies": {"request": [], "response": [], "fault": []}},
+            {"id": "", "target": "/order/{orderId}", "verb": "PUT", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
+            {"id": "", "target": "/order/{orderId}", "verb": "DELETE", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
+            {"id": "", "target": "/menu", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
+            {"id": "", "target": "/order", "verb": "POST", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
+            {"id": "", "target": "/slow", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []}
+        ],
+        "threatProtectionPolicies": null,
+        "categories": [],
+        "keyManagers": ["all"],
+        "serviceInfo": null,
+        "advertiseInfo": {"advertised": false, "apiExternalProductionEndpoint": null, "apiExternalSandboxEndpoint": null, "originalDevPortalUrl": null, "apiOwner": "admin", "vendor": "WSO2"},
+        "gatewayVendor": "wso2",
+        "asyncTransportProtocols": [],
+        "x-some-vendor-extension": {"kept": true}
+    })
+}
+
+/// Polls until the gateway answers `url` with `status` (changes apply asynchronously, via events).
+async fn eventually(
+    http: &Client,
+    url: &str,
+    token: Option<&str>,
+    status: StatusCode,
+) -> reqwest::Response {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut request = http.get(url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        if response.status() == status || Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_start_publish_subscribe_invoke() {
+    let backend = MockBackend::start().await;
+    let flow = Flow::start().await;
+
+    let api_id = {
+        let created = ok_json(
+            flow.post(flow.publisher("/apis"), pizzashack(&backend.url()))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(created["lifeCycleStatus"], "CREATED");
+        assert_eq!(created["provider"], "admin");
+        assert_eq!(
+            created["x-some-vendor-extension"]["kept"], true,
+            "unknown fields are kept"
+        );
+        created["id"].as_str().unwrap().to_string()
+    };
+    let fetched = ok_json(
+        flow.http
+            .get(flow.publisher(&format!("/apis/{api_id}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fetched["name"], "PizzaShackAPI");
+    let listed = ok_json(
+        flow.http
+            .get(flow.publisher("/apis"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["list"][0]["id"], api_id.as_str());
+
+    // Revise and deploy, but do not publish yet: the gateway must not serve it.
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{api_id}/revisions")),
+            json!({"description": "r1"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(revision["displayName"], "Revision 1");
+    let revision_id = revision["id"].as_str().unwrap();
+    let deployed = ok_json(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{api_id}/deploy-revision?revisionId={revision_id}"
+            )),
+            json!([{"name": "Default", "vhost": "localhost", "displayOnDevportal": true}]),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(deployed[0]["name"], "Default");
+    let (app_id, app_token) = flow
+        .application_with_token("DefaultApplication", None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    error_body(
+        flow.http
+            .get(flow.node.gateway_http("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&app_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Publish: now it answers, but the application is not subscribed yet.
+    ok_json(
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/change-lifecycle?apiId={api_id}&action=Publish"
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let refused = eventually(
+        &flow.http,
+        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(&app_token),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let body = error_body(refused, StatusCode::FORBIDDEN).await;
+    assert_eq!(body["code"], "900908");
+
+    // Subscribe: the same token now gets through, and the backend's body comes back.
+    let sub = ok_json(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(sub["apiId"], api_id.as_str());
+    let menu = eventually(
+        &flow.http,
+        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(&app_token),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(menu.status(), StatusCode::OK);
+    assert_eq!(menu.headers()["x-backend"], "pizzashack-mock");
+    assert_eq!(menu.text().await.unwrap(), tollgate_testkit::MENU);
+    let seen = backend.requests().into_iter().last().unwrap();
+    assert_eq!(seen.path_and_query, "/pizzashack/v1/menu");
+    assert!(
+        seen.header("authorization").is_none(),
+        "the token must not reach the backend"
+    );
+
+    // The token endpoint's client-credentials grant with the application's own keys works as well,
+    // and the JWKS publishes the key that signed it.
+    let keys = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let (consumer_key, consumer_secret) = (
+        keys["list"][0]["consumerKey"].as_str().unwrap(),
+        keys["list"][0]["consumerSecret"].as_str().unwrap(),
+    );
+    let granted = ok_json(
+        flow.http
+            .post(flow.node.control_plane_http("/oauth2/token"))
+            .basic_auth(consumer_key, Some(consumer_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(granted["scope"], "default");
+    let cc_token = granted["access_token"].as_str().unwrap();
+    let via_cc = flow
+        .http
+        .get(flow.node.gateway_http("/pizzashack/1.0.0/menu"))
+        .bearer_auth(cc_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(via_cc.status(), StatusCode::OK);
+    let jwks = ok_json(
+        flow.http
+            .get(flow.node.control_plane_http("/oauth2/jwks"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let header: Value = {
+        use base64::Engine;
+        let part = cc_token.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    let wrong_secret = flow
+        .http
+        .post(flow.node.control_plane_http("/oauth2/token"))
+        .basic_auth(consumer_key, Some("nope"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_secret.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_secret.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+
+    // Bodies stream both ways; path parameters and queries pass through; HTTPS works too.
+    let order = json!({"customerName": "Ann", "pizzaType": "Pepperoni", "quantity": 2});
+    let created = flow
+        .http
+        .post(flow.node.gateway_https("/pizzashack/1.0.0/order"))
+        .bearer_auth(&app_token)
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.unwrap(), order);
+    let one = flow
+        .http
+        .delete(
+            flow.node
+                .gateway_http("/pizzashack/1.0.0/order/42?reason=late"),
+        )
+        .bearer_auth(&app_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        one.json::<Value>().await.unwrap(),
+        json!({"orderId": "42", "method": "DELETE"})
+    );
+    assert_eq!(
+        backend.requests().last().unwrap().path_and_query,
+        "/pizzashack/v1/order/42?reason=late"
+    );
+
+    // The developer portal lists the published API.
+    let portal = ok_json(
+        flow.http.get(flow.devportal("/apis")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(portal["list"][0]["name"], "PizzaShackAPI");
+
+    // Gateway refusals, with WSO2's codes.
+    let gw = |path: &str| flow.node.gateway_http(path);
+    let missing = error_body(
+        flow.http
+            .get(gw("/pizzashack/1.0.0/menu"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(missing["code"], "900902");
+    let bad = error_body(
+        flow.http
+            .get(gw("/pizzashack/1.0.0/menu"))
+            .bearer_auth("not-a-jwt")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(bad["code"], "900901");
+    let mut tampered = app_token.clone();
+    tampered.replace_range(tampered.len() - 4.., "AAAA");
+    let forged = error_body(
+        flow.http
+            .get(gw("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&tampered)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(forged["code"], "900901");
+    // A token for the REST APIs (not an application's) is not an API key.
+    let rest_token = error_body(
+        flow.http
+            .get(gw("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(rest_token["code"], "900901");
+    let (_, other_token) = flow.application_with_token("NotSubscribed", None).await;
+    let forbidden = eventually(
+        &flow.http,
+        &gw("/pizzashack/1.0.0/menu"),
+        Some(&other_token),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(
+        error_body(forbidden, StatusCode::FORBIDDEN).await["code"],
+        "900908"
+    );
+    error_body(
+        flow.http
+            .get(gw("/nosuchapi/1.0.0/menu"))
+            .bearer_auth(&app_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    error_body(
+        flow.http
+            .get(gw("/pizzashack/2.0.0/menu"))
+            .bearer_auth(&app_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let no_resource = error_body(
+        flow.http
+            .get(gw("/pizzashack/1.0.0/drinks"))
+            .bearer_auth(&app_token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(no_resource["code"], "900906");
+
+    // REST API access control: no credentials → 401; a token without the scope → 403.
+    error_body(
+        flow.http.get(flow.publisher("/apis")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    error_body(
+        flow.http
+            .get(flow.publisher("/apis"))
+            .basic_auth("admin", Some("wrong"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let ok_basic = flow
+        .http
+        .get(flow.publisher("/apis"))
+        .basic_auth("admin", Some(&flow.node.admin_password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok_basic.status(), StatusCode::OK);
+    error_body(
+        flow.http
+            .post(flow.publisher("/apis"))
+            .bearer_auth(&app_token)
+            .json(&pizzashack(&backend.url()))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_cleanly_and_nothing_is_half_written() {
+    let backend = MockBackend::start().await;
+    let flow = Flow::start().await;
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+
+    let description = |v: &Value| v["description"].as_str().unwrap_or("").to_string();
+    // Malformed JSON, missing fields, wrong types, bad values.
+    let malformed = error_body(
+        flow.post_raw(flow.publisher("/apis"), "{\"name\": ").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        description(&malformed).contains("Malformed JSON"),
+        "{malformed}"
+    );
+    let missing = error_body(
+        flow.post(
+            flow.publisher("/apis"),
+            json!({"name": "A", "context": "/a"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&missing).contains("version"), "{missing}");
+    let wrong_type = error_body(
+        flow.post(
+            flow.publisher("/apis"),
+            json!({"name": "A", "context": "/a", "version": 1}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&wrong_type).contains("version"), "{wrong_type}");
+    let bad_verb = error_body(
+        flow.post(flow.publisher("/apis"), json!({"name": "A", "context": "/a", "version": "1", "operations": [{"target": "/x", "verb": "FETCH"}]})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        description(&bad_verb).contains("operations[0].verb"),
+        "{bad_verb}"
+    );
+    let bad_endpoint = error_body(
+        flow.post(flow.publisher("/apis"), json!({"name": "A", "context": "/a", "version": "1", "endpointConfig": {"production_endpoints": {"url": "ftp://x"}}})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        description(&bad_endpoint).contains("endpointConfig.production_endpoints.url"),
+        "{bad_endpoint}"
+    );
+    let bad_tier = error_body(
+        flow.post(
+            flow.publisher("/apis"),
+            json!({"name": "A", "context": "/a", "version": "1", "policies": ["Platinum"]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&bad_tier).contains("Platinum"), "{bad_tier}");
+    error_body(
+        flow.post_raw(flow.publisher("/apis"), "[1,2]").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    error_body(
+        flow.post_raw(flow.publisher("/apis"), "").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // Duplicates: same context and version, or same name and version.
+    let duplicate = pizzashack(&backend.url());
+    error_body(
+        flow.post(flow.publisher("/apis"), duplicate).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let mut same_context = pizzashack(&backend.url());
+    same_context["name"] = json!("OtherName");
+    error_body(
+        flow.post(flow.publisher("/apis"), same_context).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // Unknown ids and actions.
+    error_body(
+        flow.http
+            .get(flow.publisher("/apis/no-such-id"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    error_body(
+        flow.post(flow.publisher("/apis/no-such-id/revisions"), json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    error_body(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{api_id}/deploy-revision?revisionId=no-such-revision"
+            )),
+            json!([{"name": "Default"}]),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{api_id}/revisions")),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let unknown_env = error_body(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{api_id}/deploy-revision?revisionId={}",
+                revision["id"].as_str().unwrap()
+            )),
+            json!([{"name": "Mars"}]),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&unknown_env).contains("Mars"), "{unknown_env}");
+    let bad_action = error_body(
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/change-lifecycle?apiId={api_id}&action=Explode"
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&bad_action).contains("Explode"), "{bad_action}");
+    error_body(
+        flow.http
+            .post(flow.publisher("/apis/change-lifecycle?apiId=no-such-id&action=Publish"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Developer portal: unknown application, unknown tier, duplicate application and subscription.
+    error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": "nope", "apiId": api_id, "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let app = ok_json(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "App1", "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let app_id = app["applicationId"].as_str().unwrap();
+    error_body(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "App1", "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    error_body(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "App2", "throttlingPolicy": "NoSuchTier"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    error_body(
+        flow.post(flow.devportal("/applications"), json!({"name": "App2"}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let gold = error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Gold"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(description(&gold).contains("Gold"), "{gold}");
+    error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": "nope", "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    ok_json(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    error_body(
+        flow.post(
+            flow.devportal(&format!("/applications/{app_id}/generate-keys")),
+            json!({"keyType": "STAGING", "grantTypesToBeSupported": ["client_credentials"]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    error_body(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/oauth-keys/nope/generate-token"
+            )),
+            json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Nothing was written by the refused requests.
+    let apis = ok_json(
+        flow.http
+            .get(flow.publisher("/apis"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(apis["count"], 1, "{apis}");
+    let apps = ok_json(
+        flow.http
+            .get(flow.devportal("/applications"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(apps["count"], 1, "{apps}");
+    let subs = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/subscriptions?applicationId={app_id}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(subs["count"], 1, "{subs}");
+    assert!(
+        !flow.node.log().contains("panicked"),
+        "the server panicked:\n{}",
+        flow.node.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_requests_in_flight() {
+    let backend = MockBackend::start().await;
+    let mut flow = Flow::start().await;
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+    let (_, app_token) = flow.application_with_token("SlowApp", Some(&api_id)).await;
+    eventually(
+        &flow.http,
+        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(&app_token),
+        StatusCode::OK,
+    )
+    .await;
+
+    let slow = {
+        let http = flow.http.clone();
+        let url = flow.node.gateway_http("/pizzashack/1.0.0/slow");
+        let token = app_token.clone();
+        tokio::spawn(async move { http.get(url).bearer_auth(token).send().await })
+    };
+    // Let the request reach the backend, then ask the node to stop.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !backend
+        .requests()
+        .iter()
+        .any(|r| r.path_and_query.ends_with("/slow"))
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    flow.node.terminate();
+    let response = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request completes");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "{\"slow\":true}");
+    let status = flow
+        .node
+        .wait_exit(Duration::from_secs(20))
+        .await
+        .expect("the node exits");
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        flow.node.log()
+    );
+    assert!(flow.node.log().contains("stopped"));
+}
