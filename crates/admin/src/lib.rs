@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tollgate_model::{PolicyLevel, ThrottlePolicy};
-use tollgate_restcore::{ApiError, Ctx, Principal};
+use tollgate_restcore::{list_body, ApiError, Ctx, Principal};
 
 const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
 
@@ -71,7 +71,7 @@ async fn list(
         .iter()
         .map(policy_json)
         .collect();
-    Ok(Json(json!({"count": list.len(), "list": list})))
+    Ok(list_body(list, None))
 }
 
 async fn subscription_policies(

@@ -2,7 +2,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde_json::{json, Value};
 use tollgate_model::{lifecycle, SUPER_TENANT};
-use tollgate_restcore::{ApiError, Ctx, Paging};
+use tollgate_restcore::{list_body, ApiError, Ctx, Paging};
 use tollgate_store::ApiRow;
 
 /// States in which the Developer Portal lists an API.
@@ -50,9 +50,7 @@ pub(crate) async fn list(
         .apis(SUPER_TENANT, Some(VISIBLE), paging.limit, paging.offset)
         .await?;
     let list: Vec<Value> = apis.iter().map(api_info).collect();
-    Ok(Json(
-        json!({"count": list.len(), "list": list, "pagination": paging.pagination(total)}),
-    ))
+    Ok(list_body(list, Some((paging, total))))
 }
 
 pub(crate) async fn get(

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{Event, PolicyLevel};
-use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::ApplicationRow;
 
 use crate::{own_application, SUBSCRIBE_APP};
@@ -124,9 +124,7 @@ pub(crate) async fn list(
         let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
         list.push(application_json(app, subscriptions, vec![]));
     }
-    Ok(Json(
-        json!({"count": list.len(), "list": list, "pagination": {"offset": 0, "limit": list.len(), "total": list.len(), "next": "", "previous": ""}}),
-    ))
+    Ok(list_body(list, None))
 }
 
 pub(crate) async fn get(

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{subscription_status, Event};
-use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
 
 use crate::apis::{api_info, VISIBLE};
@@ -118,7 +118,5 @@ pub(crate) async fn list(
         let api = ctx.store.api(&principal.tenant, &sub.api_id).await.ok();
         list.push(subscription_json(&sub, api.as_ref(), &app));
     }
-    Ok(Json(
-        json!({"count": list.len(), "list": list, "pagination": {"offset": 0, "limit": list.len(), "total": list.len(), "next": "", "previous": ""}}),
-    ))
+    Ok(list_body(list, None))
 }

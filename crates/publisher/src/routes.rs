@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{lifecycle, DeployedApi, Event, PolicyLevel};
-use tollgate_restcore::{from_value, ApiError, Ctx, JsonBody, Paging, Principal};
+use tollgate_restcore::{from_value, list_body, ApiError, Ctx, JsonBody, Paging, Principal};
 use tollgate_store::{ApiRow, DeploymentRow, RevisionRow};
 
 use crate::definition::{api_info_json, api_json, runtime_of, validate};
@@ -73,9 +73,7 @@ async fn list_apis(
         .take(paging.limit as usize)
         .map(api_info_json)
         .collect();
-    Ok(Json(
-        json!({"count": list.len(), "list": list, "pagination": paging.pagination(total)}),
-    ))
+    Ok(list_body(list, Some((paging, total))))
 }
 
 /// WSO2's search syntax, in its simplest forms: `text` (in the name), or `name:`, `context:`,
@@ -215,7 +213,7 @@ async fn list_revisions(
         .iter()
         .map(|r| revision_json(r, &deployments))
         .collect();
-    Ok(Json(json!({"count": list.len(), "list": list})))
+    Ok(list_body(list, None))
 }
 
 #[derive(Deserialize, Default)]
@@ -380,7 +378,7 @@ async fn list_deployments(
         .iter()
         .map(deployment_json)
         .collect();
-    Ok(Json(json!({"count": list.len(), "list": list})))
+    Ok(list_body(list, None))
 }
 
 #[derive(Deserialize)]

@@ -65,3 +65,21 @@ impl Paging {
         serde_json::json!({"offset": self.offset, "limit": self.limit, "total": total, "next": "", "previous": ""})
     }
 }
+
+/// WSO2's list body: `{"count", "list", "pagination"}`; without a page, the list is everything.
+pub fn list_body(
+    list: Vec<serde_json::Value>,
+    page: Option<(Paging, i64)>,
+) -> axum::Json<serde_json::Value> {
+    let count = list.len() as i64;
+    let (paging, total) = page.unwrap_or((
+        Paging {
+            limit: count,
+            offset: 0,
+        },
+        count,
+    ));
+    axum::Json(
+        serde_json::json!({"count": count, "list": list, "pagination": paging.pagination(total)}),
+    )
+}

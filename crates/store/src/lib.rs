@@ -51,8 +51,8 @@ impl Store {
     pub async fn open(apim_url: &str, shared_url: &str) -> Result<Store> {
         let (apim, apim_dialect) = db::connect(apim_url).await?;
         let (shared, shared_dialect) = db::connect(shared_url).await?;
-        migrate::run(&apim, apim_dialect, migrate::APIM).await?;
-        migrate::run(&shared, shared_dialect, migrate::SHARED).await?;
+        migrate::run(&apim, apim_dialect, &migrate::APIM).await?;
+        migrate::run(&shared, shared_dialect, &migrate::SHARED).await?;
         let epoch = migrate::epoch(&apim).await?;
         Ok(Store {
             inner: Arc::new(Inner {

@@ -3,30 +3,42 @@ use sqlx::{AnyPool, Row};
 use crate::db::{col, Dialect};
 use crate::StoreError;
 
+/// The migrations of one database.
+pub(crate) struct Migrations {
+    pub database: &'static str,
+    pub list: &'static [Migration],
+}
+
 pub(crate) struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
 }
 
-pub(crate) const APIM: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/apim/0001_init.sql"),
-}];
+pub(crate) const APIM: Migrations = Migrations {
+    database: "apim_db",
+    list: &[Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/apim/0001_init.sql"),
+    }],
+};
 
-pub(crate) const SHARED: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/shared/0001_init.sql"),
-}];
+pub(crate) const SHARED: Migrations = Migrations {
+    database: "shared_db",
+    list: &[Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/shared/0001_init.sql"),
+    }],
+};
 
 /// Applies the pending migrations, all in one transaction. On PostgreSQL a transaction-scoped
 /// advisory lock makes two nodes starting at once take turns; the second finds nothing to do.
 pub(crate) async fn run(
     pool: &AnyPool,
     dialect: Dialect,
-    migrations: &[Migration],
+    migrations: &Migrations,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     if dialect == Dialect::Postgres {
@@ -46,11 +58,12 @@ pub(crate) async fn run(
         .iter()
         .map(|r| col::<i64>(r, "version"))
         .collect::<Result<_, _>>()?;
-    for migration in migrations {
+    for migration in migrations.list {
         if applied.contains(&migration.version) {
             continue;
         }
         tracing::info!(
+            database = migrations.database,
             version = migration.version,
             name = migration.name,
             "applying migration"

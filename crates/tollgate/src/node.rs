@@ -92,46 +92,36 @@ pub async fn run(config: Config) -> Result<(), String> {
             tollgate_gateway::handler::handle(gateway.clone(), req)
         })
     };
-    let any = |port: u16| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
     let mut servers = JoinSet::new();
-    let listeners = [
-        (
-            "control-plane-https",
-            config.port(ports::CONTROL_PLANE_HTTPS),
-            true,
-        ),
-        (
-            "control-plane-http",
-            config.port(ports::CONTROL_PLANE_HTTP),
-            false,
-        ),
-    ];
-    for (name, port, secure) in listeners {
-        let listener = tollgate_net::bind(any(port))
-            .await
-            .map_err(|e| e.to_string())?;
-        servers.spawn(tollgate_net::serve(
+    for (name, port, secure) in [
+        ("control-plane-https", ports::CONTROL_PLANE_HTTPS, true),
+        ("control-plane-http", ports::CONTROL_PLANE_HTTP, false),
+    ] {
+        let tls = secure.then(|| tls.clone());
+        listen(
+            &mut servers,
             name,
-            listener,
-            secure.then(|| tls.clone()),
+            config.port(port),
+            tls,
             control_plane.clone(),
-            shutdown.clone(),
-        ));
+            &shutdown,
+        )
+        .await?;
     }
     for (name, port, secure) in [
-        ("gateway-http", config.port(ports::GATEWAY_HTTP), false),
-        ("gateway-https", config.port(ports::GATEWAY_HTTPS), true),
+        ("gateway-http", ports::GATEWAY_HTTP, false),
+        ("gateway-https", ports::GATEWAY_HTTPS, true),
     ] {
-        let listener = tollgate_net::bind(any(port))
-            .await
-            .map_err(|e| e.to_string())?;
-        servers.spawn(tollgate_net::serve(
+        let tls = secure.then(|| tls.clone());
+        listen(
+            &mut servers,
             name,
-            listener,
-            secure.then(|| tls.clone()),
+            config.port(port),
+            tls,
             gateway_service.clone(),
-            shutdown.clone(),
-        ));
+            &shutdown,
+        )
+        .await?;
     }
 
     // Ready once the gateway has its first state.
@@ -155,6 +145,41 @@ pub async fn run(config: Config) -> Result<(), String> {
     while tasks.join_next().await.is_some() {}
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Binds `port` on all interfaces and serves `service` there until shutdown.
+async fn listen<S, B>(
+    servers: &mut JoinSet<()>,
+    name: &'static str,
+    port: u16,
+    tls: Option<tollgate_net::TlsAcceptor>,
+    service: S,
+    shutdown: &CancellationToken,
+) -> Result<(), String>
+where
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
+    let listener = tollgate_net::bind(addr).await.map_err(|e| e.to_string())?;
+    servers.spawn(tollgate_net::serve(
+        name,
+        listener,
+        tls,
+        service,
+        shutdown.clone(),
+    ));
     Ok(())
 }
 
