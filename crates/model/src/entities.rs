@@ -237,3 +237,28 @@ pub struct ThrottlePolicy {
     /// `min`, `hour`, `day`, … as WSO2 writes it.
     pub time_unit: String,
 }
+
+/// A revoked access token, remembered until it would have expired anyway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokedToken {
+    pub jti: String,
+    /// The token's `exp`, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+impl ThrottlePolicy {
+    /// Length of the policy's window in milliseconds (WSO2's `unit_time` × `time_unit`).
+    pub fn window_millis(&self) -> i64 {
+        let unit = match self.time_unit.as_str() {
+            "sec" | "second" | "seconds" | "s" => 1_000,
+            "min" | "minute" | "minutes" | "m" => 60_000,
+            "hour" | "hours" | "h" => 3_600_000,
+            "day" | "days" | "d" => 86_400_000,
+            "week" | "weeks" => 7 * 86_400_000,
+            "month" | "months" => 30 * 86_400_000,
+            "year" | "years" => 365 * 86_400_000,
+            _ => 60_000,
+        };
+        unit * self.unit_time.max(1)
+    }
+}

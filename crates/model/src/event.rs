@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Application, DeployedApi, KeyMapping, SigningKey, Subscription};
+use crate::{
+    Application, DeployedApi, KeyMapping, RevokedToken, SigningKey, Subscription, ThrottlePolicy,
+};
 
 /// A controller event: one change in the control plane that gateways must learn about.
 ///
@@ -36,6 +38,10 @@ pub enum Event {
     },
     #[serde(rename = "KEY_ROTATION")]
     KeyRotation(SigningKey),
+    #[serde(rename = "TOKEN_REVOCATION")]
+    TokenRevocation(RevokedToken),
+    #[serde(rename = "POLICY_UPDATE")]
+    PolicyUpdate(ThrottlePolicy),
 }
 
 impl Event {
@@ -54,6 +60,8 @@ impl Event {
             Event::SubscriptionUpdate(_) => "SUBSCRIPTIONS_UPDATE",
             Event::SubscriptionDelete { .. } => "SUBSCRIPTIONS_DELETE",
             Event::KeyRotation(_) => "KEY_ROTATION",
+            Event::TokenRevocation(_) => "TOKEN_REVOCATION",
+            Event::PolicyUpdate(_) => "POLICY_UPDATE",
         }
     }
 }
@@ -82,4 +90,9 @@ pub struct Snapshot {
     pub key_mappings: Vec<KeyMapping>,
     pub subscriptions: Vec<Subscription>,
     pub signing_keys: Vec<SigningKey>,
+    #[serde(default)]
+    pub policies: Vec<ThrottlePolicy>,
+    /// Revoked tokens that have not expired yet.
+    #[serde(default)]
+    pub revoked_tokens: Vec<RevokedToken>,
 }

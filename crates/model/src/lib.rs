@@ -9,6 +9,7 @@ mod entities;
 mod event;
 mod runtime;
 pub mod scopes;
+pub mod wire;
 
 pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};

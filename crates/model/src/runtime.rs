@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use crate::{
-    Application, DeployedApi, Event, EventEnvelope, KeyMapping, RuntimeApi, SigningKey, Snapshot,
-    Subscription,
+    Application, DeployedApi, Event, EventEnvelope, KeyMapping, PolicyLevel, RevokedToken,
+    RuntimeApi, SigningKey, Snapshot, Subscription, ThrottlePolicy,
 };
 
 /// The facts a gateway runs on, folded from a snapshot and the events after it.
@@ -24,6 +24,10 @@ pub struct RuntimeData {
     pub subscriptions: HashMap<String, Subscription>,
     /// Keyed by `kid`.
     pub signing_keys: HashMap<String, SigningKey>,
+    /// Keyed by (level, name).
+    pub policies: HashMap<(PolicyLevel, String), ThrottlePolicy>,
+    /// Revoked token id → its expiry (seconds since the Unix epoch).
+    pub revoked_tokens: HashMap<String, i64>,
 }
 
 /// What became of an event handed to [`RuntimeData::apply_envelope`].
@@ -80,6 +84,14 @@ impl RuntimeData {
                     .iter()
                     .cloned()
                     .map(Event::SubscriptionCreate),
+            )
+            .chain(snapshot.policies.iter().cloned().map(Event::PolicyUpdate))
+            .chain(
+                snapshot
+                    .revoked_tokens
+                    .iter()
+                    .cloned()
+                    .map(Event::TokenRevocation),
             );
         for event in events {
             data.apply(&event);
@@ -156,6 +168,49 @@ impl RuntimeData {
             Event::KeyRotation(key) => {
                 self.signing_keys.insert(key.kid.clone(), key.clone());
             }
+            Event::TokenRevocation(token) => {
+                self.revoked_tokens
+                    .insert(token.jti.clone(), token.expires_at);
+            }
+            Event::PolicyUpdate(policy) => {
+                self.policies
+                    .insert((policy.level, policy.name.clone()), policy.clone());
+            }
+        }
+    }
+
+    /// Forgets revoked tokens that have expired anyway (`now` in seconds).
+    pub fn prune_revocations(&mut self, now: i64) {
+        self.revoked_tokens
+            .retain(|_, expires_at| *expires_at >= now);
+    }
+
+    /// The state as a snapshot again (what a gateway persists to start from when it is alone).
+    pub fn to_snapshot(&self) -> Snapshot {
+        Snapshot {
+            epoch: self.epoch.clone(),
+            seq: self.seq,
+            apis: self
+                .apis
+                .iter()
+                .map(|((environment, _), api)| DeployedApi {
+                    environment: environment.clone(),
+                    api: api.clone(),
+                })
+                .collect(),
+            applications: self.applications.values().cloned().collect(),
+            key_mappings: self.key_mappings.values().cloned().collect(),
+            subscriptions: self.subscriptions.values().cloned().collect(),
+            signing_keys: self.signing_keys.values().cloned().collect(),
+            policies: self.policies.values().cloned().collect(),
+            revoked_tokens: self
+                .revoked_tokens
+                .iter()
+                .map(|(jti, expires_at)| RevokedToken {
+                    jti: jti.clone(),
+                    expires_at: *expires_at,
+                })
+                .collect(),
         }
     }
 
@@ -228,6 +283,8 @@ mod tests {
             ApplyOutcome::Applied
         );
         assert_eq!(from_snapshot, from_events);
+        let again = RuntimeData::from_snapshot(&from_events.to_snapshot(), vec!["Default".into()]);
+        assert_eq!(again, from_events);
     }
 
     #[test]

@@ -138,6 +138,37 @@ impl ApimTx {
     }
 }
 
+impl ApimTx {
+    pub async fn subscription(
+        &mut self,
+        tenant: &str,
+        subscription_id: &str,
+    ) -> Result<SubscriptionRow> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
+        ))
+        .bind(tenant)
+        .bind(subscription_id)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("subscription {subscription_id}")))?;
+        subscription_from(&row)
+    }
+
+    pub async fn set_subscription_status(
+        &mut self,
+        subscription_id: &str,
+        status: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE am_subscription SET status = $1 WHERE subscription_id = $2")
+            .bind(status)
+            .bind(subscription_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
 impl Store {
     pub async fn application(&self, tenant: &str, application_id: &str) -> Result<ApplicationRow> {
         let row = sqlx::query(&format!(

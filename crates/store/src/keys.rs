@@ -170,6 +170,32 @@ impl ApimTx {
     }
 }
 
+impl ApimTx {
+    /// Records a revoked token; revoking twice is harmless.
+    pub async fn revoke_token(
+        &mut self,
+        tenant: &str,
+        token: &tollgate_model::RevokedToken,
+    ) -> Result<bool> {
+        let exists = sqlx::query("SELECT jti FROM am_revoked_token WHERE jti = $1")
+            .bind(&token.jti)
+            .fetch_optional(self.conn())
+            .await?
+            .is_some();
+        if exists {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO am_revoked_token (jti, tenant, expires_at, revoked_time) VALUES ($1, $2, $3, $4)")
+            .bind(&token.jti)
+            .bind(tenant)
+            .bind(token.expires_at)
+            .bind(tollgate_model::now_millis())
+            .execute(self.conn())
+            .await?;
+        Ok(true)
+    }
+}
+
 impl Store {
     pub async fn oauth_client(&self, consumer_key: &str) -> Result<Option<OAuthClientRow>> {
         sqlx::query(&format!(

@@ -17,11 +17,18 @@ pub(crate) struct Migration {
 
 pub(crate) const APIM: Migrations = Migrations {
     database: "apim_db",
-    list: &[Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../migrations/apim/0001_init.sql"),
-    }],
+    list: &[
+        Migration {
+            version: 1,
+            name: "init",
+            sql: include_str!("../migrations/apim/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "distributed",
+            sql: include_str!("../migrations/apim/0002_distributed.sql"),
+        },
+    ],
 };
 
 pub(crate) const SHARED: Migrations = Migrations {
@@ -88,7 +95,7 @@ pub(crate) async fn epoch(pool: &AnyPool) -> Result<String, StoreError> {
     // Insert-if-absent in portable SQL; a concurrent starter's insert wins and both read it back.
     let _ = sqlx::query(
         "INSERT INTO tollgate_meta (meta_key, meta_value)
-         SELECT 'epoch', $1 WHERE NOT EXISTS (SELECT 1 FROM tollgate_meta WHERE meta_key = 'epoch')",
+         SELECT 'epoch', CAST($1 AS TEXT) WHERE NOT EXISTS (SELECT 1 FROM tollgate_meta WHERE meta_key = 'epoch')",
     )
     .bind(&fresh)
     .execute(pool)

@@ -64,3 +64,30 @@ impl Store {
         col(&row, "seq")
     }
 }
+
+impl Store {
+    /// How far the outbox has been delivered to `hub_url` (0 if never).
+    pub async fn relay_position(&self, hub_url: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT last_seq FROM am_outbox_relay WHERE hub_url = $1")
+            .bind(hub_url)
+            .fetch_optional(self.apim())
+            .await?;
+        row.map(|r| col(&r, "last_seq")).transpose()
+    }
+
+    pub async fn set_relay_position(&self, hub_url: &str, last_seq: i64) -> Result<()> {
+        let updated = sqlx::query("UPDATE am_outbox_relay SET last_seq = $1 WHERE hub_url = $2")
+            .bind(last_seq)
+            .bind(hub_url)
+            .execute(self.apim())
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query("INSERT INTO am_outbox_relay (hub_url, last_seq) VALUES ($1, $2)")
+                .bind(hub_url)
+                .bind(last_seq)
+                .execute(self.apim())
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -7,6 +7,25 @@ use crate::{Result, Store};
 const POLICY_COLUMNS: &str =
     "policy_id, tenant, level, name, display_name, description, request_count, unit_time, time_unit";
 
+fn level_of(name: &str) -> Result<PolicyLevel> {
+    match name {
+        "subscription" => Ok(PolicyLevel::Subscription),
+        "application" => Ok(PolicyLevel::Application),
+        "api" => Ok(PolicyLevel::Api),
+        other => Err(crate::StoreError::Corrupt(format!("policy level {other}"))),
+    }
+}
+
+/// Every policy of every level and tenant.
+pub(crate) async fn all_policies(conn: &mut sqlx::AnyConnection) -> Result<Vec<ThrottlePolicy>> {
+    sqlx::query(&format!("SELECT {POLICY_COLUMNS} FROM am_policy"))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| policy_from(row, level_of(&col::<String>(row, "level")?)?))
+        .collect()
+}
+
 fn policy_from(row: &AnyRow, level: PolicyLevel) -> Result<ThrottlePolicy> {
     Ok(ThrottlePolicy {
         id: col(row, "policy_id")?,
@@ -22,9 +41,15 @@ fn policy_from(row: &AnyRow, level: PolicyLevel) -> Result<ThrottlePolicy> {
 }
 
 impl Store {
+    /// Every policy, for the traffic manager's limits.
+    pub async fn all_policies(&self) -> Result<Vec<ThrottlePolicy>> {
+        let mut conn = self.apim().acquire().await?;
+        all_policies(&mut conn).await
+    }
+
     pub async fn policies(&self, tenant: &str, level: PolicyLevel) -> Result<Vec<ThrottlePolicy>> {
         sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM am_policy WHERE tenant = $1 AND level = $2 ORDER BY request_count DESC, name"
+            "SELECT {POLICY_COLUMNS} FROM am_policy WHERE tenant = $1 AND level = $2 ORDER BY CASE WHEN request_count IS NULL THEN 1 ELSE 0 END, request_count DESC, name"
         ))
         .bind(tenant)
         .bind(level.as_str())

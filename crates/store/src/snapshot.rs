@@ -1,4 +1,4 @@
-use tollgate_model::{DeployedApi, RuntimeApi, Snapshot};
+use tollgate_model::{DeployedApi, RevokedToken, RuntimeApi, Snapshot};
 
 use crate::apis::deployment_from;
 use crate::applications::{application_from, subscription_from};
@@ -73,6 +73,21 @@ impl Store {
         .iter()
         .map(|r| signing_key_from(r).map(|k| k.to_model()))
         .collect::<Result<_>>()?;
+        let policies = crate::policies::all_policies(&mut tx).await?;
+        let now_secs = tollgate_model::now_millis() / 1000;
+        let revoked_tokens =
+            sqlx::query("SELECT jti, expires_at FROM am_revoked_token WHERE expires_at >= $1")
+                .bind(now_secs)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(RevokedToken {
+                        jti: col(r, "jti")?,
+                        expires_at: col(r, "expires_at")?,
+                    })
+                })
+                .collect::<Result<_>>()?;
         tx.commit().await?;
         Ok(Snapshot {
             epoch: self.epoch().to_string(),
@@ -82,6 +97,8 @@ impl Store {
             key_mappings,
             subscriptions,
             signing_keys,
+            policies,
+            revoked_tokens,
         })
     }
 }

@@ -3,9 +3,11 @@
 
 mod backend;
 mod node;
+mod postgres;
 
 pub use backend::{MockBackend, RecordedRequest, MENU};
 pub use node::{Node, NodeOptions};
+pub use postgres::PgDatabase;
 
 /// An HTTP client that accepts the node's self-signed certificate.
 pub fn http_client() -> reqwest::Client {

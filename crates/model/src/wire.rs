@@ -1,0 +1,96 @@
+//! The event hub's wire protocol: JSON text frames over one WebSocket per node.
+//!
+//! Every frame is `{"v": 1, "kind": "...", ...}`. A receiver refuses frames of a version it does
+//! not speak and ignores kinds it does not know, so either side can be upgraded first.
+
+use serde::{Deserialize, Serialize};
+
+use crate::EventEnvelope;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Path of the hub's WebSocket endpoint for gateways (events and throttle decisions out, request
+/// hits in).
+pub const SUBSCRIBE_PATH: &str = "/hub/v1/subscribe";
+/// Path of the hub's WebSocket endpoint for the control plane (events in, acknowledgements out).
+pub const PUBLISH_PATH: &str = "/hub/v1/publish";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub v: u32,
+    #[serde(flatten)]
+    pub body: FrameBody,
+}
+
+impl Frame {
+    pub fn new(body: FrameBody) -> Frame {
+        Frame {
+            v: PROTOCOL_VERSION,
+            body,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FrameBody {
+    /// Hub → node, first frame of a connection. A new `hub_id` means a restarted hub.
+    Hello { hub_id: String },
+    /// Control plane → hub → gateways: one controller event.
+    Event { envelope: Box<EventEnvelope> },
+    /// Hub → control plane: every event up to `seq` has been broadcast.
+    Ack { seq: i64 },
+    /// Gateway → hub: requests served since the last batch, counted per throttle key.
+    Hits {
+        gateway: String,
+        hits: Vec<ThrottleHit>,
+    },
+    /// Hub → gateways: throttle decisions.
+    Decisions { decisions: Vec<ThrottleDecision> },
+    /// Anything this build does not know (sent by a newer peer).
+    #[serde(other)]
+    Unknown,
+}
+
+/// Requests a gateway admitted for one throttle key within one window (WSO2's request stream,
+/// aggregated per batch so its cost does not grow with the request rate).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThrottleHit {
+    /// The throttle key, e.g. `sub:{applicationId}:{apiId}`.
+    pub key: String,
+    /// The policy (tier) that limits the key and its level.
+    pub level: crate::PolicyLevel,
+    pub policy: String,
+    /// Start of the clock-aligned window the requests fell in, in milliseconds.
+    pub window_start: i64,
+    pub count: u64,
+}
+
+/// A throttle decision: `key` is refused until `until` (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThrottleDecision {
+    pub key: String,
+    pub throttled: bool,
+    pub until: i64,
+}
+
+/// The subscription-level throttle key, as gateways and the traffic manager both derive it.
+pub fn subscription_key(application_id: &str, api_id: &str) -> String {
+    format!("sub:{application_id}:{api_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_versioned_and_unknown_kinds_are_tolerated() {
+        let frame = Frame::new(FrameBody::Ack { seq: 7 });
+        let text = serde_json::to_string(&frame).unwrap();
+        assert_eq!(text, r#"{"v":1,"kind":"ack","seq":7}"#);
+        assert_eq!(serde_json::from_str::<Frame>(&text).unwrap(), frame);
+        let future: Frame = serde_json::from_str(r#"{"v":1,"kind":"gossip","x":1}"#).unwrap();
+        assert_eq!(future.body, FrameBody::Unknown);
+    }
+}
