@@ -2,6 +2,7 @@
 //! Portal and Admin REST APIs, plus the outbox relay that hands every committed change to the
 //! event hub in order.
 
+mod internal;
 mod relay;
 
 pub use relay::OutboxRelay;
@@ -11,9 +12,13 @@ use axum::http::{StatusCode, Uri};
 use axum::Router;
 use tollgate_restcore::{ApiError, Ctx};
 
-/// Every control-plane HTTP endpoint, with WSO2's base paths.
-pub fn router(ctx: Ctx) -> Router {
+/// Every control-plane HTTP endpoint, with WSO2's base paths. `node_credential` guards the
+/// internal data API that gateways load their state from.
+pub fn router(ctx: Ctx, node_credential: Option<tollgate_hublink::NodeCredential>) -> Router {
     Router::new()
+        .merge(internal::router(ctx.store.clone(), node_credential))
+        .route("/_health/live", axum::routing::get(health))
+        .route("/_health/ready", axum::routing::get(health))
         .nest(
             "/api/am/publisher/v4",
             tollgate_publisher::router(ctx.clone()),
@@ -25,6 +30,10 @@ pub fn router(ctx: Ctx) -> Router {
         .nest("/api/am/admin/v4", tollgate_admin::router(ctx.clone()))
         .merge(tollgate_keymanager::router(ctx.key_manager.clone()))
         .fallback(not_found)
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok", "component": "control-plane"}))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

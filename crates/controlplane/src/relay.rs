@@ -2,58 +2,222 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tollgate_store::Store;
+use tollgate_hublink::{Backoff, Link, NodeCredential};
+use tollgate_model::wire::{Frame, FrameBody, PUBLISH_PATH};
+use tollgate_model::EventEnvelope;
+use tollgate_store::{Store, StoreError};
 use tollgate_traffic::EventHub;
 
-/// Reads the outbox in order and publishes each event to the hub.
+/// Reads the outbox in order and delivers each event to an event hub.
 ///
-/// It wakes when a commit signals new events and, as a safety net, every second. Progress is
-/// kept in memory: a gateway that misses events (for instance across a restart of this node)
-/// sees a sequence gap or a new subscription and reloads its snapshot.
+/// It wakes when a commit signals new events and, as a safety net, every second. A hub in this
+/// process gets events directly; a remote hub gets them over its publish WebSocket and
+/// acknowledges them, and the acknowledged position is stored per hub, so a control plane that
+/// restarts, or a hub that was down, resumes where it stopped: the outbox holds what is owed.
 pub struct OutboxRelay {
     store: Store,
-    hub: Arc<EventHub>,
-    /// The last sequence handed to the hub.
-    last: i64,
+    target: Target,
+}
+
+enum Target {
+    InProcess {
+        hub: Arc<EventHub>,
+        last: i64,
+    },
+    Remote {
+        url: String,
+        credential: NodeCredential,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    },
 }
 
 const BATCH: i64 = 500;
 
 impl OutboxRelay {
-    /// Starts after the newest event already in the outbox: whoever needs older state reads a snapshot.
-    pub async fn new(store: Store, hub: Arc<EventHub>) -> Result<Self, tollgate_store::StoreError> {
+    /// A relay to a hub in this process, starting after the newest event already in the outbox:
+    /// the hub is as new as this process, and whoever needs older state reads a snapshot.
+    pub async fn in_process(store: Store, hub: Arc<EventHub>) -> Result<Self, StoreError> {
         let last = store.last_event_seq().await?;
-        Ok(OutboxRelay { store, hub, last })
+        Ok(OutboxRelay {
+            store,
+            target: Target::InProcess { hub, last },
+        })
+    }
+
+    /// A relay to the hub at `url` (`ws://…` or `wss://…`).
+    pub fn remote(
+        store: Store,
+        url: String,
+        credential: NodeCredential,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Self {
+        OutboxRelay {
+            store,
+            target: Target::Remote {
+                url,
+                credential,
+                tls,
+            },
+        }
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
-        let signal = self.store.outbox_signal();
-        let mut last = self.last;
+        match self.target {
+            Target::InProcess { hub, last } => {
+                relay_in_process(self.store, hub, last, shutdown).await
+            }
+            Target::Remote {
+                url,
+                credential,
+                tls,
+            } => relay_remote(self.store, url, credential, tls, shutdown).await,
+        }
+    }
+}
+
+/// Waits for new events (or a second, or shutdown); false on shutdown.
+async fn wait(store: &Store, shutdown: &CancellationToken) -> bool {
+    let signal = store.outbox_signal();
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = signal.notified() => true,
+        _ = tokio::time::sleep(Duration::from_secs(1)) => true,
+    }
+}
+
+async fn relay_in_process(
+    store: Store,
+    hub: Arc<EventHub>,
+    mut last: i64,
+    shutdown: CancellationToken,
+) {
+    loop {
+        // Drain first, so events committed while we were starting are not left waiting.
         loop {
-            // Drain first, so events committed while we were starting are not left waiting.
-            loop {
-                match self.store.events_after(last, BATCH).await {
-                    Ok(events) => {
-                        let n = events.len() as i64;
-                        for envelope in events {
-                            last = envelope.seq;
-                            self.hub.publish(Arc::new(envelope));
-                        }
-                        if n < BATCH {
-                            break;
-                        }
+            match store.events_after(last, BATCH).await {
+                Ok(events) => {
+                    let n = events.len() as i64;
+                    for envelope in events {
+                        last = envelope.seq;
+                        hub.publish(Arc::new(envelope));
                     }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot read the outbox; will retry");
+                    if n < BATCH {
                         break;
                     }
                 }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = signal.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read the outbox; will retry");
+                    break;
+                }
             }
         }
+        if !wait(&store, &shutdown).await {
+            return;
+        }
+    }
+}
+
+async fn relay_remote(
+    store: Store,
+    url: String,
+    credential: NodeCredential,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        let connected = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            c = Link::connect(&url, PUBLISH_PATH, &credential, tls.as_ref()) => c,
+        };
+        match connected {
+            Ok(mut link) => match deliver(&store, &url, &mut link, &mut backoff, &shutdown).await {
+                Ok(()) => return,
+                Err(reason) => {
+                    tracing::warn!(hub = %url, %reason, "event hub link lost; the outbox keeps what is owed")
+                }
+            },
+            Err(err) => {
+                tracing::warn!(hub = %url, error = %err, "cannot reach the event hub; the outbox keeps what is owed")
+            }
+        }
+        let delay = backoff.next_delay();
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// Sends what the hub has not acknowledged, batch by batch, until shutdown (`Ok`) or a link error.
+async fn deliver(
+    store: &Store,
+    url: &str,
+    link: &mut Link,
+    backoff: &mut Backoff,
+    shutdown: &CancellationToken,
+) -> Result<(), String> {
+    match link.recv().await {
+        Some(Ok(Frame {
+            body: FrameBody::Hello { hub_id },
+            ..
+        })) => tracing::info!(hub = %url, %hub_id, "publishing to event hub"),
+        Some(Ok(other)) => return Err(format!("expected hello, got {other:?}")),
+        Some(Err(err)) => return Err(err.to_string()),
+        None => return Err("closed before hello".into()),
+    }
+    backoff.reset();
+    let mut last = match store.relay_position(url).await.map_err(|e| e.to_string())? {
+        Some(seq) => seq,
+        // A hub never served before starts now: gateways take a snapshot when they connect.
+        None => {
+            let seq = store.last_event_seq().await.map_err(|e| e.to_string())?;
+            store
+                .set_relay_position(url, seq)
+                .await
+                .map_err(|e| e.to_string())?;
+            seq
+        }
+    };
+    loop {
+        let events: Vec<EventEnvelope> = store
+            .events_after(last, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        if events.is_empty() {
+            if !wait(store, shutdown).await {
+                return Ok(());
+            }
+            continue;
+        }
+        let through = events.last().map(|e| e.seq).unwrap_or(last);
+        for envelope in events {
+            link.send(&Frame::new(FrameBody::Event {
+                envelope: Box::new(envelope),
+            }))
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        // The hub acknowledges in order; the last acknowledgement covers the batch.
+        loop {
+            match link.recv().await {
+                Some(Ok(Frame {
+                    body: FrameBody::Ack { seq },
+                    ..
+                })) => {
+                    last = seq;
+                    if seq >= through {
+                        break;
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Err(err.to_string()),
+                None => return Err("closed".into()),
+            }
+        }
+        store
+            .set_relay_position(url, last)
+            .await
+            .map_err(|e| e.to_string())?;
     }
 }

@@ -25,6 +25,8 @@ pub enum GatewayError {
     NoEndpoint(&'static str),
     #[error("backend unreachable: {0}")]
     BackendUnreachable(String),
+    #[error("subscription quota exceeded")]
+    Throttled { retry_after_secs: u64 },
 }
 
 impl GatewayError {
@@ -69,6 +71,11 @@ impl GatewayError {
                 "101503",
                 "Error connecting to the back end",
             ),
+            GatewayError::Throttled { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "900804",
+                "Message throttled out",
+            ),
         }
     }
 
@@ -83,6 +90,9 @@ impl GatewayError {
             }
             GatewayError::NotSubscribed => {
                 "User is NOT authorized to access the Resource. API Subscription validation failed.".into()
+            }
+            GatewayError::Throttled { .. } => {
+                "You have exceeded your quota. Your subscription's request limit for the current window has been reached".into()
             }
             // The backend's address and the socket error stay in the log, not in the response.
             GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),
@@ -104,6 +114,11 @@ impl GatewayError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=UTF-8"),
         );
+        if let GatewayError::Throttled { retry_after_secs } = self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

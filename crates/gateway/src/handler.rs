@@ -1,6 +1,7 @@
 //! The request path, phase by phase, top to bottom:
 //!
-//! route → authenticate → authorize (subscription, scopes, key type) → prepare upstream → proxy
+//! route → authenticate → authorize (subscription, scopes, key type) → throttle
+//!       → prepare upstream → proxy → record (the hit, through a bounded queue)
 //!
 //! Every phase reads the one [`RuntimeState`] snapshot taken when the request arrived.
 
@@ -15,7 +16,7 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use tollgate_model::{subscription_status, KeyType, Operation};
 
-use crate::state::ApiRoute;
+use crate::state::{ApiRoute, ThrottleRule};
 use crate::{Gateway, GatewayError, RuntimeState};
 
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
@@ -25,6 +26,9 @@ pub async fn handle(
     gateway: Arc<Gateway>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    if let Some(probe) = request.uri().path().strip_prefix(HEALTH_PREFIX) {
+        return Ok(health(&gateway, probe).map(Either::Right));
+    }
     let state = gateway.state();
     match process(&gateway, &state, request).await {
         Ok(response) => Ok(response),
@@ -53,12 +57,39 @@ async fn process(
         })?;
 
     // Authenticate and authorize.
-    let key_type = if operation.is_unsecured() {
-        KeyType::Production
+    let (key_type, throttle) = if operation.is_unsecured() {
+        (KeyType::Production, None)
     } else {
         let claims = authenticate(state, request.headers())?;
         authorize(state, route, operation, &claims)?
     };
+
+    // Throttle: refuse keys the traffic manager has decided on; count the rest.
+    if let Some(rule) = throttle {
+        let now = tollgate_model::now_millis();
+        if let Some(until) = gateway
+            .decisions
+            .load()
+            .get(&*rule.key)
+            .copied()
+            .filter(|until| *until > now)
+        {
+            return Err(GatewayError::Throttled {
+                retry_after_secs: ((until - now + 999) / 1000) as u64,
+            });
+        }
+        let hit = crate::hits::Hit {
+            key: rule.key.clone(),
+            level: rule.level,
+            policy: rule.policy.clone(),
+            window_start: now - now.rem_euclid(rule.window_millis),
+        };
+        if gateway.hits.try_send(hit).is_err() {
+            gateway
+                .dropped_hits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 
     // Prepare the upstream request.
     let endpoint = route
@@ -88,12 +119,43 @@ async fn process(
     Ok(response.map(Either::Left))
 }
 
+/// Reserved path prefix for health probes (`/_health/live`, `/_health/ready`); API contexts may
+/// not start with `/_`.
+pub const HEALTH_PREFIX: &str = "/_health/";
+
+/// Liveness: the process serves. Readiness: it has a runtime state to serve from.
+fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
+    let state = gateway.state();
+    let (status, ready) = match probe {
+        "live" => (http::StatusCode::OK, gateway.is_ready()),
+        "ready" if gateway.is_ready() => (http::StatusCode::OK, true),
+        "ready" => (http::StatusCode::SERVICE_UNAVAILABLE, false),
+        _ => (http::StatusCode::NOT_FOUND, gateway.is_ready()),
+    };
+    let body = serde_json::json!({
+        "status": if status == http::StatusCode::OK { "ok" } else { "unavailable" },
+        "ready": ready,
+        "seq": state.seq,
+        "apis": state.api_count(),
+        "droppedHits": gateway.dropped_hits(),
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// The claims the gateway needs from a JWT access token.
 #[derive(Deserialize)]
 struct TokenClaims {
     azp: String,
     #[serde(default)]
     scope: String,
+    #[serde(default)]
+    jti: String,
 }
 
 fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims, GatewayError> {
@@ -117,29 +179,34 @@ fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims
     let key = state
         .verifying_key(&kid)
         .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
-    jsonwebtoken::decode::<TokenClaims>(token, &key.key, &key.validation)
+    let claims = jsonwebtoken::decode::<TokenClaims>(token, &key.key, &key.validation)
         .map(|data| data.claims)
-        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))
+        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
+    if state.is_revoked(&claims.jti) {
+        return Err(GatewayError::InvalidCredentials("token revoked".into()));
+    }
+    Ok(claims)
 }
 
 /// Finds the application behind the token and checks its subscription and the resource's
-/// scopes; returns which key type (and so which endpoint) the token stands for.
-fn authorize(
-    state: &RuntimeState,
+/// scopes; returns which key type (and so which endpoint) the token stands for, and the
+/// subscription's throttle rule.
+fn authorize<'s>(
+    state: &'s RuntimeState,
     route: &ApiRoute,
     operation: &Operation,
     claims: &TokenClaims,
-) -> Result<KeyType, GatewayError> {
+) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
     let mapping = state.key_mapping(&claims.azp).ok_or_else(|| {
         GatewayError::InvalidCredentials("token not issued to an application".into())
     })?;
     let application = state
         .application(&mapping.application_id)
         .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;
-    let subscription = state
+    let entry = state
         .subscription(&application.id, &route.api.id)
         .ok_or(GatewayError::NotSubscribed)?;
-    match subscription.status.as_str() {
+    match entry.subscription.status.as_str() {
         subscription_status::BLOCKED => return Err(GatewayError::SubscriptionBlocked),
         subscription_status::PROD_ONLY_BLOCKED if mapping.key_type == KeyType::Production => {
             return Err(GatewayError::SubscriptionBlocked)
@@ -155,7 +222,7 @@ fn authorize(
     {
         return Err(GatewayError::InvalidScope);
     }
-    Ok(mapping.key_type)
+    Ok((mapping.key_type, entry.throttle.as_ref()))
 }
 
 fn upstream_uri(

@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use tollgate_model::{
-    lifecycle, Application, KeyMapping, Operation, RuntimeApi, RuntimeData, Subscription,
+    lifecycle, wire, Application, KeyMapping, Operation, PolicyLevel, RuntimeApi, RuntimeData,
+    Subscription,
 };
 
 /// Everything the request path reads, as prepared lookup structures. Immutable once built: a
@@ -18,9 +19,26 @@ pub struct RuntimeState {
     key_mappings: HashMap<String, KeyMapping>,
     applications: HashMap<String, Application>,
     /// Application id → API id → subscription.
-    subscriptions: HashMap<String, HashMap<String, Subscription>>,
+    subscriptions: HashMap<String, HashMap<String, SubscriptionEntry>>,
     /// `kid` → verifying key.
     keys: HashMap<String, VerifyingKey>,
+    /// Revoked token ids → expiry (seconds).
+    revoked: HashMap<String, i64>,
+}
+
+/// A subscription with its throttle rule prepared for the request path.
+pub struct SubscriptionEntry {
+    pub subscription: Subscription,
+    /// `None` when the tier is unlimited (or unknown to this gateway).
+    pub throttle: Option<ThrottleRule>,
+}
+
+/// What the request path needs to count a request against a tier.
+pub struct ThrottleRule {
+    pub key: Arc<str>,
+    pub level: PolicyLevel,
+    pub policy: Arc<str>,
+    pub window_millis: i64,
 }
 
 pub struct VerifyingKey {
@@ -91,12 +109,28 @@ impl RuntimeState {
                 apis.insert(api.base_path(), Arc::new(ApiRoute::build(api.clone())));
             }
         }
-        let mut subscriptions: HashMap<String, HashMap<String, Subscription>> = HashMap::new();
+        let mut subscriptions: HashMap<String, HashMap<String, SubscriptionEntry>> = HashMap::new();
         for sub in data.subscriptions.values() {
+            let throttle = data
+                .policies
+                .get(&(PolicyLevel::Subscription, sub.throttling_policy.clone()))
+                .filter(|p| p.request_count.is_some())
+                .map(|p| ThrottleRule {
+                    key: wire::subscription_key(&sub.application_id, &sub.api_id).into(),
+                    level: PolicyLevel::Subscription,
+                    policy: p.name.as_str().into(),
+                    window_millis: p.window_millis(),
+                });
             subscriptions
                 .entry(sub.application_id.clone())
                 .or_default()
-                .insert(sub.api_id.clone(), sub.clone());
+                .insert(
+                    sub.api_id.clone(),
+                    SubscriptionEntry {
+                        subscription: sub.clone(),
+                        throttle,
+                    },
+                );
         }
         let keys = data
             .signing_keys
@@ -123,7 +157,12 @@ impl RuntimeState {
             applications: data.applications.clone(),
             subscriptions,
             keys,
+            revoked: data.revoked_tokens.clone(),
         }
+    }
+
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.contains_key(jti)
     }
 
     /// The API whose base path is the longest prefix of `path` (at a segment boundary), and the
@@ -150,7 +189,7 @@ impl RuntimeState {
         self.applications.get(application_id)
     }
 
-    pub fn subscription(&self, application_id: &str, api_id: &str) -> Option<&Subscription> {
+    pub fn subscription(&self, application_id: &str, api_id: &str) -> Option<&SubscriptionEntry> {
         self.subscriptions.get(application_id)?.get(api_id)
     }
 

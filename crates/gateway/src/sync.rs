@@ -1,28 +1,35 @@
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
-use tollgate_model::{ApplyOutcome, EventEnvelope, RuntimeData, Snapshot};
+use tollgate_model::wire::{FeedItem, ThrottleHit};
+use tollgate_model::{ApplyOutcome, RuntimeData, Snapshot};
 
 use crate::{Gateway, RuntimeState};
 
-/// Where a gateway gets its state: a full snapshot, and the events after it.
+/// Where a gateway gets its state and sends its hits: the control plane's snapshot, the event
+/// hub's events and decisions.
 pub trait StateFeed: Send + Sync + 'static {
-    /// Events from now on. Subscribe before taking the snapshot, so nothing falls in between.
-    fn subscribe(&self) -> Receiver<Arc<EventEnvelope>>;
+    /// Feed items from now on. Subscribe before taking the snapshot, so nothing falls in between.
+    fn subscribe(&self) -> Receiver<FeedItem>;
     fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>>;
+    /// Hands a batch of request hits to the traffic manager(s); never blocks.
+    fn report_hits(&self, hits: Vec<ThrottleHit>);
 }
 
-/// Keeps a gateway's runtime state current: loads a snapshot, applies events in order, and
-/// reloads on a gap, a new epoch or a lagging subscription.
+/// Keeps a gateway's runtime state current: loads a snapshot, applies events in order, reloads
+/// on a gap, a new epoch, a lagging subscription or a (re)connected hub. With a state file, it
+/// persists what it has and starts from it when the control plane cannot be reached.
 pub struct Synchronizer {
     gateway: Arc<Gateway>,
     feed: Arc<dyn StateFeed>,
     environments: Vec<String>,
+    state_file: Option<PathBuf>,
 }
 
 enum Next {
@@ -30,17 +37,28 @@ enum Next {
     Stop,
 }
 
+/// How often, at most, the state file is rewritten.
+const PERSIST_EVERY: Duration = Duration::from_secs(1);
+
 impl Synchronizer {
     pub fn new(gateway: Arc<Gateway>, feed: Arc<dyn StateFeed>, environments: Vec<String>) -> Self {
         Synchronizer {
             gateway,
             feed,
             environments,
+            state_file: None,
         }
+    }
+
+    /// Persists the state to `path` and starts from it when the control plane is unreachable.
+    pub fn with_state_file(mut self, path: PathBuf) -> Self {
+        self.state_file = Some(path);
+        self
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
+        let mut persisted = Persisted::default();
         loop {
             let events = self.feed.subscribe();
             let snapshot = tokio::select! {
@@ -50,47 +68,76 @@ impl Synchronizer {
             let snapshot = match snapshot {
                 Ok(s) => s,
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot load gateway state");
+                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot load gateway state from the control plane");
+                    if !self.gateway.is_ready() {
+                        self.start_from_file().await;
+                    }
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         _ = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             };
             backoff = Duration::from_millis(100);
             let mut data = RuntimeData::from_snapshot(&snapshot, self.environments.clone());
             self.publish(&data);
+            self.persist(&data, &mut persisted, true).await;
             tracing::info!(
                 seq = data.seq,
                 apis = data.apis.len(),
                 "gateway state loaded"
             );
-            match self.follow(&mut data, events, &shutdown).await {
+            match self
+                .follow(&mut data, events, &shutdown, &mut persisted)
+                .await
+            {
                 Next::Reload => continue,
-                Next::Stop => return,
+                Next::Stop => {
+                    self.persist(&data, &mut persisted, true).await;
+                    return;
+                }
             }
+        }
+    }
+
+    async fn start_from_file(&self) {
+        let Some(path) = &self.state_file else { return };
+        let loaded = tokio::fs::read(path)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok());
+        if let Some(snapshot) = loaded {
+            let data = RuntimeData::from_snapshot(&snapshot, self.environments.clone());
+            self.publish(&data);
+            tracing::warn!(path = %path.display(), seq = data.seq, "serving from the persisted state until the control plane answers");
         }
     }
 
     async fn follow(
         &self,
         data: &mut RuntimeData,
-        mut events: Receiver<Arc<EventEnvelope>>,
+        mut feed: Receiver<FeedItem>,
         shutdown: &CancellationToken,
+        persisted: &mut Persisted,
     ) -> Next {
+        let mut flush = tokio::time::interval(PERSIST_EVERY);
         loop {
             let received = tokio::select! {
                 _ = shutdown.cancelled() => return Next::Stop,
-                r = events.recv() => r,
+                _ = flush.tick() => {
+                    self.persist(data, persisted, true).await;
+                    continue;
+                }
+                r = feed.recv() => r,
             };
             let mut changed = false;
             let mut pending = Some(received);
             // Apply everything already queued before rebuilding the indexes once.
             while let Some(received) = pending.take() {
                 match received {
-                    Ok(envelope) => match data.apply_envelope(&envelope) {
+                    Ok(FeedItem::Event(envelope)) => match data.apply_envelope(&envelope) {
                         ApplyOutcome::Applied => changed = true,
                         ApplyOutcome::Stale => {}
                         outcome @ (ApplyOutcome::Gap { .. } | ApplyOutcome::NewEpoch) => {
@@ -98,22 +145,27 @@ impl Synchronizer {
                             return Next::Reload;
                         }
                     },
+                    Ok(FeedItem::Decisions(decisions)) => self.gateway.apply_decisions(&decisions),
+                    Ok(FeedItem::Resync) => {
+                        tracing::info!("hub link (re)established; reloading state");
+                        return Next::Reload;
+                    }
                     Err(RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "fell behind the event hub; reloading state");
+                        tracing::warn!(missed, "fell behind the event feed; reloading state");
                         return Next::Reload;
                     }
                     Err(RecvError::Closed) => return Next::Stop,
                 }
-                pending = match events.try_recv() {
-                    Ok(e) => Some(Ok(e)),
-                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
-                        Some(Err(RecvError::Lagged(n)))
-                    }
+                pending = match feed.try_recv() {
+                    Ok(item) => Some(Ok(item)),
+                    Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
                     Err(_) => None,
                 };
             }
             if changed {
+                data.prune_revocations(tollgate_model::now_millis() / 1000);
                 self.publish(data);
+                self.persist(data, persisted, false).await;
             }
         }
     }
@@ -121,4 +173,44 @@ impl Synchronizer {
     fn publish(&self, data: &RuntimeData) {
         self.gateway.install(RuntimeState::build(data));
     }
+
+    /// Writes the state file (atomically: temp file, then rename), at most every [`PERSIST_EVERY`]
+    /// unless `now`; a skipped write is done by the next change or at shutdown.
+    async fn persist(&self, data: &RuntimeData, persisted: &mut Persisted, now: bool) {
+        let Some(path) = &self.state_file else { return };
+        if persisted.seq == Some((data.epoch.clone(), data.seq)) {
+            return;
+        }
+        if !now && persisted.at.is_some_and(|at| at.elapsed() < PERSIST_EVERY) {
+            return;
+        }
+        let bytes = match serde_json::to_vec(&data.to_snapshot()) {
+            Ok(b) => b,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot serialise the gateway state");
+                return;
+            }
+        };
+        let tmp = path.with_extension("tmp");
+        let written = async {
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, path).await
+        }
+        .await;
+        match written {
+            Ok(()) => {
+                persisted.seq = Some((data.epoch.clone(), data.seq));
+                persisted.at = Some(Instant::now());
+            }
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "cannot persist the gateway state")
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Persisted {
+    seq: Option<(String, i64)>,
+    at: Option<Instant>,
 }

@@ -22,6 +22,7 @@ pub fn router(km: Arc<KeyManager>) -> Router {
         .route("/client-registration/v0.17/register", post(register))
         .route("/oauth2/token", post(token))
         .route("/oauth2/jwks", get(jwks))
+        .route("/oauth2/revoke", post(revoke))
         .with_state(km)
 }
 
@@ -318,4 +319,34 @@ async fn token(
 
 async fn jwks(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
     Json(km.jwks())
+}
+
+/// RFC 7009 revocation: the client that a token was issued to may revoke it. Unknown, foreign or
+/// malformed tokens are answered 200 too, as the RFC asks, so the endpoint reveals nothing.
+async fn revoke(
+    State(km): State<Arc<KeyManager>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let Form(form) = form.map_err(|r| {
+        KeyManagerError::InvalidRequest(format!(
+            "the body must be application/x-www-form-urlencoded: {}",
+            r.body_text()
+        ))
+    })?;
+    let (client_id, client_secret) = basic_credentials(&headers)
+        .or_else(|| {
+            Some((
+                form.get("client_id")?.clone(),
+                form.get("client_secret")?.clone(),
+            ))
+        })
+        .ok_or(KeyManagerError::InvalidClient)?;
+    let client = km.authenticate_client(&client_id, &client_secret).await?;
+    let token = form
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| KeyManagerError::InvalidRequest("token is required".into()))?;
+    km.revoke(&client.consumer_key, token).await?;
+    Ok(StatusCode::OK.into_response())
 }

@@ -171,6 +171,30 @@ impl KeyManager {
         )
     }
 
+    /// Revokes a token issued to `client_id`: recorded, and announced to gateways. Tokens that are
+    /// not ours, not the client's, or expired already are ignored.
+    pub async fn revoke(&self, client_id: &str, token: &str) -> Result<()> {
+        let Ok(claims) = self.signer.verify(token, &self.issuer) else {
+            return Ok(());
+        };
+        if claims.azp != client_id {
+            return Ok(());
+        }
+        let revoked = tollgate_model::RevokedToken {
+            jti: claims.jti.clone(),
+            expires_at: claims.exp,
+        };
+        let (tenant, _) = split_tenant(&claims.sub);
+        let mut tx = self.store.begin().await?;
+        if tx.revoke_token(tenant, &revoked).await? {
+            tx.emit(tenant, &tollgate_model::Event::TokenRevocation(revoked))
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(jti = %claims.jti, "token revoked");
+        Ok(())
+    }
+
     /// The public keys in JWKS form.
     pub fn jwks(&self) -> serde_json::Value {
         self.signer.jwks()

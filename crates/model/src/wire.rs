@@ -94,3 +94,12 @@ mod tests {
         assert_eq!(future.body, FrameBody::Unknown);
     }
 }
+
+/// What a gateway's feed delivers: controller events, throttle decisions, and "reload" when the
+/// link to a hub was (re)established and events may have been missed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedItem {
+    Event(std::sync::Arc<EventEnvelope>),
+    Decisions(std::sync::Arc<Vec<ThrottleDecision>>),
+    Resync,
+}

@@ -178,6 +178,12 @@ fn normalise_context(raw: &str) -> Result<String, ApiError> {
             "Field 'context' may contain {version} once and no other template",
         ));
     }
+    // Gateways answer health probes under /_health; keep the whole /_ space for them.
+    if context.starts_with("/_") {
+        return Err(ApiError::bad_request(format!(
+            "Field 'context': '{context}' is reserved; contexts may not start with '/_'"
+        )));
+    }
     Ok(context)
 }
 

@@ -5,5 +5,6 @@
 
 mod definition;
 mod routes;
+mod subscriptions;
 
 pub use routes::router;

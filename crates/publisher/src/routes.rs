@@ -43,6 +43,14 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/apis/{api_id}/deploy-revision", post(deploy_revision))
         .route("/apis/{api_id}/deployments", get(list_deployments))
+        .route(
+            "/subscriptions/block-subscription",
+            post(crate::subscriptions::block),
+        )
+        .route(
+            "/subscriptions/unblock-subscription",
+            post(crate::subscriptions::unblock),
+        )
         .with_state(ctx)
 }
 

@@ -49,10 +49,18 @@ struct Inner {
 impl Store {
     /// Connects to both databases and brings their schemas up to date.
     pub async fn open(apim_url: &str, shared_url: &str) -> Result<Store> {
+        Self::connect(apim_url, shared_url, true).await
+    }
+
+    /// Connects to both databases; migrates them only when `migrate` (the control plane does,
+    /// other nodes use the schema it made).
+    pub async fn connect(apim_url: &str, shared_url: &str, migrate: bool) -> Result<Store> {
         let (apim, apim_dialect) = db::connect(apim_url).await?;
         let (shared, shared_dialect) = db::connect(shared_url).await?;
-        migrate::run(&apim, apim_dialect, &migrate::APIM).await?;
-        migrate::run(&shared, shared_dialect, &migrate::SHARED).await?;
+        if migrate {
+            migrate::run(&apim, apim_dialect, &migrate::APIM).await?;
+            migrate::run(&shared, shared_dialect, &migrate::SHARED).await?;
+        }
         let epoch = migrate::epoch(&apim).await?;
         Ok(Store {
             inner: Arc::new(Inner {

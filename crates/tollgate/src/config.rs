@@ -31,6 +31,21 @@ pub struct Config {
     pub database: Databases,
     #[serde(default)]
     pub apim: Apim,
+    #[serde(default)]
+    pub truststore: Truststore,
+}
+
+/// `[truststore]`: certificates this node trusts when it calls other nodes over TLS
+/// (`https://` service URLs, `wss://` hubs). WSO2 keeps a JKS here; Tollgate reads PEM.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Truststore {
+    /// A PEM file with one or more certificates (e.g. the other nodes' `data/tls/cert.pem`).
+    #[serde(default)]
+    pub file_name: Option<PathBuf>,
+    /// Only `PEM` is supported.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -152,6 +167,59 @@ pub struct Database {
 pub struct Apim {
     #[serde(default)]
     pub gateway: GatewaySection,
+    #[serde(default)]
+    pub event_hub: EventHubSection,
+    #[serde(default)]
+    pub key_manager: KeyManagerSection,
+    #[serde(default)]
+    pub sync_runtime_artifacts: SyncRuntimeArtifacts,
+}
+
+/// `[apim.event_hub]`: how nodes find and trust each other.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventHubSection {
+    /// WSO2's switch; accepted, and `false` refused for distributed profiles.
+    #[serde(default)]
+    pub enable: Option<bool>,
+    /// The control plane's URL (internal data API), on gateways and traffic managers.
+    #[serde(default)]
+    pub service_url: Option<String>,
+    /// The event hubs (`ws://host:9611`, `wss://host:9711`): where gateways listen, and where a
+    /// control plane publishes instead of running a traffic manager itself.
+    #[serde(default)]
+    pub event_listening_endpoints: Vec<String>,
+    /// The node credential every node presents and the control plane and hubs check.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `[apim.key_manager]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyManagerSection {
+    /// Where gateways would introspect opaque tokens; defaults to the event hub's `service_url`.
+    /// Tokens are JWTs verified locally for now, so nothing calls it yet.
+    #[serde(default)]
+    pub service_url: Option<String>,
+}
+
+/// `[apim.sync_runtime_artifacts.gateway]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRuntimeArtifacts {
+    #[serde(default)]
+    pub gateway: SyncGateway,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncGateway {
+    /// The environments this gateway serves (default `["Default"]`).
+    #[serde(default)]
+    pub gateway_labels: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -200,6 +268,8 @@ pub mod ports {
     pub const CONTROL_PLANE_HTTP: u16 = 9763;
     pub const GATEWAY_HTTP: u16 = 8280;
     pub const GATEWAY_HTTPS: u16 = 8243;
+    pub const EVENT_HUB: u16 = 9611;
+    pub const EVENT_HUB_TLS: u16 = 9711;
 }
 
 impl Config {
@@ -278,6 +348,59 @@ impl Config {
                 }
             }
         }
+        let hub = &self.apim.event_hub;
+        for (i, url) in hub.event_listening_endpoints.iter().enumerate() {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(invalid(
+                    &format!("apim.event_hub.event_listening_endpoints[{i}]"),
+                    format!("'{url}' must be a ws:// or wss:// URL"),
+                ));
+            }
+        }
+        for (key, value) in [
+            ("apim.event_hub.service_url", &hub.service_url),
+            (
+                "apim.key_manager.service_url",
+                &self.apim.key_manager.service_url,
+            ),
+        ] {
+            if let Some(url) = value {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid(
+                        key,
+                        format!("'{url}' must be an http:// or https:// URL"),
+                    ));
+                }
+            }
+        }
+        if hub.username.is_some() != hub.password.is_some() {
+            return Err(invalid(
+                "apim.event_hub",
+                "username and password go together".into(),
+            ));
+        }
+        if let Some(password) = &hub.password {
+            if password.len() < 8 {
+                return Err(invalid(
+                    "apim.event_hub.password",
+                    "must have at least 8 characters".into(),
+                ));
+            }
+            if Some(password) == self.super_admin.password.as_ref() {
+                return Err(invalid(
+                    "apim.event_hub.password",
+                    "must not be the admin's password".into(),
+                ));
+            }
+        }
+        if let Some(kind) = &self.truststore.kind {
+            if !kind.eq_ignore_ascii_case("PEM") {
+                return Err(invalid(
+                    "truststore.type",
+                    format!("'{kind}' is not supported; use PEM"),
+                ));
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for (i, env) in self.apim.gateway.environment.iter().enumerate() {
             if env.name.trim().is_empty() {
@@ -307,6 +430,25 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The node credential, required by every distributed profile.
+    pub fn node_credential(&self) -> Option<tollgate_hublink::NodeCredential> {
+        let hub = &self.apim.event_hub;
+        Some(tollgate_hublink::NodeCredential::new(
+            hub.username.clone()?,
+            hub.password.clone()?,
+        ))
+    }
+
+    /// The environments a gateway of this node serves.
+    pub fn gateway_labels(&self) -> Vec<String> {
+        let labels = &self.apim.sync_runtime_artifacts.gateway.gateway_labels;
+        if labels.is_empty() {
+            vec![tollgate_model::DEFAULT_ENVIRONMENT.to_string()]
+        } else {
+            labels.clone()
+        }
     }
 
     pub fn port(&self, base: u16) -> u16 {

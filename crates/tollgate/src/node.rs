@@ -1,31 +1,42 @@
 //! Wiring: which components a profile starts, on which ports, and the order of start-up and
 //! shutdown (stop accepting → finish in-flight requests → stop background tasks → close databases).
+//!
+//! | profile         | components                                  | ports (+ offset)         | databases |
+//! |-----------------|---------------------------------------------|--------------------------|-----------|
+//! | all-in-one      | everything, linked in-process               | 9443 9763 8280 8243      | both      |
+//! | control-plane   | REST APIs, key manager, internal data API,  | 9443 9763 (+ 9611 9711   | both      |
+//! |                 | outbox relay (+ traffic manager unless      |  with the traffic        |           |
+//! |                 | `event_listening_endpoints` names others)   |  manager inside)         |           |
+//! | traffic-manager | event hub, throttle counting                | 9611 9711                | both      |
+//! | gateway         | data plane                                  | 8280 8243                | none      |
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::broadcast::Receiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tollgate_controlplane::{GatewayEnvironment, RestContext};
-use tollgate_gateway::{Gateway, StateFeed, Synchronizer};
-use tollgate_model::{EventEnvelope, Snapshot};
+use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
+use tollgate_gateway::{Gateway, NetworkFeed, StateFeed, Synchronizer};
+use tollgate_hublink::NodeCredential;
+use tollgate_model::wire::{FeedItem, ThrottleHit};
+use tollgate_model::Snapshot;
 use tollgate_store::Store;
 use tollgate_traffic::EventHub;
 
 use crate::config::{ports, Config, Profile};
 
 pub async fn migrate(config: Config) -> Result<(), String> {
-    open_store(&config).await?.close().await;
+    open_store(&config, true).await?.close().await;
     tracing::info!("database schemas are up to date");
     Ok(())
 }
 
-async fn open_store(config: &Config) -> Result<Store, String> {
+async fn open_store(config: &Config, migrate: bool) -> Result<Store, String> {
     std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
         format!(
             "[server] data_dir {}: {e}",
@@ -34,21 +45,233 @@ async fn open_store(config: &Config) -> Result<Store, String> {
     })?;
     let apim = config.database_url(&config.database.apim_db, "apim.db");
     let shared = config.database_url(&config.database.shared_db, "shared.db");
-    Store::open(&apim, &shared)
+    Store::connect(&apim, &shared, migrate)
         .await
         .map_err(|e| format!("opening the databases: {e}"))
 }
 
+/// What a running node holds until shutdown.
+struct Node {
+    shutdown: CancellationToken,
+    servers: JoinSet<()>,
+    tasks: JoinSet<()>,
+    store: Option<Store>,
+}
+
 pub async fn run(config: Config) -> Result<(), String> {
     let started = Instant::now();
-    if config.server.profile != Profile::AllInOne {
+    let profile = config.server.profile;
+    let mut node = Node {
+        shutdown: CancellationToken::new(),
+        servers: JoinSet::new(),
+        tasks: JoinSet::new(),
+        store: None,
+    };
+    let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)
+        .map_err(|e| e.to_string())?;
+    let trust = tollgate_hublink::tls_client_config(config.truststore.file_name.as_deref())
+        .map_err(|e| e.to_string())?;
+    let mut opened = Vec::new();
+
+    let gateway = match profile {
+        Profile::AllInOne => {
+            let store = open_store(&config, true).await?;
+            let hub = start_hub(&mut node, &store).await?;
+            start_control_plane(
+                &config,
+                &mut node,
+                &store,
+                &tls,
+                None,
+                RelayTo::InProcess(hub.clone()),
+                &mut opened,
+            )
+            .await?;
+            let feed = Arc::new(InProcessFeed {
+                hub,
+                store: store.clone(),
+            });
+            let labels = environments(&config).into_iter().map(|e| e.name).collect();
+            node.store = Some(store);
+            Some(start_gateway(&config, &mut node, &tls, feed, labels, &mut opened).await?)
+        }
+        Profile::ControlPlane => {
+            let credential = require_credential(&config)?;
+            let store = open_store(&config, true).await?;
+            let endpoints = &config.apim.event_hub.event_listening_endpoints;
+            let relay_to = if endpoints.is_empty() {
+                let hub = start_hub(&mut node, &store).await?;
+                serve_hub(
+                    &config,
+                    &mut node,
+                    &tls,
+                    hub.clone(),
+                    credential.clone(),
+                    &mut opened,
+                )
+                .await?;
+                RelayTo::InProcess(hub)
+            } else {
+                RelayTo::Remote(endpoints.clone(), trust.clone())
+            };
+            start_control_plane(
+                &config,
+                &mut node,
+                &store,
+                &tls,
+                Some(credential),
+                relay_to,
+                &mut opened,
+            )
+            .await?;
+            node.store = Some(store);
+            None
+        }
+        Profile::TrafficManager => {
+            let credential = require_credential(&config)?;
+            let store = open_store(&config, false).await?;
+            let hub = start_hub(&mut node, &store).await?;
+            serve_hub(&config, &mut node, &tls, hub, credential, &mut opened).await?;
+            node.store = Some(store);
+            None
+        }
+        Profile::Gateway => {
+            let credential = require_credential(&config)?;
+            let hub = &config.apim.event_hub;
+            let service_url = hub.service_url.clone().ok_or(
+                "the gateway profile needs [apim.event_hub] service_url: the control plane's URL",
+            )?;
+            if hub.event_listening_endpoints.is_empty() {
+                return Err("the gateway profile needs [apim.event_hub] event_listening_endpoints: the event hub URL(s)".into());
+            }
+            let labels = config.gateway_labels();
+            let feed = NetworkFeed::start(
+                service_url,
+                hub.event_listening_endpoints.clone(),
+                labels.clone(),
+                credential,
+                trust.clone(),
+                node.shutdown.clone(),
+            )?;
+            Some(start_gateway(&config, &mut node, &tls, feed, labels, &mut opened).await?)
+        }
+    };
+
+    let ports = opened
+        .iter()
+        .map(|(name, port)| format!("{name}={port}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let announce = {
+        let gateway = gateway.clone();
+        async move {
+            // A gateway is ready once it has a state to serve from.
+            if let Some(gateway) = gateway {
+                while !gateway.is_ready() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            tracing::info!(profile = profile.name(), %ports, startup_ms = started.elapsed().as_millis() as u64, "Tollgate is ready");
+        }
+    };
+    let announcer = tokio::spawn(announce);
+
+    wait_for_signal().await;
+    announcer.abort();
+    tracing::info!("shutting down");
+    node.shutdown.cancel();
+    while node.servers.join_next().await.is_some() {}
+    while node.tasks.join_next().await.is_some() {}
+    if let Some(store) = node.store {
+        store.close().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn require_credential(config: &Config) -> Result<NodeCredential, String> {
+    if config.apim.event_hub.enable == Some(false) {
         return Err(format!(
-            "profile '{}' is not available yet: this build runs the all-in-one profile only (distributed profiles come with the event hub over the network)",
+            "profile '{}' needs the event hub; [apim.event_hub] enable = false is not supported",
             config.server.profile.name()
         ));
     }
-    let store = open_store(&config).await?;
-    crate::admin::ensure_admin(&config, &store).await?;
+    config.node_credential().ok_or_else(|| {
+        format!(
+            "profile '{}' needs the node credential: set [apim.event_hub] username and password (the same on every node; not the admin's)",
+            config.server.profile.name()
+        )
+    })
+}
+
+/// The event hub with the throttling policies loaded, and a task keeping them current.
+async fn start_hub(node: &mut Node, store: &Store) -> Result<Arc<EventHub>, String> {
+    let hub = Arc::new(EventHub::new());
+    let (hub_for_task, store, shutdown) = (hub.clone(), store.clone(), node.shutdown.clone());
+    node.tasks.spawn(async move {
+        // Policies also arrive as events; the periodic reload covers a traffic manager that
+        // started before the control plane created the schema, or missed events while down.
+        loop {
+            match store.all_policies().await {
+                Ok(policies) => hub_for_task.set_policies(&policies),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot load throttling policies; will retry")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            }
+        }
+    });
+    Ok(hub)
+}
+
+async fn serve_hub(
+    config: &Config,
+    node: &mut Node,
+    tls: &tollgate_net::TlsAcceptor,
+    hub: Arc<EventHub>,
+    credential: NodeCredential,
+    opened: &mut Vec<(&'static str, u16)>,
+) -> Result<(), String> {
+    let service = TowerToHyperService::new(tollgate_traffic::server::router(
+        hub,
+        credential,
+        node.shutdown.clone(),
+    ));
+    for (name, port, secure) in [
+        ("event-hub", ports::EVENT_HUB, false),
+        ("event-hub-tls", ports::EVENT_HUB_TLS, true),
+    ] {
+        listen(
+            node,
+            name,
+            config.port(port),
+            secure.then(|| tls.clone()),
+            service.clone(),
+            opened,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+enum RelayTo {
+    InProcess(Arc<EventHub>),
+    Remote(Vec<String>, Option<Arc<rustls::ClientConfig>>),
+}
+
+async fn start_control_plane(
+    config: &Config,
+    node: &mut Node,
+    store: &Store,
+    tls: &tollgate_net::TlsAcceptor,
+    credential: Option<NodeCredential>,
+    relay_to: RelayTo,
+    opened: &mut Vec<(&'static str, u16)>,
+) -> Result<(), String> {
+    crate::admin::ensure_admin(config, store).await?;
     let issuer = format!(
         "https://{}:{}/oauth2/token",
         config.server.hostname,
@@ -57,105 +280,98 @@ pub async fn run(config: Config) -> Result<(), String> {
     let key_manager = tollgate_keymanager::KeyManager::start(store.clone(), issuer)
         .await
         .map_err(|e| format!("starting the key manager: {e}"))?;
-    let environments = environments(&config);
-    let shutdown = CancellationToken::new();
-    let mut tasks = JoinSet::new();
-
-    // Traffic manager (event hub) and the relay that feeds it from the outbox.
-    let hub = Arc::new(EventHub::new());
-    let relay = tollgate_controlplane::OutboxRelay::new(store.clone(), hub.clone())
-        .await
-        .map_err(|e| format!("starting the outbox relay: {e}"))?;
-    tasks.spawn(relay.run(shutdown.clone()));
-
-    // Gateway state, fed in-process.
-    let gateway = Gateway::new();
-    let feed = Arc::new(InProcessFeed {
-        hub: hub.clone(),
-        store: store.clone(),
-    });
-    let labels = environments.iter().map(|e| e.name.clone()).collect();
-    tasks.spawn(Synchronizer::new(gateway.clone(), feed, labels).run(shutdown.clone()));
-
-    // Listeners.
-    let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)
-        .map_err(|e| e.to_string())?;
+    match relay_to {
+        RelayTo::InProcess(hub) => {
+            let relay = OutboxRelay::in_process(store.clone(), hub)
+                .await
+                .map_err(|e| format!("starting the outbox relay: {e}"))?;
+            node.tasks.spawn(relay.run(node.shutdown.clone()));
+        }
+        RelayTo::Remote(urls, trust) => {
+            let credential = credential
+                .clone()
+                .ok_or("publishing to remote hubs needs the node credential")?;
+            for url in urls {
+                let relay =
+                    OutboxRelay::remote(store.clone(), url, credential.clone(), trust.clone());
+                node.tasks.spawn(relay.run(node.shutdown.clone()));
+            }
+        }
+    }
     let ctx = Arc::new(RestContext {
         store: store.clone(),
         key_manager,
-        environments,
+        environments: environments(config),
     });
-    let control_plane = TowerToHyperService::new(tollgate_controlplane::router(ctx));
-    let gateway_service = {
+    let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, credential));
+    for (name, port, secure) in [
+        ("control-plane-https", ports::CONTROL_PLANE_HTTPS, true),
+        ("control-plane-http", ports::CONTROL_PLANE_HTTP, false),
+    ] {
+        listen(
+            node,
+            name,
+            config.port(port),
+            secure.then(|| tls.clone()),
+            service.clone(),
+            opened,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn start_gateway(
+    config: &Config,
+    node: &mut Node,
+    tls: &tollgate_net::TlsAcceptor,
+    feed: Arc<dyn StateFeed>,
+    labels: Vec<String>,
+    opened: &mut Vec<(&'static str, u16)>,
+) -> Result<Arc<Gateway>, String> {
+    let (gateway, hits) = Gateway::new();
+    node.tasks.spawn(tollgate_gateway::hits::report(
+        hits,
+        feed.clone(),
+        node.shutdown.clone(),
+    ));
+    let mut synchronizer = Synchronizer::new(gateway.clone(), feed, labels);
+    if config.server.profile == Profile::Gateway {
+        synchronizer =
+            synchronizer.with_state_file(config.server.data_dir.join("gateway-state.json"));
+    }
+    node.tasks.spawn(synchronizer.run(node.shutdown.clone()));
+    let service = {
         let gateway = gateway.clone();
         hyper::service::service_fn(move |req| {
             tollgate_gateway::handler::handle(gateway.clone(), req)
         })
     };
-    let mut servers = JoinSet::new();
-    for (name, port, secure) in [
-        ("control-plane-https", ports::CONTROL_PLANE_HTTPS, true),
-        ("control-plane-http", ports::CONTROL_PLANE_HTTP, false),
-    ] {
-        let tls = secure.then(|| tls.clone());
-        listen(
-            &mut servers,
-            name,
-            config.port(port),
-            tls,
-            control_plane.clone(),
-            &shutdown,
-        )
-        .await?;
-    }
     for (name, port, secure) in [
         ("gateway-http", ports::GATEWAY_HTTP, false),
         ("gateway-https", ports::GATEWAY_HTTPS, true),
     ] {
-        let tls = secure.then(|| tls.clone());
         listen(
-            &mut servers,
+            node,
             name,
             config.port(port),
-            tls,
-            gateway_service.clone(),
-            &shutdown,
+            secure.then(|| tls.clone()),
+            service.clone(),
+            opened,
         )
         .await?;
     }
-
-    // Ready once the gateway has its first state.
-    while !gateway.is_ready() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    tracing::info!(
-        profile = config.server.profile.name(),
-        control_plane_https = config.port(ports::CONTROL_PLANE_HTTPS),
-        control_plane_http = config.port(ports::CONTROL_PLANE_HTTP),
-        gateway_http = config.port(ports::GATEWAY_HTTP),
-        gateway_https = config.port(ports::GATEWAY_HTTPS),
-        startup_ms = started.elapsed().as_millis() as u64,
-        "Tollgate is ready"
-    );
-
-    wait_for_signal().await;
-    tracing::info!("shutting down");
-    shutdown.cancel();
-    while servers.join_next().await.is_some() {}
-    while tasks.join_next().await.is_some() {}
-    store.close().await;
-    tracing::info!("stopped");
-    Ok(())
+    Ok(gateway)
 }
 
 /// Binds `port` on all interfaces and serves `service` there until shutdown.
 async fn listen<S, B>(
-    servers: &mut JoinSet<()>,
+    node: &mut Node,
     name: &'static str,
     port: u16,
     tls: Option<tollgate_net::TlsAcceptor>,
     service: S,
-    shutdown: &CancellationToken,
+    opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<(), String>
 where
     S: hyper::service::Service<
@@ -173,13 +389,14 @@ where
 {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
     let listener = tollgate_net::bind(addr).await.map_err(|e| e.to_string())?;
-    servers.spawn(tollgate_net::serve(
+    node.servers.spawn(tollgate_net::serve(
         name,
         listener,
         tls,
         service,
-        shutdown.clone(),
+        node.shutdown.clone(),
     ));
+    opened.push((name, port));
     Ok(())
 }
 
@@ -216,19 +433,23 @@ fn environments(config: &Config) -> Vec<GatewayEnvironment> {
         .collect()
 }
 
-/// The all-in-one gateway's state source: the hub and the database of the same process.
+/// The all-in-one gateway's feed: the hub and the database of the same process.
 struct InProcessFeed {
     hub: Arc<EventHub>,
     store: Store,
 }
 
 impl StateFeed for InProcessFeed {
-    fn subscribe(&self) -> Receiver<Arc<EventEnvelope>> {
+    fn subscribe(&self) -> Receiver<FeedItem> {
         self.hub.subscribe()
     }
 
     fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>> {
         Box::pin(async move { self.store.snapshot().await.map_err(|e| e.to_string()) })
+    }
+
+    fn report_hits(&self, hits: Vec<ThrottleHit>) {
+        self.hub.record_hits(&hits);
     }
 }
 

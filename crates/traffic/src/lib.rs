@@ -1,20 +1,34 @@
 //! The traffic manager: the event hub that broadcasts controller events to every gateway, and
-//! (with the throttling work) the counting of request events into throttle decisions.
+//! the throttle counter that turns the gateways' request hits into throttle decisions.
 //!
-//! This first hub is in-process: a bounded broadcast channel. A subscriber that falls behind
-//! by more than the channel holds is told it lagged and reloads a snapshot, so a slow gateway
-//! can never block the publisher. The network transport (WebSocket on 9611/9711) wraps it.
+//! [`EventHub`] is the in-process core: a bounded broadcast channel (a subscriber that falls
+//! behind is told it lagged and reloads a snapshot, so a slow gateway never blocks anyone) plus
+//! the counter. [`server::router`] puts it on the network: WebSocket endpoints on 9611 (plain)
+//! and 9711 (TLS) for gateways and for the control plane.
 
-use std::sync::Arc;
+pub mod server;
+mod throttle;
+
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
-use tollgate_model::EventEnvelope;
+use tollgate_model::wire::{ThrottleDecision, ThrottleHit};
+use tollgate_model::{Event, EventEnvelope, ThrottlePolicy};
 
-/// How many events a subscriber may fall behind before it must reload.
+pub use throttle::ThrottleCounter;
+
+/// How many outputs a subscriber may fall behind before it must reload.
 pub const HUB_CAPACITY: usize = 4096;
 
+/// What the hub sends its subscribers (it never sends `Resync`; links to remote hubs do).
+pub use tollgate_model::wire::FeedItem as HubOutput;
+
 pub struct EventHub {
-    sender: broadcast::Sender<Arc<EventEnvelope>>,
+    /// Identity of this hub instance; a node that sees a new one knows the hub restarted.
+    id: String,
+    sender: broadcast::Sender<HubOutput>,
+    /// Only the hits path and policy updates take this; the request path never does.
+    counter: Mutex<ThrottleCounter>,
 }
 
 impl Default for EventHub {
@@ -26,23 +40,60 @@ impl Default for EventHub {
 impl EventHub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(HUB_CAPACITY);
-        EventHub { sender }
+        EventHub {
+            id: uuid::Uuid::new_v4().to_string(),
+            sender,
+            counter: Mutex::new(ThrottleCounter::default()),
+        }
     }
 
-    /// Broadcasts to every current subscriber; returns how many received it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Broadcasts an event to every current subscriber; returns how many received it.
     pub fn publish(&self, envelope: Arc<EventEnvelope>) -> usize {
-        self.sender.send(envelope).unwrap_or(0)
+        if let Event::PolicyUpdate(policy) = &envelope.event {
+            self.set_policies(std::slice::from_ref(policy));
+        }
+        self.sender.send(HubOutput::Event(envelope)).unwrap_or(0)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventEnvelope>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<HubOutput> {
         self.sender.subscribe()
+    }
+
+    /// Adds or replaces the throttling policies limits are taken from.
+    pub fn set_policies(&self, policies: &[ThrottlePolicy]) {
+        if let Ok(mut counter) = self.counter.lock() {
+            counter.set_policies(policies);
+        }
+    }
+
+    /// Counts a gateway's hits and broadcasts the decisions they lead to.
+    pub fn record_hits(&self, hits: &[ThrottleHit]) {
+        let decisions = match self.counter.lock() {
+            Ok(mut counter) => counter.record(hits, tollgate_model::now_millis()),
+            Err(_) => return,
+        };
+        if !decisions.is_empty() {
+            tracing::debug!(count = decisions.len(), "throttle decisions");
+            let _ = self.sender.send(HubOutput::Decisions(Arc::new(decisions)));
+        }
+    }
+
+    /// Decisions still in force, for a gateway that has just connected.
+    pub fn active_decisions(&self) -> Vec<ThrottleDecision> {
+        self.counter
+            .lock()
+            .map(|c| c.active(tollgate_model::now_millis()))
+            .unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tollgate_model::Event;
 
     #[tokio::test]
     async fn every_subscriber_receives_each_event() {
@@ -59,7 +110,7 @@ mod tests {
             },
         });
         assert_eq!(hub.publish(envelope.clone()), 2);
-        assert_eq!(a.recv().await.unwrap(), envelope);
-        assert_eq!(b.recv().await.unwrap(), envelope);
+        assert_eq!(a.recv().await.unwrap(), HubOutput::Event(envelope.clone()));
+        assert_eq!(b.recv().await.unwrap(), HubOutput::Event(envelope));
     }
 }

@@ -1,0 +1,169 @@
+//! A gateway's feed from separate nodes: the snapshot from the control plane's internal data API,
+//! events and throttle decisions from one or more event hubs over WebSocket.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tollgate_hublink::{Backoff, Link, NodeCredential};
+use tollgate_model::wire::{FeedItem, Frame, FrameBody, ThrottleHit, SUBSCRIBE_PATH};
+use tollgate_model::Snapshot;
+
+use crate::StateFeed;
+
+/// Path of the control plane's runtime snapshot, under its internal data API.
+pub const SNAPSHOT_PATH: &str = "/internal/data/v1/runtime-snapshot";
+
+pub struct NetworkFeed {
+    service_url: String,
+    labels: Vec<String>,
+    credential: NodeCredential,
+    http: reqwest::Client,
+    items: broadcast::Sender<FeedItem>,
+    hits: broadcast::Sender<Arc<Vec<ThrottleHit>>>,
+}
+
+impl NetworkFeed {
+    /// `service_url`: the control plane (`[apim.event_hub] service_url`); `hubs`: the event hubs
+    /// (`event_listening_endpoints`). Starts one link task per hub.
+    pub fn start(
+        service_url: String,
+        hubs: Vec<String>,
+        labels: Vec<String>,
+        credential: NodeCredential,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        shutdown: CancellationToken,
+    ) -> Result<Arc<NetworkFeed>, String> {
+        let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
+        if let Some(tls) = &tls {
+            http = http.use_preconfigured_tls((**tls).clone());
+        }
+        let http = http.build().map_err(|e| format!("HTTP client: {e}"))?;
+        let (items, _) = broadcast::channel(4096);
+        let (hits, _) = broadcast::channel(256);
+        let feed = Arc::new(NetworkFeed {
+            service_url: service_url.trim_end_matches('/').to_string(),
+            labels,
+            credential: credential.clone(),
+            http,
+            items,
+            hits,
+        });
+        for hub in hubs {
+            tokio::spawn(link(
+                hub,
+                credential.clone(),
+                tls.clone(),
+                feed.items.clone(),
+                feed.hits.clone(),
+                shutdown.clone(),
+            ));
+        }
+        Ok(feed)
+    }
+}
+
+impl StateFeed for NetworkFeed {
+    fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        self.items.subscribe()
+    }
+
+    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>> {
+        Box::pin(async move {
+            let url = format!("{}{SNAPSHOT_PATH}", self.service_url);
+            let response = self
+                .http
+                .get(&url)
+                .query(&[("gatewayLabels", self.labels.join(","))])
+                .header(http::header::AUTHORIZATION, self.credential.authorization())
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            let status = response.status();
+            if !status.is_success() {
+                let body = response.text().await.unwrap_or_default();
+                return Err(format!("{url}: {status}: {body}"));
+            }
+            response
+                .json::<Snapshot>()
+                .await
+                .map_err(|e| format!("{url}: unreadable snapshot: {e}"))
+        })
+    }
+
+    fn report_hits(&self, hits: Vec<ThrottleHit>) {
+        // Every connected hub counts every gateway's hits, so their decisions agree.
+        let _ = self.hits.send(Arc::new(hits));
+    }
+}
+
+/// One hub: connect, say nothing until the hub's hello, then forward events and decisions to the
+/// feed and hits to the hub; reconnect with backoff when the link drops.
+async fn link(
+    url: String,
+    credential: NodeCredential,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    items: broadcast::Sender<FeedItem>,
+    hits: broadcast::Sender<Arc<Vec<ThrottleHit>>>,
+    shutdown: CancellationToken,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        let connected = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            c = Link::connect(&url, SUBSCRIBE_PATH, &credential, tls.as_ref()) => c,
+        };
+        match connected {
+            Ok(mut link) => {
+                let mut outgoing = hits.subscribe();
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        batch = outgoing.recv() => match batch {
+                            Ok(batch) => {
+                                let frame = Frame::new(FrameBody::Hits { gateway: String::new(), hits: (*batch).clone() });
+                                if link.send(&frame).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(batches = n, "hit batches dropped: hub link too slow"),
+                            Err(broadcast::error::RecvError::Closed) => return,
+                        },
+                        frame = link.recv() => match frame {
+                            Some(Ok(frame)) => match frame.body {
+                                FrameBody::Hello { hub_id } => {
+                                    tracing::info!(hub = %url, %hub_id, "connected to event hub");
+                                    backoff.reset();
+                                    let _ = items.send(FeedItem::Resync);
+                                }
+                                FrameBody::Event { envelope } => {
+                                    let _ = items.send(FeedItem::Event(Arc::new(*envelope)));
+                                }
+                                FrameBody::Decisions { decisions } => {
+                                    let _ = items.send(FeedItem::Decisions(Arc::new(decisions)));
+                                }
+                                _ => {}
+                            },
+                            Some(Err(err)) => {
+                                tracing::warn!(hub = %url, error = %err, "event hub link failed");
+                                break;
+                            }
+                            None => {
+                                tracing::warn!(hub = %url, "event hub closed the link");
+                                break;
+                            }
+                        },
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(hub = %url, error = %err, "cannot reach the event hub"),
+        }
+        let delay = backoff.next_delay();
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
