@@ -36,7 +36,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/apis", get(list_apis).post(create_api))
         .route("/apis/change-lifecycle", post(change_lifecycle))
-        .route("/apis/{api_id}", get(get_api))
+        .route("/apis/{api_id}", get(get_api).put(update_api))
         .route(
             "/apis/{api_id}/revisions",
             get(list_revisions).post(create_revision),
@@ -108,30 +108,7 @@ async fn create_api(
 ) -> Result<Response, ApiError> {
     principal.require_any(CREATE)?;
     let api = validate(body)?;
-    for policy in &api.subscription_policies {
-        if ctx
-            .store
-            .policy(&principal.tenant, PolicyLevel::Subscription, policy)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::bad_request(format!(
-                "Field 'policies': subscription throttling policy '{policy}' does not exist"
-            )));
-        }
-    }
-    if let Some(policy) = &api.api_throttling_policy {
-        if ctx
-            .store
-            .policy(&principal.tenant, PolicyLevel::Api, policy)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::bad_request(format!(
-                "Field 'apiThrottlingPolicy': API throttling policy '{policy}' does not exist"
-            )));
-        }
-    }
+    check_policies(&ctx, &principal, &api).await?;
     let now = tollgate_model::now_millis();
     let row = ApiRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -174,6 +151,69 @@ async fn get_api(
     Ok(Json(api_json(
         &ctx.store.api(&principal.tenant, &api_id).await?,
     )))
+}
+
+/// Replaces an API's definition (the working copy; gateways see it once a revision of it is
+/// deployed). Name, context and version identify the API and cannot change, as in WSO2.
+async fn update_api(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(api_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(&["apim:api_create", "apim:api_manage", "apim:api_publish"])?;
+    let api = validate(body)?;
+    check_policies(&ctx, &principal, &api).await?;
+    let mut tx = ctx.store.begin().await?;
+    let mut row = tx.api(&principal.tenant, &api_id).await?;
+    for (field, old, new) in [
+        ("name", &row.name, &api.name),
+        ("context", &row.context, &api.context),
+        ("version", &row.version, &api.version),
+    ] {
+        if old != new {
+            return Err(ApiError::bad_request(format!(
+                "Field '{field}' cannot be changed ('{old}' → '{new}'); create a new version instead"
+            )));
+        }
+    }
+    row.definition = api.definition;
+    row.updated_time = tollgate_model::now_millis();
+    tx.update_api_definition(&row).await?;
+    tx.commit().await?;
+    Ok(Json(api_json(&row)))
+}
+
+async fn check_policies(
+    ctx: &Ctx,
+    principal: &Principal,
+    api: &crate::definition::ValidatedApi,
+) -> Result<(), ApiError> {
+    for policy in &api.subscription_policies {
+        if ctx
+            .store
+            .policy(&principal.tenant, PolicyLevel::Subscription, policy)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::bad_request(format!(
+                "Field 'policies': subscription throttling policy '{policy}' does not exist"
+            )));
+        }
+    }
+    if let Some(policy) = &api.api_throttling_policy {
+        if ctx
+            .store
+            .policy(&principal.tenant, PolicyLevel::Api, policy)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::bad_request(format!(
+                "Field 'apiThrottlingPolicy': API throttling policy '{policy}' does not exist"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn revision_json(revision: &RevisionRow, deployments: &[DeploymentRow]) -> Value {

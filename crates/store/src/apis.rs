@@ -129,6 +129,16 @@ impl ApimTx {
         api_from(&row)
     }
 
+    pub async fn update_api_definition(&mut self, api: &ApiRow) -> Result<()> {
+        sqlx::query("UPDATE am_api SET definition = $1, updated_time = $2 WHERE api_id = $3")
+            .bind(api.definition.to_string())
+            .bind(api.updated_time)
+            .bind(&api.id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_lifecycle_status(
         &mut self,
         api_id: &str,

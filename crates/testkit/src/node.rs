@@ -6,49 +6,91 @@ use std::time::{Duration, Instant};
 /// How to start a node.
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
+    /// `all-in-one`, `control-plane`, `traffic-manager` or `gateway`.
+    pub profile: String,
     pub admin_password: String,
     /// Extra `deployment.toml` text appended after `[server]`.
     pub extra_config: String,
+    /// The port offset; a free one when `None`.
+    pub offset: Option<u16>,
 }
 
 impl Default for NodeOptions {
     fn default() -> Self {
         NodeOptions {
+            profile: "all-in-one".into(),
             admin_password: "test-admin-pw".into(),
             extra_config: String::new(),
+            offset: None,
         }
     }
 }
 
-/// A running `tollgate` process, killed when dropped.
+/// A running `tollgate` process, killed when dropped. Its data folder lives as long as it.
 pub struct Node {
     child: Option<Child>,
+    binary: PathBuf,
+    config_path: PathBuf,
+    options: NodeOptions,
     pub offset: u16,
     pub data_dir: tempfile::TempDir,
     pub admin_password: String,
     pub log_path: PathBuf,
+    /// "ready" announcements in the log before the latest start.
+    ready_before: usize,
 }
 
-const BASE_PORTS: [u16; 4] = [9443, 9763, 8280, 8243];
+const BASE_PORTS: [u16; 6] = [9443, 9763, 8280, 8243, 9611, 9711];
+/// Offsets this far apart never share a port.
+const OFFSET_STRIDE: u16 = 1500;
 
 impl Node {
-    /// Starts the all-in-one profile of `binary` and waits until it serves.
+    /// Starts `binary` as `options` say and waits until it is ready.
     pub async fn start(binary: &Path, options: NodeOptions) -> Node {
+        let mut node = Node::launch(binary, options);
+        node.wait_ready().await;
+        node
+    }
+
+    /// Starts `binary` without waiting for it to become ready (for nodes that must not).
+    pub fn launch(binary: &Path, options: NodeOptions) -> Node {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let offset = free_offset();
+        let offset = options.offset.unwrap_or_else(|| free_offsets(1)[0]);
         let config_path = data_dir.path().join("deployment.toml");
         let config = format!(
-            "[server]\noffset = {offset}\ndata_dir = \"{}\"\n{}\n",
+            "[server]\noffset = {offset}\nprofile = \"{}\"\ndata_dir = \"{}\"\n{}\n",
+            options.profile,
             data_dir.path().join("data").display(),
             options.extra_config
         );
         std::fs::write(&config_path, config).expect("write config");
         let log_path = data_dir.path().join("tollgate.log");
-        let log = std::fs::File::create(&log_path).expect("log file");
-        let child = Command::new(binary)
+        let mut node = Node {
+            child: None,
+            binary: binary.to_path_buf(),
+            config_path,
+            admin_password: options.admin_password.clone(),
+            options,
+            offset,
+            data_dir,
+            log_path,
+            ready_before: 0,
+        };
+        node.spawn();
+        node
+    }
+
+    fn spawn(&mut self) {
+        self.ready_before = self.ready_count();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("log file");
+        let child = Command::new(&self.binary)
             .args(["start", "--config"])
-            .arg(&config_path)
-            .env("TOLLGATE_ADMIN_PASSWORD", &options.admin_password)
+            .arg(&self.config_path)
+            .env("TOLLGATE_ADMIN_PASSWORD", &self.options.admin_password)
             .env("TOLLGATE_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -56,42 +98,44 @@ impl Node {
             .stderr(log)
             .spawn()
             .expect("start tollgate");
-        let mut node = Node {
-            child: Some(child),
-            offset,
-            data_dir,
-            admin_password: options.admin_password,
-            log_path,
-        };
-        node.wait_ready().await;
-        node
+        self.child = Some(child);
+    }
+
+    /// Starts the node again (same configuration, ports and data) after it stopped or was killed.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+        self.wait_ready().await;
+    }
+
+    fn ready_count(&self) -> usize {
+        self.log().matches("Tollgate is ready").count()
     }
 
     async fn wait_ready(&mut self) {
+        let before = self.ready_before;
         let deadline = Instant::now() + Duration::from_secs(60);
-        let client = crate::http_client();
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
                     panic!(
-                        "tollgate exited during start-up ({status}):\n{}",
+                        "tollgate ({}) exited during start-up ({status}):\n{}",
+                        self.options.profile,
                         self.log()
                     );
                 }
             }
-            if self.log().contains("Tollgate is ready")
-                && client
-                    .get(self.control_plane_http("/oauth2/jwks"))
-                    .send()
-                    .await
-                    .is_ok()
-            {
+            if self.ready_count() > before {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("tollgate did not become ready in time:\n{}", self.log());
+                panic!(
+                    "tollgate ({}) did not become ready in time:\n{}",
+                    self.options.profile,
+                    self.log()
+                );
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -115,6 +159,11 @@ impl Node {
         format!("https://localhost:{}{path}", self.port(8243))
     }
 
+    /// `ws://127.0.0.1:<9611 + offset>`: this node's event hub.
+    pub fn hub_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port(9611))
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
@@ -128,6 +177,14 @@ impl Node {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();
+    }
+
+    /// Kills the process at once, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// Waits for the process to exit.
@@ -149,23 +206,23 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.kill();
     }
 }
 
-/// An offset under which all four ports of a node are free right now.
-fn free_offset() -> u16 {
+/// `n` port offsets whose ports are all free now and never overlap each other.
+pub fn free_offsets(n: usize) -> Vec<u16> {
     for _ in 0..200 {
-        let offset = rand::random::<u16>() % 40_000 + 10_000;
-        if BASE_PORTS
-            .iter()
-            .all(|p| TcpListener::bind(("0.0.0.0", p + offset)).is_ok())
-        {
-            return offset;
+        let first = rand::random::<u16>() % 30_000 + 10_000;
+        let offsets: Vec<u16> = (0..n as u16).map(|i| first + i * OFFSET_STRIDE).collect();
+        let all_free = offsets.iter().all(|offset| {
+            BASE_PORTS
+                .iter()
+                .all(|p| TcpListener::bind(("0.0.0.0", p + offset)).is_ok())
+        });
+        if all_free {
+            return offsets;
         }
     }
-    panic!("no free port offset found");
+    panic!("no free port offsets found");
 }

@@ -212,15 +212,19 @@ async fn start_hub(node: &mut Node, store: &Store) -> Result<Arc<EventHub>, Stri
         // Policies also arrive as events; the periodic reload covers a traffic manager that
         // started before the control plane created the schema, or missed events while down.
         loop {
-            match store.all_policies().await {
-                Ok(policies) => hub_for_task.set_policies(&policies),
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot load throttling policies; will retry")
+            let next = match store.all_policies().await {
+                Ok(policies) => {
+                    hub_for_task.set_policies(&policies);
+                    Duration::from_secs(30)
                 }
-            }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot load throttling policies; will retry");
+                    Duration::from_secs(1)
+                }
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                _ = tokio::time::sleep(next) => {}
             }
         }
     });

@@ -2,314 +2,21 @@
 //! token, create PizzaShackAPI, revise, deploy, publish, create an application, subscribe, get
 //! keys and a token, and invoke the API through the gateway — plus what must be refused.
 
-#![recursion_limit = "256"]
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tollgate_testkit::{http_client, MockBackend, Node, NodeOptions};
+use tollgate_testkit::flow::{error_body, eventually, ok_json, pizzashack, Flow};
+use tollgate_testkit::{MockBackend, Node, NodeOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-struct Flow {
-    node: Node,
-    http: Client,
-    token: String,
-}
-
-impl Flow {
-    async fn start() -> Flow {
-        let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
-        let http = http_client();
-        let registration: Value = ok_json(
-            http.post(node.control_plane_http("/client-registration/v0.17/register"))
-                .basic_auth("admin", Some(&node.admin_password))
-                .json(&json!({
-                    "callbackUrl": "www.google.lk",
-                    "clientName": "rest_api_publisher",
-                    "owner": "admin",
-                    "grantType": "client_credentials password refresh_token",
-                    "saasApp": true
-                }))
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        let client_id = registration["clientId"].as_str().unwrap().to_string();
-        let client_secret = registration["clientSecret"].as_str().unwrap().to_string();
-        // Over HTTPS, as WSO2 users call it.
-        let token: Value = ok_json(
-            http.post(node.control_plane_https("/oauth2/token"))
-                .basic_auth(&client_id, Some(&client_secret))
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", "admin"),
-                    ("password", node.admin_password.as_str()),
-                    (
-                        "scope",
-                        "apim:api_view apim:api_create apim:api_publish apim:subscribe",
-                    ),
-                ])
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(token["token_type"], "Bearer");
-        assert_eq!(
-            token["scope"],
-            "apim:api_view apim:api_create apim:api_publish apim:subscribe"
-        );
-        Flow {
-            http,
-            token: token["access_token"].as_str().unwrap().to_string(),
-            node,
-        }
-    }
-
-    fn publisher(&self, path: &str) -> String {
-        self.node
-            .control_plane_http(&format!("/api/am/publisher/v4{path}"))
-    }
-
-    fn devportal(&self, path: &str) -> String {
-        self.node
-            .control_plane_http(&format!("/api/am/devportal/v3{path}"))
-    }
-
-    async fn post(&self, url: String, body: Value) -> reqwest::Response {
-        self.http
-            .post(url)
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn post_raw(&self, url: String, body: &'static str) -> reqwest::Response {
-        self.http
-            .post(url)
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Creates, revises, deploys and publishes an API; returns its id.
-    async fn publish_api(&self, body: Value) -> String {
-        let api = ok_json(
-            self.post(self.publisher("/apis"), body).await,
-            StatusCode::CREATED,
-        )
-        .await;
-        let api_id = api["id"].as_str().unwrap().to_string();
-        let revision = ok_json(
-            self.post(
-                self.publisher(&format!("/apis/{api_id}/revisions")),
-                json!({"description": "first"}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
-        let revision_id = revision["id"].as_str().unwrap();
-        ok_json(
-            self.post(
-                self.publisher(&format!(
-                    "/apis/{api_id}/deploy-revision?revisionId={revision_id}"
-                )),
-                json!([{"name": "Default", "vhost": "localhost", "displayOnDevportal": true}]),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        let lifecycle = ok_json(
-            self.http
-                .post(self.publisher(&format!(
-                    "/apis/change-lifecycle?apiId={api_id}&action=Publish"
-                )))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(lifecycle["lifecycleState"]["state"], "Published");
-        api_id
-    }
-
-    /// Creates an application subscribed to `api_id` (when given), with production keys; returns
-    /// (application id, access token).
-    async fn application_with_token(&self, name: &str, api_id: Option<&str>) -> (String, String) {
-        let app = ok_json(
-            self.post(
-                self.devportal("/applications"),
-                json!({"name": name, "throttlingPolicy": "Unlimited", "description": "quick start", "tokenType": "JWT"}),
-            )
-            .await,
-            StatusCode::CREATED,
-        )
-        .await;
-        let app_id = app["applicationId"].as_str().unwrap().to_string();
-        if let Some(api_id) = api_id {
-            let sub = ok_json(
-                self.post(self.devportal("/subscriptions"), json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}))
-                    .await,
-                StatusCode::CREATED,
-            )
-            .await;
-            assert_eq!(sub["status"], "UNBLOCKED");
-        }
-        let keys = ok_json(
-            self.post(
-                self.devportal(&format!("/applications/{app_id}/generate-keys")),
-                json!({"keyType": "PRODUCTION", "keyManager": "Resident Key Manager", "grantTypesToBeSupported": ["password", "client_credentials"], "callbackUrl": "", "scopes": ["am_application_scope", "default"], "validityTime": "3600"}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        let key_mapping_id = keys["keyMappingId"].as_str().unwrap();
-        let listed = ok_json(
-            self.http
-                .get(self.devportal(&format!("/applications/{app_id}/oauth-keys")))
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(listed["list"][0]["consumerKey"], keys["consumerKey"]);
-        let token = ok_json(
-            self.post(
-                self.devportal(&format!("/applications/{app_id}/oauth-keys/{key_mapping_id}/generate-token")),
-                json!({"consumerSecret": keys["consumerSecret"], "validityPeriod": 3600, "scopes": [], "revokeToken": "", "grantType": "CLIENT_CREDENTIALS"}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        (app_id, token["accessToken"].as_str().unwrap().to_string())
-    }
-}
-
-async fn ok_json(response: reqwest::Response, expected: StatusCode) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, expected, "unexpected status; body: {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// Asserts WSO2's error body and returns its description.
-async fn error_body(response: reqwest::Response, status: StatusCode) -> Value {
-    let body = ok_json(response, status).await;
-    assert!(
-        body.get("code").is_some()
-            && body.get("message").is_some()
-            && body.get("description").is_some(),
-        "not a WSO2 error body: {body}"
-    );
-    body
-}
-
-fn pizzashack(endpoint: &str) -> Value {
-    // The API object as WSO2's publisher UI sends it, optional fields and all.
-    json!({
-        "name": "PizzaShackAPI",
-        "description": "This is a simple API for Pizza Shack online pizza delivery store.",
-        "context": "/pizzashack",
-        "version": "1.0.0",
-        "provider": "admin",
-        "lifeCycleStatus": "CREATED",
-        "responseCachingEnabled": false,
-        "cacheTimeout": 300,
-        "hasThumbnail": false,
-        "isDefaultVersion": false,
-        "isRevision": false,
-        "enableSchemaValidation": false,
-        "enableSubscriberVerification": false,
-        "type": "HTTP",
-        "audience": "PUBLIC",
-        "transport": ["http", "https"],
-        "tags": ["pizza"],
-        "policies": ["Unlimited"],
-        "apiThrottlingPolicy": "Unlimited",
-        "authorizationHeader": "Authorization",
-        "securityScheme": ["oauth2", "oauth_basic_auth_api_key_mandatory"],
-        "maxTps": null,
-        "visibility": "PUBLIC",
-        "visibleRoles": [],
-        "visibleTenants": [],
-        "mediationPolicies": [],
-        "subscriptionAvailability": "CURRENT_TENANT",
-        "subscriptionAvailableTenants": [],
-        "additionalProperties": [],
-        "additionalPropertiesMap": {},
-        "monetization": null,
-        "accessControl": "NONE",
-        "accessControlRoles": [],
-        "businessInformation": {"businessOwner": "Jane Roe", "businessOwnerEmail": "marketing@pizzashack.com", "technicalOwner": "John Doe", "technicalOwnerEmail": "architecture@pizzashack.com"},
-        "corsConfiguration": {"corsConfigurationEnabled": false, "accessControlAllowOrigins": ["*"], "accessControlAllowCredentials": false, "accessControlAllowHeaders": ["authorization", "Access-Control-Allow-Origin", "Content-Type", "SOAPAction", "apikey", "Internal-Key"], "accessControlAllowMethods": ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"]},
-        "websubSubscriptionConfiguration": {"enable": false, "secret": "", "signingAlgorithm": "SHA1", "signatureHeader": "x-hub-signature"},
-        "workflowStatus": null,
-        "endpointConfig": {"endpoint_type": "http", "sandbox_endpoints": {"url": endpoint}, "production_endpoints": {"url": endpoint}},
-        "endpointImplementationType": "ENDPOINT",
-        "scopes": [],
-        "operations": [
-            {"id": "", "target": "/order/{orderId}", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": [], "usedProductIds": [], "amznResourceName": null, "amznResourceTimeout": null, "payloadSchema": null, "uriMapping": null, "operationPolicies": {"request": [], "response": [], "fault": []}},
-            {"id": "", "target": "/order/{orderId}", "verb": "PUT", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
-            {"id": "", "target": "/order/{orderId}", "verb": "DELETE", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
-            {"id": "", "target": "/menu", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
-            {"id": "", "target": "/order", "verb": "POST", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []},
-            {"id": "", "target": "/slow", "verb": "GET", "authType": "Application & Application User", "throttlingPolicy": "Unlimited", "scopes": []}
-        ],
-        "threatProtectionPolicies": null,
-        "categories": [],
-        "keyManagers": ["all"],
-        "serviceInfo": null,
-        "advertiseInfo": {"advertised": false, "apiExternalProductionEndpoint": null, "apiExternalSandboxEndpoint": null, "originalDevPortalUrl": null, "apiOwner": "admin", "vendor": "WSO2"},
-        "gatewayVendor": "wso2",
-        "asyncTransportProtocols": [],
-        "x-some-vendor-extension": {"kept": true}
-    })
-}
-
-/// Polls until the gateway answers `url` with `status` (changes apply asynchronously, via events).
-async fn eventually(
-    http: &Client,
-    url: &str,
-    token: Option<&str>,
-    status: StatusCode,
-) -> reqwest::Response {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut request = http.get(url);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
-        if response.status() == status || Instant::now() > deadline {
-            return response;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_start_publish_subscribe_invoke() {
     let backend = MockBackend::start().await;
-    let flow = Flow::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
 
     let api_id = {
         let created = ok_json(
@@ -380,7 +87,7 @@ async fn quick_start_publish_subscribe_invoke() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     error_body(
         flow.http
-            .get(flow.node.gateway_http("/pizzashack/1.0.0/menu"))
+            .get(node.gateway_http("/pizzashack/1.0.0/menu"))
             .bearer_auth(&app_token)
             .send()
             .await
@@ -404,7 +111,7 @@ async fn quick_start_publish_subscribe_invoke() {
     .await;
     let refused = eventually(
         &flow.http,
-        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
         Some(&app_token),
         StatusCode::FORBIDDEN,
     )
@@ -425,7 +132,7 @@ async fn quick_start_publish_subscribe_invoke() {
     assert_eq!(sub["apiId"], api_id.as_str());
     let menu = eventually(
         &flow.http,
-        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
         Some(&app_token),
         StatusCode::OK,
     )
@@ -458,7 +165,7 @@ async fn quick_start_publish_subscribe_invoke() {
     );
     let granted = ok_json(
         flow.http
-            .post(flow.node.control_plane_http("/oauth2/token"))
+            .post(node.control_plane_http("/oauth2/token"))
             .basic_auth(consumer_key, Some(consumer_secret))
             .form(&[("grant_type", "client_credentials")])
             .send()
@@ -471,7 +178,7 @@ async fn quick_start_publish_subscribe_invoke() {
     let cc_token = granted["access_token"].as_str().unwrap();
     let via_cc = flow
         .http
-        .get(flow.node.gateway_http("/pizzashack/1.0.0/menu"))
+        .get(node.gateway_http("/pizzashack/1.0.0/menu"))
         .bearer_auth(cc_token)
         .send()
         .await
@@ -479,7 +186,7 @@ async fn quick_start_publish_subscribe_invoke() {
     assert_eq!(via_cc.status(), StatusCode::OK);
     let jwks = ok_json(
         flow.http
-            .get(flow.node.control_plane_http("/oauth2/jwks"))
+            .get(node.control_plane_http("/oauth2/jwks"))
             .send()
             .await
             .unwrap(),
@@ -500,7 +207,7 @@ async fn quick_start_publish_subscribe_invoke() {
     assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
     let wrong_secret = flow
         .http
-        .post(flow.node.control_plane_http("/oauth2/token"))
+        .post(node.control_plane_http("/oauth2/token"))
         .basic_auth(consumer_key, Some("nope"))
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -516,7 +223,7 @@ async fn quick_start_publish_subscribe_invoke() {
     let order = json!({"customerName": "Ann", "pizzaType": "Pepperoni", "quantity": 2});
     let created = flow
         .http
-        .post(flow.node.gateway_https("/pizzashack/1.0.0/order"))
+        .post(node.gateway_https("/pizzashack/1.0.0/order"))
         .bearer_auth(&app_token)
         .json(&order)
         .send()
@@ -526,10 +233,7 @@ async fn quick_start_publish_subscribe_invoke() {
     assert_eq!(created.json::<Value>().await.unwrap(), order);
     let one = flow
         .http
-        .delete(
-            flow.node
-                .gateway_http("/pizzashack/1.0.0/order/42?reason=late"),
-        )
+        .delete(node.gateway_http("/pizzashack/1.0.0/order/42?reason=late"))
         .bearer_auth(&app_token)
         .send()
         .await
@@ -552,7 +256,7 @@ async fn quick_start_publish_subscribe_invoke() {
     assert_eq!(portal["list"][0]["name"], "PizzaShackAPI");
 
     // Gateway refusals, with WSO2's codes.
-    let gw = |path: &str| flow.node.gateway_http(path);
+    let gw = |path: &str| node.gateway_http(path);
     let missing = error_body(
         flow.http
             .get(gw("/pizzashack/1.0.0/menu"))
@@ -662,7 +366,7 @@ async fn quick_start_publish_subscribe_invoke() {
     let ok_basic = flow
         .http
         .get(flow.publisher("/apis"))
-        .basic_auth("admin", Some(&flow.node.admin_password))
+        .basic_auth("admin", Some(&node.admin_password))
         .send()
         .await
         .unwrap();
@@ -683,7 +387,8 @@ async fn quick_start_publish_subscribe_invoke() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_cleanly_and_nothing_is_half_written() {
     let backend = MockBackend::start().await;
-    let flow = Flow::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
     let api_id = flow.publish_api(pizzashack(&backend.url())).await;
 
     let description = |v: &Value| v["description"].as_str().unwrap_or("").to_string();
@@ -982,21 +687,22 @@ async fn bad_input_is_refused_cleanly_and_nothing_is_half_written() {
     .await;
     assert_eq!(subs["count"], 1, "{subs}");
     assert!(
-        !flow.node.log().contains("panicked"),
+        !node.log().contains("panicked"),
         "the server panicked:\n{}",
-        flow.node.log()
+        node.log()
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_requests_in_flight() {
     let backend = MockBackend::start().await;
-    let mut flow = Flow::start().await;
+    let mut node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
     let api_id = flow.publish_api(pizzashack(&backend.url())).await;
     let (_, app_token) = flow.application_with_token("SlowApp", Some(&api_id)).await;
     eventually(
         &flow.http,
-        &flow.node.gateway_http("/pizzashack/1.0.0/menu"),
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
         Some(&app_token),
         StatusCode::OK,
     )
@@ -1004,7 +710,7 @@ async fn shutdown_finishes_requests_in_flight() {
 
     let slow = {
         let http = flow.http.clone();
-        let url = flow.node.gateway_http("/pizzashack/1.0.0/slow");
+        let url = node.gateway_http("/pizzashack/1.0.0/slow");
         let token = app_token.clone();
         tokio::spawn(async move { http.get(url).bearer_auth(token).send().await })
     };
@@ -1018,22 +724,17 @@ async fn shutdown_finishes_requests_in_flight() {
     {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    flow.node.terminate();
+    node.terminate();
     let response = slow
         .await
         .unwrap()
         .expect("the in-flight request completes");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "{\"slow\":true}");
-    let status = flow
-        .node
+    let status = node
         .wait_exit(Duration::from_secs(20))
         .await
         .expect("the node exits");
-    assert!(
-        status.success(),
-        "exit status {status}:\n{}",
-        flow.node.log()
-    );
-    assert!(flow.node.log().contains("stopped"));
+    assert!(status.success(), "exit status {status}:\n{}", node.log());
+    assert!(node.log().contains("stopped"));
 }

@@ -1,0 +1,776 @@
+//! Both distributed deployment patterns as separate processes on PostgreSQL: a control plane
+//! (with the traffic manager inside, or a separate traffic manager) and two gateways. Each test
+//! creates its own databases and drops them after.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tollgate_testkit::flow::{error_body, ok_json, pizzashack, Flow};
+use tollgate_testkit::{free_offsets, MockBackend, Node, NodeOptions, PgDatabase};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+const NODE_USER: &str = "tollgate-node";
+const NODE_SECRET: &str = "node-secret-for-tests";
+/// The quick-start scopes and the publisher's right to block subscriptions.
+const SCOPES: &str =
+    "apim:api_view apim:api_create apim:api_publish apim:subscribe apim:subscription_block";
+
+struct Topology {
+    control_plane: Node,
+    traffic_manager: Option<Node>,
+    gateways: Vec<Node>,
+    backend: MockBackend,
+    _databases: (PgDatabase, PgDatabase),
+}
+
+fn databases_config(dbs: &(PgDatabase, PgDatabase)) -> String {
+    format!(
+        "[database.apim_db]\nurl = \"{}\"\n\n[database.shared_db]\nurl = \"{}\"\n",
+        dbs.0.url(),
+        dbs.1.url()
+    )
+}
+
+fn event_hub_config(service_url: Option<&str>, hubs: &[String], secret: &str) -> String {
+    let mut text =
+        format!("[apim.event_hub]\nusername = \"{NODE_USER}\"\npassword = \"{secret}\"\n");
+    if let Some(url) = service_url {
+        text.push_str(&format!("service_url = \"{url}\"\n"));
+    }
+    if !hubs.is_empty() {
+        let list: Vec<String> = hubs.iter().map(|h| format!("\"{h}\"")).collect();
+        text.push_str(&format!(
+            "event_listening_endpoints = [{}]\n",
+            list.join(", ")
+        ));
+    }
+    text
+}
+
+fn options(profile: &str, offset: u16, config: String) -> NodeOptions {
+    NodeOptions {
+        profile: profile.into(),
+        offset: Some(offset),
+        extra_config: config,
+        ..NodeOptions::default()
+    }
+}
+
+fn gateway_options(
+    offset: u16,
+    control_plane_offset: u16,
+    hubs: &[String],
+    secret: &str,
+) -> NodeOptions {
+    let service_url = format!("http://127.0.0.1:{}", 9763 + control_plane_offset);
+    options(
+        "gateway",
+        offset,
+        event_hub_config(Some(&service_url), hubs, secret),
+    )
+}
+
+impl Topology {
+    async fn start(separate_traffic_manager: bool) -> Topology {
+        let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+        let offsets = free_offsets(4);
+        let (cp_offset, tm_offset) = (offsets[0], offsets[3]);
+        let bin = Path::new(BIN);
+        let hub = format!(
+            "ws://127.0.0.1:{}",
+            9611 + if separate_traffic_manager {
+                tm_offset
+            } else {
+                cp_offset
+            }
+        );
+        let traffic_manager = if separate_traffic_manager {
+            let config = format!(
+                "{}{}",
+                databases_config(&dbs),
+                event_hub_config(None, &[], NODE_SECRET)
+            );
+            Some(Node::start(bin, options("traffic-manager", tm_offset, config)).await)
+        } else {
+            None
+        };
+        let remote_hubs = if separate_traffic_manager {
+            vec![hub.clone()]
+        } else {
+            vec![]
+        };
+        let config = format!(
+            "{}{}",
+            databases_config(&dbs),
+            event_hub_config(None, &remote_hubs, NODE_SECRET)
+        );
+        let control_plane = Node::start(bin, options("control-plane", cp_offset, config)).await;
+        let mut gateways = Vec::new();
+        for offset in &offsets[1..3] {
+            gateways.push(
+                Node::start(
+                    bin,
+                    gateway_options(*offset, cp_offset, std::slice::from_ref(&hub), NODE_SECRET),
+                )
+                .await,
+            );
+        }
+        Topology {
+            control_plane,
+            traffic_manager,
+            gateways,
+            backend: MockBackend::start().await,
+            _databases: dbs,
+        }
+    }
+
+    fn hub_url(&self) -> String {
+        self.traffic_manager
+            .as_ref()
+            .unwrap_or(&self.control_plane)
+            .hub_url()
+    }
+}
+
+/// Polls `url` on every gateway until each answers `status`; returns how long it took.
+async fn on_all_gateways(
+    flow: &Flow,
+    gateways: &[Node],
+    path: &str,
+    token: &str,
+    method: reqwest::Method,
+    status: StatusCode,
+) -> Duration {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(15);
+    for gateway in gateways {
+        loop {
+            let response = flow
+                .http
+                .request(method.clone(), gateway.gateway_http(path))
+                .bearer_auth(token)
+                .send()
+                .await;
+            if matches!(&response, Ok(r) if r.status() == status) {
+                break;
+            }
+            let seen = match response {
+                Ok(r) => format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                Instant::now() < deadline,
+                "gateway {} never answered {status} on {path}; last: {seen}\n{}",
+                gateway.offset,
+                gateway.log()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    started.elapsed()
+}
+
+/// The gateway's applied event sequence, from its readiness probe.
+async fn gateway_seq(flow: &Flow, gateway: &Node) -> i64 {
+    let health: Value = flow
+        .http
+        .get(gateway.gateway_http("/_health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    health["seq"].as_i64().unwrap()
+}
+
+struct Subscribed {
+    api_id: String,
+    subscription_id: String,
+    consumer_key: String,
+    consumer_secret: String,
+    token: String,
+}
+
+/// Publishes PizzaShack and subscribes a fresh application at `tier`.
+async fn subscribed(
+    flow: &Flow,
+    backend: &MockBackend,
+    app_name: &str,
+    tier: &str,
+    api_id: Option<String>,
+) -> Subscribed {
+    let api_id = match api_id {
+        Some(id) => id,
+        None => {
+            let mut api = pizzashack(&backend.url());
+            api["policies"] = json!(["Unlimited", "Bronze", "Gold"]);
+            flow.publish_api(api).await
+        }
+    };
+    let (app_id, _) = flow.application_with_token(app_name, None).await;
+    let sub = ok_json(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": tier}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let keys = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let key = &keys["list"][0];
+    let token = ok_json(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/oauth-keys/{}/generate-token",
+                key["keyMappingId"].as_str().unwrap()
+            )),
+            json!({"consumerSecret": key["consumerSecret"], "validityPeriod": 3600}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    Subscribed {
+        api_id,
+        subscription_id: sub["subscriptionId"].as_str().unwrap().to_string(),
+        consumer_key: key["consumerKey"].as_str().unwrap().to_string(),
+        consumer_secret: key["consumerSecret"].as_str().unwrap().to_string(),
+        token: token["accessToken"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn set_blocked(flow: &Flow, subscription_id: &str, blocked: bool) {
+    let url = if blocked {
+        flow.publisher(&format!(
+            "/subscriptions/block-subscription?subscriptionId={subscription_id}&blockState=BLOCKED"
+        ))
+    } else {
+        flow.publisher(&format!(
+            "/subscriptions/unblock-subscription?subscriptionId={subscription_id}"
+        ))
+    };
+    let response = flow
+        .http
+        .post(url)
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+/// Quick start through each gateway, then (i) a new revision, (ii) a blocked subscription and
+/// (iii) a revoked token reach both gateways.
+async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) {
+    let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
+    let s = subscribed(&flow, &topology.backend, "PizzaApp", "Unlimited", None).await;
+    let took = on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    eprintln!("quick start served by both gateways {took:?} after the last change");
+
+    // (i) A new revision with a new resource.
+    error_body(
+        flow.http
+            .patch(topology.gateways[0].gateway_http("/pizzashack/1.0.0/order/7"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let mut api = ok_json(
+        flow.http
+            .get(flow.publisher(&format!("/apis/{}", s.api_id)))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    api["operations"].as_array_mut().unwrap().push(json!({"target": "/order/{orderId}", "verb": "PATCH", "authType": "Application & Application User", "throttlingPolicy": "Unlimited"}));
+    ok_json(
+        flow.http
+            .put(flow.publisher(&format!("/apis/{}", s.api_id)))
+            .bearer_auth(&flow.token)
+            .json(&api)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{}/revisions", s.api_id)),
+            json!({"description": "with PATCH"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{}/deploy-revision?revisionId={}",
+                s.api_id,
+                revision["id"].as_str().unwrap()
+            )),
+            json!([{"name": "Default", "vhost": "localhost", "displayOnDevportal": true}]),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let took = on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/order/7",
+        &s.token,
+        reqwest::Method::PATCH,
+        StatusCode::OK,
+    )
+    .await;
+    eprintln!("(i) new revision served by both gateways after {took:?}");
+
+    // (ii) A blocked subscription is refused by both, and served again once unblocked.
+    set_blocked(&flow, &s.subscription_id, true).await;
+    let took = on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    eprintln!("(ii) blocked subscription refused by both gateways after {took:?}");
+    let blocked = error_body(
+        flow.http
+            .get(topology.gateways[1].gateway_http("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(blocked["code"], "900907");
+    set_blocked(&flow, &s.subscription_id, false).await;
+    on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+
+    // (iii) A revoked token is refused by both.
+    let revoked = flow
+        .http
+        .post(topology.control_plane.control_plane_http("/oauth2/revoke"))
+        .basic_auth(&s.consumer_key, Some(&s.consumer_secret))
+        .form(&[("token", s.token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let took = on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    eprintln!("(iii) revoked token refused by both gateways after {took:?}");
+
+    // A fresh token for what follows.
+    let fresh = ok_json(
+        flow.http
+            .post(topology.control_plane.control_plane_http("/oauth2/token"))
+            .basic_auth(&s.consumer_key, Some(&s.consumer_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let s = Subscribed {
+        token: fresh["access_token"].as_str().unwrap().to_string(),
+        ..s
+    };
+    on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    (flow, s)
+}
+
+/// (vi) With Bronze (1,000 per minute), two gateways together admit about 1,000, not 2,000.
+async fn two_gateways_share_one_limit(topology: &Topology, flow: &Flow, api_id: &str) {
+    let s = subscribed(
+        flow,
+        &topology.backend,
+        "BronzeApp",
+        "Bronze",
+        Some(api_id.to_string()),
+    )
+    .await;
+    on_all_gateways(
+        flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    // Stay inside one clock-aligned minute: the count starts afresh at each minute.
+    let second = (tollgate_now_millis() / 1000) % 60;
+    if second > 40 {
+        tokio::time::sleep(Duration::from_secs(61 - second as u64)).await;
+    }
+    let total = 1_600;
+    let mut admitted = 0;
+    let mut throttled = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    let urls: Vec<String> = topology
+        .gateways
+        .iter()
+        .map(|g| g.gateway_http("/pizzashack/1.0.0/menu"))
+        .collect();
+    for worker in 0..16 {
+        let (http, urls, token) = (flow.http.clone(), urls.clone(), s.token.clone());
+        tasks.spawn(async move {
+            let mut results = Vec::new();
+            for i in 0..total / 16 {
+                let url = &urls[(worker + i) % urls.len()];
+                let response = http.get(url).bearer_auth(&token).send().await.unwrap();
+                let status = response.status();
+                let retry_after = response.headers().get("retry-after").is_some();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                results.push((status, retry_after, body));
+            }
+            results
+        });
+    }
+    while let Some(results) = tasks.join_next().await {
+        for (status, retry_after, body) in results.unwrap() {
+            match status {
+                StatusCode::OK => admitted += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    throttled += 1;
+                    assert_eq!(body["code"], "900804");
+                    assert!(retry_after, "429 without Retry-After");
+                }
+                other => panic!("unexpected status {other}: {body}"),
+            }
+        }
+    }
+    eprintln!("(vi) Bronze 1000/min across two gateways: {admitted} admitted, {throttled} throttled of {total}");
+    assert_eq!(admitted + throttled, total);
+    assert!(
+        admitted >= 1000,
+        "fewer than the limit admitted: {admitted}"
+    );
+    assert!(
+        admitted <= 1100,
+        "the two gateways together admitted {admitted} against a limit of 1000"
+    );
+}
+
+fn tollgate_now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Control-plane write → applied on both gateways, over `changes` subscription state changes.
+async fn propagation_delays(
+    topology: &Topology,
+    flow: &Flow,
+    subscription_id: &str,
+    changes: usize,
+) -> Vec<Duration> {
+    let mut delays = Vec::with_capacity(changes);
+    for i in 0..changes {
+        let before = [
+            gateway_seq(flow, &topology.gateways[0]).await,
+            gateway_seq(flow, &topology.gateways[1]).await,
+        ];
+        let started = Instant::now();
+        set_blocked(flow, subscription_id, i % 2 == 0).await;
+        for (gateway, seq) in topology.gateways.iter().zip(before) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while gateway_seq(flow, gateway).await <= seq {
+                assert!(
+                    Instant::now() < deadline,
+                    "change {i} never reached gateway {}",
+                    gateway.offset
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        delays.push(started.elapsed());
+    }
+    delays.sort();
+    delays
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
+    let mut topology = Topology::start(false).await;
+    let (flow, s) = changes_reach_both_gateways(&topology).await;
+    two_gateways_share_one_limit(&topology, &flow, &s.api_id).await;
+
+    let delays = propagation_delays(&topology, &flow, &s.subscription_id, 100).await;
+    eprintln!(
+        "propagation control-plane write -> both gateways over {} changes: p50 {:?}, p99 {:?}, max {:?}",
+        delays.len(),
+        percentile(&delays, 0.50),
+        percentile(&delays, 0.99),
+        delays.last().unwrap()
+    );
+    set_blocked(&flow, &s.subscription_id, false).await;
+    on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+
+    // (iv)/(v) The control plane (and the traffic manager inside it) goes away: gateways keep
+    // serving, and a gateway restarted meanwhile serves from its persisted state.
+    topology.control_plane.kill();
+    for gateway in &topology.gateways {
+        let response = flow
+            .http
+            .get(gateway.gateway_http("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "gateway stopped serving without its control plane"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await; // let the state file settle
+    topology.gateways[0].restart().await;
+    assert!(
+        topology.gateways[0]
+            .log()
+            .contains("serving from the persisted state"),
+        "{}",
+        topology.gateways[0].log()
+    );
+    let response = flow
+        .http
+        .get(topology.gateways[0].gateway_http("/pizzashack/1.0.0/menu"))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "restarted gateway does not serve from its persisted state"
+    );
+
+    // The control plane returns; both gateways reconcile and see changes made after it.
+    topology.control_plane.restart().await;
+    let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
+    set_blocked(&flow, &s.subscription_id, true).await;
+    on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_traffic_manager_and_two_gateways() {
+    let mut topology = Topology::start(true).await;
+    let (flow, s) = changes_reach_both_gateways(&topology).await;
+    two_gateways_share_one_limit(&topology, &flow, &s.api_id).await;
+
+    // (iv) The traffic manager goes away: gateways keep serving what they know; a change made
+    // meanwhile waits in the outbox and reaches them once it is back.
+    topology.traffic_manager.as_mut().unwrap().kill();
+    for gateway in &topology.gateways {
+        let response = flow
+            .http
+            .get(gateway.gateway_http("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    set_blocked(&flow, &s.subscription_id, true).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let still = flow
+        .http
+        .get(topology.gateways[0].gateway_http("/pizzashack/1.0.0/menu"))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "the change cannot have arrived without the hub"
+    );
+    topology.traffic_manager.as_mut().unwrap().restart().await;
+    let took = on_all_gateways(
+        &flow,
+        &topology.gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    eprintln!("(iv) change made while the traffic manager was down reached both gateways {took:?} after it returned");
+    assert_eq!(
+        topology.hub_url(),
+        topology.traffic_manager.as_ref().unwrap().hub_url()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_with_a_wrong_credential_are_refused_and_garbage_from_a_hub_is_survived() {
+    let topology = Topology::start(false).await;
+    let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
+
+    // A gateway with the wrong credential never gets state, and both sides say why.
+    let offset = free_offsets(1)[0];
+    let mut intruder = Node::launch(
+        Path::new(BIN),
+        gateway_options(
+            offset,
+            topology.control_plane.offset,
+            &[topology.hub_url()],
+            "not-the-node-secret",
+        ),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !(intruder.log().contains("Node authentication failed")
+        && topology.control_plane.log().contains("refused a node"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no refusal logged:\n{}\n{}",
+            intruder.log(),
+            topology.control_plane.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ready = flow
+        .http
+        .get(intruder.gateway_http("/_health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    intruder.kill();
+
+    // A hub that sends garbage: the gateway logs it, stays up, and keeps its real hub.
+    let fake = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let fake_url = format!("ws://{}", fake.local_addr().unwrap());
+    tokio::spawn(async move {
+        use futures_util::SinkExt;
+        while let Ok((stream, _)) = fake.accept().await {
+            if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                use tokio_tungstenite::tungstenite::Message;
+                for junk in [
+                    "not json",
+                    "{\"v\":1,\"kind\":\"event\",\"envelope\":42}",
+                    "{\"v\":99,\"kind\":\"hello\"}",
+                    "{\"v\":1,\"kind\":\"decisions\",\"decisions\":\"x\"}",
+                ] {
+                    let _ = ws.send(Message::text(junk)).await;
+                }
+                let _ = ws
+                    .send(Message::Binary(vec![0, 159, 146, 150].into()))
+                    .await;
+            }
+        }
+    });
+    let offset = free_offsets(1)[0];
+    let gateway = Node::start(
+        Path::new(BIN),
+        gateway_options(
+            offset,
+            topology.control_plane.offset,
+            &[fake_url, topology.hub_url()],
+            NODE_SECRET,
+        ),
+    )
+    .await;
+    let s = subscribed(&flow, &topology.backend, "GarbageApp", "Unlimited", None).await;
+    on_all_gateways(
+        &flow,
+        std::slice::from_ref(&gateway),
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        gateway.log().contains("malformed hub frame ignored"),
+        "{}",
+        gateway.log()
+    );
+    assert!(!gateway.log().contains("panicked"));
+}
