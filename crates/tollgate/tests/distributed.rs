@@ -11,6 +11,10 @@ use tollgate_testkit::flow::{error_body, ok_json, pizzashack, Flow};
 use tollgate_testkit::{free_offsets, MockBackend, Node, NodeOptions, PgDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+/// One topology at a time: several at once on a 2-core machine would measure the machine's
+/// contention, not Tollgate (the throttling test counts what slips through a decision's delay).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const NODE_USER: &str = "tollgate-node";
 const NODE_SECRET: &str = "node-secret-for-tests";
 /// The quick-start scopes and the publisher's right to block subscriptions.
@@ -560,6 +564,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut topology = Topology::start(false).await;
     let (flow, s) = changes_reach_both_gateways(&topology).await;
     two_gateways_share_one_limit(&topology, &flow, &s.api_id).await;
@@ -639,6 +644,7 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_traffic_manager_and_two_gateways() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut topology = Topology::start(true).await;
     let (flow, s) = changes_reach_both_gateways(&topology).await;
     two_gateways_share_one_limit(&topology, &flow, &s.api_id).await;
@@ -689,6 +695,7 @@ async fn separate_traffic_manager_and_two_gateways() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_with_a_wrong_credential_are_refused_and_garbage_from_a_hub_is_survived() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let topology = Topology::start(false).await;
     let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
 
@@ -773,4 +780,121 @@ async fn nodes_with_a_wrong_credential_are_refused_and_garbage_from_a_hub_is_sur
         gateway.log()
     );
     assert!(!gateway.log().contains("panicked"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_over_tls_to_the_control_plane_and_the_hub() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let topology = Topology::start(false).await;
+    let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
+    // The control plane's self-signed certificate is what the gateway trusts.
+    let certificate = topology
+        .control_plane
+        .data_dir
+        .path()
+        .join("data/tls/cert.pem");
+    let offset = free_offsets(1)[0];
+    let cp = topology.control_plane.offset;
+    let config = format!(
+        "{}\n[truststore]\nfile_name = \"{}\"\ntype = \"PEM\"\n",
+        event_hub_config(
+            Some(&format!("https://localhost:{}", 9443 + cp)),
+            &[format!("wss://localhost:{}", 9711 + cp)],
+            NODE_SECRET
+        ),
+        certificate.display()
+    );
+    let gateway = Node::start(Path::new(BIN), options("gateway", offset, config)).await;
+    let s = subscribed(&flow, &topology.backend, "TlsApp", "Unlimited", None).await;
+    on_all_gateways(
+        &flow,
+        std::slice::from_ref(&gateway),
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        gateway.log().contains("connected to event hub"),
+        "{}",
+        gateway.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_traffic_managers_either_one_suffices() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+    let offsets = free_offsets(4);
+    let bin = Path::new(BIN);
+    let tm_config = format!(
+        "{}{}",
+        databases_config(&dbs),
+        event_hub_config(None, &[], NODE_SECRET)
+    );
+    let mut first = Node::start(
+        bin,
+        options("traffic-manager", offsets[2], tm_config.clone()),
+    )
+    .await;
+    let second = Node::start(bin, options("traffic-manager", offsets[3], tm_config)).await;
+    let hubs = vec![first.hub_url(), second.hub_url()];
+    let cp_config = format!(
+        "{}{}",
+        databases_config(&dbs),
+        event_hub_config(None, &hubs, NODE_SECRET)
+    );
+    let control_plane = Node::start(bin, options("control-plane", offsets[0], cp_config)).await;
+    let gateway = Node::start(
+        bin,
+        gateway_options(offsets[1], offsets[0], &hubs, NODE_SECRET),
+    )
+    .await;
+    let gateways = std::slice::from_ref(&gateway);
+    let backend = MockBackend::start().await;
+    let flow = Flow::login_with_scopes(&control_plane, SCOPES).await;
+
+    // Events arrive twice (once per hub) and are applied once.
+    let s = subscribed(&flow, &backend, "TwoHubsApp", "Unlimited", None).await;
+    on_all_gateways(
+        &flow,
+        gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    let seq = gateway_seq(&flow, &gateway).await;
+    set_blocked(&flow, &s.subscription_id, true).await;
+    on_all_gateways(
+        &flow,
+        gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        gateway_seq(&flow, &gateway).await,
+        seq + 1,
+        "one change, applied once"
+    );
+
+    // With one traffic manager gone, the other carries the changes.
+    first.kill();
+    set_blocked(&flow, &s.subscription_id, false).await;
+    let took = on_all_gateways(
+        &flow,
+        gateways,
+        "/pizzashack/1.0.0/menu",
+        &s.token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    eprintln!("change delivered by the remaining traffic manager after {took:?}");
 }
