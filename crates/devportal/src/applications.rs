@@ -45,19 +45,19 @@ pub(crate) fn application_json(
     })
 }
 
-pub(crate) async fn create(
-    State(ctx): State<Ctx>,
-    principal: Principal,
-    JsonBody(input): JsonBody<ApplicationInput>,
-) -> Result<Response, ApiError> {
-    principal.require_any(SUBSCRIBE_APP)?;
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.len() > 70 {
+/// Checks an application body; returns it with the name trimmed and the token type defaulted.
+async fn validated(
+    ctx: &Ctx,
+    principal: &Principal,
+    mut input: ApplicationInput,
+) -> Result<ApplicationInput, ApiError> {
+    input.name = input.name.trim().to_string();
+    if input.name.is_empty() || input.name.len() > 70 {
         return Err(ApiError::bad_request(
             "Field 'name' must have 1 to 70 characters",
         ));
     }
-    let token_type = input.token_type.unwrap_or_else(|| "JWT".into());
+    let token_type = input.token_type.get_or_insert_with(|| "JWT".into());
     if token_type != "JWT" && token_type != "OAUTH" {
         return Err(ApiError::bad_request(format!(
             "Field 'tokenType': '{token_type}' is not one of JWT, OAUTH"
@@ -78,15 +78,77 @@ pub(crate) async fn create(
             input.throttling_policy
         )));
     }
+    Ok(input)
+}
+
+pub(crate) async fn update(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(application_id): Path<String>,
+    JsonBody(input): JsonBody<ApplicationInput>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let mut app = own_application(&ctx, &principal, &application_id).await?;
+    let input = validated(&ctx, &principal, input).await?;
+    app.name = input.name;
+    app.throttling_policy = input.throttling_policy;
+    app.description = input.description.unwrap_or_default();
+    app.token_type = input.token_type.unwrap_or_default();
+    if let Some(attributes) = input.attributes {
+        app.attributes = Value::Object(attributes);
+    }
+    app.updated_time = tollgate_model::now_millis();
+    let mut tx = ctx.store.begin().await?;
+    tx.update_application(&app).await?;
+    tx.emit(&app.tenant, &Event::ApplicationUpdate(app.to_model()))
+        .await?;
+    tx.commit().await?;
+    let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
+    let keys = crate::keys::keys_json(&ctx, &app.id).await?;
+    Ok(Json(application_json(&app, subscriptions, keys)))
+}
+
+/// Deletes an application with its subscriptions and keys; gateways forget all three.
+pub(crate) async fn delete(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(application_id): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    principal.require_any(&[
+        "apim:subscribe",
+        "apim:app_manage",
+        "apim:app_import_export",
+    ])?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mut tx = ctx.store.begin().await?;
+    tx.delete_application(&app.id).await?;
+    tx.emit(
+        &app.tenant,
+        &Event::ApplicationDelete {
+            application_id: app.id.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::OK)
+}
+
+pub(crate) async fn create(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    JsonBody(input): JsonBody<ApplicationInput>,
+) -> Result<Response, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let input = validated(&ctx, &principal, input).await?;
     let now = tollgate_model::now_millis();
     let app = ApplicationRow {
         id: uuid::Uuid::new_v4().to_string(),
         tenant: principal.tenant.clone(),
-        name,
+        name: input.name,
         owner: principal.username.clone(),
         throttling_policy: input.throttling_policy,
         description: input.description.unwrap_or_default(),
-        token_type,
+        token_type: input.token_type.unwrap_or_default(),
         status: "APPROVED".into(),
         attributes: Value::Object(input.attributes.unwrap_or_default()),
         created_time: now,

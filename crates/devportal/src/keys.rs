@@ -220,3 +220,33 @@ pub(crate) async fn generate_token(
         "validityTime": token.expires_in,
     })))
 }
+
+/// Removes an application's keys of one type: the consumer key stops working on every gateway.
+pub(crate) async fn clean_up(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path((application_id, key_mapping_id)): Path<(String, String)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mapping = ctx
+        .store
+        .key_mappings_of(&app.id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == key_mapping_id)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("Requested key mapping {key_mapping_id} not found"))
+        })?;
+    let mut tx = ctx.store.begin().await?;
+    tx.delete_key_mapping(&mapping).await?;
+    tx.emit(
+        &app.tenant,
+        &Event::KeyMappingRemove {
+            consumer_key: mapping.consumer_key.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::OK)
+}

@@ -24,7 +24,20 @@ pub fn router(ctx: Ctx) -> Router {
             "/applications",
             get(applications::list).post(applications::create),
         )
-        .route("/applications/{application_id}", get(applications::get))
+        .route(
+            "/applications/{application_id}",
+            get(applications::get)
+                .put(applications::update)
+                .delete(applications::delete),
+        )
+        .route(
+            "/subscriptions/{subscription_id}",
+            get(subscriptions::get).delete(subscriptions::delete),
+        )
+        .route(
+            "/applications/{application_id}/oauth-keys/{key_mapping_id}/clean-up",
+            post(keys::clean_up),
+        )
         .route(
             "/subscriptions",
             get(subscriptions::list).post(subscriptions::create),

@@ -120,3 +120,56 @@ pub(crate) async fn list(
     }
     Ok(list_body(list, None))
 }
+
+/// The caller's subscription (through its application), or 404.
+async fn own_subscription(
+    ctx: &Ctx,
+    principal: &Principal,
+    subscription_id: &str,
+) -> Result<(SubscriptionRow, ApplicationRow), ApiError> {
+    let sub = ctx
+        .store
+        .subscription(&principal.tenant, subscription_id)
+        .await?;
+    let app = own_application(ctx, principal, &sub.application_id)
+        .await
+        .map_err(|_| {
+            ApiError::not_found(format!(
+                "Requested subscription {subscription_id} not found"
+            ))
+        })?;
+    Ok((sub, app))
+}
+
+pub(crate) async fn get(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    axum::extract::Path(subscription_id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE)?;
+    let (sub, app) = own_subscription(&ctx, &principal, &subscription_id).await?;
+    let api = ctx.store.api(&principal.tenant, &sub.api_id).await.ok();
+    Ok(Json(subscription_json(&sub, api.as_ref(), &app)))
+}
+
+pub(crate) async fn delete(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    axum::extract::Path(subscription_id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_any(SUBSCRIBE)?;
+    let (sub, _) = own_subscription(&ctx, &principal, &subscription_id).await?;
+    let mut tx = ctx.store.begin().await?;
+    tx.delete_subscription(&sub.id).await?;
+    tx.emit(
+        &sub.tenant,
+        &Event::SubscriptionDelete {
+            subscription_id: sub.id.clone(),
+            application_id: sub.application_id.clone(),
+            api_id: sub.api_id.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::OK)
+}

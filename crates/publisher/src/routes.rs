@@ -42,6 +42,7 @@ pub fn router(ctx: Ctx) -> Router {
             get(list_revisions).post(create_revision),
         )
         .route("/apis/{api_id}/deploy-revision", post(deploy_revision))
+        .route("/apis/{api_id}/undeploy-revision", post(undeploy_revision))
         .route("/apis/{api_id}/deployments", get(list_deployments))
         .route(
             "/subscriptions/block-subscription",
@@ -405,6 +406,79 @@ async fn deploy_revision(
     tx.commit().await?;
     tracing::info!(api = %api.id, revision = %revision.id, "revision deployed");
     Ok(Json(Value::Array(deployed)))
+}
+
+#[derive(Deserialize)]
+struct UndeployQuery {
+    #[serde(rename = "revisionId")]
+    revision_id: Option<String>,
+    #[serde(rename = "allEnvironments", default)]
+    all_environments: bool,
+}
+
+#[derive(Deserialize)]
+struct UndeployTarget {
+    name: String,
+}
+
+/// Takes a revision off gateway environments: gateways stop serving the API there.
+async fn undeploy_revision(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(api_id): Path<String>,
+    Query(q): Query<UndeployQuery>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    principal.require_any(&[
+        "apim:api_create",
+        "apim:api_manage",
+        "apim:api_publish",
+        "apim:api_import_export",
+    ])?;
+    let revision_id = q
+        .revision_id
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::bad_request("Query parameter 'revisionId' is required"))?;
+    let mut tx = ctx.store.begin().await?;
+    let api = tx.api(&principal.tenant, &api_id).await?;
+    let revision = tx.revision(&api.id, &revision_id).await?;
+    let environments: Vec<String> = if q.all_environments {
+        ctx.environments.iter().map(|e| e.name.clone()).collect()
+    } else {
+        let targets: Vec<UndeployTarget> =
+            tollgate_restcore::from_value(&tollgate_restcore::parse_json(&body)?)?;
+        if targets.is_empty() {
+            return Err(ApiError::bad_request(
+                "The body must list at least one environment, or set allEnvironments=true",
+            ));
+        }
+        targets.into_iter().map(|t| t.name).collect()
+    };
+    let mut undeployed = 0;
+    for environment in environments {
+        if tx
+            .delete_deployment(&api.id, &environment, &revision.id)
+            .await?
+        {
+            tx.emit(
+                &principal.tenant,
+                &Event::ApiUndeploy {
+                    api_id: api.id.clone(),
+                    environment,
+                },
+            )
+            .await?;
+            undeployed += 1;
+        }
+    }
+    if undeployed == 0 {
+        return Err(ApiError::bad_request(format!(
+            "Revision {} is not deployed to the given environment(s)",
+            revision.number
+        )));
+    }
+    tx.commit().await?;
+    Ok(StatusCode::CREATED)
 }
 
 async fn list_deployments(

@@ -8,7 +8,7 @@ mod json;
 
 pub use auth::Principal;
 pub use error::ApiError;
-pub use json::{from_value, JsonBody};
+pub use json::{from_value, parse as parse_json, JsonBody};
 
 use std::sync::Arc;
 

@@ -210,6 +210,22 @@ impl ApimTx {
         revision_from(&row)
     }
 
+    /// Removes the deployment of `revision_id` from `environment`; false if it was not deployed there.
+    pub async fn delete_deployment(
+        &mut self,
+        api_id: &str,
+        environment: &str,
+        revision_id: &str,
+    ) -> Result<bool> {
+        let deleted = sqlx::query("DELETE FROM am_api_deployment WHERE api_id = $1 AND environment = $2 AND revision_id = $3")
+            .bind(api_id)
+            .bind(environment)
+            .bind(revision_id)
+            .execute(self.conn())
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
     /// Deploys a revision to an environment, replacing what was deployed there.
     pub async fn upsert_deployment(
         &mut self,

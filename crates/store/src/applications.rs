@@ -139,6 +139,57 @@ impl ApimTx {
 }
 
 impl ApimTx {
+    pub async fn update_application(&mut self, app: &ApplicationRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_application SET name = $1, throttling_policy = $2, description = $3, token_type = $4, attributes = $5, updated_time = $6
+             WHERE application_id = $7",
+        )
+        .bind(&app.name)
+        .bind(&app.throttling_policy)
+        .bind(&app.description)
+        .bind(&app.token_type)
+        .bind(app.attributes.to_string())
+        .bind(app.updated_time)
+        .bind(&app.id)
+        .execute(self.conn())
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, || format!("An application with name '{}' already exists", app.name)))?;
+        Ok(())
+    }
+
+    /// Deletes an application with its subscriptions, key mappings and OAuth clients.
+    pub async fn delete_application(&mut self, application_id: &str) -> Result<()> {
+        let keys: Vec<String> =
+            sqlx::query("SELECT consumer_key FROM am_key_mapping WHERE application_id = $1")
+                .bind(application_id)
+                .fetch_all(self.conn())
+                .await?
+                .iter()
+                .map(|r| col(r, "consumer_key"))
+                .collect::<Result<_>>()?;
+        for table in ["am_subscription", "am_key_mapping", "am_application"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE application_id = $1"))
+                .bind(application_id)
+                .execute(self.conn())
+                .await?;
+        }
+        for key in keys {
+            sqlx::query("DELETE FROM am_oauth_client WHERE consumer_key = $1")
+                .bind(key)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn delete_subscription(&mut self, subscription_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM am_subscription WHERE subscription_id = $1")
+            .bind(subscription_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn subscription(
         &mut self,
         tenant: &str,
@@ -170,6 +221,22 @@ impl ApimTx {
 }
 
 impl Store {
+    pub async fn subscription(
+        &self,
+        tenant: &str,
+        subscription_id: &str,
+    ) -> Result<SubscriptionRow> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
+        ))
+        .bind(tenant)
+        .bind(subscription_id)
+        .fetch_optional(self.apim())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("subscription {subscription_id}")))?;
+        subscription_from(&row)
+    }
+
     pub async fn application(&self, tenant: &str, application_id: &str) -> Result<ApplicationRow> {
         let row = sqlx::query(&format!(
             "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND application_id = $2"

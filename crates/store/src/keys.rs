@@ -153,6 +153,19 @@ impl ApimTx {
         Ok(())
     }
 
+    /// Removes a key mapping and the OAuth client behind it.
+    pub async fn delete_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
+        sqlx::query("DELETE FROM am_key_mapping WHERE key_mapping_id = $1")
+            .bind(&mapping.id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("DELETE FROM am_oauth_client WHERE consumer_key = $1")
+            .bind(&mapping.consumer_key)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub async fn insert_signing_key(&mut self, tenant: &str, key: &SigningKeyRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_signing_key (tenant, active, {SIGNING_COLUMNS}) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)"

@@ -192,6 +192,7 @@ async fn gateway_seq(flow: &Flow, gateway: &Node) -> i64 {
 
 struct Subscribed {
     api_id: String,
+    app_id: String,
     subscription_id: String,
     consumer_key: String,
     consumer_secret: String,
@@ -249,6 +250,7 @@ async fn subscribed(
     .await;
     Subscribed {
         api_id,
+        app_id,
         subscription_id: sub["subscriptionId"].as_str().unwrap().to_string(),
         consumer_key: key["consumerKey"].as_str().unwrap().to_string(),
         consumer_secret: key["consumerSecret"].as_str().unwrap().to_string(),
@@ -444,6 +446,161 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     )
     .await;
     (flow, s)
+}
+
+/// Removals travel too: a deleted subscription, cleaned-up keys, a deleted application and an
+/// undeployed revision are refused by both gateways.
+async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: &str) {
+    let gateways = &topology.gateways;
+    let menu = "/pizzashack/1.0.0/menu";
+    let get = reqwest::Method::GET;
+
+    let a = subscribed(
+        flow,
+        &topology.backend,
+        "RemovalsA",
+        "Unlimited",
+        Some(api_id.to_string()),
+    )
+    .await;
+    on_all_gateways(flow, gateways, menu, &a.token, get.clone(), StatusCode::OK).await;
+    let deleted = flow
+        .http
+        .delete(flow.devportal(&format!("/subscriptions/{}", a.subscription_id)))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    on_all_gateways(
+        flow,
+        gateways,
+        menu,
+        &a.token,
+        get.clone(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let b = subscribed(
+        flow,
+        &topology.backend,
+        "RemovalsB",
+        "Unlimited",
+        Some(api_id.to_string()),
+    )
+    .await;
+    on_all_gateways(flow, gateways, menu, &b.token, get.clone(), StatusCode::OK).await;
+    let keys = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/applications/{}/oauth-keys", b.app_id)))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let mapping = keys["list"][0]["keyMappingId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cleaned = flow
+        .http
+        .post(flow.devportal(&format!(
+            "/applications/{}/oauth-keys/{mapping}/clean-up",
+            b.app_id
+        )))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleaned.status(), StatusCode::OK);
+    on_all_gateways(
+        flow,
+        gateways,
+        menu,
+        &b.token,
+        get.clone(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    let c = subscribed(
+        flow,
+        &topology.backend,
+        "RemovalsC",
+        "Unlimited",
+        Some(api_id.to_string()),
+    )
+    .await;
+    on_all_gateways(flow, gateways, menu, &c.token, get.clone(), StatusCode::OK).await;
+    let deleted = flow
+        .http
+        .delete(flow.devportal(&format!("/applications/{}", c.app_id)))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    on_all_gateways(
+        flow,
+        gateways,
+        menu,
+        &c.token,
+        get.clone(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    error_body(
+        flow.http
+            .get(flow.devportal(&format!("/applications/{}", c.app_id)))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Undeploying the deployed revision takes the API off both gateways.
+    let d = subscribed(
+        flow,
+        &topology.backend,
+        "RemovalsD",
+        "Unlimited",
+        Some(api_id.to_string()),
+    )
+    .await;
+    let deployments = ok_json(
+        flow.http
+            .get(flow.publisher(&format!("/apis/{api_id}/deployments")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let revision = deployments["list"][0]["revisionUuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let undeployed = flow
+        .post(
+            flow.publisher(&format!(
+                "/apis/{api_id}/undeploy-revision?revisionId={revision}"
+            )),
+            json!([{"name": "Default", "vhost": "localhost"}]),
+        )
+        .await;
+    assert_eq!(
+        undeployed.status(),
+        StatusCode::CREATED,
+        "{}",
+        undeployed.text().await.unwrap_or_default()
+    );
+    on_all_gateways(flow, gateways, menu, &d.token, get, StatusCode::NOT_FOUND).await;
 }
 
 /// (vi) With Bronze (1,000 per minute), two gateways together admit about 1,000, not 2,000.
@@ -691,6 +848,7 @@ async fn separate_traffic_manager_and_two_gateways() {
         topology.hub_url(),
         topology.traffic_manager.as_ref().unwrap().hub_url()
     );
+    removals_reach_both_gateways(&topology, &flow, &s.api_id).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
