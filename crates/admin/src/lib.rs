@@ -1,60 +1,151 @@
-//! The Admin REST API (`/api/am/admin/v4`), after WSO2's. For now it lists the throttling
-//! tiers; creating and changing them comes with the throttling work.
+//! The Admin REST API (`/api/am/admin/v4`), after WSO2's: throttling tiers (subscription and
+//! application levels) — list, read, create, change, delete. Each change is an event, so gateways
+//! and traffic managers apply new limits without a restart.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{PolicyLevel, ThrottlePolicy};
-use tollgate_restcore::{list_body, ApiError, Ctx, Principal};
+use tollgate_model::{Event, PolicyLevel, ThrottlePolicy};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
 
 const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
+const TIER_MANAGE: &[&str] = &["apim:admin", "apim:tier_manage"];
+const TIME_UNITS: &[&str] = &["sec", "min", "hour", "day", "week", "month", "year"];
 
 /// The Admin API's routes, relative to `/api/am/admin/v4`.
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route(
             "/throttling/policies/subscription",
-            get(subscription_policies),
+            get(list_subscription).post(create_subscription),
+        )
+        .route(
+            "/throttling/policies/subscription/{policy_id}",
+            get(get_subscription)
+                .put(update_subscription)
+                .delete(delete_subscription),
         )
         .route(
             "/throttling/policies/application",
-            get(application_policies),
+            get(list_application).post(create_application),
         )
-        .route("/throttling/policies/advanced", get(advanced_policies))
+        .route(
+            "/throttling/policies/application/{policy_id}",
+            get(get_application)
+                .put(update_application)
+                .delete(delete_application),
+        )
+        .route("/throttling/policies/advanced", get(list_advanced))
         .with_state(ctx)
 }
 
-fn limit_json(policy: &ThrottlePolicy) -> Value {
-    match policy.request_count {
-        Some(count) => json!({
-            "type": "REQUESTCOUNTLIMIT",
-            "requestCount": {"timeUnit": policy.time_unit, "unitTime": policy.unit_time, "requestCount": count}
-        }),
-        // WSO2 models "Unlimited" as a very large count; say it plainly instead.
-        None => json!({
-            "type": "REQUESTCOUNTLIMIT",
-            "requestCount": {"timeUnit": policy.time_unit, "unitTime": policy.unit_time, "requestCount": i32::MAX}
-        }),
+fn kind(level: PolicyLevel) -> &'static str {
+    match level {
+        PolicyLevel::Subscription => "SubscriptionThrottlePolicy",
+        PolicyLevel::Application => "ApplicationThrottlePolicy",
+        PolicyLevel::Api => "AdvancedThrottlePolicy",
     }
 }
 
 fn policy_json(policy: &ThrottlePolicy) -> Value {
-    let kind = match policy.level {
-        PolicyLevel::Subscription => "SubscriptionThrottlePolicy",
-        PolicyLevel::Application => "ApplicationThrottlePolicy",
-        PolicyLevel::Api => "AdvancedThrottlePolicy",
-    };
+    // WSO2 models "Unlimited" as a very large count.
+    let count = policy.request_count.unwrap_or(i32::MAX as i64);
     json!({
         "policyId": policy.id,
         "policyName": policy.name,
         "displayName": policy.display_name,
         "description": policy.description,
         "isDeployed": true,
-        "type": kind,
-        "defaultLimit": limit_json(policy),
+        "type": kind(policy.level),
+        "defaultLimit": {
+            "type": "REQUESTCOUNTLIMIT",
+            "requestCount": {"timeUnit": policy.time_unit, "unitTime": policy.unit_time, "requestCount": count}
+        },
         "stopOnQuotaReach": true,
         "billingPlan": "FREE",
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyInput {
+    policy_name: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    default_limit: LimitInput,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitInput {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    request_count: Option<RequestCountInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestCountInput {
+    time_unit: String,
+    unit_time: i64,
+    request_count: i64,
+}
+
+/// Checks a policy body and returns the policy it describes (id and tenant to be filled in).
+fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, ApiError> {
+    let name = input.policy_name.trim().to_string();
+    if name.is_empty() || name.len() > 60 || name.chars().any(|c| c.is_whitespace() || c == '/') {
+        return Err(ApiError::bad_request(
+            "Field 'policyName' must have 1 to 60 characters without spaces or '/'",
+        ));
+    }
+    if input.default_limit.kind != "REQUESTCOUNTLIMIT" {
+        return Err(ApiError::bad_request(format!(
+            "Field 'defaultLimit.type': '{}' is not supported yet; use REQUESTCOUNTLIMIT",
+            input.default_limit.kind
+        )));
+    }
+    let limit = input.default_limit.request_count.ok_or_else(|| {
+        ApiError::bad_request("Field 'defaultLimit.requestCount' is required for REQUESTCOUNTLIMIT")
+    })?;
+    if limit.request_count < 1 {
+        return Err(ApiError::bad_request(
+            "Field 'defaultLimit.requestCount.requestCount' must be at least 1",
+        ));
+    }
+    if limit.unit_time < 1 {
+        return Err(ApiError::bad_request(
+            "Field 'defaultLimit.requestCount.unitTime' must be at least 1",
+        ));
+    }
+    let time_unit = limit.time_unit.trim_end_matches('s').to_string();
+    if !TIME_UNITS.contains(&time_unit.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "Field 'defaultLimit.requestCount.timeUnit': '{}' is not one of {}",
+            limit.time_unit,
+            TIME_UNITS.join(", ")
+        )));
+    }
+    Ok(ThrottlePolicy {
+        id: String::new(),
+        tenant: String::new(),
+        level,
+        display_name: input
+            .display_name
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| name.clone()),
+        name,
+        description: input.description.unwrap_or_default(),
+        request_count: Some(limit.request_count),
+        unit_time: limit.unit_time,
+        time_unit,
     })
 }
 
@@ -74,21 +165,180 @@ async fn list(
     Ok(list_body(list, None))
 }
 
-async fn subscription_policies(
+async fn get_one(
+    ctx: &Ctx,
+    principal: &Principal,
+    level: PolicyLevel,
+    policy_id: &str,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(TIER_VIEW)?;
+    let mut tx = ctx.store.begin().await?;
+    let policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
+    Ok(Json(policy_json(&policy)))
+}
+
+async fn create(
+    ctx: &Ctx,
+    principal: &Principal,
+    level: PolicyLevel,
+    input: PolicyInput,
+) -> Result<Response, ApiError> {
+    principal.require_any(TIER_MANAGE)?;
+    let mut policy = validated(input, level)?;
+    policy.id = uuid::Uuid::new_v4().to_string();
+    policy.tenant = principal.tenant.clone();
+    let mut tx = ctx.store.begin().await?;
+    tx.insert_policy(&policy).await?;
+    tx.emit(&policy.tenant, &Event::PolicyUpdate(policy.clone()))
+        .await?;
+    tx.commit().await?;
+    let location = format!(
+        "/api/am/admin/v4/throttling/policies/{}/{}",
+        level.as_str(),
+        policy.id
+    );
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(policy_json(&policy)),
+    )
+        .into_response())
+}
+
+async fn update(
+    ctx: &Ctx,
+    principal: &Principal,
+    level: PolicyLevel,
+    policy_id: &str,
+    input: PolicyInput,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(TIER_MANAGE)?;
+    let changed = validated(input, level)?;
+    let mut tx = ctx.store.begin().await?;
+    let mut policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
+    if changed.name != policy.name {
+        return Err(ApiError::bad_request(format!(
+            "Field 'policyName' cannot be changed ('{}' → '{}')",
+            policy.name, changed.name
+        )));
+    }
+    policy.display_name = changed.display_name;
+    policy.description = changed.description;
+    policy.request_count = changed.request_count;
+    policy.unit_time = changed.unit_time;
+    policy.time_unit = changed.time_unit;
+    tx.update_policy(&policy).await?;
+    tx.emit(&policy.tenant, &Event::PolicyUpdate(policy.clone()))
+        .await?;
+    tx.commit().await?;
+    Ok(Json(policy_json(&policy)))
+}
+
+async fn delete(
+    ctx: &Ctx,
+    principal: &Principal,
+    level: PolicyLevel,
+    policy_id: &str,
+) -> Result<StatusCode, ApiError> {
+    principal.require_any(TIER_MANAGE)?;
+    let mut tx = ctx.store.begin().await?;
+    let policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
+    let users = tx.policy_users(&policy).await?;
+    if users > 0 {
+        return Err(ApiError::conflict(format!(
+            "Policy '{}' is in use by {users} {}; it cannot be deleted",
+            policy.name,
+            if level == PolicyLevel::Subscription {
+                "subscription(s)"
+            } else {
+                "application(s)"
+            }
+        )));
+    }
+    tx.delete_policy(&policy.id).await?;
+    tx.emit(
+        &policy.tenant,
+        &Event::PolicyDelete {
+            level,
+            name: policy.name.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::OK)
+}
+
+async fn list_subscription(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
     list(&ctx, &principal, PolicyLevel::Subscription).await
 }
-
-async fn application_policies(
+async fn get_subscription(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    get_one(&ctx, &principal, PolicyLevel::Subscription, &id).await
+}
+async fn create_subscription(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    JsonBody(input): JsonBody<PolicyInput>,
+) -> Result<Response, ApiError> {
+    create(&ctx, &principal, PolicyLevel::Subscription, input).await
+}
+async fn update_subscription(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<PolicyInput>,
+) -> Result<Json<Value>, ApiError> {
+    update(&ctx, &principal, PolicyLevel::Subscription, &id, input).await
+}
+async fn delete_subscription(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    delete(&ctx, &principal, PolicyLevel::Subscription, &id).await
+}
+async fn list_application(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
     list(&ctx, &principal, PolicyLevel::Application).await
 }
-
-async fn advanced_policies(
+async fn get_application(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    get_one(&ctx, &principal, PolicyLevel::Application, &id).await
+}
+async fn create_application(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    JsonBody(input): JsonBody<PolicyInput>,
+) -> Result<Response, ApiError> {
+    create(&ctx, &principal, PolicyLevel::Application, input).await
+}
+async fn update_application(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<PolicyInput>,
+) -> Result<Json<Value>, ApiError> {
+    update(&ctx, &principal, PolicyLevel::Application, &id, input).await
+}
+async fn delete_application(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    delete(&ctx, &principal, PolicyLevel::Application, &id).await
+}
+async fn list_advanced(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {

@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Application, DeployedApi, KeyMapping, RevokedToken, SigningKey, Subscription, ThrottlePolicy,
+    Application, DeployedApi, KeyMapping, PolicyLevel, RevokedToken, SigningKey, Subscription,
+    ThrottlePolicy,
 };
 
 /// A controller event: one change in the control plane that gateways must learn about.
@@ -40,8 +41,11 @@ pub enum Event {
     KeyRotation(SigningKey),
     #[serde(rename = "TOKEN_REVOCATION")]
     TokenRevocation(RevokedToken),
+    /// A throttling policy created or changed (WSO2 sends POLICY_CREATE and POLICY_UPDATE).
     #[serde(rename = "POLICY_UPDATE")]
     PolicyUpdate(ThrottlePolicy),
+    #[serde(rename = "POLICY_DELETE")]
+    PolicyDelete { level: PolicyLevel, name: String },
 }
 
 impl Event {
@@ -62,6 +66,7 @@ impl Event {
             Event::KeyRotation(_) => "KEY_ROTATION",
             Event::TokenRevocation(_) => "TOKEN_REVOCATION",
             Event::PolicyUpdate(_) => "POLICY_UPDATE",
+            Event::PolicyDelete { .. } => "POLICY_DELETE",
         }
     }
 }

@@ -176,6 +176,9 @@ impl RuntimeData {
                 self.policies
                     .insert((policy.level, policy.name.clone()), policy.clone());
             }
+            Event::PolicyDelete { level, name } => {
+                self.policies.remove(&(*level, name.clone()));
+            }
         }
     }
 

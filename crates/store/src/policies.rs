@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 use tollgate_model::{PolicyLevel, ThrottlePolicy};
 
 use crate::db::col;
-use crate::{Result, Store};
+use crate::{ApimTx, Result, Store, StoreError};
 
 const POLICY_COLUMNS: &str =
     "policy_id, tenant, level, name, display_name, description, request_count, unit_time, time_unit";
@@ -77,5 +77,90 @@ impl Store {
         .as_ref()
         .map(|row| policy_from(row, level))
         .transpose()
+    }
+}
+
+impl ApimTx {
+    pub async fn insert_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO am_policy ({POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&policy.id)
+        .bind(&policy.tenant)
+        .bind(policy.level.as_str())
+        .bind(&policy.name)
+        .bind(&policy.display_name)
+        .bind(&policy.description)
+        .bind(policy.request_count)
+        .bind(policy.unit_time)
+        .bind(&policy.time_unit)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, || {
+                format!(
+                    "A {} policy named '{}' already exists",
+                    policy.level.as_str(),
+                    policy.name
+                )
+            })
+        })?;
+        Ok(())
+    }
+
+    pub async fn update_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_policy SET display_name = $1, description = $2, request_count = $3, unit_time = $4, time_unit = $5 WHERE policy_id = $6",
+        )
+        .bind(&policy.display_name)
+        .bind(&policy.description)
+        .bind(policy.request_count)
+        .bind(policy.unit_time)
+        .bind(&policy.time_unit)
+        .bind(&policy.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn policy_by_id(
+        &mut self,
+        tenant: &str,
+        level: PolicyLevel,
+        policy_id: &str,
+    ) -> Result<ThrottlePolicy> {
+        let row = sqlx::query(&format!(
+            "SELECT {POLICY_COLUMNS} FROM am_policy WHERE tenant = $1 AND level = $2 AND policy_id = $3"
+        ))
+        .bind(tenant)
+        .bind(level.as_str())
+        .bind(policy_id)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("{} policy {policy_id}", level.as_str())))?;
+        policy_from(&row, level)
+    }
+
+    /// How many subscriptions or applications use the policy.
+    pub async fn policy_users(&mut self, policy: &ThrottlePolicy) -> Result<i64> {
+        let query = match policy.level {
+            PolicyLevel::Subscription => "SELECT COUNT(*) AS n FROM am_subscription WHERE tenant = $1 AND throttling_policy = $2",
+            PolicyLevel::Application => "SELECT COUNT(*) AS n FROM am_application WHERE tenant = $1 AND throttling_policy = $2",
+            PolicyLevel::Api => return Ok(0),
+        };
+        let row = sqlx::query(query)
+            .bind(&policy.tenant)
+            .bind(&policy.name)
+            .fetch_one(self.conn())
+            .await?;
+        col(&row, "n")
+    }
+
+    pub async fn delete_policy(&mut self, policy_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM am_policy WHERE policy_id = $1")
+            .bind(policy_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 }

@@ -738,3 +738,141 @@ async fn shutdown_finishes_requests_in_flight() {
     assert!(status.success(), "exit status {status}:\n{}", node.log());
     assert!(node.log().contains("stopped"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tier_created_in_the_admin_api_is_enforced() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let admin =
+        |request: reqwest::RequestBuilder| request.basic_auth("admin", Some(&node.admin_password));
+    let tiers = node.control_plane_http("/api/am/admin/v4/throttling/policies/subscription");
+
+    let bad = admin(flow.http.post(&tiers))
+        .json(&json!({"policyName": "Tiny", "defaultLimit": {"type": "BANDWIDTHLIMIT"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        error_body(bad, StatusCode::BAD_REQUEST).await["description"]
+            .as_str()
+            .unwrap()
+            .contains("defaultLimit.type")
+    );
+    let tiny = ok_json(
+        admin(flow.http.post(&tiers))
+            .json(&json!({"policyName": "Tiny", "displayName": "Tiny", "description": "5 per minute",
+                "defaultLimit": {"type": "REQUESTCOUNTLIMIT", "requestCount": {"timeUnit": "min", "unitTime": 1, "requestCount": 5}}}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let tiny_id = tiny["policyId"].as_str().unwrap().to_string();
+    error_body(
+        admin(flow.http.post(&tiers))
+            .json(&json!({"policyName": "Tiny", "defaultLimit": {"type": "REQUESTCOUNTLIMIT", "requestCount": {"timeUnit": "min", "unitTime": 1, "requestCount": 5}}}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    let mut api = pizzashack(&backend.url());
+    api["policies"] = json!(["Unlimited", "Tiny"]);
+    let api_id = flow.publish_api(api).await;
+    let (app_id, _) = flow.application_with_token("TinyApp", None).await;
+    ok_json(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Tiny"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, token) = {
+        let keys = ok_json(
+            flow.http
+                .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
+                .bearer_auth(&flow.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        let token = ok_json(
+            flow.post(
+                flow.devportal(&format!(
+                    "/applications/{app_id}/oauth-keys/{}/generate-token",
+                    keys["list"][0]["keyMappingId"].as_str().unwrap()
+                )),
+                json!({"validityPeriod": 3600}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        (keys, token["accessToken"].as_str().unwrap().to_string())
+    };
+    // Stay inside one clock-aligned minute (the warm-up request counts too).
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second > 45 {
+        tokio::time::sleep(Duration::from_secs(61 - second)).await;
+    }
+    eventually(
+        &flow.http,
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(&token),
+        StatusCode::OK,
+    )
+    .await;
+    // Unhurried requests: each decision has arrived before the next request.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = flow
+            .http
+            .get(node.gateway_http("/pizzashack/1.0.0/menu"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let admitted = statuses.iter().filter(|s| **s == 200).count();
+    // The warm-up request above counted too.
+    assert_eq!(admitted, 4, "{statuses:?}");
+    assert!(statuses[4..].iter().all(|s| *s == 429), "{statuses:?}");
+
+    // A tier in use cannot be deleted; an unused one can.
+    let in_use = admin(flow.http.delete(format!("{tiers}/{tiny_id}")))
+        .send()
+        .await
+        .unwrap();
+    error_body(in_use, StatusCode::CONFLICT).await;
+    let spare = ok_json(
+        admin(flow.http.post(&tiers))
+            .json(&json!({"policyName": "Spare", "defaultLimit": {"type": "REQUESTCOUNTLIMIT", "requestCount": {"timeUnit": "hour", "unitTime": 1, "requestCount": 10}}}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let deleted = admin(
+        flow.http
+            .delete(format!("{tiers}/{}", spare["policyId"].as_str().unwrap())),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+}

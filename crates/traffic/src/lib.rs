@@ -53,8 +53,14 @@ impl EventHub {
 
     /// Broadcasts an event to every current subscriber; returns how many received it.
     pub fn publish(&self, envelope: Arc<EventEnvelope>) -> usize {
-        if let Event::PolicyUpdate(policy) = &envelope.event {
-            self.set_policies(std::slice::from_ref(policy));
+        match &envelope.event {
+            Event::PolicyUpdate(policy) => self.set_policies(std::slice::from_ref(policy)),
+            Event::PolicyDelete { level, name } => {
+                if let Ok(mut counter) = self.counter.lock() {
+                    counter.remove_policy(*level, name);
+                }
+            }
+            _ => {}
         }
         self.sender.send(HubOutput::Event(envelope)).unwrap_or(0)
     }

@@ -27,6 +27,10 @@ impl ThrottleCounter {
         }
     }
 
+    pub fn remove_policy(&mut self, level: PolicyLevel, name: &str) {
+        self.policies.remove(&(level, name.to_string()));
+    }
+
     /// Adds hits; returns the keys that have just reached their limit.
     pub fn record(&mut self, hits: &[ThrottleHit], now: i64) -> Vec<ThrottleDecision> {
         let mut decisions = Vec::new();
