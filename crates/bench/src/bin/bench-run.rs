@@ -1,0 +1,508 @@
+//! The benchmark driver behind `bench/run`: starts the hello backend, nginx proxying to it and
+//! Tollgate (all-in-one, with APIs published, an application subscribed and a token issued),
+//! drives each with the same wrk settings in alternating rounds, measures each target's CPU and
+//! memory from /proc, and prints one table. Also measures start-up time and idle memory.
+//!
+//! Usage: bench-run [--quick] [--duration SECS] [--rounds N] [--out FILE]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tollgate_testkit::flow::{ok_json, Flow};
+use tollgate_testkit::{free_offsets, Node, NodeOptions};
+
+struct Args {
+    quick: bool,
+    duration: u64,
+    rounds: usize,
+    out: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        quick: false,
+        duration: 10,
+        rounds: 3,
+        out: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quick" => {
+                args.quick = true;
+                args.duration = 3;
+                args.rounds = 1;
+            }
+            "--duration" => {
+                args.duration = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(args.duration)
+            }
+            "--rounds" => {
+                args.rounds = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(args.rounds)
+            }
+            "--out" => args.out = it.next().map(PathBuf::from),
+            other => {
+                eprintln!("bench-run: unknown argument {other}");
+                std::process::exit(2);
+            }
+        }
+    }
+    args
+}
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sibling_binary(name: &str) -> PathBuf {
+    let me = std::env::current_exe().expect("current exe");
+    me.with_file_name(name)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// utime + stime of the processes, in clock ticks (1/100 s on Linux).
+fn cpu_ticks(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
+}
+
+fn status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The process and its children (nginx's master and workers).
+fn with_children(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let parent = std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                });
+            if parent == Some(pid) {
+                pids.push(child);
+            }
+        }
+    }
+    pids
+}
+
+struct Target {
+    name: String,
+    url: String,
+    token: Option<String>,
+    pid: u32,
+}
+
+#[derive(Default, Clone)]
+struct Sample {
+    rps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    p999_us: f64,
+    cpu_per_10k: f64,
+    peak_kb: u64,
+    failures: u64,
+}
+
+fn run_wrk(root: &Path, target: &Target, duration: u64) -> Result<Sample, String> {
+    let pids = with_children(target.pid);
+    let before = cpu_ticks(&pids);
+    let mut command = Command::new("wrk");
+    command
+        .args(["-t1", "-c50", &format!("-d{duration}s"), "--latency", "-s"])
+        .arg(root.join("bench/report.lua"));
+    if let Some(token) = &target.token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = command
+        .arg(&target.url)
+        .output()
+        .map_err(|e| format!("wrk: {e} (is wrk installed?)"))?;
+    let after = cpu_ticks(&pids);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| format!("wrk printed no result:\n{text}"))?;
+    let result: Value =
+        serde_json::from_str(line).map_err(|e| format!("wrk result {line}: {e}"))?;
+    let requests = result["requests"].as_f64().unwrap_or(0.0);
+    let seconds = result["duration_us"].as_f64().unwrap_or(1.0) / 1e6;
+    let peak_kb = pids.iter().map(|pid| status_kb(*pid, "VmHWM")).sum();
+    Ok(Sample {
+        rps: requests / seconds,
+        p50_us: result["p50_us"].as_f64().unwrap_or(0.0),
+        p99_us: result["p99_us"].as_f64().unwrap_or(0.0),
+        p999_us: result["p999_us"].as_f64().unwrap_or(0.0),
+        cpu_per_10k: if requests > 0.0 {
+            (after.saturating_sub(before)) as f64 / 100.0 / requests * 10_000.0
+        } else {
+            0.0
+        },
+        peak_kb,
+        failures: result["socket_errors"].as_u64().unwrap_or(0)
+            + result["non_2xx"].as_u64().unwrap_or(0)
+            + u64::from(requests == 0.0),
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn start_nginx(dir: &Path, port: u16, backend_port: u16) -> Proc {
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 2;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log warn;\nevents {{ worker_connections 4096; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  fastcgi_temp_path {dir}/fastcgi;\n  uwsgi_temp_path {dir}/uwsgi;\n  scgi_temp_path {dir}/scgi;\n\
+             upstream backend {{ server 127.0.0.1:{backend_port}; keepalive 64; }}\n\
+             server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n",
+            pid = dir.join("nginx.pid").display(),
+            dir = dir.display(),
+        ),
+    )
+    .expect("nginx.conf");
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx (is it installed?)");
+    Proc(child)
+}
+
+async fn wait_http(url: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(url).send().await.is_err() {
+        assert!(Instant::now() < deadline, "{url} did not answer");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Spawns a node and measures wall time from spawn to `/_health/ready` 200, then idle memory.
+async fn measure_start(
+    binary: &Path,
+    options: NodeOptions,
+    ready_url: impl Fn(&Node) -> String,
+) -> (Node, Duration, u64) {
+    let started = Instant::now();
+    let node = Node::launch(binary, options);
+    let url = ready_url(&node);
+    let http = reqwest::Client::new();
+    loop {
+        if let Ok(r) = http.get(&url).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{url} never became ready:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let ready = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss = status_kb(node.pid(), "VmRSS");
+    (node, ready, rss)
+}
+
+/// Publishes the two benchmark APIs and returns a subscribed application's token.
+async fn set_up(node: &Node, backend: &str) -> String {
+    let flow = Flow::login(node).await;
+    let admin = |r: reqwest::RequestBuilder| r.basic_auth("admin", Some(&node.admin_password));
+    // A tier the run never reaches, so the throttle is checked and counted but never trips.
+    ok_json(
+        admin(flow.http.post(node.control_plane_http("/api/am/admin/v4/throttling/policies/subscription")))
+            .json(&json!({"policyName": "BenchTier", "defaultLimit": {"type": "REQUESTCOUNTLIMIT", "requestCount": {"timeUnit": "min", "unitTime": 1, "requestCount": 1_000_000_000i64}}}))
+            .send()
+            .await
+            .expect("create tier"),
+        reqwest::StatusCode::CREATED,
+    )
+    .await;
+    let api = |name: &str, context: &str, auth: &str| {
+        json!({
+            "name": name, "context": context, "version": "1.0.0", "policies": ["BenchTier"],
+            "endpointConfig": {"endpoint_type": "http", "production_endpoints": {"url": backend}},
+            "operations": [{"target": "/hello", "verb": "GET", "authType": auth}]
+        })
+    };
+    flow.publish_api(api("BenchNone", "/bench-none", "None"))
+        .await;
+    let api_id = flow
+        .publish_api(api("BenchFull", "/bench", "Application & Application User"))
+        .await;
+    let (app_id, _) = flow.application_with_token("BenchApp", None).await;
+    ok_json(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "BenchTier"}),
+        )
+        .await,
+        reqwest::StatusCode::CREATED,
+    )
+    .await;
+    let keys = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    let token = ok_json(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/oauth-keys/{}/generate-token",
+                keys["list"][0]["keyMappingId"].as_str().unwrap()
+            )),
+            json!({"validityPeriod": 86400}),
+        )
+        .await,
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    let token = token["accessToken"].as_str().unwrap().to_string();
+    // Wait until the gateway serves both.
+    for (path, auth) in [
+        ("/bench-none/1.0.0/hello", None),
+        ("/bench/1.0.0/hello", Some(&token)),
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut request = flow.http.get(node.gateway_http(path));
+            if let Some(token) = auth {
+                request = request.bearer_auth(token);
+            }
+            if request
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false)
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "gateway never served {path}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    token
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = args();
+    let root = std::env::current_dir().expect("cwd");
+    let work = tempfile::tempdir().expect("temp dir");
+    let tollgate = sibling_binary("tollgate");
+
+    // Start-up and footprint.
+    let offsets = free_offsets(3);
+    let (all_in_one, aio_ready, aio_rss) = measure_start(
+        &tollgate,
+        NodeOptions {
+            offset: Some(offsets[0]),
+            ..NodeOptions::default()
+        },
+        |n| n.gateway_http("/_health/ready"),
+    )
+    .await;
+    let credential = "[apim.event_hub]\nusername = \"bench\"\npassword = \"bench-node-secret\"\n";
+    let control_plane = Node::start(
+        &tollgate,
+        NodeOptions {
+            profile: "control-plane".into(),
+            offset: Some(offsets[1]),
+            extra_config: credential.into(),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let gateway_config = format!(
+        "{credential}service_url = \"{}\"\nevent_listening_endpoints = [\"{}\"]\n",
+        control_plane.control_plane_http(""),
+        control_plane.hub_url()
+    );
+    let (gateway, gw_ready, gw_rss) = measure_start(
+        &tollgate,
+        NodeOptions {
+            profile: "gateway".into(),
+            offset: Some(offsets[2]),
+            extra_config: gateway_config,
+            ..NodeOptions::default()
+        },
+        |n| n.gateway_http("/_health/ready"),
+    )
+    .await;
+    drop(gateway);
+    drop(control_plane);
+
+    // The targets.
+    let backend_port = free_port();
+    let backend = Proc(
+        Command::new(sibling_binary("bench-backend"))
+            .arg(backend_port.to_string())
+            .spawn()
+            .expect("start bench-backend"),
+    );
+    wait_http(&format!("http://127.0.0.1:{backend_port}/hello")).await;
+    let nginx_port = free_port();
+    let nginx = start_nginx(work.path(), nginx_port, backend_port);
+    wait_http(&format!("http://127.0.0.1:{nginx_port}/hello")).await;
+    let token = set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
+
+    let targets = [
+        Target {
+            name: "backend directly".into(),
+            url: format!("http://127.0.0.1:{backend_port}/hello"),
+            token: None,
+            pid: backend.0.id(),
+        },
+        Target {
+            name: "nginx proxying".into(),
+            url: format!("http://127.0.0.1:{nginx_port}/hello"),
+            token: None,
+            pid: nginx.0.id(),
+        },
+        Target {
+            name: "Tollgate, None-auth API".into(),
+            url: all_in_one.gateway_http("/bench-none/1.0.0/hello"),
+            token: None,
+            pid: all_in_one.pid(),
+        },
+        Target {
+            name: "Tollgate, full chain (JWT)".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            token: Some(token),
+            pid: all_in_one.pid(),
+        },
+    ];
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
+    for round in 0..args.rounds {
+        for (i, target) in targets.iter().enumerate() {
+            match run_wrk(&root, target, args.duration) {
+                Ok(sample) => samples[i].push(sample),
+                Err(err) => {
+                    eprintln!("bench-run: {}: {err}", target.name);
+                    std::process::exit(1);
+                }
+            }
+            eprintln!(
+                "round {}/{} {}: {:.0} req/s",
+                round + 1,
+                args.rounds,
+                target.name,
+                samples[i].last().map(|s| s.rps).unwrap_or(0.0)
+            );
+        }
+    }
+
+    let nginx_rps = median(&mut samples[1].iter().map(|s| s.rps).collect::<Vec<_>>());
+    let mut table = String::new();
+    table.push_str("| target | req/s | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak memory MB | × nginx |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    let mut failed = false;
+    for (target, runs) in targets.iter().zip(&samples) {
+        let rps = median(&mut runs.iter().map(|s| s.rps).collect::<Vec<_>>());
+        let p50 = median(&mut runs.iter().map(|s| s.p50_us).collect::<Vec<_>>());
+        let p99 = median(&mut runs.iter().map(|s| s.p99_us).collect::<Vec<_>>());
+        let p999 = median(&mut runs.iter().map(|s| s.p999_us).collect::<Vec<_>>());
+        let cpu = median(&mut runs.iter().map(|s| s.cpu_per_10k).collect::<Vec<_>>());
+        let peak = runs.iter().map(|s| s.peak_kb).max().unwrap_or(0);
+        let failures: u64 = runs.iter().map(|s| s.failures).sum();
+        failed |= failures > 0;
+        table.push_str(&format!(
+            "| {} | {rps:.0} | {:.2} | {:.2} | {:.2} | {cpu:.3} | {:.1} | {:.2} |{}\n",
+            target.name,
+            p50 / 1000.0,
+            p99 / 1000.0,
+            p999 / 1000.0,
+            peak as f64 / 1024.0,
+            rps / nginx_rps,
+            if failures > 0 {
+                format!(" {failures} failed requests")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    table.push_str(
+        "| Tollgate, API key | — | — | — | — | — | — | — | (API keys are not built yet)\n",
+    );
+    table.push_str("| Tollgate, opaque token (cached introspection) | — | — | — | — | — | — | — | (opaque tokens are not built yet)\n");
+    let footprint = format!(
+        "\n| node | start to ready | idle memory (RSS) |\n|---|---:|---:|\n| all-in-one (first start: schema, keys, certificate) | {} ms | {:.1} MB |\n| gateway (state from a control plane) | {} ms | {:.1} MB |\n",
+        aio_ready.as_millis(),
+        aio_rss as f64 / 1024.0,
+        gw_ready.as_millis(),
+        gw_rss as f64 / 1024.0
+    );
+    let settings = format!(
+        "wrk -t1 -c50 -d{}s, {} round(s) alternating, medians; {} cores",
+        args.duration,
+        args.rounds,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    let report = format!("{settings}\n\n{table}{footprint}");
+    println!("{report}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &report).expect("write report");
+    }
+    drop(all_in_one);
+    if failed {
+        eprintln!("bench-run: some requests failed");
+        std::process::exit(1);
+    }
+    let _ = args.quick;
+}
