@@ -13,10 +13,10 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Response, Uri};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use serde::Deserialize;
 use tollgate_model::{subscription_status, KeyType, Operation};
 
 use crate::state::{ApiRoute, ThrottleRule};
+use crate::tokens::VerifiedClaims;
 use crate::{Gateway, GatewayError, RuntimeState};
 
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
@@ -41,18 +41,29 @@ pub async fn handle(
     }
 }
 
-async fn process(
+/// What the policy phases concluded about a request that may pass.
+pub struct Admission<'s, 'p> {
+    pub route: &'s ApiRoute,
+    /// The path below the API's base path.
+    pub resource_path: &'p str,
+    pub key_type: KeyType,
+}
+
+/// The policy phases — route, authenticate, authorize, throttle — without I/O: lookups in the
+/// runtime state, the token cache and the decision map, and the hit put on its queue.
+pub fn admit<'s, 'p>(
     gateway: &Gateway,
-    state: &RuntimeState,
-    request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, GatewayError> {
+    state: &'s RuntimeState,
+    method: &http::Method,
+    path: &'p str,
+    headers: &HeaderMap,
+) -> Result<Admission<'s, 'p>, GatewayError> {
     // Route.
-    let path = request.uri().path();
     let (route, resource_path) = state.route(path).ok_or(GatewayError::NoApi)?;
     let operation = route
-        .operation(request.method().as_str(), resource_path)
+        .operation(method.as_str(), resource_path)
         .ok_or_else(|| GatewayError::NoResource {
-            method: request.method().to_string(),
+            method: method.to_string(),
             path: path.to_string(),
         })?;
 
@@ -60,7 +71,7 @@ async fn process(
     let (key_type, throttle) = if operation.is_unsecured() {
         (KeyType::Production, None)
     } else {
-        let claims = authenticate(state, request.headers())?;
+        let claims = authenticate(gateway, state, headers)?;
         authorize(state, route, operation, &claims)?
     };
 
@@ -90,6 +101,29 @@ async fn process(
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
+    Ok(Admission {
+        route,
+        resource_path,
+        key_type,
+    })
+}
+
+async fn process(
+    gateway: &Gateway,
+    state: &RuntimeState,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let Admission {
+        route,
+        resource_path,
+        key_type,
+    } = admit(
+        gateway,
+        state,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )?;
 
     // Prepare the upstream request.
     let endpoint = route
@@ -148,17 +182,11 @@ fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
     response
 }
 
-/// The claims the gateway needs from a JWT access token.
-#[derive(Deserialize)]
-struct TokenClaims {
-    azp: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    jti: String,
-}
-
-fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims, GatewayError> {
+fn authenticate(
+    gateway: &Gateway,
+    state: &RuntimeState,
+    headers: &HeaderMap,
+) -> Result<Arc<VerifiedClaims>, GatewayError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or(GatewayError::MissingCredentials)?;
@@ -171,6 +199,30 @@ fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(GatewayError::MissingCredentials)?;
+    let now_secs = tollgate_model::now_millis() / 1000;
+    let claims = match gateway
+        .tokens
+        .get(token, now_secs, |kid| state.verifying_key(kid).is_some())
+    {
+        Some(claims) => claims,
+        None => {
+            let (kid, claims) = verify_token(state, token)?;
+            let claims = Arc::new(claims);
+            gateway.tokens.insert(token, &kid, claims.clone());
+            claims
+        }
+    };
+    if state.is_revoked(&claims.jti) {
+        return Err(GatewayError::InvalidCredentials("token revoked".into()));
+    }
+    Ok(claims)
+}
+
+/// The full check of a JWT: header, signing key by `kid`, RS256 signature, expiry, issuer.
+pub fn verify_token(
+    state: &RuntimeState,
+    token: &str,
+) -> Result<(String, VerifiedClaims), GatewayError> {
     let jwt_header = jsonwebtoken::decode_header(token)
         .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
     let kid = jwt_header
@@ -179,13 +231,10 @@ fn authenticate(state: &RuntimeState, headers: &HeaderMap) -> Result<TokenClaims
     let key = state
         .verifying_key(&kid)
         .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
-    let claims = jsonwebtoken::decode::<TokenClaims>(token, &key.key, &key.validation)
+    let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &key.key, &key.validation)
         .map(|data| data.claims)
         .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
-    if state.is_revoked(&claims.jti) {
-        return Err(GatewayError::InvalidCredentials("token revoked".into()));
-    }
-    Ok(claims)
+    Ok((kid, claims))
 }
 
 /// Finds the application behind the token and checks its subscription and the resource's
@@ -195,7 +244,7 @@ fn authorize<'s>(
     state: &'s RuntimeState,
     route: &ApiRoute,
     operation: &Operation,
-    claims: &TokenClaims,
+    claims: &VerifiedClaims,
 ) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
     let mapping = state.key_mapping(&claims.azp).ok_or_else(|| {
         GatewayError::InvalidCredentials("token not issued to an application".into())

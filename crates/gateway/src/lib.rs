@@ -12,6 +12,7 @@ pub mod handler;
 pub mod hits;
 mod state;
 mod sync;
+pub mod tokens;
 
 pub use error::GatewayError;
 pub use feed::NetworkFeed;
@@ -43,6 +44,7 @@ pub struct Gateway {
     client: BackendClient,
     hits: mpsc::Sender<hits::Hit>,
     dropped_hits: std::sync::atomic::AtomicU64,
+    tokens: tokens::TokenCache,
 }
 
 impl Gateway {
@@ -62,6 +64,7 @@ impl Gateway {
             client,
             hits,
             dropped_hits: Default::default(),
+            tokens: Default::default(),
         });
         (gateway, receiver)
     }
