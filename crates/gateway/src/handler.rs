@@ -17,20 +17,21 @@ use tollgate_model::{subscription_status, KeyType, Operation};
 
 use crate::state::{ApiRoute, ThrottleRule};
 use crate::tokens::VerifiedClaims;
-use crate::{Gateway, GatewayError, RuntimeState};
+use crate::{BackendClient, Gateway, GatewayError, RuntimeState};
 
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
 
 /// Serves one API request. Never fails: every error becomes WSO2's error response.
 pub async fn handle(
     gateway: Arc<Gateway>,
+    client: BackendClient,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     if let Some(probe) = request.uri().path().strip_prefix(HEALTH_PREFIX) {
         return Ok(health(&gateway, probe).map(Either::Right));
     }
     let state = gateway.state();
-    match process(&gateway, &state, request).await {
+    match process(&gateway, &client, &state, request).await {
         Ok(response) => Ok(response),
         Err(err) => {
             if let GatewayError::BackendUnreachable(reason) = &err {
@@ -89,17 +90,12 @@ pub fn admit<'s, 'p>(
                 retry_after_secs: ((until - now + 999) / 1000) as u64,
             });
         }
-        let hit = crate::hits::Hit {
+        gateway.hits.record(&crate::hits::Hit {
             key: rule.key.clone(),
             level: rule.level,
             policy: rule.policy.clone(),
             window_start: now - now.rem_euclid(rule.window_millis),
-        };
-        if gateway.hits.try_send(hit).is_err() {
-            gateway
-                .dropped_hits
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+        });
     }
     Ok(Admission {
         route,
@@ -110,6 +106,7 @@ pub fn admit<'s, 'p>(
 
 async fn process(
     gateway: &Gateway,
+    client: &BackendClient,
     state: &RuntimeState,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
@@ -144,8 +141,7 @@ async fn process(
     parts.version = http::Version::HTTP_11;
 
     // Proxy, streaming both bodies.
-    let mut response = gateway
-        .client
+    let mut response = client
         .request(Request::from_parts(parts, body))
         .await
         .map_err(|e| GatewayError::BackendUnreachable(format!("{endpoint}: {e}")))?;

@@ -27,13 +27,9 @@ use arc_swap::ArcSwap;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::mpsc;
 use tollgate_model::wire::ThrottleDecision;
 
 pub type BackendClient = Client<HttpConnector, hyper::body::Incoming>;
-
-/// How many request hits may wait for the reporter before new ones are dropped (and counted).
-pub const HIT_QUEUE: usize = 65_536;
 
 /// One gateway node's shared parts.
 pub struct Gateway {
@@ -41,32 +37,36 @@ pub struct Gateway {
     /// Throttled key → until (milliseconds since the Unix epoch).
     decisions: ArcSwap<HashMap<String, i64>>,
     ready: AtomicBool,
-    client: BackendClient,
-    hits: mpsc::Sender<hits::Hit>,
-    dropped_hits: std::sync::atomic::AtomicU64,
+    hits: Arc<hits::HitCounter>,
     tokens: tokens::TokenCache,
 }
 
 impl Gateway {
-    /// The gateway and the receiving end of its hit queue (for [`hits::report`]).
-    pub fn new() -> (Arc<Gateway>, mpsc::Receiver<hits::Hit>) {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .build(connector);
-        let (hits, receiver) = mpsc::channel(HIT_QUEUE);
-        let gateway = Arc::new(Gateway {
+    pub fn new() -> Arc<Gateway> {
+        Arc::new(Gateway {
             state: ArcSwap::from_pointee(RuntimeState::default()),
             decisions: ArcSwap::from_pointee(HashMap::new()),
             ready: AtomicBool::new(false),
-            client,
-            hits,
-            dropped_hits: Default::default(),
+            hits: Default::default(),
             tokens: Default::default(),
-        });
-        (gateway, receiver)
+        })
+    }
+
+    /// The hit counter, for [`hits::report`].
+    pub fn hits(&self) -> Arc<hits::HitCounter> {
+        self.hits.clone()
+    }
+
+    /// A client for backend calls. Each serving thread gets its own, so a request and the
+    /// backend connection it uses live on one thread (no cross-thread wake-ups, no shared pool).
+    pub fn backend_client() -> BackendClient {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+        Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .pool_max_idle_per_host(1024)
+            .build(connector)
     }
 
     /// The snapshot requests starting now will use.
@@ -107,6 +107,6 @@ impl Gateway {
 
     /// Hits dropped because the reporter could not keep up.
     pub fn dropped_hits(&self) -> u64 {
-        self.dropped_hits.load(Ordering::Relaxed)
+        self.hits.dropped()
     }
 }

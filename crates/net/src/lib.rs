@@ -174,3 +174,81 @@ pub async fn serve<S, B>(
         );
     }
 }
+
+/// Serves on `shards` threads, each with a single-threaded runtime, its own listening socket on
+/// `addr` (`SO_REUSEPORT`: the kernel spreads connections over them) and its own service from
+/// `make_service`. A connection and everything it does then stay on one thread, as in nginx's
+/// worker model. Binding happens before this returns; the future completes once every shard has
+/// drained after `shutdown`.
+pub fn serve_sharded<S, B, F>(
+    name: &'static str,
+    addr: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    shards: usize,
+    make_service: F,
+    shutdown: CancellationToken,
+) -> Result<impl std::future::Future<Output = ()>, NetError>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let bind_err = |source: std::io::Error| NetError::Bind { addr, source };
+    let mut listeners = Vec::with_capacity(shards);
+    for _ in 0..shards.max(1) {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(bind_err)?;
+        socket.set_reuseaddr(true).map_err(bind_err)?;
+        socket.set_reuseport(true).map_err(bind_err)?;
+        socket.bind(addr).map_err(bind_err)?;
+        listeners.push(
+            socket
+                .listen(4096)
+                .and_then(|l| l.into_std())
+                .map_err(bind_err)?,
+        );
+    }
+    let make_service = Arc::new(make_service);
+    let mut threads = Vec::with_capacity(listeners.len());
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let (tls, make_service, shutdown) = (tls.clone(), make_service.clone(), shutdown.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(err) => {
+                        tracing::error!(listener = name, error = %err, "cannot start a serving thread");
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => serve(name, listener, tls, make_service(), shutdown).await,
+                        Err(err) => tracing::error!(listener = name, error = %err, "cannot register the listener"),
+                    }
+                });
+            })
+            .map_err(bind_err)?;
+        threads.push(thread);
+    }
+    Ok(async move {
+        let _ = tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+        })
+        .await;
+    })
+}

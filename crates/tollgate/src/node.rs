@@ -333,9 +333,9 @@ async fn start_gateway(
     labels: Vec<String>,
     opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<Arc<Gateway>, String> {
-    let (gateway, hits) = Gateway::new();
+    let gateway = Gateway::new();
     node.tasks.spawn(tollgate_gateway::hits::report(
-        hits,
+        gateway.hits(),
         feed.clone(),
         node.shutdown.clone(),
     ));
@@ -345,25 +345,37 @@ async fn start_gateway(
             synchronizer.with_state_file(config.server.data_dir.join("gateway-state.json"));
     }
     node.tasks.spawn(synchronizer.run(node.shutdown.clone()));
-    let service = {
+    // One serving thread per core, each with its own backend client (see `serve_sharded`).
+    let shards = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let make_service = {
         let gateway = gateway.clone();
-        hyper::service::service_fn(move |req| {
-            tollgate_gateway::handler::handle(gateway.clone(), req)
-        })
+        move || {
+            let (gateway, client) = (gateway.clone(), Gateway::backend_client());
+            hyper::service::service_fn(move |req| {
+                tollgate_gateway::handler::handle(gateway.clone(), client.clone(), req)
+            })
+        }
     };
+    let make_service = Arc::new(make_service);
     for (name, port, secure) in [
         ("gateway-http", ports::GATEWAY_HTTP, false),
         ("gateway-https", ports::GATEWAY_HTTPS, true),
     ] {
-        listen(
-            node,
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.port(port));
+        let make_service = make_service.clone();
+        let serving = tollgate_net::serve_sharded(
             name,
-            config.port(port),
+            addr,
             secure.then(|| tls.clone()),
-            service.clone(),
-            opened,
+            shards,
+            move || make_service(),
+            node.shutdown.clone(),
         )
-        .await?;
+        .map_err(|e| e.to_string())?;
+        node.servers.spawn(serving);
+        opened.push((name, config.port(port)));
     }
     Ok(gateway)
 }

@@ -18,6 +18,8 @@ struct Args {
     duration: u64,
     rounds: usize,
     out: Option<PathBuf>,
+    /// Record a `perf` CPU profile of each Tollgate run into this folder.
+    perf: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -26,6 +28,7 @@ fn args() -> Args {
         duration: 10,
         rounds: 3,
         out: None,
+        perf: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -48,6 +51,7 @@ fn args() -> Args {
                     .unwrap_or(args.rounds)
             }
             "--out" => args.out = it.next().map(PathBuf::from),
+            "--perf" => args.perf = it.next().map(PathBuf::from),
             other => {
                 eprintln!("bench-run: unknown argument {other}");
                 std::process::exit(2);
@@ -142,8 +146,40 @@ struct Sample {
     failures: u64,
 }
 
-fn run_wrk(root: &Path, target: &Target, duration: u64) -> Result<Sample, String> {
+fn run_wrk(
+    root: &Path,
+    target: &Target,
+    duration: u64,
+    perf: Option<&Path>,
+) -> Result<Sample, String> {
     let pids = with_children(target.pid);
+    let profiler = perf
+        .filter(|_| target.name.starts_with("Tollgate"))
+        .map(|dir| {
+            let file = dir.join(format!(
+                "{}.data",
+                target.name.replace([' ', ',', '(', ')'], "_")
+            ));
+            Proc(
+                Command::new("perf")
+                    .args([
+                        "record",
+                        "-e",
+                        "cpu-clock",
+                        "-F",
+                        "999",
+                        "-g",
+                        "-p",
+                        &target.pid.to_string(),
+                        "-o",
+                    ])
+                    .arg(file)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("perf"),
+            )
+        });
     let before = cpu_ticks(&pids);
     let mut command = Command::new("wrk");
     command
@@ -157,6 +193,13 @@ fn run_wrk(root: &Path, target: &Target, duration: u64) -> Result<Sample, String
         .output()
         .map_err(|e| format!("wrk: {e} (is wrk installed?)"))?;
     let after = cpu_ticks(&pids);
+    if let Some(mut profiler) = profiler {
+        // perf writes its file on SIGINT.
+        let _ = Command::new("kill")
+            .args(["-INT", &profiler.0.id().to_string()])
+            .status();
+        let _ = profiler.0.wait();
+    }
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text
         .lines()
@@ -430,7 +473,7 @@ async fn main() {
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
     for round in 0..args.rounds {
         for (i, target) in targets.iter().enumerate() {
-            match run_wrk(&root, target, args.duration) {
+            match run_wrk(&root, target, args.duration, args.perf.as_deref()) {
                 Ok(sample) => samples[i].push(sample),
                 Err(err) => {
                     eprintln!("bench-run: {}: {err}", target.name);
