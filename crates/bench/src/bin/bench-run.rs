@@ -19,6 +19,8 @@ struct Args {
     out: Option<PathBuf>,
     /// Record a `perf` CPU profile of each Tollgate run into this folder.
     perf: Option<PathBuf>,
+    /// Add the scale rows: 10,000 APIs, 100,000 subscriptions, 100,000 tokens in rotation.
+    scale: bool,
 }
 
 fn args() -> Args {
@@ -27,6 +29,7 @@ fn args() -> Args {
         rounds: 3,
         out: None,
         perf: None,
+        scale: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -49,6 +52,7 @@ fn args() -> Args {
             }
             "--out" => args.out = it.next().map(PathBuf::from),
             "--perf" => args.perf = it.next().map(PathBuf::from),
+            "--scale" => args.scale = true,
             other => {
                 eprintln!("bench-run: unknown argument {other}");
                 std::process::exit(2);
@@ -130,6 +134,8 @@ struct Target {
     url: String,
     token: Option<String>,
     pid: u32,
+    /// A file of tokens to rotate through instead of one token.
+    rotate: Option<PathBuf>,
 }
 
 #[derive(Default, Clone)]
@@ -179,14 +185,27 @@ fn run_wrk(
         });
     let before = cpu_ticks(&pids);
     let mut command = Command::new("wrk");
-    command
-        .args(["-t1", "-c50", &format!("-d{duration}s"), "--latency", "-s"])
-        .arg(root.join("bench/report.lua"));
+    let script = if target.rotate.is_some() {
+        "bench/rotate.lua"
+    } else {
+        "bench/report.lua"
+    };
+    command.current_dir(root).args([
+        "-t1",
+        "-c50",
+        &format!("-d{duration}s"),
+        "--latency",
+        "-s",
+        script,
+    ]);
     if let Some(token) = &target.token {
         command.args(["-H", &format!("Authorization: Bearer {token}")]);
     }
+    command.arg(&target.url);
+    if let Some(tokens) = &target.rotate {
+        command.arg("--").arg(tokens);
+    }
     let output = command
-        .arg(&target.url)
         .output()
         .map_err(|e| format!("wrk: {e} (is wrk installed?)"))?;
     let after = cpu_ticks(&pids);
@@ -294,8 +313,36 @@ async fn measure_start(
     (node, ready, rss)
 }
 
-/// Publishes the two benchmark APIs and returns a subscribed application's token.
-async fn set_up(node: &Node, backend: &str) -> String {
+/// Runs `args.rounds` alternating rounds over `targets[first..]`.
+fn run_rounds(
+    root: &Path,
+    args: &Args,
+    targets: &[Target],
+    samples: &mut [Vec<Sample>],
+    first: usize,
+) {
+    for round in 0..args.rounds {
+        for (i, target) in targets.iter().enumerate().skip(first) {
+            match run_wrk(root, target, args.duration, args.perf.as_deref()) {
+                Ok(sample) => samples[i].push(sample),
+                Err(err) => {
+                    eprintln!("bench-run: {}: {err}", target.name);
+                    std::process::exit(1);
+                }
+            }
+            eprintln!(
+                "round {}/{} {}: {:.0} req/s",
+                round + 1,
+                args.rounds,
+                target.name,
+                samples[i].last().map(|s| s.rps).unwrap_or(0.0)
+            );
+        }
+    }
+}
+
+/// Publishes the two benchmark APIs; returns a subscribed application's token and consumer key.
+async fn set_up(node: &Node, backend: &str) -> (String, String) {
     let flow = Flow::login(node).await;
     let admin = |r: reqwest::RequestBuilder| r.basic_auth("admin", Some(&node.admin_password));
     // A tier the run never reaches, so the throttle is checked and counted but never trips.
@@ -353,6 +400,7 @@ async fn set_up(node: &Node, backend: &str) -> String {
     )
     .await;
     let token = token["accessToken"].as_str().unwrap().to_string();
+    let consumer_key = keys["list"][0]["consumerKey"].as_str().unwrap().to_string();
     // Wait until the gateway serves both.
     for (path, auth) in [
         ("/bench-none/1.0.0/hello", None),
@@ -376,7 +424,7 @@ async fn set_up(node: &Node, backend: &str) -> String {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    token
+    (token, consumer_key)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -439,52 +487,91 @@ async fn main() {
     let nginx_port = free_port();
     let nginx = start_nginx(work.path(), nginx_port, backend_port);
     wait_http(&format!("http://127.0.0.1:{nginx_port}/hello")).await;
-    let token = set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
+    let (token, consumer_key) =
+        set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
 
-    let targets = [
+    let mut targets = vec![
         Target {
             name: "backend directly".into(),
             url: format!("http://127.0.0.1:{backend_port}/hello"),
             token: None,
             pid: backend.0.id(),
+            rotate: None,
         },
         Target {
             name: "nginx proxying".into(),
             url: format!("http://127.0.0.1:{nginx_port}/hello"),
             token: None,
             pid: nginx.0.id(),
+            rotate: None,
         },
         Target {
             name: "Tollgate, None-auth API".into(),
             url: all_in_one.gateway_http("/bench-none/1.0.0/hello"),
             token: None,
             pid: all_in_one.pid(),
+            rotate: None,
         },
         Target {
             name: "Tollgate, full chain (JWT)".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
-            token: Some(token),
+            token: Some(token.clone()),
             pid: all_in_one.pid(),
+            rotate: None,
         },
     ];
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
-    for round in 0..args.rounds {
-        for (i, target) in targets.iter().enumerate() {
-            match run_wrk(&root, target, args.duration, args.perf.as_deref()) {
-                Ok(sample) => samples[i].push(sample),
-                Err(err) => {
-                    eprintln!("bench-run: {}: {err}", target.name);
-                    std::process::exit(1);
-                }
-            }
-            eprintln!(
-                "round {}/{} {}: {:.0} req/s",
-                round + 1,
-                args.rounds,
-                target.name,
-                samples[i].last().map(|s| s.rps).unwrap_or(0.0)
-            );
+    run_rounds(&root, &args, &targets, &mut samples, 0);
+
+    // Scale: the same full chain with 10,000 more APIs and 100,000 subscriptions loaded, then
+    // with 100,000 distinct tokens in rotation.
+    let mut all_in_one = all_in_one;
+    let mut scale_notes = String::new();
+    if args.scale {
+        let db = all_in_one.data_dir.path().join("data/apim.db");
+        let backend_url = format!("http://127.0.0.1:{backend_port}");
+        if let Err(err) = tollgate_bench::scale::seed(&db, &backend_url).await {
+            eprintln!("bench-run: {err}");
+            std::process::exit(1);
         }
+        let started = Instant::now();
+        all_in_one.restart().await;
+        let load = started.elapsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let rss = status_kb(all_in_one.pid(), "VmRSS");
+        let tokens = work.path().join("tokens.txt");
+        let signing = Instant::now();
+        if let Err(err) = tollgate_bench::scale::tokens(&db, &consumer_key, 100_000, &tokens).await
+        {
+            eprintln!("bench-run: {err}");
+            std::process::exit(1);
+        }
+        eprintln!("signed 100000 tokens in {:?}", signing.elapsed());
+        scale_notes = format!(
+            "\nScale: all-in-one restarted with {} APIs, {} applications and {} subscriptions: ready in {} ms, {:.1} MB resident.\n",
+            tollgate_bench::scale::APIS + 2,
+            tollgate_bench::scale::APPLICATIONS + 1,
+            tollgate_bench::scale::APPLICATIONS * tollgate_bench::scale::SUBSCRIPTIONS_PER_APPLICATION + 1,
+            load.as_millis(),
+            rss as f64 / 1024.0
+        );
+        let first_scale = targets.len();
+        targets.push(Target {
+            name: "Tollgate, full chain, 10k APIs + 100k subscriptions".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            token: Some(token),
+            pid: all_in_one.pid(),
+            rotate: None,
+        });
+        targets.push(Target {
+            name: "Tollgate, full chain, same + 100k tokens in rotation".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            token: None,
+            pid: all_in_one.pid(),
+            rotate: Some(tokens),
+        });
+        samples.resize(targets.len(), Vec::new());
+        run_rounds(&root, &args, &targets, &mut samples, first_scale);
     }
 
     let nginx_rps = median(&mut samples[1].iter().map(|s| s.rps).collect::<Vec<_>>());
@@ -534,7 +621,7 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    let report = format!("{settings}\n\n{table}{footprint}");
+    let report = format!("{settings}\n\n{table}{footprint}{scale_notes}");
     println!("{report}");
     if let Some(out) = &args.out {
         std::fs::write(out, &report).expect("write report");
