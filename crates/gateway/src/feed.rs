@@ -51,9 +51,12 @@ impl NetworkFeed {
             items,
             hits,
         });
+        // Names this gateway to the traffic managers, which share quotas among gateways.
+        let node_id = format!("gateway-{:016x}", rand_id());
         for hub in hubs {
             tokio::spawn(link(
                 hub,
+                node_id.clone(),
                 credential.clone(),
                 tls.clone(),
                 feed.items.clone(),
@@ -103,6 +106,7 @@ impl StateFeed for NetworkFeed {
 /// feed and hits to the hub; reconnect with backoff when the link drops.
 async fn link(
     url: String,
+    node_id: String,
     credential: NodeCredential,
     tls: Option<Arc<rustls::ClientConfig>>,
     items: broadcast::Sender<FeedItem>,
@@ -123,7 +127,7 @@ async fn link(
                         _ = shutdown.cancelled() => return,
                         batch = outgoing.recv() => match batch {
                             Ok(batch) => {
-                                let frame = Frame::new(FrameBody::Hits { gateway: String::new(), hits: (*batch).clone() });
+                                let frame = Frame::new(FrameBody::Hits { gateway: node_id.clone(), hits: (*batch).clone() });
                                 if link.send(&frame).await.is_err() {
                                     break;
                                 }
@@ -166,4 +170,18 @@ async fn link(
             _ = tokio::time::sleep(delay) => {}
         }
     }
+}
+
+/// A process-unique random number (no `rand` dependency needed for one id).
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    hasher.write_u32(std::process::id());
+    hasher.finish()
 }

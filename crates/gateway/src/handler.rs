@@ -79,23 +79,34 @@ pub fn admit<'s, 'p>(
     // Throttle: refuse keys the traffic manager has decided on; count the rest.
     if let Some(rule) = throttle {
         let now = tollgate_model::now_millis();
-        if let Some(until) = gateway
-            .decisions
-            .load()
-            .get(&*rule.key)
-            .copied()
-            .filter(|until| *until > now)
-        {
-            return Err(GatewayError::Throttled {
-                retry_after_secs: ((until - now + 999) / 1000) as u64,
-            });
-        }
-        gateway.hits.record(&crate::hits::Hit {
+        let hit = crate::hits::Hit {
             key: rule.key.clone(),
             level: rule.level,
             policy: rule.policy.clone(),
             window_start: now - now.rem_euclid(rule.window_millis),
-        });
+        };
+        if let Some(verdict) = gateway
+            .decisions
+            .load()
+            .get(&*rule.key)
+            .filter(|v| v.until > now)
+        {
+            let refused = match &verdict.allowance {
+                None => true,
+                Some(left) if left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 => {
+                    // This gateway's share is used up: ask the traffic manager for more.
+                    gateway.hits.record_demand(&hit);
+                    true
+                }
+                Some(_) => false,
+            };
+            if refused {
+                return Err(GatewayError::Throttled {
+                    retry_after_secs: ((verdict.until - now + 999) / 1000) as u64,
+                });
+            }
+        }
+        gateway.hits.record(&hit);
     }
     Ok(Admission {
         route,

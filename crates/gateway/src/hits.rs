@@ -85,6 +85,25 @@ impl HitCounter {
         );
     }
 
+    /// Notes that a request for the key was refused for want of allowance: sends a hit of count 0
+    /// with the next flush, which asks the traffic manager for a new share.
+    pub fn record_demand(&self, hit: &Hit) {
+        let Ok(mut pending) = self.stripes[stripe_of_this_thread()].lock() else {
+            return;
+        };
+        if pending.len() < STRIPE_CAPACITY {
+            pending
+                .entry((hit.key.clone(), hit.window_start))
+                .or_insert_with(|| ThrottleHit {
+                    key: hit.key.to_string(),
+                    level: hit.level,
+                    policy: hit.policy.to_string(),
+                    window_start: hit.window_start,
+                    count: 0,
+                });
+        }
+    }
+
     /// Takes every count gathered since the last call.
     pub fn take(&self) -> Vec<ThrottleHit> {
         let mut hits = Vec::new();

@@ -20,7 +20,7 @@ pub use state::RuntimeState;
 pub use sync::{StateFeed, Synchronizer};
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -31,11 +31,18 @@ use tollgate_model::wire::ThrottleDecision;
 
 pub type BackendClient = Client<HttpConnector, hyper::body::Incoming>;
 
+/// What the traffic manager said about a throttle key, until `until`: refuse (no allowance), or
+/// admit while the local allowance lasts.
+pub struct Verdict {
+    pub until: i64,
+    pub allowance: Option<AtomicI64>,
+}
+
 /// One gateway node's shared parts.
 pub struct Gateway {
     state: ArcSwap<RuntimeState>,
     /// Throttled key → until (milliseconds since the Unix epoch).
-    decisions: ArcSwap<HashMap<String, i64>>,
+    decisions: ArcSwap<HashMap<String, Arc<Verdict>>>,
     ready: AtomicBool,
     hits: Arc<hits::HitCounter>,
     tokens: tokens::TokenCache,
@@ -83,19 +90,33 @@ impl Gateway {
     /// Merges throttle decisions into the set the request path checks; expired ones are dropped.
     pub fn apply_decisions(&self, decisions: &[ThrottleDecision]) {
         let now = tollgate_model::now_millis();
-        let mut next: HashMap<String, i64> = self
+        let mut next: HashMap<String, Arc<Verdict>> = self
             .decisions
             .load()
             .iter()
-            .filter(|(_, until)| **until > now)
-            .map(|(k, v)| (k.clone(), *v))
+            .filter(|(_, verdict)| verdict.until > now)
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for decision in decisions {
-            if decision.throttled && decision.until > now {
-                next.insert(decision.key.clone(), decision.until);
-            } else {
+            if decision.until <= now {
                 next.remove(&decision.key);
+                continue;
             }
+            let verdict = match (decision.throttled, decision.allowance) {
+                (true, _) => Verdict {
+                    until: decision.until,
+                    allowance: None,
+                },
+                (false, Some(n)) => Verdict {
+                    until: decision.until,
+                    allowance: Some(AtomicI64::new(n.min(i64::MAX as u64) as i64)),
+                },
+                (false, None) => {
+                    next.remove(&decision.key);
+                    continue;
+                }
+            };
+            next.insert(decision.key.clone(), Arc::new(verdict));
         }
         self.decisions.store(Arc::new(next));
     }

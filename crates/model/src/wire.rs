@@ -73,6 +73,11 @@ pub struct ThrottleDecision {
     pub key: String,
     pub throttled: bool,
     pub until: i64,
+    /// When not throttled: how many more requests each gateway may admit for the key before
+    /// `until` unless told more. Sent once a key has used half its limit, so together the
+    /// gateways stay within it without asking per request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowance: Option<u64>,
 }
 
 /// The subscription-level throttle key, as gateways and the traffic manager both derive it.

@@ -214,17 +214,19 @@ async fn start_hub(node: &mut Node, store: &Store) -> Result<Arc<EventHub>, Stri
         loop {
             let next = match store.all_policies().await {
                 Ok(policies) => {
+                    tracing::info!(count = policies.len(), "throttling policies loaded");
                     hub_for_task.set_policies(&policies);
                     Duration::from_secs(30)
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot load throttling policies; will retry");
-                    Duration::from_secs(1)
+                    Duration::from_millis(250)
                 }
             };
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(next) => {}
+                _ = hub_for_task.policies_wanted() => {}
             }
         }
     });
@@ -465,7 +467,7 @@ impl StateFeed for InProcessFeed {
     }
 
     fn report_hits(&self, hits: Vec<ThrottleHit>) {
-        self.hub.record_hits(&hits);
+        self.hub.record_hits("in-process", &hits);
     }
 }
 

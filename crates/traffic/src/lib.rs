@@ -29,6 +29,8 @@ pub struct EventHub {
     sender: broadcast::Sender<HubOutput>,
     /// Only the hits path and policy updates take this; the request path never does.
     counter: Mutex<ThrottleCounter>,
+    /// Woken when hits name a policy the counter does not know, so policies are reloaded now.
+    policies_wanted: tokio::sync::Notify,
 }
 
 impl Default for EventHub {
@@ -44,6 +46,7 @@ impl EventHub {
             id: uuid::Uuid::new_v4().to_string(),
             sender,
             counter: Mutex::new(ThrottleCounter::default()),
+            policies_wanted: tokio::sync::Notify::new(),
         }
     }
 
@@ -77,15 +80,31 @@ impl EventHub {
     }
 
     /// Counts a gateway's hits and broadcasts the decisions they lead to.
-    pub fn record_hits(&self, hits: &[ThrottleHit]) {
+    pub fn record_hits(&self, gateway: &str, hits: &[ThrottleHit]) {
         let decisions = match self.counter.lock() {
-            Ok(mut counter) => counter.record(hits, tollgate_model::now_millis()),
+            Ok(mut counter) => {
+                let decisions = counter.record(
+                    gateway,
+                    self.sender.receiver_count(),
+                    hits,
+                    tollgate_model::now_millis(),
+                );
+                if std::mem::take(&mut counter.unknown_policy_seen) {
+                    self.policies_wanted.notify_one();
+                }
+                decisions
+            }
             Err(_) => return,
         };
         if !decisions.is_empty() {
             tracing::debug!(count = decisions.len(), "throttle decisions");
             let _ = self.sender.send(HubOutput::Decisions(Arc::new(decisions)));
         }
+    }
+
+    /// Resolves when hits have named a policy the hub does not know.
+    pub async fn policies_wanted(&self) {
+        self.policies_wanted.notified().await
     }
 
     /// Decisions still in force, for a gateway that has just connected.

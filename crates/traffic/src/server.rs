@@ -142,7 +142,7 @@ async fn serve_subscriber(state: HubState, mut socket: WebSocket) {
             }
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(text))) => match parse(&text) {
-                    Some(FrameBody::Hits { hits, .. }) => state.hub.record_hits(&hits),
+                    Some(FrameBody::Hits { gateway, hits }) => state.hub.record_hits(&gateway, &hits),
                     Some(other) => tracing::debug!(?other, "unexpected frame from a gateway ignored"),
                     None => {}
                 },
