@@ -29,7 +29,33 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tollgate_model::wire::ThrottleDecision;
 
-pub type BackendClient = Client<HttpConnector, hyper::body::Incoming>;
+pub type BackendClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, hyper::body::Incoming>;
+
+/// TLS settings for `https://` backends: the public web's roots (webpki-roots) plus the PEM
+/// certificates of `[truststore] file_name`, for backends with private or self-signed ones.
+pub fn backend_tls(trusted: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = trusted {
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
 
 /// What the traffic manager said about a throttle key, until `until`: refuse (no allowance), or
 /// admit while the local allowance lasts.
@@ -66,10 +92,16 @@ impl Gateway {
 
     /// A client for backend calls. Each serving thread gets its own, so a request and the
     /// backend connection it uses live on one thread (no cross-thread wake-ups, no shared pool).
-    pub fn backend_client() -> BackendClient {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+    pub fn backend_client(tls: &Arc<rustls::ClientConfig>) -> BackendClient {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((**tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         Client::builder(TokioExecutor::new())
             .pool_idle_timeout(std::time::Duration::from_secs(60))
             .pool_max_idle_per_host(1024)

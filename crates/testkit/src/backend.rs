@@ -33,6 +33,7 @@ pub struct MockBackend {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     task: tokio::task::JoinHandle<()>,
+    secure: bool,
 }
 
 /// The body the mock backend answers `GET …/menu` with.
@@ -40,24 +41,62 @@ pub const MENU: &str = r#"[{"name":"BBQ Chicken Bacon","description":"Grilled wh
 
 impl MockBackend {
     pub async fn start() -> MockBackend {
+        Self::serve(None).await
+    }
+
+    /// The same backend over HTTPS with a self-signed certificate for `localhost`, written to
+    /// `certificate` (PEM) so a gateway can be told to trust it.
+    pub async fn start_tls(certificate: &std::path::Path) -> MockBackend {
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+        std::fs::write(certificate, generated.cert.pem()).expect("write certificate");
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(generated.key_pair.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(vec![generated.cert.der().clone()], key)
+        .expect("server config");
+        Self::serve(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+    }
+
+    async fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> MockBackend {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind mock backend");
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = requests.clone();
+        let secure = tls.is_some();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let recorded = recorded.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service =
                         hyper::service::service_fn(move |req| respond(req, recorded.clone()));
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let builder =
+                        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = builder
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                            }
+                        }
+                        None => {
+                            let _ = builder
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        }
+                    }
                 });
             }
         });
@@ -65,12 +104,17 @@ impl MockBackend {
             addr,
             requests,
             task,
+            secure,
         }
     }
 
     /// Base URL under which the PizzaShack resources live.
     pub fn url(&self) -> String {
-        format!("http://{}/pizzashack/v1", self.addr)
+        if self.secure {
+            format!("https://localhost:{}/pizzashack/v1", self.addr.port())
+        } else {
+            format!("http://{}/pizzashack/v1", self.addr)
+        }
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

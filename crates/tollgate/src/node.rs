@@ -351,10 +351,12 @@ async fn start_gateway(
     let shards = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
+    let backend_tls = tollgate_gateway::backend_tls(config.truststore.file_name.as_deref())
+        .map_err(|e| format!("[truststore] file_name: {e}"))?;
     let make_service = {
         let gateway = gateway.clone();
         move || {
-            let (gateway, client) = (gateway.clone(), Gateway::backend_client());
+            let (gateway, client) = (gateway.clone(), Gateway::backend_client(&backend_tls));
             hyper::service::service_fn(move |req| {
                 tollgate_gateway::handler::handle(gateway.clone(), client.clone(), req)
             })

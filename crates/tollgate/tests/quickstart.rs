@@ -876,3 +876,33 @@ async fn a_tier_created_in_the_admin_api_is_enforced() {
     .unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_backends_are_proxied_when_trusted() {
+    let work = tempfile::tempdir().unwrap();
+    let certificate = work.path().join("backend.pem");
+    let backend = MockBackend::start_tls(&certificate).await;
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config: format!("[truststore]\nfile_name = \"{}\"\n", certificate.display()),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login(&node).await;
+    assert!(backend.url().starts_with("https://"));
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+    let (_, token) = flow
+        .application_with_token("TlsBackendApp", Some(&api_id))
+        .await;
+    let menu = eventually(
+        &flow.http,
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(&token),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(menu.status(), StatusCode::OK);
+    assert_eq!(menu.text().await.unwrap(), tollgate_testkit::MENU);
+}
