@@ -60,6 +60,22 @@ pub(crate) async fn keys_json(ctx: &Ctx, application_id: &str) -> Result<Vec<Val
     Ok(keys)
 }
 
+/// One of the application's key mappings, or 404.
+async fn own_key_mapping(
+    ctx: &Ctx,
+    application_id: &str,
+    key_mapping_id: &str,
+) -> Result<KeyMappingRow, ApiError> {
+    ctx.store
+        .key_mappings_of(application_id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == key_mapping_id)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("Requested key mapping {key_mapping_id} not found"))
+        })
+}
+
 pub(crate) async fn generate_keys(
     State(ctx): State<Ctx>,
     principal: Principal,
@@ -154,15 +170,7 @@ pub(crate) async fn generate_token(
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
-    let mapping = ctx
-        .store
-        .key_mappings_of(&app.id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == key_mapping_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!("Requested key mapping {key_mapping_id} not found"))
-        })?;
+    let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
     let client = ctx
         .store
         .oauth_client(&mapping.consumer_key)
@@ -229,15 +237,7 @@ pub(crate) async fn clean_up(
 ) -> Result<axum::http::StatusCode, ApiError> {
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
-    let mapping = ctx
-        .store
-        .key_mappings_of(&app.id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == key_mapping_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!("Requested key mapping {key_mapping_id} not found"))
-        })?;
+    let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
     let mut tx = ctx.store.begin().await?;
     tx.delete_key_mapping(&mapping).await?;
     tx.emit(

@@ -235,18 +235,20 @@ fn internal(err: KeyManagerError) -> Response {
     )
 }
 
-async fn token(
-    State(km): State<Arc<KeyManager>>,
-    headers: HeaderMap,
+/// The form of an OAuth2 endpoint and the client it authenticates (Basic header, or
+/// `client_id` and `client_secret` in the form, as RFC 6749 §2.3.1 allows).
+async fn authenticated_client(
+    km: &KeyManager,
+    headers: &HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Result<Response, OAuthError> {
+) -> Result<(tollgate_store::OAuthClientRow, HashMap<String, String>), OAuthError> {
     let Form(form) = form.map_err(|r| {
         KeyManagerError::InvalidRequest(format!(
             "the body must be application/x-www-form-urlencoded: {}",
             r.body_text()
         ))
     })?;
-    let (client_id, client_secret) = basic_credentials(&headers)
+    let (client_id, client_secret) = basic_credentials(headers)
         .or_else(|| {
             Some((
                 form.get("client_id")?.clone(),
@@ -255,6 +257,15 @@ async fn token(
         })
         .ok_or(KeyManagerError::InvalidClient)?;
     let client = km.authenticate_client(&client_id, &client_secret).await?;
+    Ok((client, form))
+}
+
+async fn token(
+    State(km): State<Arc<KeyManager>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let (client, form) = authenticated_client(&km, &headers, form).await?;
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| KeyManagerError::InvalidRequest("grant_type is required".into()))?;
@@ -328,21 +339,7 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let Form(form) = form.map_err(|r| {
-        KeyManagerError::InvalidRequest(format!(
-            "the body must be application/x-www-form-urlencoded: {}",
-            r.body_text()
-        ))
-    })?;
-    let (client_id, client_secret) = basic_credentials(&headers)
-        .or_else(|| {
-            Some((
-                form.get("client_id")?.clone(),
-                form.get("client_secret")?.clone(),
-            ))
-        })
-        .ok_or(KeyManagerError::InvalidClient)?;
-    let client = km.authenticate_client(&client_id, &client_secret).await?;
+    let (client, form) = authenticated_client(&km, &headers, form).await?;
     let token = form
         .get("token")
         .filter(|t| !t.is_empty())
