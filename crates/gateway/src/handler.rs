@@ -1,7 +1,7 @@
 //! The request path, phase by phase, top to bottom:
 //!
 //! route → authenticate → authorize (subscription, scopes, key type) → throttle
-//!       → prepare upstream → proxy → record (the hit, through a bounded queue)
+//!       → prepare upstream → proxy; the hit is counted during the throttle phase (a striped map)
 //!
 //! Every phase reads the one [`RuntimeState`] snapshot taken when the request arrived.
 

@@ -4,7 +4,7 @@
 //! Per request (see [`handler`]): route → authenticate → authorize → throttle → prepare upstream
 //! → proxy → record. Each phase reads the snapshot taken when the request arrived; nothing on the
 //! path waits for a lock a configuration change holds, and the only I/O is the backend call.
-//! Request hits leave through a bounded queue to [`hits::report`], off the path.
+//! Request hits are counted in bounded striped maps that [`hits::report`] flushes, off the path.
 
 mod error;
 mod feed;
