@@ -274,23 +274,36 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ApiRow>, i64)> {
-        let rows = sqlx::query(&format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 ORDER BY created_time DESC, api_id"
-        ))
-        .bind(tenant)
-        .fetch_all(self.apim())
-        .await?;
-        let mut apis = rows.iter().map(api_from).collect::<Result<Vec<_>>>()?;
-        if let Some(statuses) = statuses {
-            apis.retain(|a| statuses.contains(&a.lifecycle_status.as_str()));
+        // `lifecycle_status IN ($2, $3, …)` when filtering; paging happens in the database.
+        let statuses = statuses.unwrap_or_default();
+        let filter = if statuses.is_empty() {
+            String::new()
+        } else {
+            let placeholders: Vec<String> =
+                (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
+            format!(" AND lifecycle_status IN ({})", placeholders.join(", "))
+        };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM am_api WHERE tenant = $1{filter}");
+        let mut count = sqlx::query(&count_sql).bind(tenant);
+        for status in statuses {
+            count = count.bind(*status);
         }
-        let total = apis.len() as i64;
-        let page = apis
-            .into_iter()
-            .skip(offset.max(0) as usize)
-            .take(limit.max(0) as usize)
-            .collect();
-        Ok((page, total))
+        let total: i64 = col(&count.fetch_one(self.apim()).await?, "n")?;
+        let (limit_at, offset_at) = (statuses.len() + 2, statuses.len() + 3);
+        let page_sql = format!(
+            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1{filter} ORDER BY created_time DESC, api_id LIMIT ${limit_at} OFFSET ${offset_at}"
+        );
+        let mut page = sqlx::query(&page_sql).bind(tenant);
+        for status in statuses {
+            page = page.bind(*status);
+        }
+        let rows = page
+            .bind(limit.max(0))
+            .bind(offset.max(0))
+            .fetch_all(self.apim())
+            .await?;
+        let apis = rows.iter().map(api_from).collect::<Result<Vec<_>>>()?;
+        Ok((apis, total))
     }
 
     pub async fn revisions(&self, api_id: &str) -> Result<Vec<RevisionRow>> {

@@ -219,3 +219,47 @@ async fn concurrent_writers_keep_the_outbox_dense_postgres() {
     assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
     store.close().await;
 }
+
+async fn api_pages_filter_and_count(dir: Databases) {
+    let store = dir.open().await;
+    let mut tx = store.begin().await.unwrap();
+    for (i, status) in ["PUBLISHED", "CREATED", "CREATED"].iter().enumerate() {
+        tx.insert_api(&tollgate_store::ApiRow {
+            id: format!("api-{i}"),
+            tenant: SUPER_TENANT.into(),
+            name: format!("Api{i}"),
+            context: format!("/api{i}"),
+            version: "1.0.0".into(),
+            provider: "admin".into(),
+            lifecycle_status: status.to_string(),
+            api_type: "HTTP".into(),
+            definition: serde_json::json!({}),
+            created_time: i as i64,
+            updated_time: i as i64,
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (published, total) = store
+        .apis(SUPER_TENANT, Some(&["PUBLISHED", "PROTOTYPED"]), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!((published.len(), total), (1, 1));
+    assert_eq!(published[0].id, "api-0");
+    let (page, total) = store.apis(SUPER_TENANT, None, 1, 1).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, "api-1", "newest first, second page");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn api_pages_filter_and_count_sqlite() {
+    api_pages_filter_and_count(Databases::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn api_pages_filter_and_count_postgres() {
+    api_pages_filter_and_count(Databases::postgres().await).await;
+}
