@@ -1,6 +1,6 @@
-//! The scale phase: 10,000 more APIs, 10,000 applications and 100,000 subscriptions written
-//! straight into an all-in-one node's SQLite database (then loaded by a restart), and 100,000
-//! distinct tokens for the benchmark application, signed with the node's own key.
+//! Scale data: 10,000 APIs, 10,000 applications and 100,000 subscriptions written straight into
+//! an API Manager database (SQLite or PostgreSQL; a node loads them at its next snapshot), and
+//! 100,000 distinct tokens for an application, signed with the node's own key.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,7 +8,7 @@ use std::path::Path;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use sqlx::{Connection, Executor, Row, SqliteConnection};
+use sqlx::{AnyConnection, Connection, Executor, Row, SqliteConnection};
 use tollgate_model::{Endpoints, Operation, RuntimeApi};
 
 pub const APIS: usize = 10_000;
@@ -51,7 +51,7 @@ fn runtime(i: usize, backend: &str) -> String {
 }
 
 async fn insert_rows(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     table_and_columns: &str,
     rows: impl Iterator<Item = String>,
 ) -> Result<(), String> {
@@ -66,14 +66,18 @@ async fn insert_rows(
     Ok(())
 }
 
-/// Writes the scale data into `apim.db` (run while the node is up; a restart loads it).
-pub async fn seed(apim_db: &Path, backend: &str) -> Result<(), String> {
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", apim_db.display()))
+/// Writes the scale data into the API Manager database at `url` (`sqlite://…` or
+/// `postgres://…`), with API endpoints at `backend`. A running node loads it at its next snapshot.
+pub async fn seed(url: &str, backend: &str) -> Result<(), String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = AnyConnection::connect(url)
         .await
         .map_err(|e| e.to_string())?;
-    conn.execute("PRAGMA busy_timeout = 10000")
-        .await
-        .map_err(|e| e.to_string())?;
+    if url.starts_with("sqlite:") {
+        conn.execute("PRAGMA busy_timeout = 10000")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     conn.execute("BEGIN").await.map_err(|e| e.to_string())?;
     insert_rows(
         &mut conn,

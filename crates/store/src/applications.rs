@@ -87,6 +87,23 @@ impl SubscriptionRow {
     }
 }
 
+/// One subscription, read in a transaction or from the pool.
+async fn subscription_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &str,
+    subscription_id: &str,
+) -> Result<SubscriptionRow> {
+    let row = sqlx::query(&format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
+    ))
+    .bind(tenant)
+    .bind(subscription_id)
+    .fetch_optional(executor)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("subscription {subscription_id}")))?;
+    subscription_from(&row)
+}
+
 impl ApimTx {
     pub async fn insert_application(&mut self, app: &ApplicationRow) -> Result<()> {
         sqlx::query(&format!(
@@ -195,15 +212,7 @@ impl ApimTx {
         tenant: &str,
         subscription_id: &str,
     ) -> Result<SubscriptionRow> {
-        let row = sqlx::query(&format!(
-            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
-        ))
-        .bind(tenant)
-        .bind(subscription_id)
-        .fetch_optional(self.conn())
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("subscription {subscription_id}")))?;
-        subscription_from(&row)
+        subscription_in(self.conn(), tenant, subscription_id).await
     }
 
     pub async fn set_subscription_status(
@@ -226,15 +235,7 @@ impl Store {
         tenant: &str,
         subscription_id: &str,
     ) -> Result<SubscriptionRow> {
-        let row = sqlx::query(&format!(
-            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
-        ))
-        .bind(tenant)
-        .bind(subscription_id)
-        .fetch_optional(self.apim())
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("subscription {subscription_id}")))?;
-        subscription_from(&row)
+        subscription_in(self.apim(), tenant, subscription_id).await
     }
 
     pub async fn application(&self, tenant: &str, application_id: &str) -> Result<ApplicationRow> {

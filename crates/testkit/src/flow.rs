@@ -164,12 +164,7 @@ impl Flow {
         .await;
         let app_id = app["applicationId"].as_str().unwrap().to_string();
         if let Some(api_id) = api_id {
-            let sub = ok_json(
-                self.post(self.devportal("/subscriptions"), json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Unlimited"}))
-                    .await,
-                StatusCode::CREATED,
-            )
-            .await;
+            let sub = self.subscribe(&app_id, api_id, "Unlimited").await;
             assert_eq!(sub["status"], "UNBLOCKED");
         }
         let keys = ok_json(
@@ -181,8 +176,28 @@ impl Flow {
             StatusCode::OK,
         )
         .await;
-        let key_mapping_id = keys["keyMappingId"].as_str().unwrap();
-        let listed = ok_json(
+        let listed = self.production_key(&app_id).await;
+        assert_eq!(listed["consumerKey"], keys["consumerKey"]);
+        let token = self.token_for(&app_id, &keys, 3600).await;
+        (app_id, token)
+    }
+
+    /// Subscribes an application to an API at `tier`; returns the subscription.
+    pub async fn subscribe(&self, app_id: &str, api_id: &str, tier: &str) -> Value {
+        ok_json(
+            self.post(
+                self.devportal("/subscriptions"),
+                json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": tier}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// The application's first key set (`GET …/oauth-keys`).
+    pub async fn production_key(&self, app_id: &str) -> Value {
+        let keys = ok_json(
             self.http
                 .get(self.devportal(&format!("/applications/{app_id}/oauth-keys")))
                 .bearer_auth(&self.token)
@@ -192,17 +207,22 @@ impl Flow {
             StatusCode::OK,
         )
         .await;
-        assert_eq!(listed["list"][0]["consumerKey"], keys["consumerKey"]);
+        keys["list"][0].clone()
+    }
+
+    /// A client-credentials token for the application's `key` (from `generate-token`).
+    pub async fn token_for(&self, app_id: &str, key: &Value, validity_secs: i64) -> String {
+        let mapping = key["keyMappingId"].as_str().unwrap();
         let token = ok_json(
             self.post(
-                self.devportal(&format!("/applications/{app_id}/oauth-keys/{key_mapping_id}/generate-token")),
-                json!({"consumerSecret": keys["consumerSecret"], "validityPeriod": 3600, "scopes": [], "revokeToken": "", "grantType": "CLIENT_CREDENTIALS"}),
+                self.devportal(&format!("/applications/{app_id}/oauth-keys/{mapping}/generate-token")),
+                json!({"consumerSecret": key["consumerSecret"], "validityPeriod": validity_secs, "scopes": [], "revokeToken": "", "grantType": "CLIENT_CREDENTIALS"}),
             )
             .await,
             StatusCode::OK,
         )
         .await;
-        (app_id, token["accessToken"].as_str().unwrap().to_string())
+        token["accessToken"].as_str().unwrap().to_string()
     }
 }
 

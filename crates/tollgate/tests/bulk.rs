@@ -5,68 +5,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sqlx::{Connection, Executor, PgConnection};
-use tollgate_model::{Endpoints, Operation, RuntimeApi};
+use tollgate_bench::scale::{APIS, APPLICATIONS, SUBSCRIPTIONS_PER_APPLICATION};
 use tollgate_testkit::{free_offsets, http_client, Node, NodeOptions, PgDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-const APIS: usize = 10_000;
-const APPLICATIONS: usize = 10_000;
-const SUBSCRIPTIONS_PER_APPLICATION: usize = 10;
-
-fn runtime(i: usize) -> String {
-    serde_json::to_string(&RuntimeApi {
-        id: format!("api-{i}"),
-        tenant: "carbon.super".into(),
-        name: format!("Api{i}"),
-        version: "1.0.0".into(),
-        context: format!("/bulk{i}"),
-        provider: "admin".into(),
-        lifecycle_status: "PUBLISHED".into(),
-        revision_id: format!("rev-{i}"),
-        api_throttling_policy: None,
-        operations: vec![
-            Operation {
-                verb: "GET".into(),
-                target: "/items".into(),
-                auth_type: "Any".into(),
-                throttling_policy: None,
-                scopes: vec![],
-            },
-            Operation {
-                verb: "POST".into(),
-                target: "/items/{id}".into(),
-                auth_type: "Any".into(),
-                throttling_policy: None,
-                scopes: vec![],
-            },
-        ],
-        endpoints: Endpoints {
-            production: Some("http://127.0.0.1:9/backend".into()),
-            sandbox: None,
-        },
-    })
-    .unwrap()
-}
-
-async fn insert_rows(
-    conn: &mut PgConnection,
-    table_and_columns: &str,
-    rows: impl Iterator<Item = String>,
-) {
-    let rows: Vec<String> = rows.collect();
-    for chunk in rows.chunks(1000) {
-        conn.execute(
-            format!("INSERT INTO {table_and_columns} VALUES {}", chunk.join(",")).as_str(),
-        )
-        .await
-        .unwrap();
-    }
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot() {
@@ -90,40 +32,9 @@ async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot(
     .await;
 
     let seeding = Instant::now();
-    let mut conn = PgConnection::connect(&dbs.0.url()).await.unwrap();
-    insert_rows(
-        &mut conn,
-        "am_api (api_id, name, context, version, provider, lifecycle_status, api_type, definition, created_time, updated_time)",
-        (0..APIS).map(|i| format!("('api-{i}', 'Api{i}', '/bulk{i}', '1.0.0', 'admin', 'PUBLISHED', 'HTTP', '{{}}', 0, 0)")),
-    )
-    .await;
-    insert_rows(
-        &mut conn,
-        "am_api_revision (revision_id, api_id, revision_number, description, definition, runtime, created_time)",
-        (0..APIS).map(|i| format!("('rev-{i}', 'api-{i}', 1, '', '{{}}', {}, 0)", quote(&runtime(i)))),
-    )
-    .await;
-    insert_rows(
-        &mut conn,
-        "am_api_deployment (api_id, environment, revision_id, vhost, display_on_devportal, deployed_time)",
-        (0..APIS).map(|i| format!("('api-{i}', 'Default', 'rev-{i}', 'localhost', 1, 0)")),
-    )
-    .await;
-    insert_rows(
-        &mut conn,
-        "am_application (application_id, name, owner, throttling_policy, description, token_type, status, attributes, created_time, updated_time)",
-        (0..APPLICATIONS).map(|i| format!("('app-{i}', 'App{i}', 'user{}', 'Unlimited', '', 'JWT', 'APPROVED', '{{}}', 0, 0)", i % 100)),
-    )
-    .await;
-    insert_rows(
-        &mut conn,
-        "am_subscription (subscription_id, application_id, api_id, throttling_policy, status, created_time)",
-        (0..APPLICATIONS).flat_map(|a| {
-            (0..SUBSCRIPTIONS_PER_APPLICATION).map(move |k| format!("('sub-{a}-{k}', 'app-{a}', 'api-{}', 'Gold', 'UNBLOCKED', 0)", (a * 7 + k * 1000) % APIS))
-        }),
-    )
-    .await;
-    conn.close().await.unwrap();
+    tollgate_bench::scale::seed(&dbs.0.url(), "http://127.0.0.1:9/backend")
+        .await
+        .expect("seed");
     eprintln!(
         "seeded {APIS} APIs, {APPLICATIONS} applications, {} subscriptions in {:?}",
         APPLICATIONS * SUBSCRIPTIONS_PER_APPLICATION,

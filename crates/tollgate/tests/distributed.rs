@@ -216,45 +216,16 @@ async fn subscribed(
         }
     };
     let (app_id, _) = flow.application_with_token(app_name, None).await;
-    let sub = ok_json(
-        flow.post(
-            flow.devportal("/subscriptions"),
-            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": tier}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let keys = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let key = &keys["list"][0];
-    let token = ok_json(
-        flow.post(
-            flow.devportal(&format!(
-                "/applications/{app_id}/oauth-keys/{}/generate-token",
-                key["keyMappingId"].as_str().unwrap()
-            )),
-            json!({"consumerSecret": key["consumerSecret"], "validityPeriod": 3600}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let sub = flow.subscribe(&app_id, &api_id, tier).await;
+    let key = flow.production_key(&app_id).await;
+    let token = flow.token_for(&app_id, &key, 3600).await;
     Subscribed {
         api_id,
         app_id,
         subscription_id: sub["subscriptionId"].as_str().unwrap().to_string(),
         consumer_key: key["consumerKey"].as_str().unwrap().to_string(),
         consumer_secret: key["consumerSecret"].as_str().unwrap().to_string(),
-        token: token["accessToken"].as_str().unwrap().to_string(),
+        token,
     }
 }
 

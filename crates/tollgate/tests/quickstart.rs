@@ -149,19 +149,10 @@ async fn quick_start_publish_subscribe_invoke() {
 
     // The token endpoint's client-credentials grant with the application's own keys works as well,
     // and the JWKS publishes the key that signed it.
-    let keys = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let key = flow.production_key(&app_id).await;
     let (consumer_key, consumer_secret) = (
-        keys["list"][0]["consumerKey"].as_str().unwrap(),
-        keys["list"][0]["consumerSecret"].as_str().unwrap(),
+        key["consumerKey"].as_str().unwrap(),
+        key["consumerSecret"].as_str().unwrap(),
     );
     let granted = ok_json(
         flow.http
@@ -784,40 +775,9 @@ async fn a_tier_created_in_the_admin_api_is_enforced() {
     api["policies"] = json!(["Unlimited", "Tiny"]);
     let api_id = flow.publish_api(api).await;
     let (app_id, _) = flow.application_with_token("TinyApp", None).await;
-    ok_json(
-        flow.post(
-            flow.devportal("/subscriptions"),
-            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Tiny"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let (_, token) = {
-        let keys = ok_json(
-            flow.http
-                .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
-                .bearer_auth(&flow.token)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
-        let token = ok_json(
-            flow.post(
-                flow.devportal(&format!(
-                    "/applications/{app_id}/oauth-keys/{}/generate-token",
-                    keys["list"][0]["keyMappingId"].as_str().unwrap()
-                )),
-                json!({"validityPeriod": 3600}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        (keys, token["accessToken"].as_str().unwrap().to_string())
-    };
+    flow.subscribe(&app_id, &api_id, "Tiny").await;
+    let key = flow.production_key(&app_id).await;
+    let token = flow.token_for(&app_id, &key, 3600).await;
     // Stay inside one clock-aligned minute (the warm-up request counts too).
     let second = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

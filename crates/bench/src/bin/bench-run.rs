@@ -368,39 +368,10 @@ async fn set_up(node: &Node, backend: &str) -> (String, String) {
         .publish_api(api("BenchFull", "/bench", "Application & Application User"))
         .await;
     let (app_id, _) = flow.application_with_token("BenchApp", None).await;
-    ok_json(
-        flow.post(
-            flow.devportal("/subscriptions"),
-            json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "BenchTier"}),
-        )
-        .await,
-        reqwest::StatusCode::CREATED,
-    )
-    .await;
-    let keys = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/applications/{app_id}/oauth-keys")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        reqwest::StatusCode::OK,
-    )
-    .await;
-    let token = ok_json(
-        flow.post(
-            flow.devportal(&format!(
-                "/applications/{app_id}/oauth-keys/{}/generate-token",
-                keys["list"][0]["keyMappingId"].as_str().unwrap()
-            )),
-            json!({"validityPeriod": 86400}),
-        )
-        .await,
-        reqwest::StatusCode::OK,
-    )
-    .await;
-    let token = token["accessToken"].as_str().unwrap().to_string();
-    let consumer_key = keys["list"][0]["consumerKey"].as_str().unwrap().to_string();
+    flow.subscribe(&app_id, &api_id, "BenchTier").await;
+    let key = flow.production_key(&app_id).await;
+    let token = flow.token_for(&app_id, &key, 86_400).await;
+    let consumer_key = key["consumerKey"].as_str().unwrap().to_string();
     // Wait until the gateway serves both.
     for (path, auth) in [
         ("/bench-none/1.0.0/hello", None),
@@ -530,7 +501,9 @@ async fn main() {
     if args.scale {
         let db = all_in_one.data_dir.path().join("data/apim.db");
         let backend_url = format!("http://127.0.0.1:{backend_port}");
-        if let Err(err) = tollgate_bench::scale::seed(&db, &backend_url).await {
+        if let Err(err) =
+            tollgate_bench::scale::seed(&format!("sqlite://{}", db.display()), &backend_url).await
+        {
             eprintln!("bench-run: {err}");
             std::process::exit(1);
         }
