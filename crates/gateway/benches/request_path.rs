@@ -1,21 +1,15 @@
 //! Micro-benchmarks of the request path's pieces (divan): route lookup among 10,000 APIs, the
 //! JWT check cold and cached, and the throttle check with its hit. Run: `cargo bench -p tollgate-gateway`.
 
+mod fixture;
+
 use std::sync::Arc;
 
-use base64::Engine;
-use http::{HeaderMap, HeaderValue, Method};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
+use http::{HeaderMap, Method};
 use tollgate_gateway::{handler, Gateway, RuntimeState};
-use tollgate_model::{
-    Application, DeployedApi, Endpoints, Event, KeyMapping, KeyType, Operation, PolicyLevel,
-    RuntimeApi, RuntimeData, SigningKey, Subscription, ThrottlePolicy,
-};
+use tollgate_model::PolicyLevel;
 
 const APIS: usize = 10_000;
-const ISSUER: &str = "https://localhost:9443/oauth2/token";
 
 fn main() {
     divan::main();
@@ -29,98 +23,11 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("key");
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut data = RuntimeData::new(vec!["Default".into()]);
-    data.apply(&Event::KeyRotation(SigningKey {
-        kid: "k1".into(),
-        alg: "RS256".into(),
-        n: b64.encode(key.n().to_bytes_be()),
-        e: b64.encode(key.e().to_bytes_be()),
-        issuer: ISSUER.into(),
-    }));
-    data.apply(&Event::PolicyUpdate(ThrottlePolicy {
-        id: "p".into(),
-        tenant: "carbon.super".into(),
-        level: PolicyLevel::Subscription,
-        name: "Gold".into(),
-        display_name: "Gold".into(),
-        description: String::new(),
-        request_count: Some(1_000_000_000),
-        unit_time: 1,
-        time_unit: "min".into(),
-    }));
-    for i in 0..APIS {
-        data.apply(&Event::ApiDeploy(DeployedApi {
-            environment: "Default".into(),
-            api: RuntimeApi {
-                id: format!("api-{i}"),
-                tenant: "carbon.super".into(),
-                name: format!("Api{i}"),
-                version: "1.0.0".into(),
-                context: format!("/shop{i}"),
-                provider: "admin".into(),
-                lifecycle_status: "PUBLISHED".into(),
-                revision_id: "r".into(),
-                api_throttling_policy: None,
-                operations: vec![
-                    Operation {
-                        verb: "GET".into(),
-                        target: "/items".into(),
-                        auth_type: "Any".into(),
-                        throttling_policy: None,
-                        scopes: vec![],
-                    },
-                    Operation {
-                        verb: "GET".into(),
-                        target: "/items/{id}".into(),
-                        auth_type: "Any".into(),
-                        throttling_policy: None,
-                        scopes: vec![],
-                    },
-                ],
-                endpoints: Endpoints {
-                    production: Some("http://127.0.0.1:9/b".into()),
-                    sandbox: None,
-                },
-            },
-        }));
-    }
-    data.apply(&Event::ApplicationCreate(Application {
-        id: "app".into(),
-        tenant: "carbon.super".into(),
-        name: "App".into(),
-        owner: "u".into(),
-        throttling_policy: "Unlimited".into(),
-        status: "APPROVED".into(),
-    }));
-    data.apply(&Event::KeyMappingCreate(KeyMapping {
-        id: "km".into(),
-        application_id: "app".into(),
-        consumer_key: "ck".into(),
-        key_type: KeyType::Production,
-        key_manager: "Resident Key Manager".into(),
-    }));
-    data.apply(&Event::SubscriptionCreate(Subscription {
-        id: "s".into(),
-        tenant: "carbon.super".into(),
-        application_id: "app".into(),
-        api_id: "api-5000".into(),
-        throttling_policy: "Gold".into(),
-        status: "UNBLOCKED".into(),
-    }));
-    let now = tollgate_model::now_millis() / 1000;
-    let claims = serde_json::json!({"sub": "u", "azp": "ck", "scope": "default", "iss": ISSUER, "exp": now + 3600, "iat": now, "jti": "j1"});
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("k1".into());
-    let der = key.to_pkcs1_der().expect("der");
-    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_der(der.as_bytes()))
-        .expect("token");
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::AUTHORIZATION,
-        HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
-    );
+    let fixture::Fixture {
+        data,
+        headers,
+        token,
+    } = fixture::fixture(APIS, 5000, "http://127.0.0.1:9/b");
     Fixture {
         gateway: Gateway::new(),
         state: RuntimeState::build(&data),

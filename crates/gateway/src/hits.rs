@@ -3,7 +3,6 @@
 //! takes the maps and sends the counts, per key and window, to the traffic manager.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +12,7 @@ use tollgate_model::wire::ThrottleHit;
 use tollgate_model::PolicyLevel;
 
 use crate::sync::StateFeed;
+use crate::HashMap;
 
 /// One admitted request that counts against a limited policy.
 #[derive(Debug, Clone)]
@@ -42,7 +42,9 @@ pub struct HitCounter {
 impl Default for HitCounter {
     fn default() -> Self {
         HitCounter {
-            stripes: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
+            stripes: (0..STRIPES)
+                .map(|_| Mutex::new(HashMap::default()))
+                .collect(),
             dropped: Default::default(),
         }
     }

@@ -1,11 +1,13 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use tollgate_model::{
-    lifecycle, wire, Application, KeyMapping, Operation, PolicyLevel, RuntimeApi, RuntimeData,
-    Subscription,
+    lifecycle, wire, Application, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi,
+    RuntimeData, Subscription,
 };
+
+use crate::upstream::Upstream;
+use crate::HashMap;
 
 /// Everything the request path reads, as prepared lookup structures. Immutable once built: a
 /// change builds a new one off the path and swaps it in.
@@ -47,11 +49,14 @@ pub struct VerifyingKey {
     pub validation: Validation,
 }
 
-/// One API with its resource matcher.
+/// One API with its resource matcher and its endpoints.
 pub struct ApiRoute {
     pub api: RuntimeApi,
     /// Path template → indexes into `api.operations` (one per verb).
     resources: matchit::Router<Vec<usize>>,
+    /// The production and sandbox endpoints, parsed (or why they could not be).
+    production: Option<Result<Upstream, String>>,
+    sandbox: Option<Result<Upstream, String>>,
 }
 
 impl ApiRoute {
@@ -71,7 +76,27 @@ impl ApiRoute {
                 tracing::warn!(api = %api.id, %pattern, error = %err, "resource template skipped");
             }
         }
-        ApiRoute { api, resources }
+        let parse = |url: &Option<String>| {
+            url.as_deref().map(|url| {
+                Upstream::parse(url).inspect_err(|err| {
+                    tracing::warn!(api = %api.id, %err, "unusable endpoint");
+                })
+            })
+        };
+        ApiRoute {
+            production: parse(&api.endpoints.production),
+            sandbox: parse(&api.endpoints.sandbox),
+            api,
+            resources,
+        }
+    }
+
+    /// The endpoint requests with keys of `key_type` go to: `None` when the API has none.
+    pub fn upstream(&self, key_type: KeyType) -> Option<&Result<Upstream, String>> {
+        match key_type {
+            KeyType::Production => self.production.as_ref(),
+            KeyType::Sandbox => self.sandbox.as_ref(),
+        }
     }
 
     /// The operation for a method and a path relative to the API's base path.
@@ -101,15 +126,20 @@ fn matcher_patterns(target: &str) -> Vec<String> {
     }
 }
 
+fn copy<V: Clone>(map: &std::collections::HashMap<String, V>) -> HashMap<String, V> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 impl RuntimeState {
     pub fn build(data: &RuntimeData) -> RuntimeState {
-        let mut apis = HashMap::new();
+        let mut apis = HashMap::default();
         for api in data.apis.values() {
             if lifecycle::is_invocable(&api.lifecycle_status) {
                 apis.insert(api.base_path(), Arc::new(ApiRoute::build(api.clone())));
             }
         }
-        let mut subscriptions: HashMap<String, HashMap<String, SubscriptionEntry>> = HashMap::new();
+        let mut subscriptions: HashMap<String, HashMap<String, SubscriptionEntry>> =
+            HashMap::default();
         for sub in data.subscriptions.values() {
             let throttle = data
                 .policies
@@ -153,11 +183,11 @@ impl RuntimeState {
             epoch: data.epoch.clone(),
             seq: data.seq,
             apis,
-            key_mappings: data.key_mappings.clone(),
-            applications: data.applications.clone(),
+            key_mappings: copy(&data.key_mappings),
+            applications: copy(&data.applications),
             subscriptions,
             keys,
-            revoked: data.revoked_tokens.clone(),
+            revoked: copy(&data.revoked_tokens),
         }
     }
 

@@ -48,9 +48,7 @@ pub(crate) struct Signer {
 }
 
 pub(crate) fn generate_signing_key(issuer: &str) -> Result<SigningKeyRow> {
-    let mut rng = rand::thread_rng();
-    let key = rsa::RsaPrivateKey::new(&mut rng, 2048)
-        .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+    let key = generate_rsa_2048()?;
     let pem = key
         .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
         .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
@@ -62,6 +60,30 @@ pub(crate) fn generate_signing_key(issuer: &str) -> Result<SigningKeyRow> {
         issuer: issuer.to_string(),
         created_time: tollgate_model::now_millis(),
     })
+}
+
+/// An RSA-2048 key whose two 1024-bit primes are searched for on two threads. The search takes
+/// a random time (0.1 s to over 1 s on this project's machine), and a first start waits for it.
+fn generate_rsa_2048() -> Result<rsa::RsaPrivateKey> {
+    use num_bigint_dig::RandPrime;
+    let exponent = rsa::BigUint::from(65_537u32);
+    let prime = || rand::thread_rng().gen_prime(1024);
+    // A draw fails when p = q or 65537 divides p − 1 or q − 1 (odds about 1 in 30,000).
+    for _ in 0..8 {
+        let (p, q) = std::thread::scope(|scope| {
+            let other = scope.spawn(prime);
+            (prime(), other.join())
+        });
+        let q = q.map_err(|_| KeyManagerError::Crypto("prime search failed".into()))?;
+        if let Ok(key) = rsa::RsaPrivateKey::from_p_q(p, q, exponent.clone()) {
+            key.validate()
+                .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
+            return Ok(key);
+        }
+    }
+    Err(KeyManagerError::Crypto(
+        "no RSA key after eight draws".into(),
+    ))
 }
 
 impl Signer {

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use hyper::service::Service;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::conn::auto::Builder as AutoBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -94,6 +94,60 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(contents)
 }
 
+/// How a listener speaks HTTP.
+#[derive(Clone)]
+enum Http {
+    /// HTTP/1.1 with upgrades (WebSocket), or HTTP/2 detected from the first bytes: for the
+    /// management, key manager and hub listeners.
+    Auto(AutoBuilder<TokioExecutor>),
+    /// HTTP/1.1, or HTTP/2 when TLS negotiates it by ALPN — no connection pays for sniffing its
+    /// first bytes, and none is upgraded: for API traffic (as WSO2's gateway, HTTP/1.1 on the
+    /// plain port).
+    Direct {
+        http1: hyper::server::conn::http1::Builder,
+        http2: hyper::server::conn::http2::Builder<TokioExecutor>,
+    },
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Http {
+    async fn serve_io<I, S, B>(
+        &self,
+        io: TokioIo<I>,
+        h2: bool,
+        service: S,
+        watcher: hyper_util::server::graceful::Watcher,
+    ) -> Result<(), BoxError>
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        match self {
+            Http::Auto(builder) => {
+                let conn = builder.serve_connection_with_upgrades(io, service);
+                watcher.watch(conn.into_owned()).await
+            }
+            Http::Direct { http2, .. } if h2 => watcher
+                .watch(http2.serve_connection(io, service))
+                .await
+                .map_err(Into::into),
+            Http::Direct { http1, .. } => watcher
+                .watch(http1.serve_connection(io, service))
+                .await
+                .map_err(Into::into),
+        }
+    }
+}
+
 /// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown` fires, then
 /// stops accepting and waits up to [`DRAIN_TIMEOUT`] for open connections to finish.
 pub async fn serve<S, B>(
@@ -111,9 +165,30 @@ pub async fn serve<S, B>(
     S::Future: Send + 'static,
     B: Body + Send + 'static,
     B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B::Error: Into<BoxError>,
 {
-    let builder = Builder::new(TokioExecutor::new());
+    let http = Http::Auto(AutoBuilder::new(TokioExecutor::new()));
+    serve_with(name, listener, tls, http, service, shutdown).await
+}
+
+async fn serve_with<S, B>(
+    name: &'static str,
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    http: Http,
+    service: S,
+    shutdown: CancellationToken,
+) where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let graceful = GracefulShutdown::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -129,7 +204,7 @@ pub async fn serve<S, B>(
             },
         };
         let _ = stream.set_nodelay(true);
-        let builder = builder.clone();
+        let http = http.clone();
         let service = service.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
@@ -140,9 +215,9 @@ pub async fn serve<S, B>(
                         .await
                     {
                         Ok(Ok(stream)) => {
-                            let conn = builder
-                                .serve_connection_with_upgrades(TokioIo::new(stream), service);
-                            watcher.watch(conn.into_owned()).await
+                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                            http.serve_io(TokioIo::new(stream), h2, service, watcher)
+                                .await
                         }
                         Ok(Err(err)) => {
                             tracing::debug!(listener = name, %peer, error = %err, "TLS handshake failed");
@@ -152,9 +227,8 @@ pub async fn serve<S, B>(
                     }
                 }
                 None => {
-                    let conn =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(conn.into_owned()).await
+                    http.serve_io(TokioIo::new(stream), false, service, watcher)
+                        .await
                 }
             };
             if let Err(err) = result {
@@ -178,8 +252,9 @@ pub async fn serve<S, B>(
 /// Serves on `shards` threads, each with a single-threaded runtime, its own listening socket on
 /// `addr` (`SO_REUSEPORT`: the kernel spreads connections over them) and its own service from
 /// `make_service`. A connection and everything it does then stay on one thread, as in nginx's
-/// worker model. Binding happens before this returns; the future completes once every shard has
-/// drained after `shutdown`.
+/// worker model. Connections speak HTTP/1.1, or HTTP/2 when TLS negotiates it, and are never
+/// upgraded (this serves API traffic). Binding happens before this returns; the future completes
+/// once every shard has drained after `shutdown`.
 pub fn serve_sharded<S, B, F>(
     name: &'static str,
     addr: SocketAddr,
@@ -235,7 +310,13 @@ where
                 };
                 runtime.block_on(async move {
                     match TcpListener::from_std(listener) {
-                        Ok(listener) => serve(name, listener, tls, make_service(), shutdown).await,
+                        Ok(listener) => {
+                            let http = Http::Direct {
+                                http1: hyper::server::conn::http1::Builder::new(),
+                                http2: hyper::server::conn::http2::Builder::new(TokioExecutor::new()),
+                            };
+                            serve_with(name, listener, tls, http, make_service(), shutdown).await
+                        }
                         Err(err) => tracing::error!(listener = name, error = %err, "cannot register the listener"),
                     }
                 });

@@ -21,7 +21,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
-use tollgate_gateway::{Gateway, NetworkFeed, StateFeed, Synchronizer};
+use tollgate_gateway::{Backends, Gateway, NetworkFeed, StateFeed, Synchronizer};
 use tollgate_hublink::NodeCredential;
 use tollgate_model::wire::{FeedItem, ThrottleHit};
 use tollgate_model::Snapshot;
@@ -347,7 +347,7 @@ async fn start_gateway(
             synchronizer.with_state_file(config.server.data_dir.join("gateway-state.json"));
     }
     node.tasks.spawn(synchronizer.run(node.shutdown.clone()));
-    // One serving thread per core, each with its own backend client (see `serve_sharded`).
+    // One serving thread per core, each with its own backend connections (see `serve_sharded`).
     let shards = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -356,9 +356,9 @@ async fn start_gateway(
     let make_service = {
         let gateway = gateway.clone();
         move || {
-            let (gateway, client) = (gateway.clone(), Gateway::backend_client(&backend_tls));
+            let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls));
             hyper::service::service_fn(move |req| {
-                tollgate_gateway::handler::handle(gateway.clone(), client.clone(), req)
+                tollgate_gateway::handler::handle(gateway.clone(), backends.clone(), req)
             })
         }
     };

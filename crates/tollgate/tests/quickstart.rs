@@ -866,3 +866,64 @@ async fn https_backends_are_proxied_when_trusted() {
     assert_eq!(menu.status(), StatusCode::OK);
     assert_eq!(menu.text().await.unwrap(), tollgate_testkit::MENU);
 }
+
+/// A backend that closes its connection after every response, as some do: the gateway must not
+/// reuse those connections, and each request still gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backends_that_close_connections_are_not_reused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accepted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = tollgate_testkit::MENU;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let api_id = flow
+        .publish_api(pizzashack(&format!("http://{addr}/pizzashack/v1")))
+        .await;
+    let (_, token) = flow
+        .application_with_token("ClosingBackendApp", Some(&api_id))
+        .await;
+    let url = node.gateway_http("/pizzashack/1.0.0/menu");
+    eventually(&flow.http, &url, Some(&token), StatusCode::OK).await;
+    let before = connections.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..20 {
+        let menu = flow
+            .http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(menu.status(), StatusCode::OK);
+        assert_eq!(menu.text().await.unwrap(), tollgate_testkit::MENU);
+    }
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) - before,
+        20,
+        "one backend connection per request"
+    );
+}

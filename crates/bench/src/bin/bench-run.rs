@@ -66,7 +66,22 @@ fn args() -> Args {
 struct Proc(Child);
 
 impl Drop for Proc {
+    /// SIGTERM first, so nginx's master stops its workers (a SIGKILL would orphan them, still
+    /// holding the port), then SIGKILL whatever is left after two seconds.
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -156,33 +171,48 @@ fn run_wrk(
     perf: Option<&Path>,
 ) -> Result<Sample, String> {
     let pids = with_children(target.pid);
-    let profiler = perf
-        .filter(|_| target.name.starts_with("Tollgate"))
-        .map(|dir| {
-            let file = dir.join(format!(
-                "{}.data",
-                target.name.replace([' ', ',', '(', ')'], "_")
-            ));
+    let file_stem = target.name.replace([' ', ',', '(', ')'], "_");
+    let pid_list = pids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    // A CPU profile, syscall and context-switch counts of every proxy (nginx's workers
+    // included), to compare the work each does per request.
+    let mut profilers = Vec::new();
+    if let Some(dir) = perf.filter(|_| target.name != "backend directly") {
+        let stat = dir.join(format!("{file_stem}.stat"));
+        profilers.push((
+            Some(stat),
             Proc(
                 Command::new("perf")
-                    .args([
-                        "record",
-                        "-e",
-                        "cpu-clock",
-                        "-F",
-                        "999",
-                        "-g",
-                        "-p",
-                        &target.pid.to_string(),
-                        "-o",
-                    ])
-                    .arg(file)
+                    .args(["stat", "-x", ",", "-e"])
+                    .arg("raw_syscalls:sys_enter,context-switches")
+                    .args(["-p", &pid_list, "-o"])
+                    .arg(dir.join(format!("{file_stem}.stat")))
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
                     .expect("perf"),
-            )
-        });
+            ),
+        ));
+        {
+            profilers.push((
+                None,
+                Proc(
+                    Command::new("perf")
+                        .args(["record", "-e", "cpu-clock", "-F", "999", "-g", "-p"])
+                        .arg(&pid_list)
+                        .arg("-o")
+                        .arg(dir.join(format!("{file_stem}.data")))
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .expect("perf"),
+                ),
+            ));
+        }
+    }
     let before = cpu_ticks(&pids);
     let mut command = Command::new("wrk");
     let script = if target.rotate.is_some() {
@@ -209,7 +239,7 @@ fn run_wrk(
         .output()
         .map_err(|e| format!("wrk: {e} (is wrk installed?)"))?;
     let after = cpu_ticks(&pids);
-    if let Some(mut profiler) = profiler {
+    for (_, profiler) in &mut profilers {
         // perf writes its file on SIGINT.
         let _ = Command::new("kill")
             .args(["-INT", &profiler.0.id().to_string()])
@@ -227,6 +257,23 @@ fn run_wrk(
     let requests = result["requests"].as_f64().unwrap_or(0.0);
     let seconds = result["duration_us"].as_f64().unwrap_or(1.0) / 1e6;
     let peak_kb = pids.iter().map(|pid| status_kb(*pid, "VmHWM")).sum();
+    if let Some(stat) = profilers.iter().find_map(|(stat, _)| stat.as_ref()) {
+        // perf stat -x, lines: count,unit,event,...
+        let counts = std::fs::read_to_string(stat).unwrap_or_default();
+        let per_request = |event: &str| {
+            counts
+                .lines()
+                .find(|l| l.contains(event))
+                .and_then(|l| l.split(',').next()?.parse::<f64>().ok())
+                .map_or(f64::NAN, |n| n / requests.max(1.0))
+        };
+        eprintln!(
+            "  {}: {:.2} syscalls and {:.2} context switches per request",
+            target.name,
+            per_request("raw_syscalls:sys_enter"),
+            per_request("context-switches"),
+        );
+    }
     Ok(Sample {
         rps: requests / seconds,
         p50_us: result["p50_us"].as_f64().unwrap_or(0.0),
@@ -401,6 +448,9 @@ async fn set_up(node: &Node, backend: &str) -> (String, String) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args = args();
+    if let Some(dir) = &args.perf {
+        std::fs::create_dir_all(dir).expect("perf folder");
+    }
     let root = std::env::current_dir().expect("cwd");
     let work = tempfile::tempdir().expect("temp dir");
     let tollgate = sibling_binary("tollgate");

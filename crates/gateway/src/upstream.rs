@@ -1,0 +1,257 @@
+//! Backend calls. Endpoints are parsed once, when a runtime state is built ([`Upstream`]); each
+//! serving thread keeps its own pool of HTTP/1.1 connections ([`Backends`]), so a request, the
+//! connection it borrows and that connection's driver task all live on one thread: checking a
+//! connection out is a lookup in an uncontended map, with no pool-wide lock, no key to build and
+//! no wake-up of another thread.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{HeaderValue, Request, Response, Uri};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::{GatewayError, HashMap};
+
+/// How long a backend may take to accept a connection (and finish the TLS handshake).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections older than this are closed rather than reused (backends commonly close
+/// theirs after 60–75 s, and a request sent just as the backend closes would fail).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(55);
+/// Idle connections kept per backend and serving thread.
+const MAX_IDLE_PER_BACKEND: usize = 1024;
+
+/// A backend endpoint, prepared for the request path.
+#[derive(Debug)]
+pub struct Upstream {
+    /// As configured, for error messages.
+    pub url: String,
+    tls: bool,
+    /// Host to connect to (an IPv6 address without brackets) and to name in TLS.
+    host: String,
+    port: u16,
+    /// The `Host` header the backend gets.
+    authority: HeaderValue,
+    /// The endpoint's path, without a trailing slash; resource paths are appended to it.
+    base_path: String,
+    /// The pool's key: scheme, host and port.
+    key: Arc<str>,
+}
+
+impl Upstream {
+    /// Parses an endpoint URL (`http://host:port/base` or `https://…`).
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let invalid = |why: &str| format!("endpoint {url}: {why}");
+        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+        let tls = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(invalid("the scheme must be http or https")),
+        };
+        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let host_header = authority
+            .as_str()
+            .rsplit_once('@')
+            .map_or(authority.as_str(), |(_, host)| host);
+        Ok(Upstream {
+            url: url.to_string(),
+            tls,
+            authority: HeaderValue::from_str(host_header).map_err(|_| invalid("invalid host"))?,
+            base_path: uri.path().trim_end_matches('/').to_string(),
+            key: format!("{}://{host}:{port}", if tls { "https" } else { "http" }).into(),
+            host,
+            port,
+        })
+    }
+
+    /// The origin-form target (`/base/resource?query`) of a request to this endpoint.
+    pub fn request_target(&self, resource_path: &str, query: Option<&str>) -> Result<Uri, String> {
+        let mut target = String::with_capacity(
+            self.base_path.len() + resource_path.len() + query.map_or(1, |q| q.len() + 2),
+        );
+        target.push_str(&self.base_path);
+        target.push_str(resource_path);
+        if target.is_empty() {
+            target.push('/');
+        }
+        if let Some(query) = query {
+            target.push('?');
+            target.push_str(query);
+        }
+        Uri::try_from(target).map_err(|e| format!("{}: {e}", self.url))
+    }
+
+    /// The `Host` header value for this endpoint.
+    pub fn authority(&self) -> &HeaderValue {
+        &self.authority
+    }
+}
+
+/// One serving thread's backend connections.
+pub struct Backends {
+    tls: TlsConnector,
+    idle: Mutex<HashMap<Arc<str>, Vec<IdleConnection>>>,
+}
+
+struct IdleConnection {
+    sender: SendRequest<Incoming>,
+    since: Instant,
+}
+
+impl Backends {
+    /// Connections for one serving thread; `tls` is used for `https://` endpoints.
+    pub fn new(tls: &Arc<rustls::ClientConfig>) -> Arc<Backends> {
+        Arc::new(Backends {
+            tls: TlsConnector::from(tls.clone()),
+            idle: Mutex::new(HashMap::default()),
+        })
+    }
+
+    /// Sends `request` (origin-form target, `Host` set) to `upstream` on a pooled connection, or
+    /// a new one. A request a pooled connection could not take because the backend had just
+    /// closed it is sent again on another: it never reached the backend.
+    pub async fn send(
+        &self,
+        upstream: &Upstream,
+        mut request: Request<Incoming>,
+    ) -> Result<Response<Incoming>, GatewayError> {
+        let unreachable = |e: &dyn std::fmt::Display| {
+            GatewayError::BackendUnreachable(format!("{}: {e}", upstream.url))
+        };
+        loop {
+            let (mut sender, reused) = match self.checkout(&upstream.key) {
+                Some(sender) => (sender, true),
+                None => (
+                    self.connect(upstream).await.map_err(|e| unreachable(&e))?,
+                    false,
+                ),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    self.checkin(&upstream.key, sender);
+                    return Ok(response);
+                }
+                Err(mut err) => match err.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(unreachable(err.error())),
+                },
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Vec<IdleConnection>>> {
+        // Only this serving thread uses the map; a panic while it was held left it consistent.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The most recently used ready connection to `key`; closed and stale ones are dropped.
+    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<Incoming>> {
+        let mut idle = self.lock();
+        let connections = idle.get_mut(key)?;
+        let now = Instant::now();
+        while let Some(i) = connections
+            .iter()
+            .rposition(|c| c.sender.is_ready() || c.sender.is_closed())
+        {
+            let connection = connections.swap_remove(i);
+            if connection.sender.is_closed() {
+                continue;
+            }
+            if now.duration_since(connection.since) < IDLE_TIMEOUT {
+                return Some(connection.sender);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection once its response has started; it becomes ready for the next request
+    /// when that response's body has been read.
+    fn checkin(&self, key: &Arc<str>, sender: SendRequest<Incoming>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.lock();
+        let connections = idle.entry(key.clone()).or_default();
+        if connections.len() >= MAX_IDLE_PER_BACKEND {
+            connections.remove(0);
+        }
+        connections.push(IdleConnection {
+            sender,
+            since: Instant::now(),
+        });
+    }
+
+    async fn connect(&self, upstream: &Upstream) -> Result<SendRequest<Incoming>, String> {
+        let connecting = async {
+            let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
+            let _ = tcp.set_nodelay(true);
+            if upstream.tls {
+                let name = ServerName::try_from(upstream.host.clone())
+                    .map_err(|e| format!("TLS server name: {e}"))?;
+                let stream = self
+                    .tls
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| format!("TLS: {e}"))?;
+                handshake(TokioIo::new(stream)).await
+            } else {
+                handshake(TokioIo::new(tcp)).await
+            }
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()))?
+    }
+}
+
+/// Starts HTTP/1.1 on a connected stream; its driver runs as a task on this thread.
+async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<Incoming>, String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!(error = %err, "backend connection ended with an error");
+        }
+    });
+    Ok(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_parsed_once() {
+        let up = Upstream::parse("https://backend.example:8443/api/v1/").unwrap();
+        assert!(up.tls);
+        assert_eq!((up.host.as_str(), up.port), ("backend.example", 8443));
+        assert_eq!(up.authority(), "backend.example:8443");
+        assert_eq!(
+            up.request_target("/menu", Some("a=1")).unwrap(),
+            "/api/v1/menu?a=1"
+        );
+        let root = Upstream::parse("http://[::1]").unwrap();
+        assert_eq!((root.host.as_str(), root.port), ("::1", 80));
+        assert_eq!(root.request_target("", None).unwrap(), "/");
+        assert!(Upstream::parse("ftp://x/").is_err());
+        assert!(Upstream::parse("not a url").is_err());
+    }
+}
