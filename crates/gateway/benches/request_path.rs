@@ -74,25 +74,30 @@ fn full_chain_cached() -> bool {
 #[divan::bench]
 fn request_hit_record(bencher: divan::Bencher) {
     let hits = FIXTURE.with(|f| f.gateway.hits());
+    let (key, policy): (Arc<str>, Arc<str>) = ("sub:app:api-5000".into(), "Gold".into());
     let hit = tollgate_gateway::hits::Hit {
-        key: "sub:app:api-5000".into(),
+        key: &key,
         level: PolicyLevel::Subscription,
-        policy: "Gold".into(),
+        policy: &policy,
         window_start: 0,
     };
-    bencher.bench_local(|| hits.record(divan::black_box(&hit)));
+    bencher.bench_local(|| hits.record(divan::black_box(hit)));
 }
 
 /// Taking a batch of hits and serialising it as the hub's wire frame (the reporter's work per flush).
 #[divan::bench]
 fn request_hits_batch_to_frame(bencher: divan::Bencher) {
     let hits = FIXTURE.with(|f| f.gateway.hits());
+    let keys: Vec<Arc<str>> = (0..100)
+        .map(|i| format!("sub:app:api-{i}").into())
+        .collect();
+    let policy: Arc<str> = "Gold".into();
     bencher.bench_local(|| {
-        for i in 0..100 {
-            hits.record(&tollgate_gateway::hits::Hit {
-                key: format!("sub:app:api-{i}").into(),
+        for key in &keys {
+            hits.record(tollgate_gateway::hits::Hit {
+                key,
                 level: PolicyLevel::Subscription,
-                policy: "Gold".into(),
+                policy: &policy,
                 window_start: 0,
             });
         }

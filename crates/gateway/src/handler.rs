@@ -13,9 +13,9 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Response};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use tollgate_model::{subscription_status, KeyType, Operation};
+use tollgate_model::{KeyType, Operation};
 
-use crate::state::{ApiRoute, ThrottleRule};
+use crate::state::{ApiRoute, SubscriptionAccess, ThrottleRule};
 use crate::tokens::VerifiedClaims;
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
@@ -81,9 +81,9 @@ pub fn admit<'s, 'p>(
     // Throttle: refuse keys the traffic manager has decided on; count the rest.
     if let Some(rule) = throttle {
         let hit = crate::hits::Hit {
-            key: rule.key.clone(),
+            key: &rule.key,
             level: rule.level,
-            policy: rule.policy.clone(),
+            policy: &rule.policy,
             window_start: now - now.rem_euclid(rule.window_millis),
         };
         if let Some(verdict) = gateway
@@ -96,7 +96,7 @@ pub fn admit<'s, 'p>(
                 None => true,
                 Some(left) if left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0 => {
                     // This gateway's share is used up: ask the traffic manager for more.
-                    gateway.hits.record_demand(&hit);
+                    gateway.hits.record_demand(hit);
                     true
                 }
                 Some(_) => false,
@@ -107,7 +107,7 @@ pub fn admit<'s, 'p>(
                 });
             }
         }
-        gateway.hits.record(&hit);
+        gateway.hits.record(hit);
     }
     Ok(Admission {
         route,
@@ -268,13 +268,13 @@ fn authorize<'s>(
     let entry = state
         .subscription(&application.id, &route.api.id)
         .ok_or(GatewayError::NotSubscribed)?;
-    match entry.subscription.status.as_str() {
-        subscription_status::BLOCKED => return Err(GatewayError::SubscriptionBlocked),
-        subscription_status::PROD_ONLY_BLOCKED if mapping.key_type == KeyType::Production => {
+    match entry.access {
+        SubscriptionAccess::Blocked => return Err(GatewayError::SubscriptionBlocked),
+        SubscriptionAccess::ProductionBlocked if mapping.key_type == KeyType::Production => {
             return Err(GatewayError::SubscriptionBlocked)
         }
-        subscription_status::UNBLOCKED | subscription_status::PROD_ONLY_BLOCKED => {}
-        _ => return Err(GatewayError::SubscriptionInactive),
+        SubscriptionAccess::Unblocked | SubscriptionAccess::ProductionBlocked => {}
+        SubscriptionAccess::Inactive => return Err(GatewayError::SubscriptionInactive),
     }
     if !operation.scopes.is_empty()
         && !claims

@@ -14,12 +14,13 @@ use tollgate_model::PolicyLevel;
 use crate::sync::StateFeed;
 use crate::HashMap;
 
-/// One admitted request that counts against a limited policy.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub key: Arc<str>,
+/// One admitted request that counts against a limited policy. Borrowed from the runtime state:
+/// counting a hit clones no `Arc` (whose count every serving thread would write to).
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    pub key: &'a Arc<str>,
     pub level: PolicyLevel,
-    pub policy: Arc<str>,
+    pub policy: &'a Arc<str>,
     pub window_start: i64,
 }
 
@@ -30,7 +31,13 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(10);
 const STRIPE_CAPACITY: usize = 100_000;
 const STRIPES: usize = 16;
 
-type Pending = HashMap<(Arc<str>, i64), ThrottleHit>;
+/// Counts since the last flush: key → one count per window (rarely two: a window just ended).
+#[derive(Default)]
+struct Pending {
+    counts: HashMap<Arc<str>, Vec<ThrottleHit>>,
+    /// (key, window) pairs held.
+    pairs: usize,
+}
 
 /// Counts hits between flushes, striped so request threads rarely meet on a lock (which no
 /// configuration change ever holds).
@@ -43,7 +50,7 @@ impl Default for HitCounter {
     fn default() -> Self {
         HitCounter {
             stripes: (0..STRIPES)
-                .map(|_| Mutex::new(HashMap::default()))
+                .map(|_| Mutex::new(Pending::default()))
                 .collect(),
             dropped: Default::default(),
         }
@@ -63,47 +70,47 @@ fn stripe_of_this_thread() -> usize {
 }
 
 impl HitCounter {
-    pub fn record(&self, hit: &Hit) {
-        let Ok(mut pending) = self.stripes[stripe_of_this_thread()].lock() else {
-            return;
-        };
-        if let Some(entry) = pending.get_mut(&(hit.key.clone(), hit.window_start)) {
-            entry.count += 1;
-            return;
-        }
-        if pending.len() >= STRIPE_CAPACITY {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        pending.insert(
-            (hit.key.clone(), hit.window_start),
-            ThrottleHit {
-                key: hit.key.to_string(),
-                level: hit.level,
-                policy: hit.policy.to_string(),
-                window_start: hit.window_start,
-                count: 1,
-            },
-        );
+    pub fn record(&self, hit: Hit<'_>) {
+        self.add(hit, 1);
     }
 
     /// Notes that a request for the key was refused for want of allowance: sends a hit of count 0
     /// with the next flush, which asks the traffic manager for a new share.
-    pub fn record_demand(&self, hit: &Hit) {
+    pub fn record_demand(&self, hit: Hit<'_>) {
+        self.add(hit, 0);
+    }
+
+    fn add(&self, hit: Hit<'_>, count: u64) {
         let Ok(mut pending) = self.stripes[stripe_of_this_thread()].lock() else {
             return;
         };
-        if pending.len() < STRIPE_CAPACITY {
-            pending
-                .entry((hit.key.clone(), hit.window_start))
-                .or_insert_with(|| ThrottleHit {
-                    key: hit.key.to_string(),
-                    level: hit.level,
-                    policy: hit.policy.to_string(),
-                    window_start: hit.window_start,
-                    count: 0,
-                });
+        if let Some(windows) = pending.counts.get_mut(&**hit.key) {
+            if let Some(counted) = windows
+                .iter_mut()
+                .find(|h| h.window_start == hit.window_start)
+            {
+                counted.count += count;
+                return;
+            }
         }
+        if pending.pairs >= STRIPE_CAPACITY {
+            if count > 0 {
+                self.dropped.fetch_add(count, Ordering::Relaxed);
+            }
+            return;
+        }
+        pending.pairs += 1;
+        pending
+            .counts
+            .entry(hit.key.clone())
+            .or_default()
+            .push(ThrottleHit {
+                key: hit.key.to_string(),
+                level: hit.level,
+                policy: hit.policy.to_string(),
+                window_start: hit.window_start,
+                count,
+            });
     }
 
     /// Takes every count gathered since the last call.
@@ -114,7 +121,7 @@ impl HitCounter {
                 Ok(mut pending) => std::mem::take(&mut *pending),
                 Err(_) => continue,
             };
-            hits.extend(taken.into_values());
+            hits.extend(taken.counts.into_values().flatten());
         }
         hits
     }

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use tollgate_model::{
-    lifecycle, wire, Application, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi,
-    RuntimeData, Subscription,
+    lifecycle, subscription_status, wire, Application, KeyMapping, KeyType, Operation, PolicyLevel,
+    RuntimeApi, RuntimeData,
 };
 
 use crate::upstream::Upstream;
@@ -28,11 +28,34 @@ pub struct RuntimeState {
     revoked: HashMap<String, i64>,
 }
 
-/// A subscription with its throttle rule prepared for the request path.
+/// A subscription as the request path checks it: what it allows and its throttle rule (not the
+/// whole record: a gateway may hold hundreds of thousands).
 pub struct SubscriptionEntry {
-    pub subscription: Subscription,
+    pub access: SubscriptionAccess,
     /// `None` when the tier is unlimited (or unknown to this gateway).
     pub throttle: Option<ThrottleRule>,
+}
+
+/// A subscription's status, as the request path acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionAccess {
+    Unblocked,
+    /// Sandbox keys still pass.
+    ProductionBlocked,
+    Blocked,
+    /// Awaiting approval, rejected or otherwise not active.
+    Inactive,
+}
+
+impl SubscriptionAccess {
+    fn of(status: &str) -> SubscriptionAccess {
+        match status {
+            subscription_status::UNBLOCKED => SubscriptionAccess::Unblocked,
+            subscription_status::PROD_ONLY_BLOCKED => SubscriptionAccess::ProductionBlocked,
+            subscription_status::BLOCKED => SubscriptionAccess::Blocked,
+            _ => SubscriptionAccess::Inactive,
+        }
+    }
 }
 
 /// What the request path needs to count a request against a tier.
@@ -140,24 +163,30 @@ impl RuntimeState {
         }
         let mut subscriptions: HashMap<String, HashMap<String, SubscriptionEntry>> =
             HashMap::default();
+        // Limited subscription tiers, their names shared by every subscription on them.
+        let tiers: HashMap<&str, (Arc<str>, i64)> = data
+            .policies
+            .values()
+            .filter(|p| p.level == PolicyLevel::Subscription && p.request_count.is_some())
+            .map(|p| (p.name.as_str(), (p.name.as_str().into(), p.window_millis())))
+            .collect();
         for sub in data.subscriptions.values() {
-            let throttle = data
-                .policies
-                .get(&(PolicyLevel::Subscription, sub.throttling_policy.clone()))
-                .filter(|p| p.request_count.is_some())
-                .map(|p| ThrottleRule {
-                    key: wire::subscription_key(&sub.application_id, &sub.api_id).into(),
-                    level: PolicyLevel::Subscription,
-                    policy: p.name.as_str().into(),
-                    window_millis: p.window_millis(),
-                });
+            let throttle =
+                tiers
+                    .get(sub.throttling_policy.as_str())
+                    .map(|(policy, window_millis)| ThrottleRule {
+                        key: wire::subscription_key(&sub.application_id, &sub.api_id).into(),
+                        level: PolicyLevel::Subscription,
+                        policy: policy.clone(),
+                        window_millis: *window_millis,
+                    });
             subscriptions
                 .entry(sub.application_id.clone())
                 .or_default()
                 .insert(
                     sub.api_id.clone(),
                     SubscriptionEntry {
-                        subscription: sub.clone(),
+                        access: SubscriptionAccess::of(&sub.status),
                         throttle,
                     },
                 );

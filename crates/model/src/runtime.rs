@@ -54,43 +54,40 @@ impl RuntimeData {
     }
 
     /// Folds a snapshot with the very function that applies live events.
-    pub fn from_snapshot(snapshot: &Snapshot, environments: Vec<String>) -> Self {
+    pub fn from_snapshot(snapshot: Snapshot, environments: Vec<String>) -> Self {
         let mut data = RuntimeData::new(environments);
-        data.epoch = snapshot.epoch.clone();
+        data.epoch = snapshot.epoch;
         data.seq = snapshot.seq;
+        // By value: a gateway's snapshot can hold hundreds of thousands of entries, and it is
+        // not kept beside the state folded from it.
         let events = snapshot
             .signing_keys
-            .iter()
-            .cloned()
+            .into_iter()
             .map(Event::KeyRotation)
-            .chain(snapshot.apis.iter().cloned().map(Event::ApiDeploy))
+            .chain(snapshot.apis.into_iter().map(Event::ApiDeploy))
             .chain(
                 snapshot
                     .applications
-                    .iter()
-                    .cloned()
+                    .into_iter()
                     .map(Event::ApplicationCreate),
             )
             .chain(
                 snapshot
                     .key_mappings
-                    .iter()
-                    .cloned()
+                    .into_iter()
                     .map(Event::KeyMappingCreate),
             )
             .chain(
                 snapshot
                     .subscriptions
-                    .iter()
-                    .cloned()
+                    .into_iter()
                     .map(Event::SubscriptionCreate),
             )
-            .chain(snapshot.policies.iter().cloned().map(Event::PolicyUpdate))
+            .chain(snapshot.policies.into_iter().map(Event::PolicyUpdate))
             .chain(
                 snapshot
                     .revoked_tokens
-                    .iter()
-                    .cloned()
+                    .into_iter()
                     .map(Event::TokenRevocation),
             );
         for event in events {
@@ -273,7 +270,7 @@ mod tests {
             key_mappings: vec![mapping.clone()],
             ..Default::default()
         };
-        let from_snapshot = RuntimeData::from_snapshot(&snapshot, vec!["Default".into()]);
+        let from_snapshot = RuntimeData::from_snapshot(snapshot, vec!["Default".into()]);
 
         let mut from_events = RuntimeData::new(vec!["Default".into()]);
         from_events.epoch = "e".into();
@@ -286,7 +283,7 @@ mod tests {
             ApplyOutcome::Applied
         );
         assert_eq!(from_snapshot, from_events);
-        let again = RuntimeData::from_snapshot(&from_events.to_snapshot(), vec!["Default".into()]);
+        let again = RuntimeData::from_snapshot(from_events.to_snapshot(), vec!["Default".into()]);
         assert_eq!(again, from_events);
     }
 

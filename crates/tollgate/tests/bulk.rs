@@ -99,6 +99,8 @@ async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot(
         .await
         .unwrap();
     assert_eq!(health["apis"], APIS);
+    // Settled: the state persisted and the snapshot's transient memory released.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let status =
         std::fs::read_to_string(format!("/proc/{}/status", gateway.pid())).unwrap_or_default();
     if let Some(rss) = status.lines().find(|l| l.starts_with("VmRSS")) {
