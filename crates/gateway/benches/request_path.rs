@@ -17,6 +17,8 @@ fn main() {
 
 struct Fixture {
     gateway: Arc<Gateway>,
+    /// 10,000 APIs and, for the rebuild benchmarks, 100,000 subscriptions.
+    data: tollgate_model::RuntimeData,
     state: RuntimeState,
     headers: HeaderMap,
     token: String,
@@ -28,9 +30,17 @@ fn fixture() -> Fixture {
         headers,
         token,
     } = fixture::fixture(APIS, 5000, "http://127.0.0.1:9/b");
+    let state = RuntimeState::build(&data);
+    let mut data = data;
+    for app in 0..10_000 {
+        for k in 0..10 {
+            data.apply(&subscription(app, k));
+        }
+    }
     Fixture {
         gateway: Gateway::new(),
-        state: RuntimeState::build(&data),
+        data,
+        state,
         headers,
         token,
     }
@@ -106,5 +116,35 @@ fn request_hits_batch_to_frame(bencher: divan::Bencher) {
             hits: hits.take(),
         });
         serde_json::to_string(&frame).map(|s| s.len()).unwrap_or(0)
+    });
+}
+
+fn subscription(app: usize, k: usize) -> tollgate_model::Event {
+    tollgate_model::Event::SubscriptionCreate(tollgate_model::Subscription {
+        id: format!("sub-{app}-{k}"),
+        tenant: "carbon.super".into(),
+        application_id: format!("app-{app}"),
+        api_id: format!("api-{}", (app * 7 + k * 1000) % APIS),
+        throttling_policy: "Gold".into(),
+        status: "UNBLOCKED".into(),
+    })
+}
+
+/// A gateway holding 10,000 APIs and 100,000 subscriptions builds its runtime state from scratch
+/// (start-up, reload).
+#[divan::bench(sample_count = 5)]
+fn state_build_10k_apis_100k_subscriptions() -> usize {
+    FIXTURE.with(|f| RuntimeState::build(&f.data).api_count())
+}
+
+/// The same gateway after one new subscription: the previous state's unchanged routes and
+/// applications are reused (what every control-plane change costs a gateway, off the path).
+#[divan::bench(sample_count = 5)]
+fn state_update_after_one_change_10k_apis_100k_subscriptions(bencher: divan::Bencher) {
+    FIXTURE.with(|f| {
+        let previous = RuntimeState::build(&f.data);
+        let mut data = f.data.clone();
+        data.apply(&subscription(10_000, 0));
+        bencher.bench_local(|| RuntimeState::rebuild(&data, Some(&previous)).api_count());
     });
 }

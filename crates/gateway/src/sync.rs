@@ -172,7 +172,9 @@ impl Synchronizer {
     }
 
     fn publish(&self, data: &RuntimeData) {
-        self.gateway.install(RuntimeState::build(data));
+        let previous = self.gateway.state();
+        self.gateway
+            .install(RuntimeState::rebuild(data, Some(&previous)));
     }
 
     /// Writes the state file (atomically: temp file, then rename), at most every [`PERSIST_EVERY`]
