@@ -927,3 +927,51 @@ async fn backends_that_close_connections_are_not_reused() {
         "one backend connection per request"
     );
 }
+
+/// A backend that cannot be reached, or that hangs up without answering, gets the caller WSO2's
+/// error body with code 101503 — never a hang or an empty reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_failures_get_wso2s_error_body() {
+    // Nothing listens on this port once the listener is dropped.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // This one accepts and hangs up at once.
+    let hang_up = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hang_up_addr = hang_up.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = hang_up.accept().await {
+            drop(stream);
+        }
+    });
+
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let unreachable = flow
+        .publish_api(pizzashack(&format!(
+            "http://127.0.0.1:{closed_port}/pizzashack/v1"
+        )))
+        .await;
+    let mut hanging = pizzashack(&format!("http://{hang_up_addr}/pizzashack/v1"));
+    hanging["name"] = json!("HangUpAPI");
+    hanging["context"] = json!("/hangup");
+    let hanging = flow.publish_api(hanging).await;
+    let (application, token) = flow
+        .application_with_token("BackendFailureApp", Some(&unreachable))
+        .await;
+    flow.subscribe(&application, &hanging, "Unlimited").await;
+
+    for path in ["/pizzashack/1.0.0/menu", "/hangup/1.0.0/menu"] {
+        let response = eventually(
+            &flow.http,
+            &node.gateway_http(path),
+            Some(&token),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+        let body = error_body(response, StatusCode::SERVICE_UNAVAILABLE).await;
+        assert_eq!(body["code"], "101503", "{path}: {body}");
+    }
+}
