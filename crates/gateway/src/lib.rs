@@ -49,14 +49,13 @@ pub fn backend_tls(trusted: Option<&std::path::Path>) -> Result<Arc<rustls::Clie
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| e.to_string())?
     .with_root_certificates(roots)
     .with_no_client_auth();
-    let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -153,6 +153,20 @@ fn matcher_patterns(target: &str) -> Vec<String> {
     }
 }
 
+impl SubscriptionEntry {
+    /// Whether this entry is what `sub` with the current `tiers` would build.
+    fn is_for(&self, sub: &Subscription, tiers: &HashMap<&str, (Arc<str>, i64)>) -> bool {
+        self.access == SubscriptionAccess::of(&sub.status)
+            && self
+                .throttle
+                .as_ref()
+                .map(|rule| (&*rule.policy, rule.window_millis))
+                == tiers
+                    .get(sub.throttling_policy.as_str())
+                    .map(|(name, window)| (&**name, *window))
+    }
+}
+
 fn subscription_entry(
     sub: &Subscription,
     tiers: &HashMap<&str, (Arc<str>, i64)>,
@@ -216,16 +230,9 @@ impl RuntimeState {
                 .filter(|before| {
                     before.len() == subs.len()
                         && subs.iter().all(|sub| {
-                            before.get(&sub.api_id).is_some_and(|entry| {
-                                entry.access == SubscriptionAccess::of(&sub.status)
-                                    && entry
-                                        .throttle
-                                        .as_ref()
-                                        .map(|r| (&*r.policy, r.window_millis))
-                                        == tiers
-                                            .get(sub.throttling_policy.as_str())
-                                            .map(|(name, window)| (&**name, *window))
-                            })
+                            before
+                                .get(&sub.api_id)
+                                .is_some_and(|entry| entry.is_for(sub, &tiers))
                         })
                 });
             let entries = match unchanged {

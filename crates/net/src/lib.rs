@@ -115,8 +115,39 @@ enum Http {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What a listener serves: a hyper service it can clone per connection and move across tasks.
+pub trait HttpService:
+    Service<
+        Request<Incoming>,
+        Response = Response<Self::Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    type Body: Body<Data: Send, Error: Into<BoxError>> + Send + 'static;
+}
+
+impl<S, B> HttpService for S
+where
+    S: Service<
+            Request<Incoming>,
+            Response = Response<B>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+{
+    type Body = B;
+}
+
 impl Http {
-    async fn serve_io<I, S, B>(
+    async fn serve_io<I, S>(
         &self,
         io: TokioIo<I>,
         h2: bool,
@@ -125,15 +156,7 @@ impl Http {
     ) -> Result<(), BoxError>
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-        S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         match self {
             Http::Auto(builder) => {
@@ -154,22 +177,14 @@ impl Http {
 
 /// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown` fires, then
 /// stops accepting and waits up to [`DRAIN_TIMEOUT`] for open connections to finish.
-pub async fn serve<S, B>(
+pub async fn serve<S>(
     name: &'static str,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     service: S,
     shutdown: CancellationToken,
 ) where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let mut builder = AutoBuilder::new(TokioExecutor::new());
     // A client that opens a connection and sends its headers slowly (or never) is cut off, as by
@@ -183,7 +198,7 @@ pub async fn serve<S, B>(
     serve_with(name, listener, tls, http, service, shutdown).await
 }
 
-async fn serve_with<S, B>(
+async fn serve_with<S>(
     name: &'static str,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -191,15 +206,7 @@ async fn serve_with<S, B>(
     service: S,
     shutdown: CancellationToken,
 ) where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let graceful = GracefulShutdown::new();
     loop {
@@ -275,7 +282,7 @@ async fn serve_with<S, B>(
 /// worker model. Connections speak HTTP/1.1, or HTTP/2 when TLS negotiates it, and are never
 /// upgraded (this serves API traffic). Binding happens before this returns; the future completes
 /// once every shard has drained after `shutdown`.
-pub fn serve_sharded<S, B, F>(
+pub fn serve_sharded<S, F>(
     name: &'static str,
     addr: SocketAddr,
     tls: Option<TlsAcceptor>,
@@ -285,15 +292,7 @@ pub fn serve_sharded<S, B, F>(
 ) -> Result<impl std::future::Future<Output = ()>, NetError>
 where
     F: Fn() -> S + Send + Sync + 'static,
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S: HttpService,
 {
     let bind_err = |source: std::io::Error| NetError::Bind { addr, source };
     let mut listeners = Vec::with_capacity(shards);

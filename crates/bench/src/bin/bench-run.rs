@@ -179,39 +179,36 @@ fn run_wrk(
         .join(",");
     // A CPU profile, syscall and context-switch counts of every proxy (nginx's workers
     // included), to compare the work each does per request.
+    let perf_dir = perf.filter(|_| target.name != "backend directly");
+    let stat_file = perf_dir.map(|dir| dir.join(format!("{file_stem}.stat")));
     let mut profilers = Vec::new();
-    if let Some(dir) = perf.filter(|_| target.name != "backend directly") {
-        let stat = dir.join(format!("{file_stem}.stat"));
-        profilers.push((
-            Some(stat),
+    if let (Some(dir), Some(stat_file)) = (perf_dir, &stat_file) {
+        let perf = |args: &[&str], out: &Path| {
             Proc(
                 Command::new("perf")
-                    .args(["stat", "-x", ",", "-e"])
-                    .arg("raw_syscalls:sys_enter,context-switches")
+                    .args(args)
                     .args(["-p", &pid_list, "-o"])
-                    .arg(dir.join(format!("{file_stem}.stat")))
+                    .arg(out)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
                     .expect("perf"),
-            ),
+            )
+        };
+        profilers.push(perf(
+            &[
+                "stat",
+                "-x",
+                ",",
+                "-e",
+                "raw_syscalls:sys_enter,context-switches",
+            ],
+            stat_file,
         ));
-        {
-            profilers.push((
-                None,
-                Proc(
-                    Command::new("perf")
-                        .args(["record", "-e", "cpu-clock", "-F", "999", "-g", "-p"])
-                        .arg(&pid_list)
-                        .arg("-o")
-                        .arg(dir.join(format!("{file_stem}.data")))
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                        .expect("perf"),
-                ),
-            ));
-        }
+        profilers.push(perf(
+            &["record", "-e", "cpu-clock", "-F", "999", "-g"],
+            &dir.join(format!("{file_stem}.data")),
+        ));
     }
     let before = cpu_ticks(&pids);
     let mut command = Command::new("wrk");
@@ -239,7 +236,7 @@ fn run_wrk(
         .output()
         .map_err(|e| format!("wrk: {e} (is wrk installed?)"))?;
     let after = cpu_ticks(&pids);
-    for (_, profiler) in &mut profilers {
+    for profiler in &mut profilers {
         // perf writes its file on SIGINT.
         let _ = Command::new("kill")
             .args(["-INT", &profiler.0.id().to_string()])
@@ -257,7 +254,7 @@ fn run_wrk(
     let requests = result["requests"].as_f64().unwrap_or(0.0);
     let seconds = result["duration_us"].as_f64().unwrap_or(1.0) / 1e6;
     let peak_kb = pids.iter().map(|pid| status_kb(*pid, "VmHWM")).sum();
-    if let Some(stat) = profilers.iter().find_map(|(stat, _)| stat.as_ref()) {
+    if let Some(stat) = &stat_file {
         // perf stat -x, lines: count,unit,event,...
         let counts = std::fs::read_to_string(stat).unwrap_or_default();
         let per_request = |event: &str| {
