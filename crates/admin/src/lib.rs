@@ -9,12 +9,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{Event, PolicyLevel, ThrottlePolicy};
-use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
+use tollgate_model::{
+    Event, PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS,
+};
+use tollgate_restcore::{check_line, list_body, ApiError, Ctx, JsonBody, Principal};
 
 const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
 const TIER_MANAGE: &[&str] = &["apim:admin", "apim:tier_manage"];
-const TIME_UNITS: &[&str] = &["sec", "min", "hour", "day", "week", "month", "year"];
+/// WSO2's column sizes for a policy's display name and description.
+const MAX_DISPLAY_NAME: usize = 512;
+const MAX_DESCRIPTION: usize = 1024;
 
 /// The Admin API's routes, relative to `/api/am/admin/v4`.
 pub fn router(ctx: Ctx) -> Router {
@@ -99,12 +103,29 @@ struct RequestCountInput {
 }
 
 /// Checks a policy body and returns the policy it describes (id and tenant to be filled in).
+/// Every number is bounded: the window's arithmetic runs on the request path.
 fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, ApiError> {
     let name = input.policy_name.trim().to_string();
+    check_line("policyName", &name)?;
     if name.is_empty() || name.len() > 60 || name.chars().any(|c| c.is_whitespace() || c == '/') {
         return Err(ApiError::bad_request(
             "Field 'policyName' must have 1 to 60 characters without spaces or '/'",
         ));
+    }
+    let display_name = input.display_name.filter(|d| !d.is_empty());
+    if let Some(display_name) = &display_name {
+        check_line("displayName", display_name)?;
+        if display_name.chars().count() > MAX_DISPLAY_NAME {
+            return Err(ApiError::bad_request(format!(
+                "Field 'displayName' must have at most {MAX_DISPLAY_NAME} characters"
+            )));
+        }
+    }
+    let description = input.description.unwrap_or_default();
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(ApiError::bad_request(format!(
+            "Field 'description' must have at most {MAX_DESCRIPTION} characters"
+        )));
     }
     if input.default_limit.kind != "REQUESTCOUNTLIMIT" {
         return Err(ApiError::bad_request(format!(
@@ -115,37 +136,37 @@ fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, A
     let limit = input.default_limit.request_count.ok_or_else(|| {
         ApiError::bad_request("Field 'defaultLimit.requestCount' is required for REQUESTCOUNTLIMIT")
     })?;
-    if limit.request_count < 1 {
-        return Err(ApiError::bad_request(
-            "Field 'defaultLimit.requestCount.requestCount' must be at least 1",
-        ));
-    }
-    if limit.unit_time < 1 {
-        return Err(ApiError::bad_request(
-            "Field 'defaultLimit.requestCount.unitTime' must be at least 1",
-        ));
-    }
-    let time_unit = limit.time_unit.trim_end_matches('s').to_string();
-    if !TIME_UNITS.contains(&time_unit.as_str()) {
+    if !(1..=MAX_REQUEST_COUNT).contains(&limit.request_count) {
         return Err(ApiError::bad_request(format!(
+            "Field 'defaultLimit.requestCount.requestCount' must be from 1 to {MAX_REQUEST_COUNT}, not {}",
+            limit.request_count
+        )));
+    }
+    let unit = TimeUnit::parse(limit.time_unit.trim()).ok_or_else(|| {
+        ApiError::bad_request(format!(
             "Field 'defaultLimit.requestCount.timeUnit': '{}' is not one of {}",
             limit.time_unit,
-            TIME_UNITS.join(", ")
+            TimeUnit::ALL.map(TimeUnit::as_str).join(", ")
+        ))
+    })?;
+    let longest = MAX_WINDOW_MILLIS / unit.millis();
+    if !(1..=longest).contains(&limit.unit_time) {
+        return Err(ApiError::bad_request(format!(
+            "Field 'defaultLimit.requestCount.unitTime' must be from 1 to {longest} for unit '{}' (windows are at most 366 days), not {}",
+            unit.as_str(),
+            limit.unit_time
         )));
     }
     Ok(ThrottlePolicy {
         id: String::new(),
         tenant: String::new(),
         level,
-        display_name: input
-            .display_name
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| name.clone()),
+        display_name: display_name.unwrap_or_else(|| name.clone()),
         name,
-        description: input.description.unwrap_or_default(),
+        description,
         request_count: Some(limit.request_count),
         unit_time: limit.unit_time,
-        time_unit,
+        time_unit: unit.as_str().to_string(),
     })
 }
 

@@ -1,26 +1,28 @@
 //! The internal data API (`/internal/data/v1`, as in WSO2): what a gateway needs to run, in one
 //! bulk response, for nodes that present the node credential.
 
-use axum::extract::{Query, State};
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
-use tollgate_hublink::NodeCredential;
-use tollgate_restcore::ApiError;
+use tollgate_hublink::NodeGate;
+use tollgate_restcore::{ApiError, QueryParams};
 use tollgate_store::Store;
 
 #[derive(Clone)]
 struct InternalState {
     store: Store,
-    credential: Option<NodeCredential>,
+    gate: Option<Arc<NodeGate>>,
 }
 
-pub fn router(store: Store, credential: Option<NodeCredential>) -> Router {
+pub fn router(store: Store, gate: Option<Arc<NodeGate>>) -> Router {
     Router::new()
         .route("/internal/data/v1/runtime-snapshot", get(runtime_snapshot))
-        .with_state(InternalState { store, credential })
+        .with_state(InternalState { store, gate })
 }
 
 #[derive(Deserialize)]
@@ -32,18 +34,22 @@ struct SnapshotQuery {
 
 async fn runtime_snapshot(
     State(state): State<InternalState>,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
     headers: HeaderMap,
-    Query(q): Query<SnapshotQuery>,
+    QueryParams(q): QueryParams<SnapshotQuery>,
 ) -> Response {
-    let Some(credential) = &state.credential else {
-        tracing::warn!("a node asked for the runtime snapshot, but no node credential is configured ([apim.event_hub] username/password)");
+    let Some(gate) = &state.gate else {
         return ApiError::unauthorized("This control plane has no node credential configured")
             .into_response();
     };
-    if let Err(why) = credential.check(&headers) {
-        tracing::warn!(reason = why, "refused a node on the internal data API");
-        return ApiError::unauthorized(format!("Node authentication failed: {why}"))
-            .into_response();
+    let client = client.map(|Extension(c)| c);
+    if let Err(refusal) = gate.admit(&headers, client, "internal data API").await {
+        return ApiError::new(
+            refusal.status,
+            format!("Node authentication failed: {}", refusal.reason),
+        )
+        .with_retry_after(refusal.retry_after_secs)
+        .into_response();
     }
     let mut snapshot = match state.store.snapshot().await {
         Ok(s) => s,

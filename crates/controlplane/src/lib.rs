@@ -12,11 +12,11 @@ use axum::http::{StatusCode, Uri};
 use axum::Router;
 use tollgate_restcore::{ApiError, Ctx};
 
-/// Every control-plane HTTP endpoint, with WSO2's base paths. `node_credential` guards the
-/// internal data API that gateways load their state from.
-pub fn router(ctx: Ctx, node_credential: Option<tollgate_hublink::NodeCredential>) -> Router {
+/// Every control-plane HTTP endpoint, with WSO2's base paths. `node_gate` guards the internal
+/// data API that gateways load their state from.
+pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeGate>>) -> Router {
     Router::new()
-        .merge(internal::router(ctx.store.clone(), node_credential))
+        .merge(internal::router(ctx.store.clone(), node_gate))
         .route("/_health/live", axum::routing::get(health))
         .route("/_health/ready", axum::routing::get(health))
         .nest(
@@ -30,6 +30,7 @@ pub fn router(ctx: Ctx, node_credential: Option<tollgate_hublink::NodeCredential
         .nest("/api/am/admin/v4", tollgate_admin::router(ctx.clone()))
         .merge(tollgate_keymanager::router(ctx.key_manager.clone()))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(tollgate_restcore::rest_edge))
 }
 
 async fn health() -> axum::Json<serde_json::Value> {

@@ -1,8 +1,8 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 use tollgate_model::{lifecycle, SUPER_TENANT};
-use tollgate_restcore::{list_body, ApiError, Ctx, Paging};
+use tollgate_restcore::{list_body, ApiError, Ctx, Paging, QueryParams};
 use tollgate_store::ApiRow;
 
 /// States in which the Developer Portal lists an API.
@@ -42,7 +42,7 @@ pub(crate) fn api_info(api: &ApiRow) -> Value {
 /// The Developer Portal's API listing is public, as in WSO2 (anonymous callers see the super tenant).
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
-    Query(paging): Query<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     let paging = paging.validate()?;
     let (apis, total) = ctx

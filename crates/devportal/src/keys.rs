@@ -164,6 +164,7 @@ pub(crate) struct TokenInput {
 
 pub(crate) async fn generate_token(
     State(ctx): State<Ctx>,
+    client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
     principal: Principal,
     Path((application_id, key_mapping_id)): Path<(String, String)>,
     JsonBody(input): JsonBody<TokenInput>,
@@ -180,12 +181,17 @@ pub(crate) async fn generate_token(
         })?;
     if let Some(secret) = input.consumer_secret.as_deref().filter(|s| !s.is_empty()) {
         ctx.key_manager
-            .authenticate_client(&client.consumer_key, secret)
+            .authenticate_client(
+                &client.consumer_key,
+                secret,
+                client_addr.map(|axum::Extension(addr)| addr.0.ip()),
+            )
             .await
-            .map_err(|_| {
-                ApiError::bad_request(
+            .map_err(|err| match err {
+                tollgate_keymanager::KeyManagerError::InvalidClient => ApiError::bad_request(
                     "Field 'consumerSecret' does not match the application's consumer secret",
-                )
+                ),
+                other => other.into(),
             })?;
     }
     match input.grant_type.as_deref() {
@@ -203,12 +209,11 @@ pub(crate) async fn generate_token(
     }
     let validity = match input.validity_period {
         None | Some(-1) | Some(0) => tollgate_keymanager::DEFAULT_TOKEN_VALIDITY_SECS,
-        Some(v) if v > 0 => v,
-        Some(v) => {
-            return Err(ApiError::bad_request(format!(
-                "Field 'validityPeriod' must be positive, not {v}"
-            )))
-        }
+        Some(v) if (1..=tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS).contains(&v) => v,
+        Some(v) => return Err(ApiError::bad_request(format!(
+            "Field 'validityPeriod' must be from 1 to {} seconds (or -1 for the default), not {v}",
+            tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS
+        ))),
     };
     let owner_roles = ctx
         .key_manager

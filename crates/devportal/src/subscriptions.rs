@@ -1,11 +1,11 @@
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{subscription_status, Event};
-use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal, QueryParams};
 use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
 
 use crate::apis::{api_info, VISIBLE};
@@ -105,7 +105,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(SUBSCRIBE)?;
     let application_id = q

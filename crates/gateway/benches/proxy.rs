@@ -118,6 +118,7 @@ fn setup() -> Setup {
                 handler::handle(gateway.clone(), backends.clone(), req)
             })
         },
+        tollgate_net::Limits::default(),
         tokio_util::sync::CancellationToken::new(),
     )
     .expect("gateway listener");

@@ -145,6 +145,8 @@ fn state_update_after_one_change_10k_apis_100k_subscriptions(bencher: divan::Ben
         let previous = RuntimeState::build(&f.data);
         let mut data = f.data.clone();
         data.apply(&subscription(10_000, 0));
-        bencher.bench_local(|| RuntimeState::rebuild(&data, Some(&previous)).api_count());
+        bencher.bench_local(|| {
+            RuntimeState::rebuild(&data, Some(&previous), Default::default()).api_count()
+        });
     });
 }

@@ -27,6 +27,12 @@ pub enum GatewayError {
     BackendUnreachable(String),
     #[error("subscription quota exceeded")]
     Throttled { retry_after_secs: u64 },
+    #[error("{0}")]
+    BadPath(crate::path::PathError),
+    /// The client's request body broke off or was malformed (bad chunk framing) while it was
+    /// being forwarded: the client's fault, not the backend's.
+    #[error("the request body is malformed: {0}")]
+    ClientBody(String),
 }
 
 impl GatewayError {
@@ -76,6 +82,9 @@ impl GatewayError {
                 "900804",
                 "Message throttled out",
             ),
+            GatewayError::BadPath(_) | GatewayError::ClientBody(_) => {
+                (StatusCode::BAD_REQUEST, "400", "Bad Request")
+            }
         }
     }
 

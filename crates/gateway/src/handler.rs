@@ -28,15 +28,18 @@ pub async fn handle(
     backends: Arc<Backends>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
-    if let Some(probe) = request.uri().path().strip_prefix(HEALTH_PREFIX) {
-        return Ok(health(&gateway, probe).map(Either::Right));
-    }
     let state = gateway.state();
     match process(&gateway, &backends, &state, request).await {
         Ok(response) => Ok(response),
         Err(err) => {
-            if let GatewayError::BackendUnreachable(reason) = &err {
-                tracing::warn!(%reason, "backend call failed");
+            match &err {
+                GatewayError::BackendUnreachable(reason) => {
+                    tracing::warn!(%reason, "backend call failed")
+                }
+                GatewayError::ClientBody(reason) => {
+                    tracing::debug!(%reason, "the client's request body was malformed")
+                }
+                _ => {}
             }
             Ok(err.to_response().map(Either::Right))
         }
@@ -122,17 +125,16 @@ async fn process(
     state: &RuntimeState,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
+    // Route on, check, and forward one path: the normal form (see `path`).
+    let path = crate::path::normalise(request.uri().path()).map_err(GatewayError::BadPath)?;
+    if let Some(probe) = path.strip_prefix(HEALTH_PREFIX) {
+        return Ok(health(gateway, probe).map(Either::Right));
+    }
     let Admission {
         route,
         resource_path,
         key_type,
-    } = admit(
-        gateway,
-        state,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    )?;
+    } = admit(gateway, state, request.method(), &path, request.headers())?;
 
     // Prepare the upstream request.
     let upstream = route
@@ -146,6 +148,7 @@ async fn process(
     let target = upstream
         .request_target(resource_path, request.uri().query())
         .map_err(GatewayError::BackendUnreachable)?;
+    drop(path);
     let (mut parts, body) = request.into_parts();
     parts.uri = target;
     strip_hop_by_hop(&mut parts.headers);
@@ -158,7 +161,10 @@ async fn process(
 
     // Proxy, streaming both bodies.
     let mut response = backends
-        .send(upstream, Request::from_parts(parts, body))
+        .send(
+            upstream,
+            Request::from_parts(parts, crate::upstream::client_body(body)),
+        )
         .await?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response.map(Either::Left))
@@ -231,21 +237,19 @@ fn authenticate(
     Ok(claims)
 }
 
-/// The full check of a JWT: header, signing key by `kid`, RS256 signature, expiry, issuer.
+/// The full check of a JWT (see [`tollgate_jwt`]): the signing key its `kid` names, the RS256
+/// signature, `exp`, `nbf` and `iss`.
 pub fn verify_token(
     state: &RuntimeState,
     token: &str,
 ) -> Result<(String, VerifiedClaims), GatewayError> {
-    let jwt_header = jsonwebtoken::decode_header(token)
-        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
-    let kid = jwt_header
-        .kid
-        .ok_or_else(|| GatewayError::InvalidCredentials("token has no kid".into()))?;
+    let kid =
+        tollgate_jwt::key_id(token).map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
     let key = state
         .verifying_key(&kid)
         .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
-    let claims = jsonwebtoken::decode::<VerifiedClaims>(token, &key.key, &key.validation)
-        .map(|data| data.claims)
+    let claims = key
+        .verify::<VerifiedClaims>(token)
         .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
     Ok((kid, claims))
 }

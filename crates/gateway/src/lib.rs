@@ -10,6 +10,7 @@ mod error;
 mod feed;
 pub mod handler;
 pub mod hits;
+pub mod path;
 mod state;
 mod sync;
 pub mod tokens;
@@ -75,17 +76,29 @@ pub struct Gateway {
     ready: AtomicBool,
     hits: Arc<hits::HitCounter>,
     tokens: tokens::TokenCache,
+    token_rules: tollgate_jwt::TokenRules,
 }
 
 impl Gateway {
     pub fn new() -> Arc<Gateway> {
+        Gateway::with_token_rules(tollgate_jwt::TokenRules::default())
+    }
+
+    /// A gateway that checks tokens with `rules` (the clock leeway).
+    pub fn with_token_rules(rules: tollgate_jwt::TokenRules) -> Arc<Gateway> {
         Arc::new(Gateway {
             state: ArcSwap::from_pointee(RuntimeState::default()),
             decisions: ArcSwap::from_pointee(HashMap::default()),
             ready: AtomicBool::new(false),
             hits: Default::default(),
-            tokens: Default::default(),
+            tokens: tokens::TokenCache::new(rules),
+            token_rules: rules,
         })
+    }
+
+    /// How tokens are checked; states are built with it.
+    pub fn token_rules(&self) -> tollgate_jwt::TokenRules {
+        self.token_rules
     }
 
     /// The hit counter, for [`hits::report`].

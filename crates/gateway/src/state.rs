@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use tollgate_jwt::{TokenRules, VerifyingKey};
 use tollgate_model::{
     lifecycle, subscription_status, wire, Application, KeyMapping, KeyType, Operation, PolicyLevel,
     RuntimeApi, RuntimeData, Subscription,
@@ -68,12 +68,6 @@ pub struct ThrottleRule {
     pub level: PolicyLevel,
     pub policy: Arc<str>,
     pub window_millis: i64,
-}
-
-pub struct VerifyingKey {
-    pub key: DecodingKey,
-    /// Prepared once: RS256 only, the key's issuer, expiry checked.
-    pub validation: Validation,
 }
 
 /// One API with its resource matcher and its endpoints.
@@ -190,13 +184,17 @@ fn copy<V: Clone>(map: &std::collections::HashMap<String, V>) -> HashMap<String,
 
 impl RuntimeState {
     pub fn build(data: &RuntimeData) -> RuntimeState {
-        RuntimeState::rebuild(data, None)
+        RuntimeState::rebuild(data, None, TokenRules::default())
     }
 
     /// The state for `data`, reusing from `previous` every API route and every application's
     /// subscriptions that did not change: after one change among 10,000 APIs and 100,000
     /// subscriptions, a gateway compares instead of rebuilding (and reallocating) everything.
-    pub fn rebuild(data: &RuntimeData, previous: Option<&RuntimeState>) -> RuntimeState {
+    pub fn rebuild(
+        data: &RuntimeData,
+        previous: Option<&RuntimeState>,
+        rules: TokenRules,
+    ) -> RuntimeState {
         let mut apis = HashMap::default();
         for api in data.apis.values() {
             if lifecycle::is_invocable(&api.lifecycle_status) {
@@ -248,19 +246,15 @@ impl RuntimeState {
         let keys = data
             .signing_keys
             .values()
-            .filter_map(|k| match DecodingKey::from_rsa_components(&k.n, &k.e) {
-                Ok(key) => {
-                    let mut validation = Validation::new(Algorithm::RS256);
-                    validation.set_issuer(&[&k.issuer]);
-                    validation.validate_aud = false;
-                    validation.leeway = 0;
-                    Some((k.kid.clone(), VerifyingKey { key, validation }))
-                }
-                Err(err) => {
-                    tracing::warn!(kid = %k.kid, error = %err, "unusable signing key skipped");
-                    None
-                }
-            })
+            .filter_map(
+                |k| match VerifyingKey::rs256(&k.n, &k.e, &k.issuer, rules) {
+                    Ok(key) => Some((k.kid.clone(), key)),
+                    Err(err) => {
+                        tracing::warn!(kid = %k.kid, error = %err, "unusable signing key skipped");
+                        None
+                    }
+                },
+            )
             .collect();
         RuntimeState {
             epoch: data.epoch.clone(),
@@ -433,7 +427,7 @@ mod tests {
             environment: "Default".into(),
             api: moved,
         }));
-        let after = RuntimeState::rebuild(&data, Some(&before));
+        let after = RuntimeState::rebuild(&data, Some(&before), TokenRules::default());
 
         let access = |state: &RuntimeState, app: &str, api: &str| {
             state.subscription(app, api).map(|entry| entry.access)

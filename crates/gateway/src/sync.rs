@@ -173,8 +173,11 @@ impl Synchronizer {
 
     fn publish(&self, data: &RuntimeData) {
         let previous = self.gateway.state();
-        self.gateway
-            .install(RuntimeState::rebuild(data, Some(&previous)));
+        self.gateway.install(RuntimeState::rebuild(
+            data,
+            Some(&previous),
+            self.gateway.token_rules(),
+        ));
     }
 
     /// Writes the state file (atomically: temp file, then rename), at most every [`PERSIST_EVERY`]

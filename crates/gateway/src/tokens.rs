@@ -26,6 +26,8 @@ struct Entry {
 pub struct TokenCache {
     entries: quick_cache::sync::Cache<u64, Arc<Entry>>,
     hasher: foldhash::fast::RandomState,
+    /// The verifier's clock leeway: a cached token lasts exactly as long as it would verify.
+    leeway_secs: i64,
 }
 
 /// How many verified tokens a gateway remembers.
@@ -33,14 +35,19 @@ pub const TOKEN_CACHE_CAPACITY: usize = 200_000;
 
 impl Default for TokenCache {
     fn default() -> Self {
-        TokenCache {
-            entries: quick_cache::sync::Cache::new(TOKEN_CACHE_CAPACITY),
-            hasher: Default::default(),
-        }
+        TokenCache::new(tollgate_jwt::TokenRules::default())
     }
 }
 
 impl TokenCache {
+    pub fn new(rules: tollgate_jwt::TokenRules) -> TokenCache {
+        TokenCache {
+            entries: quick_cache::sync::Cache::new(TOKEN_CACHE_CAPACITY),
+            hasher: Default::default(),
+            leeway_secs: rules.leeway_secs.min(i64::MAX as u64) as i64,
+        }
+    }
+
     fn key(&self, token: &[u8]) -> u64 {
         // A JWT ends with its signature, unique per token: its last 32 characters (192 bits) are
         // key enough, and cheaper to hash than the whole. The full comparison below guards
@@ -58,7 +65,9 @@ impl TokenCache {
         key_known: impl Fn(&str) -> bool,
     ) -> Option<Arc<VerifiedClaims>> {
         let entry = self.entries.get(&self.key(token))?;
-        if entry.token.as_bytes() != token || entry.claims.exp <= now_secs || !key_known(&entry.kid)
+        if entry.token.as_bytes() != token
+            || entry.claims.exp.saturating_add(self.leeway_secs) <= now_secs
+            || !key_known(&entry.kid)
         {
             return None;
         }

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{HeaderValue, Request, Response, Uri};
+use http_body_util::combinators::MapErr;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -97,6 +99,33 @@ impl Upstream {
     }
 }
 
+/// A client's request body on its way to a backend. Its errors are marked as the client's, so a
+/// broken upload (bad chunk framing, a client that hangs up) is told apart from a backend
+/// failure.
+pub type ClientBody = MapErr<Incoming, fn(hyper::Error) -> ClientBodyError>;
+
+/// The client's request body failed while it was being forwarded.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ClientBodyError(hyper::Error);
+
+/// Wraps a client's request body for [`Backends::send`].
+pub fn client_body(body: Incoming) -> ClientBody {
+    body.map_err(ClientBodyError as fn(hyper::Error) -> ClientBodyError)
+}
+
+/// Whether `err` (from sending a request to a backend) came from the client's request body.
+fn client_body_failure(err: &hyper::Error) -> Option<&ClientBodyError> {
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        if let Some(found) = inner.downcast_ref::<ClientBodyError>() {
+            return Some(found);
+        }
+        source = inner.source();
+    }
+    None
+}
+
 /// One serving thread's backend connections.
 pub struct Backends {
     tls: TlsConnector,
@@ -104,7 +133,7 @@ pub struct Backends {
 }
 
 struct IdleConnection {
-    sender: SendRequest<Incoming>,
+    sender: SendRequest<ClientBody>,
     since: Instant,
 }
 
@@ -123,7 +152,7 @@ impl Backends {
     pub async fn send(
         &self,
         upstream: &Upstream,
-        mut request: Request<Incoming>,
+        mut request: Request<ClientBody>,
     ) -> Result<Response<Incoming>, GatewayError> {
         let unreachable = |e: &dyn std::fmt::Display| {
             GatewayError::BackendUnreachable(format!("{}: {e}", upstream.url))
@@ -143,7 +172,12 @@ impl Backends {
                 }
                 Err(mut err) => match err.take_message() {
                     Some(unsent) if reused => request = unsent,
-                    _ => return Err(unreachable(err.error())),
+                    _ => {
+                        return Err(match client_body_failure(err.error()) {
+                            Some(client) => GatewayError::ClientBody(client.to_string()),
+                            None => unreachable(err.error()),
+                        })
+                    }
                 },
             }
         }
@@ -157,7 +191,7 @@ impl Backends {
     }
 
     /// The most recently used ready connection to `key`; closed and stale ones are dropped.
-    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<Incoming>> {
+    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<ClientBody>> {
         let mut idle = self.lock();
         let connections = idle.get_mut(key)?;
         let now = Instant::now();
@@ -178,7 +212,7 @@ impl Backends {
 
     /// Returns a connection once its response has started; it becomes ready for the next request
     /// when that response's body has been read.
-    fn checkin(&self, key: &Arc<str>, sender: SendRequest<Incoming>) {
+    fn checkin(&self, key: &Arc<str>, sender: SendRequest<ClientBody>) {
         if sender.is_closed() {
             return;
         }
@@ -193,7 +227,7 @@ impl Backends {
         });
     }
 
-    async fn connect(&self, upstream: &Upstream) -> Result<SendRequest<Incoming>, String> {
+    async fn connect(&self, upstream: &Upstream) -> Result<SendRequest<ClientBody>, String> {
         let connecting = async {
             let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
                 .await
@@ -219,7 +253,7 @@ impl Backends {
 }
 
 /// Starts HTTP/1.1 on a connected stream; its driver runs as a task on this thread.
-async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<Incoming>, String>
+async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<ClientBody>, String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

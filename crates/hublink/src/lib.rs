@@ -79,6 +79,95 @@ impl NodeCredential {
     }
 }
 
+/// The door every node-only endpoint shares (the hub's WebSockets, the internal data API): the
+/// node credential, checked under the per-source failure limits, and refusals logged at most
+/// once a second so a flood of bad connections cannot fill the disk.
+pub struct NodeGate {
+    credential: NodeCredential,
+    sources: Arc<tollgate_guard::FailureGuard<tollgate_guard::SourceKey>>,
+    warnings: tollgate_guard::Every,
+}
+
+/// Why a node was turned away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRefusal {
+    pub status: http::StatusCode,
+    pub reason: &'static str,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl NodeGate {
+    pub fn new(
+        credential: NodeCredential,
+        sources: Arc<tollgate_guard::FailureGuard<tollgate_guard::SourceKey>>,
+    ) -> NodeGate {
+        NodeGate {
+            credential,
+            sources,
+            warnings: tollgate_guard::Every::new(Duration::from_secs(1)),
+        }
+    }
+
+    /// Lets a node in, or says why not. `endpoint` names the door in the log.
+    pub async fn admit(
+        &self,
+        headers: &HeaderMap,
+        client: Option<tollgate_guard::ClientAddr>,
+        endpoint: &'static str,
+    ) -> Result<(), NodeRefusal> {
+        let source = client.map(|c| tollgate_guard::SourceKey::from(c.0.ip()));
+        if let Some(source) = &source {
+            match self.sources.admit(source) {
+                tollgate_guard::Admission::Allow => {}
+                tollgate_guard::Admission::Delay(delay) => tokio::time::sleep(delay).await,
+                tollgate_guard::Admission::Refuse(left) => {
+                    return Err(self.refuse(
+                        http::StatusCode::TOO_MANY_REQUESTS,
+                        "too many failed attempts from this address",
+                        Some(left.as_secs().max(1)),
+                        client,
+                        endpoint,
+                    ))
+                }
+            }
+        }
+        match self.credential.check(headers) {
+            Ok(()) => Ok(()),
+            Err(reason) => {
+                if let Some(source) = source {
+                    self.sources.failed(source);
+                }
+                Err(self.refuse(
+                    http::StatusCode::UNAUTHORIZED,
+                    reason,
+                    None,
+                    client,
+                    endpoint,
+                ))
+            }
+        }
+    }
+
+    fn refuse(
+        &self,
+        status: http::StatusCode,
+        reason: &'static str,
+        retry_after_secs: Option<u64>,
+        client: Option<tollgate_guard::ClientAddr>,
+        endpoint: &'static str,
+    ) -> NodeRefusal {
+        if let Some(held_back) = self.warnings.ready() {
+            let peer = client.map(|c| c.0.to_string()).unwrap_or_default();
+            tracing::warn!(endpoint, reason, %peer, held_back, "refused a node connection");
+        }
+        NodeRefusal {
+            status,
+            reason,
+            retry_after_secs,
+        }
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

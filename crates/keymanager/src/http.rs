@@ -9,13 +9,14 @@ use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 use tollgate_model::scopes;
 
-use crate::{KeyManager, KeyManagerError, DEFAULT_TOKEN_VALIDITY_SECS};
+use crate::{KeyManager, KeyManagerError, DEFAULT_TOKEN_VALIDITY_SECS, MAX_TOKEN_VALIDITY_SECS};
 
 pub fn router(km: Arc<KeyManager>) -> Router {
     Router::new()
@@ -49,6 +50,14 @@ impl IntoResponse for OAuthError {
             KeyManagerError::InvalidRequest(_) | KeyManagerError::InvalidToken(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
             }
+            KeyManagerError::AccountLocked { .. } => (StatusCode::BAD_REQUEST, "invalid_grant"),
+            KeyManagerError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable")
+            }
+            KeyManagerError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"),
+            KeyManagerError::Store(tollgate_store::StoreError::InvalidText(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
             KeyManagerError::Crypto(_) | KeyManagerError::Store(_) => {
                 tracing::error!(error = %self.0, "token endpoint failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
@@ -59,6 +68,11 @@ impl IntoResponse for OAuthError {
             Json(json!({"error": code, "error_description": self.0.to_string()})),
         )
             .into_response();
+        if let Some(secs) = retry_after(&self.0) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -67,6 +81,21 @@ impl IntoResponse for OAuthError {
         }
         response
     }
+}
+
+/// Seconds a client should wait before trying again, for the errors that have one.
+pub(crate) fn retry_after(err: &KeyManagerError) -> Option<u64> {
+    match err {
+        KeyManagerError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+        KeyManagerError::AccountLocked { retry_after_secs } => *retry_after_secs,
+        KeyManagerError::Busy => Some(1),
+        _ => None,
+    }
+}
+
+/// The client's address, when the listener gave it.
+fn source(client: &Option<Extension<tollgate_guard::ClientAddr>>) -> Option<std::net::IpAddr> {
+    client.as_ref().map(|Extension(addr)| addr.0.ip())
 }
 
 /// WSO2's error body for the registration endpoint.
@@ -84,7 +113,8 @@ fn wso2_error(status: StatusCode, message: &str, description: impl Into<String>)
         .into_response()
 }
 
-/// `user:password` from a Basic `Authorization` header.
+/// `user:password` from a Basic `Authorization` header; `None` when malformed, or when the user
+/// part has control characters (no user has them).
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
@@ -96,6 +126,9 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
         .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, password) = decoded.split_once(':')?;
+    if user.chars().any(|c| c.is_ascii_control()) {
+        return None;
+    }
     Some((user.to_string(), password.to_string()))
 }
 
@@ -117,6 +150,7 @@ struct RegistrationRequest {
 
 async fn register(
     State(km): State<Arc<KeyManager>>,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
     headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Response {
@@ -127,7 +161,10 @@ async fn register(
             "Client registration needs Basic authentication of a user",
         );
     };
-    let user = match km.authenticate_user(&username, &password).await {
+    let user = match km
+        .authenticate_user(&username, &password, source(&client))
+        .await
+    {
         Ok(Some(user)) => user,
         Ok(None) => {
             return wso2_error(
@@ -136,7 +173,7 @@ async fn register(
                 "Invalid username or password",
             )
         }
-        Err(err) => return internal(err),
+        Err(err) => return refused_login(err),
     };
     let body = match body {
         Ok(Json(value)) => value,
@@ -163,6 +200,28 @@ async fn register(
             StatusCode::BAD_REQUEST,
             "Bad Request",
             "clientName is required",
+        );
+    }
+    for (field, value) in [
+        ("clientName", Some(&request.client_name)),
+        ("owner", request.owner.as_ref()),
+        ("grantType", request.grant_type.as_ref()),
+        ("callbackUrl", request.callback_url.as_ref()),
+        ("tokenType", request.token_type.as_ref()),
+    ] {
+        if value.is_some_and(|v| v.chars().any(|c| c.is_ascii_control())) {
+            return wso2_error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request",
+                format!("Field '{field}' contains a control character; it is not allowed"),
+            );
+        }
+    }
+    if request.client_name.chars().count() > 255 {
+        return wso2_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "Field 'clientName' must have at most 255 characters",
         );
     }
     // Only an administrator may register a client on someone else's behalf.
@@ -226,6 +285,27 @@ async fn register(
     .into_response()
 }
 
+/// A login that was refused before or instead of a password check.
+fn refused_login(err: KeyManagerError) -> Response {
+    let (status, message) = match &err {
+        KeyManagerError::AccountLocked { .. } => {
+            (StatusCode::UNAUTHORIZED, "Unauthenticated request")
+        }
+        KeyManagerError::TooManyAttempts { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+        }
+        KeyManagerError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        _ => return internal(err),
+    };
+    let mut response = wso2_error(status, message, err.to_string());
+    if let Some(secs) = retry_after(&err) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    response
+}
+
 fn internal(err: KeyManagerError) -> Response {
     tracing::error!(error = %err, "key manager request failed");
     wso2_error(
@@ -239,6 +319,7 @@ fn internal(err: KeyManagerError) -> Response {
 /// `client_id` and `client_secret` in the form, as RFC 6749 §2.3.1 allows).
 async fn authenticated_client(
     km: &KeyManager,
+    client: &Option<Extension<tollgate_guard::ClientAddr>>,
     headers: &HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<(tollgate_store::OAuthClientRow, HashMap<String, String>), OAuthError> {
@@ -248,6 +329,20 @@ async fn authenticated_client(
             r.body_text()
         ))
     })?;
+    // Passwords may hold any character; nothing else in these forms may hold control ones.
+    if let Some(name) = form
+        .iter()
+        .find(|(k, v)| {
+            k.chars().any(|c| c.is_ascii_control())
+                || (*k != "password" && v.chars().any(|c| c.is_ascii_control()))
+        })
+        .map(|(k, _)| k.escape_debug().to_string())
+    {
+        return Err(KeyManagerError::InvalidRequest(format!(
+            "parameter '{name}' contains a control character"
+        ))
+        .into());
+    }
     let (client_id, client_secret) = basic_credentials(headers)
         .or_else(|| {
             Some((
@@ -256,16 +351,19 @@ async fn authenticated_client(
             ))
         })
         .ok_or(KeyManagerError::InvalidClient)?;
-    let client = km.authenticate_client(&client_id, &client_secret).await?;
+    let client = km
+        .authenticate_client(&client_id, &client_secret, source(client))
+        .await?;
     Ok((client, form))
 }
 
 async fn token(
     State(km): State<Arc<KeyManager>>,
+    client_addr: Option<Extension<tollgate_guard::ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let (client, form) = authenticated_client(&km, &headers, form).await?;
+    let (client, form) = authenticated_client(&km, &client_addr, &headers, form).await?;
     let grant_type = form
         .get("grant_type")
         .ok_or_else(|| KeyManagerError::InvalidRequest("grant_type is required".into()))?;
@@ -284,6 +382,12 @@ async fn token(
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|v| *v > 0)
         .unwrap_or(DEFAULT_TOKEN_VALIDITY_SECS);
+    if validity > MAX_TOKEN_VALIDITY_SECS {
+        return Err(KeyManagerError::InvalidRequest(format!(
+            "validity_period must be at most {MAX_TOKEN_VALIDITY_SECS} seconds"
+        ))
+        .into());
+    }
 
     let (subject, roles, user_token) = match grant_type.as_str() {
         "password" => {
@@ -294,7 +398,7 @@ async fn token(
                 .get("password")
                 .ok_or_else(|| KeyManagerError::InvalidRequest("password is required".into()))?;
             let user = km
-                .authenticate_user(username, password)
+                .authenticate_user(username, password, source(&client_addr))
                 .await?
                 .ok_or_else(|| {
                     KeyManagerError::InvalidGrant("Authentication failed for the user".into())
@@ -336,10 +440,11 @@ async fn jwks(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
 /// malformed tokens are answered 200 too, as the RFC asks, so the endpoint reveals nothing.
 async fn revoke(
     State(km): State<Arc<KeyManager>>,
+    client_addr: Option<Extension<tollgate_guard::ClientAddr>>,
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
-    let (client, form) = authenticated_client(&km, &headers, form).await?;
+    let (client, form) = authenticated_client(&km, &client_addr, &headers, form).await?;
     let token = form
         .get("token")
         .filter(|t| !t.is_empty())

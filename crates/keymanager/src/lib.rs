@@ -6,13 +6,18 @@
 //! It never serves API traffic: gateways verify its tokens themselves with the published keys.
 
 mod http;
+mod logins;
 mod passwords;
 mod tokens;
+mod vault;
 
 pub use http::{basic_credentials, router};
-pub use passwords::{hash_password, verify_password};
+pub use logins::{LockPolicy, Logins};
+pub use passwords::Passwords;
 pub use tokens::{AccessToken, Claims};
+pub use vault::Vault;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -23,6 +28,8 @@ pub const RESIDENT_KEY_MANAGER: &str = "Resident Key Manager";
 
 /// Default lifetime of an access token, in seconds (WSO2's default).
 pub const DEFAULT_TOKEN_VALIDITY_SECS: i64 = 3600;
+/// The longest lifetime a token may be asked for: a year.
+pub const MAX_TOKEN_VALIDITY_SECS: i64 = 365 * 86_400;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyManagerError {
@@ -40,6 +47,18 @@ pub enum KeyManagerError {
     InvalidToken(String),
     #[error("key material error: {0}")]
     Crypto(String),
+    /// Every password-hashing worker stayed busy for the whole queue timeout.
+    #[error("the server is busy checking credentials; retry shortly")]
+    Busy,
+    /// WSO2's account locking: too many failed logins for this user.
+    #[error("the account is locked after too many failed logins")]
+    AccountLocked {
+        /// `None`: until an administrator unlocks it.
+        retry_after_secs: Option<u64>,
+    },
+    /// Too many failed credential checks from this client address.
+    #[error("too many failed attempts from this address")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,6 +71,14 @@ pub struct AuthenticatedUser {
     pub tenant: String,
     pub username: String,
     pub roles: Vec<String>,
+}
+
+/// Encrypts a private key for storage, off the async threads (argon2 key derivation).
+async fn seal(vault: &Vault, kid: &str, pem: &str) -> Result<String> {
+    let (vault, kid, pem) = (vault.clone(), kid.to_string(), pem.to_string());
+    tokio::task::spawn_blocking(move || vault.seal(&kid, &pem))
+        .await
+        .map_err(|e| KeyManagerError::Crypto(e.to_string()))?
 }
 
 impl From<UserRow> for AuthenticatedUser {
@@ -68,14 +95,47 @@ pub struct KeyManager {
     store: Store,
     issuer: String,
     signer: tokens::Signer,
+    logins: Logins,
+}
+
+/// How a key manager checks tokens and credentials.
+pub struct KeyManagerSettings {
+    pub rules: tollgate_jwt::TokenRules,
+    pub vault: Vault,
+    pub logins: Logins,
 }
 
 impl KeyManager {
-    /// Loads the active signing key, creating (and announcing) one on first start.
-    pub async fn start(store: Store, issuer: String) -> Result<Arc<KeyManager>> {
+    /// Loads the active signing key (re-encrypting it if it is stored in plain text or under the
+    /// previous keystore password), creating and announcing one on first start.
+    pub async fn start(
+        store: Store,
+        issuer: String,
+        settings: KeyManagerSettings,
+    ) -> Result<Arc<KeyManager>> {
+        let vault = settings.vault;
         let keys = store.signing_keys().await?;
         let key = match keys.into_iter().next() {
-            Some(key) => key,
+            Some(mut key) => {
+                let (kid, stored) = (key.kid.clone(), key.private_key_pem.clone());
+                let vault_for_open = vault.clone();
+                let opened =
+                    tokio::task::spawn_blocking(move || vault_for_open.open(&kid, &stored))
+                        .await
+                        .map_err(|e| KeyManagerError::Crypto(e.to_string()))??;
+                key.private_key_pem = match opened {
+                    vault::Opened::Current(pem) => pem,
+                    vault::Opened::Stale(pem) => {
+                        let sealed = seal(&vault, &key.kid, &pem).await?;
+                        let mut tx = store.begin().await?;
+                        tx.set_signing_key_private(&key.kid, &sealed).await?;
+                        tx.commit().await?;
+                        tracing::info!(kid = %key.kid, "signing key re-encrypted under the current keystore password");
+                        pem
+                    }
+                };
+                key
+            }
             None => {
                 let key = tokio::task::spawn_blocking({
                     let issuer = issuer.clone();
@@ -83,8 +143,10 @@ impl KeyManager {
                 })
                 .await
                 .map_err(|e| KeyManagerError::Crypto(e.to_string()))??;
+                let mut stored = key.clone();
+                stored.private_key_pem = seal(&vault, &key.kid, &key.private_key_pem).await?;
                 let mut tx = store.begin().await?;
-                tx.insert_signing_key(tollgate_model::SUPER_TENANT, &key)
+                tx.insert_signing_key(tollgate_model::SUPER_TENANT, &stored)
                     .await?;
                 tx.emit(
                     tollgate_model::SUPER_TENANT,
@@ -96,11 +158,12 @@ impl KeyManager {
                 key
             }
         };
-        let signer = tokens::Signer::new(&key)?;
+        let signer = tokens::Signer::new(&key, settings.rules)?;
         Ok(Arc::new(KeyManager {
             store,
             issuer,
             signer,
+            logins: settings.logins,
         }))
     }
 
@@ -113,20 +176,28 @@ impl KeyManager {
     }
 
     /// Checks a user's password; `None` when the user is unknown or the password is wrong.
+    /// `source` is the client's address, for per-source failure limits (see [`Logins`]).
     pub async fn authenticate_user(
         &self,
         username: &str,
         password: &str,
+        source: Option<IpAddr>,
     ) -> Result<Option<AuthenticatedUser>> {
+        self.logins
+            .authenticate(&self.store, username, password, source)
+            .await
+            .map(|user| user.map(Into::into))
+    }
+
+    /// Lifts a user's lock and forgets their failed logins; `false` if there is no such user.
+    pub async fn unlock_user(&self, username: &str) -> Result<bool> {
         let (tenant, name) = split_tenant(username);
-        let Some(user) = self.store.find_user(tenant, name).await? else {
-            return Ok(None);
-        };
-        if verify_password(password, &user.password_hash).await {
-            Ok(Some(user.into()))
-        } else {
-            Ok(None)
-        }
+        Ok(self.store.clear_failed_logins(tenant, name).await?)
+    }
+
+    /// The password-hashing pool (new users' passwords are hashed on it too).
+    pub fn passwords(&self) -> &Arc<Passwords> {
+        self.logins.passwords()
     }
 
     /// The roles of a known user (for tokens, which carry only the subject).
@@ -135,21 +206,31 @@ impl KeyManager {
         Ok(self.store.find_user(tenant, name).await?.map(Into::into))
     }
 
-    /// Checks a client's id and secret.
+    /// Checks a client's id and secret; failures count against `source` like failed logins.
     pub async fn authenticate_client(
         &self,
         client_id: &str,
         client_secret: &str,
+        source: Option<IpAddr>,
     ) -> Result<OAuthClientRow> {
-        match self.store.oauth_client(client_id).await? {
+        self.logins.admit_source(source).await?;
+        let client = if client_id.chars().any(|c| c.is_ascii_control()) {
+            None
+        } else {
+            self.store.oauth_client(client_id).await?
+        };
+        match client {
             Some(client) if constant_time_eq(&client.consumer_secret, client_secret) => Ok(client),
-            _ => Err(KeyManagerError::InvalidClient),
+            _ => {
+                self.logins.source_failed(source);
+                Err(KeyManagerError::InvalidClient)
+            }
         }
     }
 
-    /// Verifies a token this key manager issued (signature, expiry, issuer).
+    /// Verifies a token this key manager issued (signature, expiry, issuer, not-before).
     pub fn verify(&self, token: &str) -> Result<Claims> {
-        self.signer.verify(token, &self.issuer)
+        self.signer.verify(token)
     }
 
     /// Signs an access token for `client`.
@@ -174,7 +255,7 @@ impl KeyManager {
     /// Revokes a token issued to `client_id`: recorded, and announced to gateways. Tokens that are
     /// not ours, not the client's, or expired already are ignored.
     pub async fn revoke(&self, client_id: &str, token: &str) -> Result<()> {
-        let Ok(claims) = self.signer.verify(token, &self.issuer) else {
+        let Ok(claims) = self.signer.verify(token) else {
             return Ok(());
         };
         if claims.azp != client_id {

@@ -1,6 +1,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,7 @@ pub struct AccessToken {
 pub(crate) struct Signer {
     kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    verifying: tollgate_jwt::VerifyingKey,
     public: tollgate_model::SigningKey,
 }
 
@@ -87,18 +87,18 @@ fn generate_rsa_2048() -> Result<rsa::RsaPrivateKey> {
 }
 
 impl Signer {
-    pub(crate) fn new(key: &SigningKeyRow) -> Result<Signer> {
+    pub(crate) fn new(key: &SigningKeyRow, rules: tollgate_jwt::TokenRules) -> Result<Signer> {
         let private = rsa::RsaPrivateKey::from_pkcs1_pem(&key.private_key_pem)
             .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
         let der = private
             .to_pkcs1_der()
             .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
-        let decoding = DecodingKey::from_rsa_components(&key.n, &key.e)
+        let verifying = tollgate_jwt::VerifyingKey::rs256(&key.n, &key.e, &key.issuer, rules)
             .map_err(|e| KeyManagerError::Crypto(e.to_string()))?;
         Ok(Signer {
             kid: key.kid.clone(),
             encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            decoding,
+            verifying,
             public: key.to_model(),
         })
     }
@@ -113,6 +113,7 @@ impl Signer {
         validity_secs: i64,
     ) -> Result<AccessToken> {
         let now = tollgate_model::now_millis() / 1000;
+        let validity_secs = validity_secs.clamp(1, crate::MAX_TOKEN_VALIDITY_SECS);
         let scopes = if scopes.is_empty() {
             vec!["default".to_string()]
         } else {
@@ -147,19 +148,13 @@ impl Signer {
         })
     }
 
-    pub(crate) fn verify(&self, token: &str, issuer: &str) -> Result<Claims> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| KeyManagerError::InvalidToken(e.to_string()))?;
-        if header.kid.as_deref() != Some(self.kid.as_str()) {
+    /// Checks a token this signer issued, with the same verifier gateways use.
+    pub(crate) fn verify(&self, token: &str) -> Result<Claims> {
+        let invalid = |e: tollgate_jwt::JwtError| KeyManagerError::InvalidToken(e.to_string());
+        if tollgate_jwt::key_id(token).map_err(invalid)? != self.kid {
             return Err(KeyManagerError::InvalidToken("unknown signing key".into()));
         }
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[issuer]);
-        validation.validate_aud = false;
-        validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| KeyManagerError::InvalidToken(e.to_string()))
+        self.verifying.verify::<Claims>(token).map_err(invalid)
     }
 
     pub(crate) fn jwks(&self) -> serde_json::Value {
@@ -183,7 +178,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_tampered_ones_do_not() {
         let key = generate_signing_key("https://localhost:9443/oauth2/token").unwrap();
-        let signer = Signer::new(&key).unwrap();
+        let signer = Signer::new(&key, tollgate_jwt::TokenRules::default()).unwrap();
         let token = signer
             .issue(
                 "https://localhost:9443/oauth2/token",
@@ -194,18 +189,15 @@ mod tests {
                 60,
             )
             .unwrap();
-        let claims = signer
-            .verify(&token.token, "https://localhost:9443/oauth2/token")
-            .unwrap();
+        let claims = signer.verify(&token.token).unwrap();
         assert_eq!(claims.azp, "client");
         assert_eq!(claims.scope, "apim:api_view");
-        assert!(signer
-            .verify(&token.token, "https://other/oauth2/token")
-            .is_err());
+        let mut other = key.clone();
+        other.issuer = "https://other/oauth2/token".into();
+        let other = Signer::new(&other, tollgate_jwt::TokenRules::default()).unwrap();
+        assert!(other.verify(&token.token).is_err());
         let mut tampered = token.token.clone();
         tampered.push('x');
-        assert!(signer
-            .verify(&tampered, "https://localhost:9443/oauth2/token")
-            .is_err());
+        assert!(signer.verify(&tampered).is_err());
     }
 }

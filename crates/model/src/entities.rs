@@ -246,19 +246,86 @@ pub struct RevokedToken {
     pub expires_at: i64,
 }
 
+/// WSO2's time units for throttling windows, by the names its Admin API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Sec,
+    Min,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl TimeUnit {
+    pub const ALL: [TimeUnit; 7] = [
+        TimeUnit::Sec,
+        TimeUnit::Min,
+        TimeUnit::Hour,
+        TimeUnit::Day,
+        TimeUnit::Week,
+        TimeUnit::Month,
+        TimeUnit::Year,
+    ];
+
+    /// WSO2's name (`min`), as stored and returned.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Sec => "sec",
+            TimeUnit::Min => "min",
+            TimeUnit::Hour => "hour",
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+            TimeUnit::Month => "month",
+            TimeUnit::Year => "year",
+        }
+    }
+
+    /// WSO2's name, or the spellings its clients also send (`minute`, `minutes`, `days`).
+    pub fn parse(s: &str) -> Option<TimeUnit> {
+        Some(match s {
+            "sec" | "secs" | "second" | "seconds" | "s" => TimeUnit::Sec,
+            "min" | "mins" | "minute" | "minutes" | "m" => TimeUnit::Min,
+            "hour" | "hours" | "h" => TimeUnit::Hour,
+            "day" | "days" | "d" => TimeUnit::Day,
+            "week" | "weeks" => TimeUnit::Week,
+            "month" | "months" => TimeUnit::Month,
+            "year" | "years" => TimeUnit::Year,
+            _ => return None,
+        })
+    }
+
+    pub fn millis(self) -> i64 {
+        match self {
+            TimeUnit::Sec => 1_000,
+            TimeUnit::Min => 60_000,
+            TimeUnit::Hour => 3_600_000,
+            TimeUnit::Day => 86_400_000,
+            TimeUnit::Week => 7 * 86_400_000,
+            TimeUnit::Month => 30 * 86_400_000,
+            TimeUnit::Year => 365 * 86_400_000,
+        }
+    }
+}
+
+/// The longest throttling window: a year (a window must fit the clock arithmetic with room to
+/// spare, and a longer quota is a billing matter, not throttling).
+pub const MAX_WINDOW_MILLIS: i64 = 366 * 86_400_000;
+/// The shortest: one second, WSO2's smallest unit.
+pub const MIN_WINDOW_MILLIS: i64 = 1_000;
+/// The largest request count of a tier: 2⁵³ − 1, the largest integer every JSON client reads
+/// exactly.
+pub const MAX_REQUEST_COUNT: i64 = (1 << 53) - 1;
+
 impl ThrottlePolicy {
-    /// Length of the policy's window in milliseconds (WSO2's `unit_time` × `time_unit`).
+    /// Length of the policy's window in milliseconds (WSO2's `unit_time` × `time_unit`), always
+    /// within [`MIN_WINDOW_MILLIS`]..=[`MAX_WINDOW_MILLIS`] whatever is stored: the request path
+    /// divides by it.
     pub fn window_millis(&self) -> i64 {
-        let unit = match self.time_unit.as_str() {
-            "sec" | "second" | "seconds" | "s" => 1_000,
-            "min" | "minute" | "minutes" | "m" => 60_000,
-            "hour" | "hours" | "h" => 3_600_000,
-            "day" | "days" | "d" => 86_400_000,
-            "week" | "weeks" => 7 * 86_400_000,
-            "month" | "months" => 30 * 86_400_000,
-            "year" | "years" => 365 * 86_400_000,
-            _ => 60_000,
-        };
-        unit * self.unit_time.max(1)
+        let unit = TimeUnit::parse(&self.time_unit).map_or(60_000, TimeUnit::millis);
+        unit.checked_mul(self.unit_time.max(1))
+            .unwrap_or(MAX_WINDOW_MILLIS)
+            .clamp(MIN_WINDOW_MILLIS, MAX_WINDOW_MILLIS)
     }
 }

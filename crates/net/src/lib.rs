@@ -1,31 +1,124 @@
 //! Listeners for every HTTP-speaking component: plain and TLS accept loops over hyper (HTTP/1.1
 //! and HTTP/2), graceful shutdown (stop accepting, let in-flight requests finish), and the
 //! self-signed certificate a fresh installation serves HTTPS with.
+//!
+//! Every listener holds its clients to the same [`Limits`]: a deadline for each request head,
+//! an idle keep-alive timeout, a limit on silence while a request is in flight, and a bound on
+//! open connections (past it, new connections wait in the kernel's backlog). These are enforced
+//! per connection by [`watch`], without a timer per request. Requests with a missing, repeated
+//! or malformed `Host` header get 400, and a handler that panics gets its client a 500.
+
+mod clock;
+mod watch;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use hyper::service::Service;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as AutoBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 pub use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-/// How long a client may take to send its first bytes, and (management listeners) a request's
-/// headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::watch::{Verdict, Watch, Watchdog, Watched, WatchedIo};
+pub use crate::watch::{WatchedBody, WatchedFuture};
 
 /// How long in-flight requests may take to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to finish a TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What a listener allows its clients (`[transport]` in `deployment.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// From the accept, or from the first byte of a request after an idle spell, until its head
+    /// is complete.
+    pub request_head_timeout: Duration,
+    /// How long a connection may stay open with no request in flight.
+    pub keep_alive_timeout: Duration,
+    /// How long a connection with a request in flight may go with nothing read or written
+    /// (WSO2's `http.socket.timeout`).
+    pub socket_timeout: Duration,
+    /// Open connections per listener (all its serving threads together).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_head_timeout: Duration::from_secs(20),
+            keep_alive_timeout: Duration::from_secs(60),
+            socket_timeout: Duration::from_secs(180),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// Which of WSO2's error bodies a listener answers with when it refuses a request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorStyle {
+    /// The gateway's: `{"code":"400","message":…,"description":…}`.
+    Gateway,
+    /// The REST APIs': `{"code":400,"message":…,"description":…,"moreInfo":"","error":[]}`.
+    Rest,
+}
+
+impl ErrorStyle {
+    fn response(self, status: StatusCode, description: &str) -> Response<Full<Bytes>> {
+        let message = status.canonical_reason().unwrap_or("Error");
+        let body = match self {
+            ErrorStyle::Gateway => serde_json::json!({
+                "code": status.as_u16().to_string(), "message": message, "description": description,
+            }),
+            ErrorStyle::Rest => serde_json::json!({
+                "code": status.as_u16(), "message": message, "description": description,
+                "moreInfo": "", "error": [],
+            }),
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        if status == StatusCode::BAD_REQUEST {
+            // The connection's framing may be in doubt; do not reuse it.
+            response.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+        }
+        response
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (a gateway holds two
+/// descriptors per proxied request); returns the limit now in force.
+pub fn raise_open_files_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot raise the open-files limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE)
+                .map(|(soft, _)| soft)
+                .unwrap_or(1024)
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -127,7 +220,7 @@ pub trait HttpService:
     + Sync
     + 'static
 {
-    type Body: Body<Data: Send, Error: Into<BoxError>> + Send + 'static;
+    type Body: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static;
 }
 
 impl<S, B> HttpService for S
@@ -141,138 +234,251 @@ where
         + Send
         + Sync
         + 'static,
-    B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+    B: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static,
 {
     type Body = B;
 }
 
+/// How one connection ended, for the debug log.
+enum Ended {
+    Closed(Result<(), BoxError>),
+    Cut(&'static str),
+}
+
 impl Http {
+    /// Serves one connection until it closes, is cut by its watchdog, or (after `shutdown`)
+    /// has finished its requests.
     async fn serve_io<I, S>(
         &self,
-        io: TokioIo<I>,
+        io: I,
+        watch: Arc<Watch>,
         h2: bool,
-        service: S,
-        watcher: hyper_util::server::graceful::Watcher,
-    ) -> Result<(), BoxError>
+        service: Watched<S>,
+        limits: Limits,
+        shutdown: &CancellationToken,
+    ) -> Ended
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
         S: HttpService,
     {
+        let io = TokioIo::new(io);
         match self {
             Http::Auto(builder) => {
-                let conn = builder.serve_connection_with_upgrades(io, service);
-                watcher.watch(conn.into_owned()).await
+                let conn = pin!(builder.serve_connection_with_upgrades(io, service));
+                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
             }
-            Http::Direct { http2, .. } if h2 => watcher
-                .watch(http2.serve_connection(io, service))
-                .await
-                .map_err(Into::into),
-            Http::Direct { http1, .. } => watcher
-                .watch(http1.serve_connection(io, service))
-                .await
-                .map_err(Into::into),
+            Http::Direct { http2, .. } if h2 => {
+                let conn = pin!(http2.serve_connection(io, service));
+                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
+            }
+            Http::Direct { http1, .. } => {
+                let conn = pin!(http1.serve_connection(io, service));
+                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
+            }
         }
     }
 }
 
+/// Runs a hyper connection beside its watchdog: retired gracefully when idle too long or when
+/// the server shuts down, cut when a request head is overdue or a busy connection goes silent.
+async fn drive<C, E>(
+    mut conn: std::pin::Pin<&mut C>,
+    watch: Arc<Watch>,
+    limits: Limits,
+    shutdown: &CancellationToken,
+    retire: impl Fn(std::pin::Pin<&mut C>),
+) -> Ended
+where
+    C: std::future::Future<Output = Result<(), E>>,
+    E: Into<BoxError>,
+{
+    let mut watchdog = Watchdog::new(watch, limits);
+    let mut retiring = false;
+    let mut shutting_down = false;
+    let sleep = tokio::time::sleep(limits.request_head_timeout);
+    let mut sleep = pin!(sleep);
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => return Ended::Closed(result.map_err(Into::into)),
+            _ = shutdown.cancelled(), if !shutting_down => {
+                shutting_down = true;
+                if !retiring {
+                    retiring = true;
+                    retire(conn.as_mut());
+                }
+            }
+            _ = sleep.as_mut() => {
+                let wait = match watchdog.look() {
+                    Verdict::Wait(wait) => wait,
+                    Verdict::Cut(why) => return Ended::Cut(why),
+                    // A connection asked to close that is still idle a head timeout later is cut.
+                    Verdict::Retire if retiring => return Ended::Cut("idle after being asked to close"),
+                    Verdict::Retire => {
+                        retiring = true;
+                        retire(conn.as_mut());
+                        limits.request_head_timeout
+                    }
+                };
+                sleep.as_mut().reset(tokio::time::Instant::now() + wait);
+            }
+        }
+    }
+}
+
+/// One listening socket's settings, shared by its connections.
+#[derive(Clone)]
+struct Listener {
+    name: &'static str,
+    tls: Option<TlsAcceptor>,
+    http: Http,
+    limits: Limits,
+    style: ErrorStyle,
+    /// Whether requests carry the client's address ([`tollgate_guard::ClientAddr`]); the
+    /// management listeners need it for failure limits, API traffic does not.
+    tell_client_addr: bool,
+    /// Permits for open connections, shared by all serving threads of the listener.
+    connections: Arc<Semaphore>,
+}
+
 /// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown` fires, then
-/// stops accepting and waits up to [`DRAIN_TIMEOUT`] for open connections to finish.
+/// stops accepting and waits up to [`DRAIN_TIMEOUT`] for open connections to finish. For the
+/// management, key manager and event hub ports: HTTP/1.1 with upgrades, or HTTP/2.
 pub async fn serve<S>(
     name: &'static str,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     service: S,
+    limits: Limits,
     shutdown: CancellationToken,
 ) where
     S: HttpService,
 {
-    let mut builder = AutoBuilder::new(TokioExecutor::new());
-    // A client that opens a connection and sends its headers slowly (or never) is cut off, as by
-    // nginx's client_header_timeout. (Not on the gateway's listeners: hyper arms this timer on
-    // every request, +9% instructions per proxied request.)
-    builder
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let http = Http::Auto(builder);
-    serve_with(name, listener, tls, http, service, shutdown).await
+    let settings = Listener {
+        name,
+        tls,
+        http: Http::Auto(AutoBuilder::new(TokioExecutor::new())),
+        limits,
+        style: ErrorStyle::Rest,
+        tell_client_addr: true,
+        connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+    };
+    settings.run(listener, service, shutdown).await
 }
 
-async fn serve_with<S>(
-    name: &'static str,
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    http: Http,
-    service: S,
-    shutdown: CancellationToken,
-) where
-    S: HttpService,
-{
-    let graceful = GracefulShutdown::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(err) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(listener = name, error = %err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let http = http.clone();
-        let service = service.clone();
-        let watcher = graceful.watcher();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let result = match tls {
-                Some(acceptor) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
-                        Ok(Ok(stream)) => {
-                            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                            http.serve_io(TokioIo::new(stream), h2, service, watcher)
-                                .await
-                        }
-                        Ok(Err(err)) => {
-                            tracing::debug!(listener = name, %peer, error = %err, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => return,
-                    }
-                }
-                None => {
-                    // A client that connects and sends nothing is let go (over TLS the
-                    // handshake's timeout does this).
-                    if tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    http.serve_io(TokioIo::new(stream), false, service, watcher)
-                        .await
-                }
-            };
-            if let Err(err) = result {
-                tracing::debug!(listener = name, %peer, error = %err, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    tracing::info!(listener = name, "stopped accepting; draining connections");
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
+impl Listener {
+    async fn run<S>(self, listener: TcpListener, service: S, shutdown: CancellationToken)
+    where
+        S: HttpService,
     {
-        tracing::warn!(
-            listener = name,
-            "connections still open after the drain timeout"
-        );
+        clock::start();
+        let name = self.name;
+        let tracker = TaskTracker::new();
+        let accept_failures = tollgate_guard::Every::new(Duration::from_secs(1));
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            // At the connection limit, stop accepting: new clients wait in the backlog.
+            let permit = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                permit = self.connections.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let (stream, peer) = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => {
+                        backoff = Duration::from_millis(10);
+                        pair
+                    }
+                    Err(err) => {
+                        // Out of file descriptors and the like: back off instead of spinning,
+                        // and say so at most once a second.
+                        if let Some(held_back) = accept_failures.ready() {
+                            tracing::warn!(listener = name, error = %err, held_back, "accept failed");
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let (settings, service, shutdown) = (self.clone(), service.clone(), shutdown.clone());
+            tracker.spawn(async move {
+                let ended = settings.connection(stream, peer, service, &shutdown).await;
+                drop(permit);
+                match ended {
+                    Some(Ended::Closed(Err(err))) => {
+                        tracing::debug!(listener = name, %peer, error = %err, "connection ended with an error")
+                    }
+                    Some(Ended::Cut(why)) => {
+                        tracing::debug!(listener = name, %peer, why, "connection cut")
+                    }
+                    _ => {}
+                }
+            });
+        }
+        drop(listener);
+        tracker.close();
+        tracing::info!(listener = name, "stopped accepting; draining connections");
+        if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                listener = name,
+                "connections still open after the drain timeout"
+            );
+        }
+    }
+
+    /// One connection, from its TLS handshake (if any) to its end; `None` if the handshake
+    /// failed or took too long.
+    async fn connection<S>(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        service: S,
+        shutdown: &CancellationToken,
+    ) -> Option<Ended>
+    where
+        S: HttpService,
+    {
+        let client = self
+            .tell_client_addr
+            .then_some(tollgate_guard::ClientAddr(peer));
+        // The deadlines watch the bytes on the socket (under TLS, if any), from the accept on.
+        let watch = Watch::new();
+        let io = WatchedIo::new(stream, watch.clone());
+        let service = Watched::new(service, watch.clone(), client, self.style);
+        match &self.tls {
+            Some(acceptor) => {
+                let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io));
+                let stream = match handshake.await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(err)) => {
+                        tracing::debug!(listener = self.name, %peer, error = %err, "TLS handshake failed");
+                        return None;
+                    }
+                    Err(_) => return None,
+                };
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if h2 {
+                    watch.without_head_rule();
+                }
+                Some(
+                    self.http
+                        .serve_io(stream, watch, h2, service, self.limits, shutdown)
+                        .await,
+                )
+            }
+            None => Some(
+                self.http
+                    .serve_io(io, watch, false, service, self.limits, shutdown)
+                    .await,
+            ),
+        }
     }
 }
 
@@ -280,14 +486,15 @@ async fn serve_with<S>(
 /// `addr` (`SO_REUSEPORT`: the kernel spreads connections over them) and its own service from
 /// `make_service`. A connection and everything it does then stay on one thread, as in nginx's
 /// worker model. Connections speak HTTP/1.1, or HTTP/2 when TLS negotiates it, and are never
-/// upgraded (this serves API traffic). Binding happens before this returns; the future completes
-/// once every shard has drained after `shutdown`.
+/// upgraded (this serves API traffic). The shards share one connection limit. Binding happens
+/// before this returns; the future completes once every shard has drained after `shutdown`.
 pub fn serve_sharded<S, F>(
     name: &'static str,
     addr: SocketAddr,
     tls: Option<TlsAcceptor>,
     shards: usize,
     make_service: F,
+    limits: Limits,
     shutdown: CancellationToken,
 ) -> Result<impl std::future::Future<Output = ()>, NetError>
 where
@@ -313,10 +520,23 @@ where
                 .map_err(bind_err)?,
         );
     }
+    let settings = Listener {
+        name,
+        tls,
+        http: Http::Direct {
+            http1: hyper::server::conn::http1::Builder::new(),
+            http2: hyper::server::conn::http2::Builder::new(TokioExecutor::new()),
+        },
+        limits,
+        style: ErrorStyle::Gateway,
+        tell_client_addr: false,
+        connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+    };
     let make_service = Arc::new(make_service);
     let mut threads = Vec::with_capacity(listeners.len());
     for (i, listener) in listeners.into_iter().enumerate() {
-        let (tls, make_service, shutdown) = (tls.clone(), make_service.clone(), shutdown.clone());
+        let (settings, make_service, shutdown) =
+            (settings.clone(), make_service.clone(), shutdown.clone());
         let thread = std::thread::Builder::new()
             .name(format!("{name}-{i}"))
             .spawn(move || {
@@ -329,13 +549,7 @@ where
                 };
                 runtime.block_on(async move {
                     match TcpListener::from_std(listener) {
-                        Ok(listener) => {
-                            let http = Http::Direct {
-                                http1: hyper::server::conn::http1::Builder::new(),
-                                http2: hyper::server::conn::http2::Builder::new(TokioExecutor::new()),
-                            };
-                            serve_with(name, listener, tls, http, make_service(), shutdown).await
-                        }
+                        Ok(listener) => settings.run(listener, make_service(), shutdown).await,
                         Err(err) => tracing::error!(listener = name, error = %err, "cannot register the listener"),
                     }
                 });

@@ -1,4 +1,4 @@
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -6,7 +6,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{lifecycle, DeployedApi, Event, PolicyLevel};
-use tollgate_restcore::{from_value, list_body, ApiError, Ctx, JsonBody, Paging, Principal};
+use tollgate_restcore::{
+    from_value, list_body, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams,
+};
 use tollgate_store::{ApiRow, DeploymentRow, RevisionRow};
 
 use crate::definition::{api_info_json, api_json, runtime_of, validate};
@@ -55,10 +57,14 @@ pub fn router(ctx: Ctx) -> Router {
         .with_state(ctx)
 }
 
+/// `limit`, `offset` and `query`. (Not `Paging` flattened in: serde's `flatten` hands the
+/// numbers over as text, which then fail to parse as integers.)
 #[derive(Deserialize)]
 struct ListQuery {
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default = "Paging::default_limit")]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
     #[serde(default)]
     query: Option<String>,
 }
@@ -66,10 +72,14 @@ struct ListQuery {
 async fn list_apis(
     State(ctx): State<Ctx>,
     principal: Principal,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(VIEW)?;
-    let paging = q.paging.validate()?;
+    let paging = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .validate()?;
     let (apis, _) = ctx.store.apis(&principal.tenant, None, i64::MAX, 0).await?;
     let filtered: Vec<&ApiRow> = apis
         .iter()
@@ -281,10 +291,7 @@ async fn create_revision(
     let input: RevisionInput = if body.iter().all(u8::is_ascii_whitespace) {
         RevisionInput::default()
     } else {
-        tollgate_restcore::from_value(
-            &serde_json::from_slice::<Value>(&body)
-                .map_err(|e| ApiError::bad_request(format!("Malformed JSON: {e}")))?,
-        )?
+        tollgate_restcore::parse_json(&body)?
     };
     let mut tx = ctx.store.begin().await?;
     let api = tx.api(&principal.tenant, &api_id).await?;
@@ -328,7 +335,7 @@ async fn deploy_revision(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(api_id): Path<String>,
-    Query(q): Query<DeployQuery>,
+    QueryParams(q): QueryParams<DeployQuery>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(DEPLOY)?;
@@ -426,7 +433,7 @@ async fn undeploy_revision(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(api_id): Path<String>,
-    Query(q): Query<UndeployQuery>,
+    QueryParams(q): QueryParams<UndeployQuery>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     principal.require_any(&[
@@ -513,7 +520,7 @@ struct LifecycleQuery {
 async fn change_lifecycle(
     State(ctx): State<Ctx>,
     principal: Principal,
-    Query(q): Query<LifecycleQuery>,
+    QueryParams(q): QueryParams<LifecycleQuery>,
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(PUBLISH)?;
     let api_id = q

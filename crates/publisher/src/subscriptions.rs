@@ -1,10 +1,10 @@
 //! Blocking and unblocking subscriptions, as an API's publisher does in WSO2.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tollgate_model::{subscription_status, Event};
-use tollgate_restcore::{ApiError, Ctx, Principal};
+use tollgate_restcore::{ApiError, Ctx, Principal, QueryParams};
 
 const BLOCK: &[&str] = &["apim:subscription_block", "apim:subscription_manage"];
 
@@ -19,7 +19,7 @@ pub(crate) struct BlockQuery {
 pub(crate) async fn block(
     State(ctx): State<Ctx>,
     principal: Principal,
-    Query(q): Query<BlockQuery>,
+    QueryParams(q): QueryParams<BlockQuery>,
 ) -> Result<StatusCode, ApiError> {
     let state = q
         .block_state
@@ -36,7 +36,7 @@ pub(crate) async fn block(
 pub(crate) async fn unblock(
     State(ctx): State<Ctx>,
     principal: Principal,
-    Query(q): Query<BlockQuery>,
+    QueryParams(q): QueryParams<BlockQuery>,
 ) -> Result<StatusCode, ApiError> {
     set_status(
         &ctx,

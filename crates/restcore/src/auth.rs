@@ -78,9 +78,13 @@ impl FromRequestParts<Ctx> for Principal {
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (user, password) = tollgate_keymanager::basic_credentials(&parts.headers)
                 .ok_or_else(|| ApiError::unauthorized("Malformed Basic credentials"))?;
+            let source = parts
+                .extensions
+                .get::<tollgate_guard::ClientAddr>()
+                .map(|addr| addr.0.ip());
             let user = ctx
                 .key_manager
-                .authenticate_user(&user, &password)
+                .authenticate_user(&user, &password, source)
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("Invalid username or password"))?;
             Ok(Principal {

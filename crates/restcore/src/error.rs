@@ -10,6 +10,8 @@ use tollgate_store::StoreError;
 pub struct ApiError {
     pub status: StatusCode,
     pub description: String,
+    /// Seconds to send as `Retry-After` (throttled, locked out, busy).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -17,7 +19,13 @@ impl ApiError {
         ApiError {
             status,
             description: description.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
+        self.retry_after = secs;
+        self
     }
 
     pub fn bad_request(description: impl Into<String>) -> Self {
@@ -68,6 +76,12 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer realm=\"tollgate\""),
             );
         }
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
         response
     }
 }
@@ -79,6 +93,7 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found(format!("Requested {what} not found"))
             }
             StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::InvalidText(message) => ApiError::bad_request(message),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::internal()
@@ -103,6 +118,23 @@ impl From<KeyManagerError> for ApiError {
                 tracing::error!(%reason, "key material failure");
                 ApiError::internal()
             }
+            KeyManagerError::AccountLocked { retry_after_secs } => ApiError::unauthorized(
+                match retry_after_secs {
+                    Some(secs) => format!("The account is locked after too many failed logins; try again in {secs} s or ask an administrator to unlock it"),
+                    None => "The account is locked after too many failed logins; ask an administrator to unlock it".into(),
+                },
+            )
+            .with_retry_after(retry_after_secs),
+            KeyManagerError::TooManyAttempts { retry_after_secs } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed attempts from this address; try again in {retry_after_secs} s"),
+            )
+            .with_retry_after(Some(retry_after_secs)),
+            KeyManagerError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is busy checking credentials; retry shortly",
+            )
+            .with_retry_after(Some(1)),
         }
     }
 }

@@ -16,35 +16,25 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("Could not read the request body: {e}")))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(e.status(), format!("Could not read the request body: {e}"))
+        })?;
         parse(&bytes).map(JsonBody)
     }
 }
 
-/// Parses JSON, naming the path of the field at fault in the error.
+/// Parses JSON, naming the path of the field at fault in the error. Control characters other
+/// than tab and line breaks are refused in every string (see [`crate::check_json_text`]).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "The request body is empty; a JSON object is required",
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::bad_request(format!("Malformed JSON: {inner}"))
-        } else if path == "." {
-            ApiError::bad_request(format!("Invalid request body: {inner}"))
-        } else {
-            ApiError::bad_request(format!("Invalid value for field '{path}': {inner}"))
-        }
-    })?;
-    de.end()
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("Malformed JSON: {e}")))?;
-    Ok(value)
+    crate::check_json_text(&value)?;
+    from_value(&value)
 }
 
 /// Reads a typed view of an already parsed JSON value, naming the field at fault.

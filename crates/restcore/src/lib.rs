@@ -3,12 +3,18 @@
 //! WSO2's scope semantics, and JSON bodies whose errors name the offending field.
 
 mod auth;
+mod edge;
 mod error;
 mod json;
+mod query;
+mod text;
 
 pub use auth::Principal;
+pub use edge::rest_edge;
 pub use error::ApiError;
 pub use json::{from_value, parse as parse_json, JsonBody};
+pub use query::{parse_query, QueryParams};
+pub use text::{check_json_text, check_line, first_control_char};
 
 use std::sync::Arc;
 
@@ -39,17 +45,18 @@ pub type Ctx = Arc<RestContext>;
 /// Standard `limit` and `offset` query parameters, with WSO2's defaults.
 #[derive(Debug, Clone, Copy, serde::Deserialize)]
 pub struct Paging {
-    #[serde(default = "default_limit")]
+    #[serde(default = "Paging::default_limit")]
     pub limit: i64,
     #[serde(default)]
     pub offset: i64,
 }
 
-fn default_limit() -> i64 {
-    25
-}
-
 impl Paging {
+    /// WSO2's default page size.
+    pub fn default_limit() -> i64 {
+        25
+    }
+
     pub fn validate(self) -> Result<Self, ApiError> {
         if self.limit < 0 {
             return Err(ApiError::bad_request("limit must not be negative"));

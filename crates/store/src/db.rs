@@ -16,8 +16,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database cannot store a value as given (PostgreSQL refuses NUL in text). The REST
+    /// edges refuse control characters first; this is the second line.
+    #[error("{0}")]
+    InvalidText(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
 }
 
 impl StoreError {
@@ -28,8 +32,23 @@ impl StoreError {
     ) -> StoreError {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
-            _ => StoreError::Database(err),
+            _ => StoreError::from(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            // 22021: character_not_in_repertoire ("invalid byte sequence … 0x00"),
+            // 22P05: untranslatable_character.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::InvalidText(
+                    "A value contains a character that cannot be stored (such as NUL)".into(),
+                );
+            }
+        }
+        StoreError::Database(err)
     }
 }
 

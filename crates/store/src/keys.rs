@@ -184,6 +184,16 @@ impl ApimTx {
 }
 
 impl ApimTx {
+    /// Replaces the stored (encrypted) private key of a signing key.
+    pub async fn set_signing_key_private(&mut self, kid: &str, private_key: &str) -> Result<()> {
+        sqlx::query("UPDATE am_signing_key SET private_key_pem = $1 WHERE kid = $2")
+            .bind(private_key)
+            .bind(kid)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Records a revoked token; revoking twice is harmless.
     pub async fn revoke_token(
         &mut self,

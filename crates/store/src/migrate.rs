@@ -33,11 +33,18 @@ pub(crate) const APIM: Migrations = Migrations {
 
 pub(crate) const SHARED: Migrations = Migrations {
     database: "shared_db",
-    list: &[Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../migrations/shared/0001_init.sql"),
-    }],
+    list: &[
+        Migration {
+            version: 1,
+            name: "init",
+            sql: include_str!("../migrations/shared/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "account_locking",
+            sql: include_str!("../migrations/shared/0002_account_locking.sql"),
+        },
+    ],
 };
 
 /// Applies the pending migrations, all in one transaction. On PostgreSQL a transaction-scoped

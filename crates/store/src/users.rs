@@ -10,12 +10,17 @@ pub struct UserRow {
     pub username: String,
     pub password_hash: String,
     pub roles: Vec<String>,
+    /// Consecutive failed logins since the last success or lock.
+    pub failed_logins: i64,
+    /// Milliseconds since the Unix epoch until which the account is locked; `i64::MAX` until an
+    /// administrator unlocks it; 0 when not locked.
+    pub locked_until: i64,
 }
 
 impl Store {
     pub async fn find_user(&self, tenant: &str, username: &str) -> Result<Option<UserRow>> {
         let Some(row) = sqlx::query(
-            "SELECT user_id, tenant, username, password_hash FROM um_user WHERE tenant = $1 AND username = $2",
+            "SELECT user_id, tenant, username, password_hash, failed_logins, locked_until FROM um_user WHERE tenant = $1 AND username = $2",
         )
         .bind(tenant)
         .bind(username)
@@ -39,7 +44,47 @@ impl Store {
             username: col(&row, "username")?,
             password_hash: col(&row, "password_hash")?,
             roles,
+            failed_logins: col(&row, "failed_logins")?,
+            locked_until: col(&row, "locked_until")?,
         }))
+    }
+
+    /// Counts a failed login of `user_id`; when it reaches `lock_after`, locks the account until
+    /// `lock_until` (milliseconds) and starts the count afresh. Returns the count and the lock.
+    pub async fn record_failed_login(
+        &self,
+        user_id: &str,
+        lock_after: i64,
+        lock_until: i64,
+    ) -> Result<(i64, i64)> {
+        // One statement, so concurrent failures are all counted.
+        let row = sqlx::query(
+            "UPDATE um_user SET
+                failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END,
+                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
+             WHERE user_id = $3
+             RETURNING failed_logins, locked_until",
+        )
+        .bind(lock_after)
+        .bind(lock_until)
+        .bind(user_id)
+        .fetch_optional(self.shared())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
+        Ok((col(&row, "failed_logins")?, col(&row, "locked_until")?))
+    }
+
+    /// Forgets a user's failed logins and lifts any lock (a successful login, or an
+    /// administrator's unlock). Returns whether the user exists.
+    pub async fn clear_failed_logins(&self, tenant: &str, username: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE um_user SET failed_logins = 0, locked_until = 0 WHERE tenant = $1 AND username = $2",
+        )
+        .bind(tenant)
+        .bind(username)
+        .execute(self.shared())
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Creates a user with the given roles, or replaces the password and roles of an existing one.

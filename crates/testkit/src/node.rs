@@ -13,6 +13,10 @@ pub struct NodeOptions {
     pub extra_config: String,
     /// The port offset; a free one when `None`.
     pub offset: Option<u16>,
+    /// Soft and hard limit on open files for the process (`prlimit --nofile`).
+    pub open_files_limit: Option<u64>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for NodeOptions {
@@ -22,6 +26,8 @@ impl Default for NodeOptions {
             admin_password: "test-admin-pw".into(),
             extra_config: String::new(),
             offset: None,
+            open_files_limit: None,
+            env: Vec::new(),
         }
     }
 }
@@ -87,9 +93,21 @@ impl Node {
             .append(true)
             .open(&self.log_path)
             .expect("log file");
-        let child = Command::new(&self.binary)
+        let mut command = match self.options.open_files_limit {
+            Some(limit) => {
+                let mut command = Command::new("prlimit");
+                command
+                    .arg(format!("--nofile={limit}:{limit}"))
+                    .arg("--")
+                    .arg(&self.binary);
+                command
+            }
+            None => Command::new(&self.binary),
+        };
+        let child = command
             .args(["start", "--config"])
             .arg(&self.config_path)
+            .envs(self.options.env.iter().map(|(k, v)| (k, v)))
             .env("TOLLGATE_ADMIN_PASSWORD", &self.options.admin_password)
             .env("TOLLGATE_LOG", "info")
             .env("NO_COLOR", "1")
@@ -162,6 +180,42 @@ impl Node {
     /// `ws://127.0.0.1:<9611 + offset>`: this node's event hub.
     pub fn hub_url(&self) -> String {
         format!("ws://127.0.0.1:{}", self.port(9611))
+    }
+
+    /// The `deployment.toml` this node was started with.
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// The `tollgate` binary this node runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Replaces the extra configuration (takes effect at the next [`Node::restart`]).
+    pub fn set_extra_config(&mut self, extra_config: &str) {
+        self.options.extra_config = extra_config.to_string();
+        let config = format!(
+            "[server]\noffset = {}\nprofile = \"{}\"\ndata_dir = \"{}\"\n{}\n",
+            self.offset,
+            self.options.profile,
+            self.data_dir.path().join("data").display(),
+            extra_config
+        );
+        std::fs::write(&self.config_path, config).expect("write config");
+    }
+
+    /// Starts the node again and expects it to exit during start-up; returns its log.
+    pub async fn restart_expecting_failure(&mut self) -> String {
+        self.kill();
+        self.spawn();
+        let status = self.wait_exit(Duration::from_secs(60)).await;
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "expected tollgate to fail to start:\n{}",
+            self.log()
+        );
+        self.log()
     }
 
     pub fn log(&self) -> String {

@@ -15,7 +15,11 @@ const WELL_KNOWN: &[&str] = &[
     "admin", "password", "changeme", "123456", "wso2", "tollgate",
 ];
 
-pub async fn ensure_admin(config: &Config, store: &Store) -> Result<(), String> {
+pub async fn ensure_admin(
+    config: &Config,
+    store: &Store,
+    passwords: &tollgate_keymanager::Passwords,
+) -> Result<(), String> {
     let username = &config.super_admin.username;
     let configured = std::env::var(PASSWORD_ENV)
         .ok()
@@ -46,7 +50,11 @@ pub async fn ensure_admin(config: &Config, store: &Store) -> Result<(), String> 
             }
             // Skip the rehash when nothing changed (argon2 is slow by design).
             if let Some(user) = &existing {
-                if tollgate_keymanager::verify_password(&password, &user.password_hash).await {
+                if passwords
+                    .verify(&password, &user.password_hash)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
                     return Ok(());
                 }
             }
@@ -65,11 +73,44 @@ pub async fn ensure_admin(config: &Config, store: &Store) -> Result<(), String> 
             password
         }
     };
-    let hash = tollgate_keymanager::hash_password(&password).map_err(|e| e.to_string())?;
+    let hash = passwords.hash(&password).await.map_err(|e| e.to_string())?;
     store
         .upsert_user(SUPER_TENANT, username, &hash, &[roles::ADMIN])
         .await
         .map_err(|e| e.to_string())
+}
+
+pub const KEYSTORE_PASSWORD_ENV: &str = "TOLLGATE_KEYSTORE_PASSWORD";
+const KEYSTORE_PASSWORD_FILE: &str = "keystore-password";
+
+/// The keystore password the signing keys are encrypted with: `TOLLGATE_KEYSTORE_PASSWORD`,
+/// `[keystore.primary] password`, or one generated on first start into `data/keystore-password`
+/// (mode 0600) — enough for one node; a cluster of control planes sets the same one everywhere.
+pub fn keystore_vault(config: &Config) -> Result<tollgate_keymanager::Vault, String> {
+    let primary = &config.keystore.primary;
+    let configured = std::env::var(KEYSTORE_PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .or_else(|| primary.password.clone());
+    let password = match configured {
+        Some(password) => password,
+        None => {
+            let path = config.server.data_dir.join(KEYSTORE_PASSWORD_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(existing) if !existing.trim().is_empty() => existing.trim().to_string(),
+                _ => {
+                    let password = generate_password();
+                    write_password_file(&path, &password)?;
+                    tracing::info!(file = %path.display(), "generated the keystore password that encrypts the token-signing keys; back it up with the database, or set [keystore.primary] password");
+                    password
+                }
+            }
+        }
+    };
+    Ok(tollgate_keymanager::Vault::new(
+        password,
+        primary.previous_password.clone(),
+    ))
 }
 
 fn generate_password() -> String {
@@ -90,5 +131,5 @@ fn write_password_file(path: &Path, password: &str) -> Result<(), String> {
     options
         .open(path)
         .and_then(|mut f| f.write_all(password.as_bytes()))
-        .map_err(|e| format!("{}: cannot write the admin password: {e}", path.display()))
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }

@@ -33,6 +33,214 @@ pub struct Config {
     pub apim: Apim,
     #[serde(default)]
     pub truststore: Truststore,
+    #[serde(default)]
+    pub transport: Transport,
+    #[serde(default)]
+    pub oauth: OAuth,
+    #[serde(default)]
+    pub identity_mgt: IdentityMgt,
+    #[serde(default)]
+    pub keystore: Keystore,
+}
+
+/// `[transport]`: what every listener allows its clients (seconds). Tollgate's own keys; WSO2
+/// spreads these over its transports' `http.socket.timeout` and Tomcat connector settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    /// From the accept (or the first byte after an idle spell) until a request's head is in.
+    #[serde(default = "Transport::default_request_head_timeout")]
+    pub request_head_timeout: u64,
+    /// How long a connection may stay open with no request in flight.
+    #[serde(default = "Transport::default_keep_alive_timeout")]
+    pub keep_alive_timeout: u64,
+    /// How long a connection with a request in flight may go without a byte read or written
+    /// (WSO2's `http.socket.timeout`, 180 s).
+    #[serde(default = "Transport::default_socket_timeout")]
+    pub socket_timeout: u64,
+    /// Open connections per listener; past it new ones wait. Default: from the open-files limit.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+}
+
+impl Transport {
+    fn default_request_head_timeout() -> u64 {
+        20
+    }
+    fn default_keep_alive_timeout() -> u64 {
+        60
+    }
+    fn default_socket_timeout() -> u64 {
+        180
+    }
+
+    /// The listeners' limits, given the open-files limit in force.
+    pub fn limits(&self, open_files: u64) -> tollgate_net::Limits {
+        use std::time::Duration;
+        // Leave room for databases, backends (a proxied request holds two descriptors) and the
+        // other listeners: an eighth of the descriptors per listener, 64 to 10,000.
+        let derived = (open_files.saturating_sub(256) / 8).clamp(64, 10_000) as usize;
+        tollgate_net::Limits {
+            request_head_timeout: Duration::from_secs(self.request_head_timeout),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout),
+            socket_timeout: Duration::from_secs(self.socket_timeout),
+            max_connections: self.max_connections.unwrap_or(derived),
+        }
+    }
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            request_head_timeout: Transport::default_request_head_timeout(),
+            keep_alive_timeout: Transport::default_keep_alive_timeout(),
+            socket_timeout: Transport::default_socket_timeout(),
+            max_connections: None,
+        }
+    }
+}
+
+/// `[oauth]`: how tokens are checked, by gateways and the REST APIs alike.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth {
+    /// Seconds of clock skew tolerated on `exp` and `nbf` (WSO2's key; Tollgate's default is
+    /// 30 s, not WSO2's 300).
+    #[serde(default)]
+    pub timestamp_skew: Option<u64>,
+}
+
+impl OAuth {
+    pub fn token_rules(&self) -> tollgate_jwt::TokenRules {
+        tollgate_jwt::TokenRules {
+            leeway_secs: self
+                .timestamp_skew
+                .unwrap_or(tollgate_jwt::DEFAULT_LEEWAY_SECS),
+        }
+    }
+}
+
+/// `[identity_mgt]`: how failed logins are answered.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityMgt {
+    #[serde(default)]
+    pub account_locking: AccountLocking,
+    #[serde(default)]
+    pub login_throttling: LoginThrottling,
+}
+
+/// `[identity_mgt.account_locking]`, WSO2's keys: a user's account is locked after this many
+/// consecutive failed logins, for `auto_unlock_after` minutes (0: until an administrator
+/// unlocks it with `tollgate users unlock`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountLocking {
+    #[serde(default = "yes")]
+    pub enable_account_locking: bool,
+    #[serde(default = "AccountLocking::default_attempts")]
+    pub allowed_failed_attempts: u32,
+    #[serde(default = "AccountLocking::default_unlock")]
+    pub auto_unlock_after: u64,
+}
+
+impl AccountLocking {
+    fn default_attempts() -> u32 {
+        5
+    }
+    fn default_unlock() -> u64 {
+        5
+    }
+}
+
+impl Default for AccountLocking {
+    fn default() -> Self {
+        AccountLocking {
+            enable_account_locking: true,
+            allowed_failed_attempts: AccountLocking::default_attempts(),
+            auto_unlock_after: AccountLocking::default_unlock(),
+        }
+    }
+}
+
+/// `[identity_mgt.login_throttling]` (Tollgate's): failed credential checks per client address
+/// — passwords, client secrets, the node credential — are slowed down after `slow_after`
+/// failures within `window` seconds and refused for `refuse_for` seconds after `refuse_after`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginThrottling {
+    #[serde(default = "yes")]
+    pub enable: bool,
+    #[serde(default = "LoginThrottling::default_slow_after")]
+    pub slow_after: u32,
+    #[serde(default = "LoginThrottling::default_refuse_after")]
+    pub refuse_after: u32,
+    #[serde(default = "LoginThrottling::default_refuse_for")]
+    pub refuse_for: u64,
+    #[serde(default = "LoginThrottling::default_window")]
+    pub window: u64,
+}
+
+impl LoginThrottling {
+    fn default_slow_after() -> u32 {
+        tollgate_guard::FailurePolicy::SOURCES.slow_after
+    }
+    fn default_refuse_after() -> u32 {
+        tollgate_guard::FailurePolicy::SOURCES.refuse_after
+    }
+    fn default_refuse_for() -> u64 {
+        tollgate_guard::FailurePolicy::SOURCES.refuse_for.as_secs()
+    }
+    fn default_window() -> u64 {
+        tollgate_guard::FailurePolicy::SOURCES.window.as_secs()
+    }
+
+    /// The per-source guard this section describes.
+    pub fn guard(&self) -> tollgate_guard::FailureGuard<tollgate_guard::SourceKey> {
+        use std::time::Duration;
+        if !self.enable {
+            return tollgate_guard::FailureGuard::disabled();
+        }
+        tollgate_guard::FailureGuard::new(tollgate_guard::FailurePolicy {
+            slow_after: self.slow_after,
+            refuse_after: self.refuse_after,
+            refuse_for: Duration::from_secs(self.refuse_for),
+            window: Duration::from_secs(self.window),
+            ..tollgate_guard::FailurePolicy::SOURCES
+        })
+    }
+}
+
+impl Default for LoginThrottling {
+    fn default() -> Self {
+        LoginThrottling {
+            enable: true,
+            slow_after: LoginThrottling::default_slow_after(),
+            refuse_after: LoginThrottling::default_refuse_after(),
+            refuse_for: LoginThrottling::default_refuse_for(),
+            window: LoginThrottling::default_window(),
+        }
+    }
+}
+
+/// `[keystore.primary]`: WSO2 keeps its token-signing key in a keystore opened with this
+/// password; Tollgate keeps the signing keys in the database, encrypted with a key derived from
+/// it (or from `TOLLGATE_KEYSTORE_PASSWORD`). `previous_password` lets a restart re-encrypt them
+/// under a new password (see docs/configuration.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keystore {
+    #[serde(default)]
+    pub primary: KeystorePrimary,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystorePrimary {
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub previous_password: Option<String>,
 }
 
 /// `[truststore]`: certificates this node trusts when it calls other nodes over TLS
@@ -399,6 +607,88 @@ impl Config {
                     "truststore.type",
                     format!("'{kind}' is not supported; use PEM"),
                 ));
+            }
+        }
+        for (key, value) in [
+            (
+                "transport.request_head_timeout",
+                self.transport.request_head_timeout,
+            ),
+            (
+                "transport.keep_alive_timeout",
+                self.transport.keep_alive_timeout,
+            ),
+            ("transport.socket_timeout", self.transport.socket_timeout),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(invalid(
+                    key,
+                    format!("{value} is not a number of seconds from 1 to 3600"),
+                ));
+            }
+        }
+        if let Some(max) = self.transport.max_connections {
+            if !(1..=1_000_000).contains(&max) {
+                return Err(invalid(
+                    "transport.max_connections",
+                    format!("{max} is not from 1 to 1000000"),
+                ));
+            }
+        }
+        if let Some(skew) = self.oauth.timestamp_skew {
+            if skew > tollgate_jwt::MAX_LEEWAY_SECS {
+                return Err(invalid(
+                    "oauth.timestamp_skew",
+                    format!(
+                        "{skew} is more than {} seconds",
+                        tollgate_jwt::MAX_LEEWAY_SECS
+                    ),
+                ));
+            }
+        }
+        let locking = &self.identity_mgt.account_locking;
+        if !(1..=1000).contains(&locking.allowed_failed_attempts) {
+            return Err(invalid(
+                "identity_mgt.account_locking.allowed_failed_attempts",
+                format!("{} is not from 1 to 1000", locking.allowed_failed_attempts),
+            ));
+        }
+        if locking.auto_unlock_after > 7 * 24 * 60 {
+            return Err(invalid(
+                "identity_mgt.account_locking.auto_unlock_after",
+                format!("{} minutes is more than a week", locking.auto_unlock_after),
+            ));
+        }
+        let throttling = &self.identity_mgt.login_throttling;
+        if throttling.slow_after < 1 || throttling.refuse_after < throttling.slow_after {
+            return Err(invalid(
+                "identity_mgt.login_throttling",
+                "slow_after must be at least 1 and refuse_after at least slow_after".into(),
+            ));
+        }
+        for (key, value) in [
+            (
+                "identity_mgt.login_throttling.refuse_for",
+                throttling.refuse_for,
+            ),
+            ("identity_mgt.login_throttling.window", throttling.window),
+        ] {
+            if !(1..=86_400).contains(&value) {
+                return Err(invalid(
+                    key,
+                    format!("{value} is not a number of seconds from 1 to 86400"),
+                ));
+            }
+        }
+        for (key, value) in [
+            ("keystore.primary.password", &self.keystore.primary.password),
+            (
+                "keystore.primary.previous_password",
+                &self.keystore.primary.previous_password,
+            ),
+        ] {
+            if value.as_ref().is_some_and(|p| p.len() < 8) {
+                return Err(invalid(key, "must have at least 8 characters".into()));
             }
         }
         let mut names = std::collections::HashSet::new();

@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod logging;
 mod node;
 
 use std::path::PathBuf;
@@ -34,16 +35,26 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Unlock an account locked after failed logins (WSO2's account locking).
+    Unlock {
+        /// The username (`user@tenant.domain` for another tenant).
+        username: String,
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,6 +78,9 @@ fn main() -> ExitCode {
                 node::run(config).await
             }
             Command::Migrate { config } => node::migrate(load(config.as_deref())?).await,
+            Command::Users {
+                command: UsersCommand::Unlock { username, config },
+            } => node::unlock_user(load(config.as_deref())?, &username).await,
         }
     });
     match result {

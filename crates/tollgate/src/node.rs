@@ -22,7 +22,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
 use tollgate_gateway::{Backends, Gateway, NetworkFeed, StateFeed, Synchronizer};
-use tollgate_hublink::NodeCredential;
+use tollgate_guard::{FailureGuard, SourceKey};
+use tollgate_hublink::{NodeCredential, NodeGate};
 use tollgate_model::wire::{FeedItem, ThrottleHit};
 use tollgate_model::Snapshot;
 use tollgate_store::Store;
@@ -50,22 +51,54 @@ async fn open_store(config: &Config, migrate: bool) -> Result<Store, String> {
         .map_err(|e| format!("opening the databases: {e}"))
 }
 
+/// Lifts a user's account lock (`tollgate users unlock`).
+pub async fn unlock_user(config: Config, username: &str) -> Result<(), String> {
+    let store = open_store(&config, true).await?;
+    let (tenant, name) = tollgate_keymanager::split_tenant(username);
+    let found = store
+        .clear_failed_logins(tenant, name)
+        .await
+        .map_err(|e| e.to_string());
+    store.close().await;
+    match found? {
+        true => {
+            tracing::info!(user = ?username, "account unlocked");
+            Ok(())
+        }
+        false => Err(format!("no user '{username}'")),
+    }
+}
+
 /// What a running node holds until shutdown.
 struct Node {
     shutdown: CancellationToken,
     servers: JoinSet<()>,
     tasks: JoinSet<()>,
     store: Option<Store>,
+    /// What every listener allows its clients.
+    limits: tollgate_net::Limits,
+    /// Failed credential checks per client address (passwords, client secrets, the node
+    /// credential), shared by every listener of the process.
+    sources: Arc<FailureGuard<SourceKey>>,
 }
 
 pub async fn run(config: Config) -> Result<(), String> {
     let started = Instant::now();
     let profile = config.server.profile;
+    let open_files = tollgate_net::raise_open_files_limit();
+    let limits = config.transport.limits(open_files);
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        "connection limits set"
+    );
     let mut node = Node {
         shutdown: CancellationToken::new(),
         servers: JoinSet::new(),
         tasks: JoinSet::new(),
         store: None,
+        limits,
+        sources: Arc::new(config.identity_mgt.login_throttling.guard()),
     };
     let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)
         .map_err(|e| e.to_string())?;
@@ -241,9 +274,10 @@ async fn serve_hub(
     credential: NodeCredential,
     opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<(), String> {
+    let gate = Arc::new(NodeGate::new(credential, node.sources.clone()));
     let service = TowerToHyperService::new(tollgate_traffic::server::router(
         hub,
-        credential,
+        gate,
         node.shutdown.clone(),
     ));
     for (name, port, secure) in [
@@ -277,13 +311,34 @@ async fn start_control_plane(
     relay_to: RelayTo,
     opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<(), String> {
-    crate::admin::ensure_admin(config, store).await?;
+    // argon2 on one worker per core, never more (see tollgate_keymanager::Passwords).
+    let passwords = tollgate_keymanager::Passwords::start(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    );
+    crate::admin::ensure_admin(config, store, &passwords).await?;
     let issuer = format!(
         "https://{}:{}/oauth2/token",
         config.server.hostname,
         config.port(ports::CONTROL_PLANE_HTTPS)
     );
-    let key_manager = tollgate_keymanager::KeyManager::start(store.clone(), issuer)
+    let locking = &config.identity_mgt.account_locking;
+    let settings = tollgate_keymanager::KeyManagerSettings {
+        rules: config.oauth.token_rules(),
+        vault: crate::admin::keystore_vault(config)?,
+        logins: tollgate_keymanager::Logins::new(
+            passwords,
+            node.sources.clone(),
+            tollgate_keymanager::LockPolicy {
+                enabled: locking.enable_account_locking,
+                allowed_failed_attempts: locking.allowed_failed_attempts,
+                unlock_after: (locking.auto_unlock_after > 0)
+                    .then(|| Duration::from_secs(locking.auto_unlock_after * 60)),
+            },
+        ),
+    };
+    let key_manager = tollgate_keymanager::KeyManager::start(store.clone(), issuer, settings)
         .await
         .map_err(|e| format!("starting the key manager: {e}"))?;
     match relay_to {
@@ -309,7 +364,8 @@ async fn start_control_plane(
         key_manager,
         environments: environments(config),
     });
-    let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, credential));
+    let gate = credential.map(|c| Arc::new(NodeGate::new(c, node.sources.clone())));
+    let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, gate));
     for (name, port, secure) in [
         ("control-plane-https", ports::CONTROL_PLANE_HTTPS, true),
         ("control-plane-http", ports::CONTROL_PLANE_HTTP, false),
@@ -335,7 +391,7 @@ async fn start_gateway(
     labels: Vec<String>,
     opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<Arc<Gateway>, String> {
-    let gateway = Gateway::new();
+    let gateway = Gateway::with_token_rules(config.oauth.token_rules());
     node.tasks.spawn(tollgate_gateway::hits::report(
         gateway.hits(),
         feed.clone(),
@@ -375,6 +431,7 @@ async fn start_gateway(
             secure.then(|| tls.clone()),
             shards,
             move || make_service(),
+            node.limits,
             node.shutdown.clone(),
         )
         .map_err(|e| e.to_string())?;
@@ -385,28 +442,14 @@ async fn start_gateway(
 }
 
 /// Binds `port` on all interfaces and serves `service` there until shutdown.
-async fn listen<S, B>(
+async fn listen<S: tollgate_net::HttpService>(
     node: &mut Node,
     name: &'static str,
     port: u16,
     tls: Option<tollgate_net::TlsAcceptor>,
     service: S,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<(), String>
-where
-    S: hyper::service::Service<
-            hyper::Request<hyper::body::Incoming>,
-            Response = hyper::Response<B>,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<(), String> {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
     let listener = tollgate_net::bind(addr).await.map_err(|e| e.to_string())?;
     node.servers.spawn(tollgate_net::serve(
@@ -414,6 +457,7 @@ where
         listener,
         tls,
         service,
+        node.limits,
         node.shutdown.clone(),
     ));
     opened.push((name, port));

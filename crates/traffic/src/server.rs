@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::{Json, Router};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
-use tollgate_hublink::NodeCredential;
+use tollgate_hublink::NodeGate;
 use tollgate_model::wire::{Frame, FrameBody, PUBLISH_PATH, SUBSCRIBE_PATH};
 
 use crate::{EventHub, HubOutput};
@@ -19,16 +20,12 @@ use crate::{EventHub, HubOutput};
 #[derive(Clone)]
 struct HubState {
     hub: Arc<EventHub>,
-    credential: NodeCredential,
+    gate: Arc<NodeGate>,
     shutdown: CancellationToken,
 }
 
 /// The hub's HTTP routes (WebSocket upgrades and health).
-pub fn router(
-    hub: Arc<EventHub>,
-    credential: NodeCredential,
-    shutdown: CancellationToken,
-) -> Router {
+pub fn router(hub: Arc<EventHub>, gate: Arc<NodeGate>, shutdown: CancellationToken) -> Router {
     Router::new()
         .route(SUBSCRIBE_PATH, get(subscribe))
         .route(PUBLISH_PATH, get(publish))
@@ -36,7 +33,7 @@ pub fn router(
         .route("/_health/ready", get(health))
         .with_state(HubState {
             hub,
-            credential,
+            gate,
             shutdown,
         })
 }
@@ -47,22 +44,36 @@ async fn health(State(state): State<HubState>) -> Json<serde_json::Value> {
     )
 }
 
-fn refuse(state: &HubState, headers: &HeaderMap, endpoint: &str) -> Option<Response> {
-    match state.credential.check(headers) {
-        Ok(()) => None,
-        Err(why) => {
-            tracing::warn!(endpoint, reason = why, "refused a node connection");
-            Some((StatusCode::UNAUTHORIZED, why).into_response())
-        }
+type Client = Option<Extension<tollgate_guard::ClientAddr>>;
+
+async fn refuse(
+    state: &HubState,
+    headers: &HeaderMap,
+    client: Client,
+    endpoint: &'static str,
+) -> Option<Response> {
+    let refusal = state
+        .gate
+        .admit(headers, client.map(|Extension(c)| c), endpoint)
+        .await
+        .err()?;
+    let mut response = (refusal.status, refusal.reason).into_response();
+    if let Some(secs) = refusal.retry_after_secs {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(secs),
+        );
     }
+    Some(response)
 }
 
 async fn subscribe(
     State(state): State<HubState>,
+    client: Client,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Some(refused) = refuse(&state, &headers, SUBSCRIBE_PATH) {
+    if let Some(refused) = refuse(&state, &headers, client, SUBSCRIBE_PATH).await {
         return refused;
     }
     ws.on_upgrade(move |socket| serve_subscriber(state, socket))
@@ -70,10 +81,11 @@ async fn subscribe(
 
 async fn publish(
     State(state): State<HubState>,
+    client: Client,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Some(refused) = refuse(&state, &headers, PUBLISH_PATH) {
+    if let Some(refused) = refuse(&state, &headers, client, PUBLISH_PATH).await {
         return refused;
     }
     ws.on_upgrade(move |socket| serve_publisher(state, socket))

@@ -78,7 +78,7 @@ impl ThrottleCounter {
             // The window is the traffic manager's clock-aligned one; a gateway's hit from a
             // window that has already closed no longer counts.
             let start = now - now.rem_euclid(length);
-            if hit.window_start + length <= start {
+            if hit.window_start.saturating_add(length) <= start {
                 continue;
             }
             let window = self
@@ -88,7 +88,7 @@ impl ThrottleCounter {
             if window.start != start {
                 *window = Window::new(start, length);
             }
-            window.count += hit.count;
+            window.count = window.count.saturating_add(hit.count);
             window.gateways.insert(gateway.to_string());
             if window.decided {
                 // A gateway still admitting the key has not heard (it reloaded, or reconnected
@@ -115,7 +115,9 @@ impl ThrottleCounter {
                     until: window.end,
                     allowance: None,
                 });
-            } else if window.count * 2 >= limit && !hot.iter().any(|(k, _)| k == &hit.key) {
+            } else if window.count.saturating_mul(2) >= limit
+                && !hot.iter().any(|(k, _)| k == &hit.key)
+            {
                 hot.push((hit.key.clone(), limit));
             }
         }

@@ -1,0 +1,207 @@
+//! The one verifier of the JWTs Tollgate accepts, shared by gateways (API traffic) and the control
+//! plane (REST API tokens), so the two can never disagree on what a valid token is:
+//!
+//! - the header names its signing key (`kid`), and the key is one this node trusts;
+//! - RS256 only (no `none`, no HMAC with a public key as secret);
+//! - `exp` and `iss` are required, `iss` must be the key's issuer, `nbf` (when present) must
+//!   have passed — each with the same small leeway for clocks that drift
+//!   ([`TokenRules::leeway_secs`]).
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::DeserializeOwned;
+
+/// Clock leeway when none is configured: small, since nodes are expected to run NTP.
+/// (WSO2's `[oauth] timestamp_skew` defaults to 300 s.)
+pub const DEFAULT_LEEWAY_SECS: u64 = 30;
+/// The largest leeway a configuration may ask for.
+pub const MAX_LEEWAY_SECS: u64 = 600;
+
+/// How strictly tokens are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRules {
+    /// Seconds by which `exp` may have passed and `nbf` may lie ahead.
+    pub leeway_secs: u64,
+}
+
+impl Default for TokenRules {
+    fn default() -> Self {
+        TokenRules {
+            leeway_secs: DEFAULT_LEEWAY_SECS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    #[error("token has no kid")]
+    NoKeyId,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("token has no '{0}' claim")]
+    MissingClaim(String),
+    #[error("token was issued by another issuer")]
+    WrongIssuer,
+    #[error("invalid signature")]
+    BadSignature,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("unusable key: {0}")]
+    BadKey(String),
+}
+
+impl From<jsonwebtoken::errors::Error> for JwtError {
+    fn from(err: jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind;
+        match err.kind() {
+            ErrorKind::ExpiredSignature => JwtError::Expired,
+            ErrorKind::ImmatureSignature => JwtError::NotYetValid,
+            ErrorKind::MissingRequiredClaim(claim) => JwtError::MissingClaim(claim.clone()),
+            ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
+            ErrorKind::InvalidSignature => JwtError::BadSignature,
+            ErrorKind::InvalidToken
+            | ErrorKind::Base64(_)
+            | ErrorKind::Json(_)
+            | ErrorKind::Utf8(_) => JwtError::Malformed(err.to_string()),
+            _ => JwtError::Invalid(err.to_string()),
+        }
+    }
+}
+
+/// The `kid` a token's header names.
+pub fn key_id(token: &str) -> Result<String, JwtError> {
+    jsonwebtoken::decode_header(token)
+        .map_err(|e| JwtError::Malformed(e.to_string()))?
+        .kid
+        .ok_or(JwtError::NoKeyId)
+}
+
+/// A trusted signing key with its checks prepared once.
+pub struct VerifyingKey {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl VerifyingKey {
+    /// An RS256 key from its JWK components (base64url `n` and `e`) and the issuer whose tokens
+    /// it signs.
+    pub fn rs256(n: &str, e: &str, issuer: &str, rules: TokenRules) -> Result<Self, JwtError> {
+        let key = DecodingKey::from_rsa_components(n, e)
+            .map_err(|err| JwtError::BadKey(err.to_string()))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.leeway = rules.leeway_secs;
+        Ok(VerifyingKey { key, validation })
+    }
+
+    /// Checks `token`'s signature and claims and returns its claims as `C`.
+    pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, JwtError> {
+        Ok(jsonwebtoken::decode::<C>(token, &self.key, &self.validation)?.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use jsonwebtoken::{EncodingKey, Header};
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use serde_json::{json, Value};
+
+    const ISSUER: &str = "https://localhost:9443/oauth2/token";
+
+    struct Keys {
+        encoding: EncodingKey,
+        verifying: VerifyingKey,
+    }
+
+    fn keys() -> Keys {
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let der = private.to_pkcs1_der().unwrap();
+        let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+        let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+        Keys {
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            verifying: VerifyingKey::rs256(&n, &e, ISSUER, TokenRules::default()).unwrap(),
+        }
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn sign(keys: &Keys, claims: Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(&header, &claims, &keys.encoding).unwrap()
+    }
+
+    #[test]
+    fn claims_are_enforced() {
+        let keys = keys();
+        let t = now();
+        let good = sign(
+            &keys,
+            json!({"iss": ISSUER, "exp": t + 60, "nbf": t, "sub": "a"}),
+        );
+        assert_eq!(key_id(&good).unwrap(), "k1");
+        let claims: Value = keys.verifying.verify(&good).unwrap();
+        assert_eq!(claims["sub"], "a");
+
+        let verify = |claims: Value| keys.verifying.verify::<Value>(&sign(&keys, claims));
+        assert_eq!(
+            verify(json!({"iss": ISSUER, "exp": t + 60, "nbf": t + 3600})),
+            Err(JwtError::NotYetValid)
+        );
+        assert_eq!(
+            verify(json!({"exp": t + 60})),
+            Err(JwtError::MissingClaim("iss".into()))
+        );
+        assert_eq!(
+            verify(json!({"iss": ISSUER})),
+            Err(JwtError::MissingClaim("exp".into()))
+        );
+        assert_eq!(
+            verify(json!({"iss": "https://evil/", "exp": t + 60})),
+            Err(JwtError::WrongIssuer)
+        );
+        assert_eq!(
+            verify(json!({"iss": ISSUER, "exp": t - 3600})),
+            Err(JwtError::Expired)
+        );
+        // Within the leeway: a clock a few seconds behind or ahead is tolerated.
+        assert!(verify(json!({"iss": ISSUER, "exp": t - 5, "nbf": t + 5})).is_ok());
+
+        // Another key's signature, and an unsigned token, are refused.
+        let other = keys_other();
+        let forged = sign(&other, json!({"iss": ISSUER, "exp": t + 60}));
+        assert_eq!(
+            keys.verifying.verify::<Value>(&forged),
+            Err(JwtError::BadSignature)
+        );
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","kid":"k1"}"#);
+        let body = URL_SAFE_NO_PAD.encode(json!({"iss": ISSUER, "exp": t + 60}).to_string());
+        assert!(keys
+            .verifying
+            .verify::<Value>(&format!("{header}.{body}."))
+            .is_err());
+    }
+
+    fn keys_other() -> Keys {
+        keys()
+    }
+}

@@ -1,0 +1,512 @@
+//! Per-connection deadlines that cost no timer operation per request.
+//!
+//! A connection is always in one of three phases, tracked with relaxed atomics by the I/O and
+//! the service it wraps ([`WatchedIo`], [`Watched`]):
+//!
+//! - **waiting for a request head** — from the accept, or from the first byte after an idle
+//!   spell: the head must be complete (the service called) within `request_head_timeout`,
+//!   however the bytes trickle in (slowloris);
+//! - **busy** — requests in flight: the connection may be silent (a slow backend) but not for
+//!   longer than `socket_timeout` with nothing read or written;
+//! - **idle** between requests: closed gracefully after `keep_alive_timeout`.
+//!
+//! One sleep per connection, re-armed only when it fires (at least every
+//! `request_head_timeout`, so a head that starts later is still caught on time), looks at the
+//! phase and decides. Nothing on the request path touches a timer.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::service::Service;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::{clock, BoxError, ErrorStyle, Limits};
+
+/// The phase of one connection (see the module documentation).
+pub(crate) struct Watch {
+    in_flight: AtomicU32,
+    /// Coarse milliseconds + 1 at which the pending request head began; 0 when none is.
+    head_since: AtomicU64,
+    /// Coarse milliseconds at which the last request finished.
+    idle_since: AtomicU64,
+    /// Whether anything was read or written since the watchdog last looked.
+    active: AtomicBool,
+    /// HTTP/2 multiplexes: frames arrive between requests (pings, window updates), so the
+    /// request-head deadline does not apply; the idle one does.
+    head_rule: AtomicBool,
+}
+
+impl Watch {
+    pub(crate) fn new() -> Arc<Watch> {
+        let now = clock::now_millis();
+        Arc::new(Watch {
+            in_flight: AtomicU32::new(0),
+            // A fresh connection owes its first request head from the accept on.
+            head_since: AtomicU64::new(now + 1),
+            idle_since: AtomicU64::new(now),
+            active: AtomicBool::new(false),
+            head_rule: AtomicBool::new(true),
+        })
+    }
+
+    /// For an HTTP/2 connection (known once TLS has negotiated it).
+    pub(crate) fn without_head_rule(&self) {
+        self.head_rule.store(false, Ordering::Relaxed);
+        self.head_since.store(0, Ordering::Relaxed);
+        self.idle_since
+            .store(clock::now_millis(), Ordering::Relaxed);
+    }
+
+    fn on_read(&self) {
+        if !self.active.load(Ordering::Relaxed) {
+            self.active.store(true, Ordering::Relaxed);
+        }
+        if self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_rule.load(Ordering::Relaxed)
+            && self.head_since.load(Ordering::Relaxed) == 0
+        {
+            self.head_since
+                .store(clock::now_millis() + 1, Ordering::Relaxed);
+        }
+    }
+
+    fn on_write(&self) {
+        if !self.active.load(Ordering::Relaxed) {
+            self.active.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn request_started(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        if self.head_since.load(Ordering::Relaxed) != 0 {
+            self.head_since.store(0, Ordering::Relaxed);
+        }
+        InFlight(self.clone())
+    }
+}
+
+/// A request in flight; its end (the response body finished or dropped) is marked on drop.
+pub(crate) struct InFlight(Arc<Watch>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.0
+                .idle_since
+                .store(clock::now_millis(), Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the watchdog concluded.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Look again after this long.
+    Wait(Duration),
+    /// Idle past the keep-alive timeout: close gracefully (HTTP/2: GOAWAY).
+    Retire,
+    /// A request head overdue, or silence while busy: drop the connection.
+    Cut(&'static str),
+}
+
+/// The watchdog's own memory between looks.
+pub(crate) struct Watchdog {
+    watch: Arc<Watch>,
+    limits: Limits,
+    /// When the watchdog last saw a busy connection make progress.
+    busy_seen: Option<u64>,
+}
+
+impl Watchdog {
+    pub(crate) fn new(watch: Arc<Watch>, limits: Limits) -> Watchdog {
+        Watchdog {
+            watch,
+            limits,
+            busy_seen: None,
+        }
+    }
+
+    pub(crate) fn look(&mut self) -> Verdict {
+        self.look_at(clock::now_millis())
+    }
+
+    fn look_at(&mut self, now: u64) -> Verdict {
+        let ms = |d: Duration| d.as_millis() as u64;
+        let (head, idle, socket) = (
+            ms(self.limits.request_head_timeout),
+            ms(self.limits.keep_alive_timeout),
+            ms(self.limits.socket_timeout),
+        );
+        let watch = &self.watch;
+        let active = watch.active.swap(false, Ordering::Relaxed);
+        let next = if watch.in_flight.load(Ordering::Relaxed) > 0 {
+            let seen = match self.busy_seen {
+                Some(seen) if !active => seen,
+                _ => now,
+            };
+            self.busy_seen = Some(seen);
+            if now.saturating_sub(seen) >= socket {
+                return Verdict::Cut("no progress while a request was in flight");
+            }
+            seen + socket
+        } else {
+            self.busy_seen = None;
+            match watch.head_since.load(Ordering::Relaxed) {
+                0 => {
+                    let since = watch.idle_since.load(Ordering::Relaxed);
+                    if now.saturating_sub(since) >= idle {
+                        return Verdict::Retire;
+                    }
+                    since + idle
+                }
+                started => {
+                    let started = started - 1;
+                    if now.saturating_sub(started) >= head {
+                        return Verdict::Cut("request head not received in time");
+                    }
+                    started + head
+                }
+            }
+        };
+        // Never sleep past one head timeout: a head that starts meanwhile is then still cut
+        // on time.
+        let next = next.min(now + head.max(1));
+        Verdict::Wait(Duration::from_millis(next.saturating_sub(now).max(50)))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A socket whose reads and writes mark its connection's [`Watch`].
+    pub(crate) struct WatchedIo<I> {
+        #[pin]
+        inner: I,
+        watch: Arc<Watch>,
+    }
+}
+
+impl<I> WatchedIo<I> {
+    pub(crate) fn new(inner: I, watch: Arc<Watch>) -> Self {
+        WatchedIo { inner, watch }
+    }
+}
+
+impl<I: AsyncRead> AsyncRead for WatchedIo<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.project();
+        let before = buf.filled().len();
+        let result = this.inner.poll_read(cx, buf);
+        if matches!(result, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.watch.on_read();
+        }
+        result
+    }
+}
+
+impl<I: AsyncWrite> AsyncWrite for WatchedIo<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.project();
+        let result = this.inner.poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.watch.on_write();
+        }
+        result
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.project();
+        let result = this.inner.poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.watch.on_write();
+        }
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().inner.poll_shutdown(cx)
+    }
+}
+
+/// A listener's service for one connection: marks requests in flight, refuses requests whose
+/// `Host` header RFC 9112 says must be refused, tells the service the client's address, and
+/// answers a request whose handler panicked with a 500 instead of dropping the connection.
+pub(crate) struct Watched<S> {
+    inner: S,
+    watch: Arc<Watch>,
+    client: Option<tollgate_guard::ClientAddr>,
+    style: ErrorStyle,
+}
+
+impl<S> Watched<S> {
+    pub(crate) fn new(
+        inner: S,
+        watch: Arc<Watch>,
+        client: Option<tollgate_guard::ClientAddr>,
+        style: ErrorStyle,
+    ) -> Self {
+        Watched {
+            inner,
+            watch,
+            client,
+            style,
+        }
+    }
+}
+
+impl<S, B> Service<Request<Incoming>> for Watched<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = std::convert::Infallible>,
+{
+    type Response = Response<WatchedBody<B>>;
+    type Error = std::convert::Infallible;
+    type Future = WatchedFuture<S::Future>;
+
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        let in_flight = self.watch.request_started();
+        if let Err(why) = check_host(&request) {
+            return WatchedFuture {
+                inner: None,
+                in_flight: Some(in_flight),
+                refused: Some(self.style.response(StatusCode::BAD_REQUEST, why)),
+                style: self.style,
+            };
+        }
+        if let Some(client) = self.client {
+            request.extensions_mut().insert(client);
+        }
+        WatchedFuture {
+            inner: Some(self.inner.call(request)),
+            in_flight: Some(in_flight),
+            refused: None,
+            style: self.style,
+        }
+    }
+}
+
+/// RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a `Host` header,
+/// with more than one, or with an invalid one.
+fn check_host<B>(request: &Request<B>) -> Result<(), &'static str> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return Err("The request has more than one Host header");
+    }
+    match first {
+        None if request.version() == http::Version::HTTP_11 => {
+            Err("The request has no Host header")
+        }
+        Some(host) if !valid_host(host) => Err("The request's Host header is not a valid host"),
+        _ => Ok(()),
+    }
+}
+
+/// `host[:port]`: a registered name, an IPv4 address or a bracketed IPv6 literal; no user info,
+/// no path, no spaces.
+fn valid_host(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.iter().all(|&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']' | b'%' | b'~')
+        })
+}
+
+pin_project_lite::pin_project! {
+    pub struct WatchedFuture<F> {
+        #[pin]
+        inner: Option<F>,
+        in_flight: Option<InFlight>,
+        refused: Option<Response<Full<Bytes>>>,
+        style: ErrorStyle,
+    }
+}
+
+impl<F, B> Future for WatchedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, std::convert::Infallible>>,
+{
+    type Output = Result<Response<WatchedBody<B>>, std::convert::Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let in_flight = this.in_flight.take();
+        if let Some(refused) = this.refused.take() {
+            return Poll::Ready(Ok(
+                refused.map(|body| WatchedBody::Local { body, in_flight })
+            ));
+        }
+        let Some(inner) = this.inner.as_pin_mut() else {
+            // Polled after completion: hyper never does.
+            return Poll::Pending;
+        };
+        // A panic in a handler must not take the connection (and the client's answer) with it.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(Ok(response))) => Poll::Ready(Ok(
+                response.map(|body| WatchedBody::Inner { body, in_flight })
+            )),
+            Ok(Poll::Pending) => {
+                *this.in_flight = in_flight;
+                Poll::Pending
+            }
+            Ok(Poll::Ready(Err(never))) => match never {},
+            Err(_) => {
+                // The panic hook logged it, with its location.
+                let response = this.style.response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The server could not complete the request; see its log",
+                );
+                Poll::Ready(Ok(
+                    response.map(|body| WatchedBody::Local { body, in_flight })
+                ))
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that marks the end of its request when it is finished or dropped.
+    #[project = WatchedBodyProj]
+    pub enum WatchedBody<B> {
+        Inner { #[pin] body: B, in_flight: Option<InFlight> },
+        Local { #[pin] body: Full<Bytes>, in_flight: Option<InFlight> },
+    }
+}
+
+impl<B> Body for WatchedBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.project() {
+            WatchedBodyProj::Inner { body, in_flight } => {
+                let polled = body.poll_frame(cx);
+                if matches!(polled, Poll::Ready(None)) {
+                    in_flight.take();
+                }
+                polled.map_err(Into::into)
+            }
+            WatchedBodyProj::Local { body, in_flight } => {
+                let polled = body.poll_frame(cx);
+                if matches!(polled, Poll::Ready(None)) {
+                    in_flight.take();
+                }
+                polled.map_err(|never| match never {})
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            WatchedBody::Inner { body, .. } => body.is_end_stream(),
+            WatchedBody::Local { body, .. } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            WatchedBody::Inner { body, .. } => body.size_hint(),
+            WatchedBody::Local { body, .. } => body.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            request_head_timeout: Duration::from_secs(20),
+            keep_alive_timeout: Duration::from_secs(60),
+            socket_timeout: Duration::from_secs(180),
+            max_connections: 10,
+        }
+    }
+
+    #[test]
+    fn a_head_must_arrive_in_time_however_it_trickles() {
+        let watch = Watch::new();
+        let start = watch.head_since.load(Ordering::Relaxed) - 1;
+        let mut dog = Watchdog::new(watch.clone(), limits());
+        assert_eq!(
+            dog.look_at(start + 1_000),
+            Verdict::Wait(Duration::from_secs(19))
+        );
+        watch.on_read();
+        assert!(matches!(dog.look_at(start + 19_000), Verdict::Wait(_)));
+        watch.on_read();
+        assert!(matches!(dog.look_at(start + 20_000), Verdict::Cut(_)));
+    }
+
+    #[test]
+    fn busy_connections_need_progress_and_idle_ones_retire() {
+        let watch = Watch::new();
+        let t = watch.head_since.load(Ordering::Relaxed) - 1;
+        let mut dog = Watchdog::new(watch.clone(), limits());
+        let request = watch.request_started();
+        // In flight: checked at most every head timeout; silence for the socket timeout cuts.
+        assert_eq!(dog.look_at(t), Verdict::Wait(Duration::from_secs(20)));
+        watch.on_write();
+        assert!(matches!(dog.look_at(t + 100_000), Verdict::Wait(_)));
+        assert!(matches!(dog.look_at(t + 279_000), Verdict::Wait(_)));
+        assert!(matches!(dog.look_at(t + 280_000), Verdict::Cut(_)));
+        drop(request);
+        // Idle: retired after the keep-alive timeout, counted from the end of the request.
+        let idle = watch.idle_since.load(Ordering::Relaxed);
+        assert!(matches!(dog.look_at(idle + 59_000), Verdict::Wait(_)));
+        assert_eq!(dog.look_at(idle + 60_000), Verdict::Retire);
+    }
+
+    #[test]
+    fn host_headers_follow_rfc_9112() {
+        let with = |hosts: &[&str], version| {
+            let mut builder = Request::get("/").version(version);
+            for host in hosts {
+                builder = builder.header(header::HOST, *host);
+            }
+            check_host(&builder.body(()).unwrap())
+        };
+        assert!(with(&["example.com:8280"], http::Version::HTTP_11).is_ok());
+        assert!(with(&["[::1]:8280"], http::Version::HTTP_11).is_ok());
+        assert!(with(&["a", "b"], http::Version::HTTP_11).is_err());
+        assert!(with(&[], http::Version::HTTP_11).is_err());
+        assert!(with(&[], http::Version::HTTP_10).is_ok());
+        assert!(with(&["user@host"], http::Version::HTTP_11).is_err());
+        assert!(with(&["a b"], http::Version::HTTP_11).is_err());
+    }
+}

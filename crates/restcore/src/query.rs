@@ -1,0 +1,57 @@
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// Query parameters. Unlike axum's `Query`, a bad parameter yields WSO2's error body naming it
+/// (`Query parameter 'limit': invalid digit found in string`).
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or("")).map(QueryParams)
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("Invalid query parameters: {inner}"))
+        } else {
+            ApiError::bad_request(format!("Query parameter '{path}': {inner}"))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Q {
+        #[serde(default)]
+        limit: Option<i64>,
+        #[serde(default)]
+        query: Option<String>,
+    }
+
+    #[test]
+    fn numbers_arrive_as_text_and_bad_ones_are_named() {
+        let q: Q = parse_query("limit=2&offset=0&query=name%3Apizza").unwrap();
+        assert_eq!(q.limit, Some(2));
+        assert_eq!(q.query.as_deref(), Some("name:pizza"));
+        let err = parse_query::<Q>("limit=two").unwrap_err();
+        assert!(err.description.contains("'limit'"), "{}", err.description);
+    }
+}
