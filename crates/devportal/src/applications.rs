@@ -52,6 +52,7 @@ async fn validated(
     mut input: ApplicationInput,
 ) -> Result<ApplicationInput, ApiError> {
     input.name = input.name.trim().to_string();
+    tollgate_restcore::check_line("name", &input.name)?;
     if input.name.is_empty() || input.name.len() > 70 {
         return Err(ApiError::bad_request(
             "Field 'name' must have 1 to 70 characters",

@@ -210,10 +210,12 @@ pub(crate) async fn generate_token(
     let validity = match input.validity_period {
         None | Some(-1) | Some(0) => tollgate_keymanager::DEFAULT_TOKEN_VALIDITY_SECS,
         Some(v) if (1..=tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS).contains(&v) => v,
-        Some(v) => return Err(ApiError::bad_request(format!(
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
             "Field 'validityPeriod' must be from 1 to {} seconds (or -1 for the default), not {v}",
             tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS
-        ))),
+        )))
+        }
     };
     let owner_roles = ctx
         .key_manager

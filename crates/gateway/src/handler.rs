@@ -106,7 +106,8 @@ pub fn admit<'s, 'p>(
             };
             if refused {
                 return Err(GatewayError::Throttled {
-                    retry_after_secs: ((verdict.until - now + 999) / 1000) as u64,
+                    retry_after_secs: (verdict.until.saturating_sub(now).saturating_add(999) / 1000)
+                        as u64,
                 });
             }
         }

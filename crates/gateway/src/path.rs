@@ -76,19 +76,30 @@ pub fn normalise(path: &str) -> Result<Cow<'_, str>, PathError> {
     Ok(Cow::Owned(out))
 }
 
+/// Bytes that make a path need a closer look: the ones refused or decoded, and '/' (whose
+/// successor decides: `//` and `/.` are not normal).
+const NOTABLE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[0x7f] = true;
+    table[b'%' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'/' as usize] = true;
+    table
+};
+
 /// Whether `bytes` (starting with '/') is already normal: nothing to decode, no dot or empty
-/// segment, nothing to refuse. One pass, the common case.
+/// segment, nothing to refuse. One table lookup per byte: the common case.
 fn is_normal(bytes: &[u8]) -> bool {
-    let mut previous = 0u8;
-    for &b in bytes {
-        match b {
-            b'%' | b'\\' | b';' => return false,
-            b'/' if previous == b'/' => return false,
-            b'.' if previous == b'/' => return false,
-            b if b < 0x20 || b == 0x7f => return false,
-            _ => {}
+    for (i, &b) in bytes.iter().enumerate() {
+        if NOTABLE[b as usize] && (b != b'/' || matches!(bytes.get(i + 1), Some(b'/' | b'.'))) {
+            return false;
         }
-        previous = b;
     }
     true
 }

@@ -160,8 +160,12 @@ impl Backends {
         loop {
             let (mut sender, reused) = match self.checkout(&upstream.key) {
                 Some(sender) => (sender, true),
+                // Boxed: connecting (TCP, TLS, handshake) is a large future, and this one is
+                // moved with every request; only the first request of a connection pays for it.
                 None => (
-                    self.connect(upstream).await.map_err(|e| unreachable(&e))?,
+                    Box::pin(self.connect(upstream))
+                        .await
+                        .map_err(|e| unreachable(&e))?,
                     false,
                 ),
             };

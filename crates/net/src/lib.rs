@@ -33,7 +33,7 @@ pub use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::watch::{Verdict, Watch, Watchdog, Watched, WatchedIo};
+use crate::watch::{ListenerState, Watch, Watched, WatchedIo};
 pub use crate::watch::{WatchedBody, WatchedFuture};
 
 /// How long in-flight requests may take to finish after shutdown begins.
@@ -246,17 +246,9 @@ enum Ended {
 }
 
 impl Http {
-    /// Serves one connection until it closes, is cut by its watchdog, or (after `shutdown`)
-    /// has finished its requests.
-    async fn serve_io<I, S>(
-        &self,
-        io: I,
-        watch: Arc<Watch>,
-        h2: bool,
-        service: Watched<S>,
-        limits: Limits,
-        shutdown: &CancellationToken,
-    ) -> Ended
+    /// Serves one connection until it closes, or its watchdog cuts it (a retired connection,
+    /// idle or at shutdown, finishes its requests first).
+    async fn serve_io<I, S>(&self, io: I, watch: Arc<Watch>, h2: bool, service: Watched<S>) -> Ended
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
         S: HttpService,
@@ -265,64 +257,52 @@ impl Http {
         match self {
             Http::Auto(builder) => {
                 let conn = pin!(builder.serve_connection_with_upgrades(io, service));
-                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
+                drive(conn, &watch, |c| c.graceful_shutdown()).await
             }
             Http::Direct { http2, .. } if h2 => {
                 let conn = pin!(http2.serve_connection(io, service));
-                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
+                drive(conn, &watch, |c| c.graceful_shutdown()).await
             }
             Http::Direct { http1, .. } => {
                 let conn = pin!(http1.serve_connection(io, service));
-                drive(conn, watch, limits, shutdown, |c| c.graceful_shutdown()).await
+                drive(conn, &watch, |c| c.graceful_shutdown()).await
             }
         }
     }
 }
 
-/// Runs a hyper connection beside its watchdog: retired gracefully when idle too long or when
-/// the server shuts down, cut when a request head is overdue or a busy connection goes silent.
+/// Runs a hyper connection under its watchdog's orders: retired gracefully when told (idle too
+/// long, or the server shuts down), cut when told (a request head overdue, a busy connection
+/// silent too long). Per wake-up this costs one atomic load beside the connection's own poll.
 async fn drive<C, E>(
     mut conn: std::pin::Pin<&mut C>,
-    watch: Arc<Watch>,
-    limits: Limits,
-    shutdown: &CancellationToken,
+    watch: &Watch,
     retire: impl Fn(std::pin::Pin<&mut C>),
 ) -> Ended
 where
     C: std::future::Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    let mut watchdog = Watchdog::new(watch, limits);
     let mut retiring = false;
-    let mut shutting_down = false;
-    let sleep = tokio::time::sleep(limits.request_head_timeout);
-    let mut sleep = pin!(sleep);
-    loop {
-        tokio::select! {
-            result = conn.as_mut() => return Ended::Closed(result.map_err(Into::into)),
-            _ = shutdown.cancelled(), if !shutting_down => {
-                shutting_down = true;
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(result) = conn.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Ended::Closed(result.map_err(Into::into)));
+        }
+        match watch.poll_order(cx) {
+            watch::ORDER_NONE => std::task::Poll::Pending,
+            watch::ORDER_RETIRE => {
                 if !retiring {
                     retiring = true;
                     retire(conn.as_mut());
+                    // Let the connection act on it (an idle HTTP/1.1 connection closes at once).
+                    cx.waker().wake_by_ref();
                 }
+                std::task::Poll::Pending
             }
-            _ = sleep.as_mut() => {
-                let wait = match watchdog.look() {
-                    Verdict::Wait(wait) => wait,
-                    Verdict::Cut(why) => return Ended::Cut(why),
-                    // A connection asked to close that is still idle a head timeout later is cut.
-                    Verdict::Retire if retiring => return Ended::Cut("idle after being asked to close"),
-                    Verdict::Retire => {
-                        retiring = true;
-                        retire(conn.as_mut());
-                        limits.request_head_timeout
-                    }
-                };
-                sleep.as_mut().reset(tokio::time::Instant::now() + wait);
-            }
+            cut => std::task::Poll::Ready(Ended::Cut(Watch::cut_reason(cut))),
         }
-    }
+    })
+    .await
 }
 
 /// One listening socket's settings, shared by its connections.
@@ -338,6 +318,8 @@ struct Listener {
     tell_client_addr: bool,
     /// Permits for open connections, shared by all serving threads of the listener.
     connections: Arc<Semaphore>,
+    /// What its connections share (the shutdown flag).
+    state: Arc<ListenerState>,
 }
 
 /// Serves `service` on `listener` (over TLS when `tls` is given) until `shutdown` fires, then
@@ -361,6 +343,7 @@ pub async fn serve<S>(
         style: ErrorStyle::Rest,
         tell_client_addr: true,
         connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+        state: Default::default(),
     };
     settings.run(listener, service, shutdown).await
 }
@@ -370,7 +353,6 @@ impl Listener {
     where
         S: HttpService,
     {
-        clock::start();
         let name = self.name;
         let tracker = TaskTracker::new();
         let accept_failures = tollgate_guard::Every::new(Duration::from_secs(1));
@@ -404,9 +386,9 @@ impl Listener {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let (settings, service, shutdown) = (self.clone(), service.clone(), shutdown.clone());
+            let (settings, service) = (self.clone(), service.clone());
             tracker.spawn(async move {
-                let ended = settings.connection(stream, peer, service, &shutdown).await;
+                let ended = settings.connection(stream, peer, service).await;
                 drop(permit);
                 match ended {
                     Some(Ended::Closed(Err(err))) => {
@@ -421,6 +403,7 @@ impl Listener {
         }
         drop(listener);
         tracker.close();
+        watch::retire_all(&self.state);
         tracing::info!(listener = name, "stopped accepting; draining connections");
         if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
             .await
@@ -435,13 +418,7 @@ impl Listener {
 
     /// One connection, from its TLS handshake (if any) to its end; `None` if the handshake
     /// failed or took too long.
-    async fn connection<S>(
-        &self,
-        stream: TcpStream,
-        peer: SocketAddr,
-        service: S,
-        shutdown: &CancellationToken,
-    ) -> Option<Ended>
+    async fn connection<S>(&self, stream: TcpStream, peer: SocketAddr, service: S) -> Option<Ended>
     where
         S: HttpService,
     {
@@ -449,7 +426,7 @@ impl Listener {
             .tell_client_addr
             .then_some(tollgate_guard::ClientAddr(peer));
         // The deadlines watch the bytes on the socket (under TLS, if any), from the accept on.
-        let watch = Watch::new();
+        let (watch, _registration) = Watch::register(&self.state, self.limits);
         let io = WatchedIo::new(stream, watch.clone());
         let service = Watched::new(service, watch.clone(), client, self.style);
         match &self.tls {
@@ -467,17 +444,9 @@ impl Listener {
                 if h2 {
                     watch.without_head_rule();
                 }
-                Some(
-                    self.http
-                        .serve_io(stream, watch, h2, service, self.limits, shutdown)
-                        .await,
-                )
+                Some(self.http.serve_io(stream, watch, h2, service).await)
             }
-            None => Some(
-                self.http
-                    .serve_io(io, watch, false, service, self.limits, shutdown)
-                    .await,
-            ),
+            None => Some(self.http.serve_io(io, watch, false, service).await),
         }
     }
 }
@@ -531,6 +500,7 @@ where
         style: ErrorStyle::Gateway,
         tell_client_addr: false,
         connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+        state: Default::default(),
     };
     let make_service = Arc::new(make_service);
     let mut threads = Vec::with_capacity(listeners.len());

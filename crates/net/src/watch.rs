@@ -1,4 +1,4 @@
-//! Per-connection deadlines that cost no timer operation per request.
+//! Per-connection deadlines that cost nothing per request: no timer, no lock.
 //!
 //! A connection is always in one of three phases, tracked with relaxed atomics by the I/O and
 //! the service it wraps ([`WatchedIo`], [`Watched`]):
@@ -10,19 +10,22 @@
 //!   longer than `socket_timeout` with nothing read or written;
 //! - **idle** between requests: closed gracefully after `keep_alive_timeout`.
 //!
-//! One sleep per connection, re-armed only when it fires (at least every
-//! `request_head_timeout`, so a head that starts later is still caught on time), looks at the
-//! phase and decides. Nothing on the request path touches a timer.
+//! One thread of the process (the same that advances the coarse [`clock`]) looks at every open
+//! connection four times a second and, when one is overdue, orders it retired (closed
+//! gracefully) or cut, waking its task. A serving thread thus has no timer to keep (an armed
+//! timer costs every idle park of its runtime a clock read and a timer-wheel scan), and a
+//! connection's task checks one atomic when it is woken.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -31,7 +34,16 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::{clock, BoxError, ErrorStyle, Limits};
 
-/// The phase of one connection (see the module documentation).
+/// What the watchdog ordered a connection to do.
+mod order {
+    pub const NONE: u8 = 0;
+    pub const RETIRE: u8 = 1;
+    pub const CUT_HEAD: u8 = 2;
+    pub const CUT_SILENT: u8 = 3;
+    pub const CUT_LINGERING: u8 = 4;
+}
+
+/// The phase of one connection (see the module documentation), and the watchdog's orders.
 pub(crate) struct Watch {
     in_flight: AtomicU32,
     /// Coarse milliseconds + 1 at which the pending request head began; 0 when none is.
@@ -43,19 +55,42 @@ pub(crate) struct Watch {
     /// HTTP/2 multiplexes: frames arrive between requests (pings, window updates), so the
     /// request-head deadline does not apply; the idle one does.
     head_rule: AtomicBool,
+    /// The watchdog's order (see [`order`]), and the task to wake for it.
+    order: AtomicU8,
+    waker: AtomicWaker,
+    /// Set when the connection has ended: the watchdog forgets it.
+    ended: AtomicBool,
+    /// The listener it belongs to, to be retired with it at shutdown.
+    listener: Arc<ListenerState>,
+}
+
+/// What a listener's connections share.
+#[derive(Default)]
+pub(crate) struct ListenerState {
+    pub(crate) shutting_down: AtomicBool,
 }
 
 impl Watch {
-    pub(crate) fn new() -> Arc<Watch> {
+    /// Watches a connection just accepted on `listener`, until the returned registration drops.
+    pub(crate) fn register(
+        listener: &Arc<ListenerState>,
+        limits: Limits,
+    ) -> (Arc<Watch>, Registration) {
         let now = clock::now_millis();
-        Arc::new(Watch {
+        let watch = Arc::new(Watch {
             in_flight: AtomicU32::new(0),
             // A fresh connection owes its first request head from the accept on.
             head_since: AtomicU64::new(now + 1),
             idle_since: AtomicU64::new(now),
             active: AtomicBool::new(false),
             head_rule: AtomicBool::new(true),
-        })
+            order: AtomicU8::new(order::NONE),
+            waker: AtomicWaker::new(),
+            ended: AtomicBool::new(false),
+            listener: listener.clone(),
+        });
+        registry().add(Watchdog::new(watch.clone(), limits));
+        (watch.clone(), Registration(watch))
     }
 
     /// For an HTTP/2 connection (known once TLS has negotiated it).
@@ -92,6 +127,37 @@ impl Watch {
         }
         InFlight(self.clone())
     }
+
+    fn command(&self, what: u8) {
+        self.order.store(what, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// The watchdog's order, registering `cx` to be woken for the next one.
+    pub(crate) fn poll_order(&self, cx: &mut Context<'_>) -> u8 {
+        self.waker.register(cx.waker());
+        self.order.load(Ordering::Acquire)
+    }
+
+    /// Why a cut connection was cut, for the debug log.
+    pub(crate) fn cut_reason(what: u8) -> &'static str {
+        match what {
+            order::CUT_HEAD => "request head not received in time",
+            order::CUT_SILENT => "no progress while a request was in flight",
+            _ => "still open after being asked to close",
+        }
+    }
+}
+
+pub(crate) use order::{NONE as ORDER_NONE, RETIRE as ORDER_RETIRE};
+
+/// Keeps a connection watched; dropping it (the connection ended) lets the watchdog forget it.
+pub(crate) struct Registration(Arc<Watch>);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.0.ended.store(true, Ordering::Relaxed);
+    }
 }
 
 /// A request in flight; its end (the response body finished or dropped) is marked on drop.
@@ -107,36 +173,35 @@ impl Drop for InFlight {
     }
 }
 
-/// What the watchdog concluded.
+/// What the watchdog concluded about one connection.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Look again after this long.
-    Wait(Duration),
-    /// Idle past the keep-alive timeout: close gracefully (HTTP/2: GOAWAY).
+    Fine,
+    /// Idle past the keep-alive timeout, or its listener shuts down: close gracefully
+    /// (HTTP/2: GOAWAY).
     Retire,
-    /// A request head overdue, or silence while busy: drop the connection.
-    Cut(&'static str),
+    /// One of [`order`]'s cuts: drop the connection.
+    Cut(u8),
 }
 
-/// The watchdog's own memory between looks.
+/// The watchdog's view of one connection.
 pub(crate) struct Watchdog {
     watch: Arc<Watch>,
     limits: Limits,
     /// When the watchdog last saw a busy connection make progress.
     busy_seen: Option<u64>,
+    /// When the connection was ordered to retire.
+    retired_at: Option<u64>,
 }
 
 impl Watchdog {
-    pub(crate) fn new(watch: Arc<Watch>, limits: Limits) -> Watchdog {
+    fn new(watch: Arc<Watch>, limits: Limits) -> Watchdog {
         Watchdog {
             watch,
             limits,
             busy_seen: None,
+            retired_at: None,
         }
-    }
-
-    pub(crate) fn look(&mut self) -> Verdict {
-        self.look_at(clock::now_millis())
     }
 
     fn look_at(&mut self, now: u64) -> Verdict {
@@ -146,41 +211,110 @@ impl Watchdog {
             ms(self.limits.keep_alive_timeout),
             ms(self.limits.socket_timeout),
         );
+        if let Some(at) = self.retired_at {
+            // Asked to close: a connection still there a head timeout later (a request still
+            // in flight may finish under the busy rule) is cut.
+            if self.watch.in_flight.load(Ordering::Relaxed) == 0 && now.saturating_sub(at) >= head {
+                return Verdict::Cut(order::CUT_LINGERING);
+            }
+        }
         let watch = &self.watch;
         let active = watch.active.swap(false, Ordering::Relaxed);
-        let next = if watch.in_flight.load(Ordering::Relaxed) > 0 {
+        if watch.in_flight.load(Ordering::Relaxed) > 0 {
             let seen = match self.busy_seen {
                 Some(seen) if !active => seen,
                 _ => now,
             };
             self.busy_seen = Some(seen);
             if now.saturating_sub(seen) >= socket {
-                return Verdict::Cut("no progress while a request was in flight");
+                return Verdict::Cut(order::CUT_SILENT);
             }
-            seen + socket
-        } else {
-            self.busy_seen = None;
-            match watch.head_since.load(Ordering::Relaxed) {
-                0 => {
-                    let since = watch.idle_since.load(Ordering::Relaxed);
-                    if now.saturating_sub(since) >= idle {
-                        return Verdict::Retire;
-                    }
-                    since + idle
-                }
-                started => {
-                    let started = started - 1;
-                    if now.saturating_sub(started) >= head {
-                        return Verdict::Cut("request head not received in time");
-                    }
-                    started + head
+            return Verdict::Fine;
+        }
+        self.busy_seen = None;
+        match watch.head_since.load(Ordering::Relaxed) {
+            0 => {
+                let since = watch.idle_since.load(Ordering::Relaxed);
+                if now.saturating_sub(since) >= idle {
+                    return Verdict::Retire;
                 }
             }
-        };
-        // Never sleep past one head timeout: a head that starts meanwhile is then still cut
-        // on time.
-        let next = next.min(now + head.max(1));
-        Verdict::Wait(Duration::from_millis(next.saturating_sub(now).max(50)))
+            started => {
+                if now.saturating_sub(started - 1) >= head {
+                    return Verdict::Cut(order::CUT_HEAD);
+                }
+            }
+        }
+        if watch.listener.shutting_down.load(Ordering::Relaxed) {
+            return Verdict::Retire;
+        }
+        Verdict::Fine
+    }
+
+    /// Looks, and orders what is due; `false` once the connection has ended (forget it).
+    fn patrol(&mut self, now: u64) -> bool {
+        if self.watch.ended.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.look_at(now) {
+            Verdict::Fine => {}
+            Verdict::Retire => {
+                if self.retired_at.is_none() {
+                    self.retired_at = Some(now);
+                    self.watch.command(order::RETIRE);
+                }
+            }
+            Verdict::Cut(why) => self.watch.command(why),
+        }
+        true
+    }
+}
+
+/// Every watched connection of the process.
+struct Registry {
+    dogs: Mutex<Vec<Watchdog>>,
+}
+
+/// How often the watchdog looks at every connection.
+const PATROL_EVERY: Duration = Duration::from_millis(250);
+
+fn registry() -> &'static Registry {
+    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        clock::start(PATROL_EVERY, || registry().patrol());
+        Registry {
+            dogs: Mutex::new(Vec::new()),
+        }
+    })
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Watchdog>> {
+        // Every critical section leaves the list consistent.
+        self.dogs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn add(&self, dog: Watchdog) {
+        self.lock().push(dog);
+    }
+
+    fn patrol(&self) {
+        let now = clock::now_millis();
+        self.lock().retain_mut(|dog| dog.patrol(now));
+    }
+}
+
+/// Orders every connection of `listener` to retire now (the server shuts down).
+pub(crate) fn retire_all(listener: &Arc<ListenerState>) {
+    listener.shutting_down.store(true, Ordering::Relaxed);
+    let now = clock::now_millis();
+    for dog in registry().lock().iter_mut() {
+        if Arc::ptr_eq(&dog.watch.listener, listener) && dog.retired_at.is_none() {
+            dog.retired_at = Some(now);
+            dog.watch.command(order::RETIRE);
+        }
     }
 }
 
@@ -458,38 +592,45 @@ mod tests {
         }
     }
 
+    fn watched() -> (Arc<Watch>, Watchdog, u64) {
+        let listener = Arc::new(ListenerState::default());
+        let (watch, registration) = Watch::register(&listener, limits());
+        std::mem::forget(registration);
+        let start = watch.head_since.load(Ordering::Relaxed) - 1;
+        (watch.clone(), Watchdog::new(watch, limits()), start)
+    }
+
     #[test]
     fn a_head_must_arrive_in_time_however_it_trickles() {
-        let watch = Watch::new();
-        let start = watch.head_since.load(Ordering::Relaxed) - 1;
-        let mut dog = Watchdog::new(watch.clone(), limits());
-        assert_eq!(
-            dog.look_at(start + 1_000),
-            Verdict::Wait(Duration::from_secs(19))
-        );
+        let (watch, mut dog, start) = watched();
+        assert_eq!(dog.look_at(start + 1_000), Verdict::Fine);
         watch.on_read();
-        assert!(matches!(dog.look_at(start + 19_000), Verdict::Wait(_)));
+        assert_eq!(dog.look_at(start + 19_000), Verdict::Fine);
         watch.on_read();
-        assert!(matches!(dog.look_at(start + 20_000), Verdict::Cut(_)));
+        assert_eq!(dog.look_at(start + 20_000), Verdict::Cut(order::CUT_HEAD));
     }
 
     #[test]
     fn busy_connections_need_progress_and_idle_ones_retire() {
-        let watch = Watch::new();
-        let t = watch.head_since.load(Ordering::Relaxed) - 1;
-        let mut dog = Watchdog::new(watch.clone(), limits());
+        let (watch, mut dog, t) = watched();
         let request = watch.request_started();
-        // In flight: checked at most every head timeout; silence for the socket timeout cuts.
-        assert_eq!(dog.look_at(t), Verdict::Wait(Duration::from_secs(20)));
+        assert_eq!(dog.look_at(t), Verdict::Fine);
         watch.on_write();
-        assert!(matches!(dog.look_at(t + 100_000), Verdict::Wait(_)));
-        assert!(matches!(dog.look_at(t + 279_000), Verdict::Wait(_)));
-        assert!(matches!(dog.look_at(t + 280_000), Verdict::Cut(_)));
+        assert_eq!(dog.look_at(t + 100_000), Verdict::Fine);
+        assert_eq!(dog.look_at(t + 279_000), Verdict::Fine);
+        assert_eq!(dog.look_at(t + 280_000), Verdict::Cut(order::CUT_SILENT));
         drop(request);
         // Idle: retired after the keep-alive timeout, counted from the end of the request.
         let idle = watch.idle_since.load(Ordering::Relaxed);
-        assert!(matches!(dog.look_at(idle + 59_000), Verdict::Wait(_)));
+        assert_eq!(dog.look_at(idle + 59_000), Verdict::Fine);
         assert_eq!(dog.look_at(idle + 60_000), Verdict::Retire);
+        // Told to retire, still there a head timeout later: cut.
+        assert!(dog.patrol(idle + 60_000));
+        assert_eq!(watch.order.load(Ordering::Relaxed), order::RETIRE);
+        assert_eq!(
+            dog.look_at(idle + 80_000),
+            Verdict::Cut(order::CUT_LINGERING)
+        );
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub(crate) fn validate(body: Value) -> Result<ValidatedApi, ApiError> {
     }
     let input: ApiInput = from_value(&body)?;
     let name = input.name.trim().to_string();
+    tollgate_restcore::check_line("name", &name)?;
     if name.is_empty() || name.len() > 60 {
         return Err(ApiError::bad_request(
             "Field 'name' must have 1 to 60 characters",
@@ -178,6 +179,11 @@ fn normalise_context(raw: &str) -> Result<String, ApiError> {
             "Field 'context' may contain {version} once and no other template",
         ));
     }
+    if has_dot_segment(&context) {
+        return Err(ApiError::bad_request(format!(
+            "Field 'context': '{context}' contains a '.' or '..' segment"
+        )));
+    }
     // Gateways answer health probes under /_health; keep the whole /_ space for them.
     if context.starts_with("/_") {
         return Err(ApiError::bad_request(format!(
@@ -203,6 +209,17 @@ fn normalise_operation(index: usize, op: OperationInput) -> Result<Operation, Ap
             op.target
         )));
     }
+    // Gateways route on normalised paths (no dot segments, no '\\' or ';'): a template with
+    // them would never match, or would match something else than it says.
+    let path = target.split('?').next().unwrap_or_default();
+    if has_dot_segment(path)
+        || path.contains(['\\', ';'])
+        || path.to_ascii_lowercase().contains("%2f")
+    {
+        return Err(ApiError::bad_request(format!(
+            "Field 'operations[{index}].target': '{target}' contains a '.' or '..' segment, '\\', ';' or an encoded '/'"
+        )));
+    }
     let auth_type = match op.auth_type.as_deref() {
         None | Some("Any") => DEFAULT_AUTH_TYPE.to_string(),
         Some(a) if AUTH_TYPES.contains(&a) => a.to_string(),
@@ -219,6 +236,14 @@ fn normalise_operation(index: usize, op: OperationInput) -> Result<Operation, Ap
         auth_type,
         throttling_policy: op.throttling_policy.or_else(|| Some("Unlimited".into())),
         scopes: op.scopes.unwrap_or_default(),
+    })
+}
+
+/// Whether a path has a `.` or `..` segment, percent-encoded or not.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
     })
 }
 
