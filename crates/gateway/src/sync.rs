@@ -84,7 +84,7 @@ impl Synchronizer {
             let mut data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
             self.publish(&data);
             self.persist(&data, &mut persisted, true).await;
-            release_freed_memory();
+            tollgate_guard::release_freed_memory();
             tracing::info!(
                 seq = data.seq,
                 apis = data.apis.len(),
@@ -219,15 +219,4 @@ impl Synchronizer {
 struct Persisted {
     seq: Option<(String, i64)>,
     at: Option<Instant>,
-}
-
-/// Hands the heap freed after loading a snapshot back to the operating system. glibc keeps freed
-/// memory in its arenas; after parsing a snapshot of hundreds of thousands of entries (the HTTP
-/// body, the parsed snapshot, the persisted copy) that is most of the process's resident size.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointers; it only walks glibc's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }

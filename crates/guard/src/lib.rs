@@ -5,7 +5,9 @@
 //! - [`FailureGuard`]: failed credential checks per key (a client address, a user) slow the next
 //!   attempts down, then refuse them for a while — in bounded memory;
 //! - [`Every`]: a warning that an attacker can trigger at will (refused connections, accept
-//!   errors) is written at most once per period, with the count of those left out.
+//!   errors) is written at most once per period, with the count of those left out;
+//! - [`release_freed_memory`]: after a burst (a snapshot loaded, a flood of password checks), the
+//!   heap glibc kept is handed back to the operating system.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -234,6 +236,17 @@ impl Every {
             return None;
         }
         Some(self.held_back.swap(0, Ordering::Relaxed))
+    }
+}
+
+/// Hands the heap freed after a burst back to the operating system: glibc keeps freed memory in
+/// its arenas (and serves large blocks from them once one has been freed), so a process that
+/// once needed hundreds of megabytes would keep them.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it only walks glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

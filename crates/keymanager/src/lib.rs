@@ -159,6 +159,8 @@ impl KeyManager {
             }
         };
         let signer = tokens::Signer::new(&key, settings.rules)?;
+        // Deriving the keystore key took argon2's memory; glibc would keep it.
+        tollgate_guard::release_freed_memory();
         Ok(Arc::new(KeyManager {
             store,
             issuer,

@@ -2,10 +2,11 @@
 //!
 //! An argon2 check takes ~20 ms and 19 MiB by design. Run one blocking task per login attempt and
 //! a few dozen guessing clients take the process to gigabytes that glibc keeps afterwards. Here
-//! each worker owns its argon2 memory and reuses it, so hashing uses `workers × 19 MiB`, ever;
-//! callers wait in a bounded queue and give up after [`QUEUE_TIMEOUT`].
+//! each worker owns its argon2 memory and reuses it, so hashing uses `workers × 19 MiB` at most,
+//! and gives it back once the checks stop; callers wait in a bounded queue and give up after
+//! [`QUEUE_TIMEOUT`].
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
@@ -18,6 +19,8 @@ use crate::KeyManagerError;
 pub const QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Checks waiting per worker, beyond the one it is doing.
 const QUEUE_PER_WORKER: usize = 16;
+/// How long a worker keeps its argon2 memory without a job.
+const RELEASE_AFTER: Duration = Duration::from_secs(1);
 /// The most memory a stored hash may ask for (a hash with more is treated as invalid, not run).
 const MAX_M_COST_KIB: u32 = 64 * 1024;
 
@@ -35,7 +38,7 @@ enum Job {
 
 /// The password-hashing pool. Cheap to share (`Arc`).
 pub struct Passwords {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: flume::Sender<Job>,
     /// Workers plus queue: at most this many checks are accepted at once.
     slots: Semaphore,
     workers: usize,
@@ -45,8 +48,7 @@ impl Passwords {
     /// A pool of `workers` threads (one per core is right: the work is pure CPU).
     pub fn start(workers: usize) -> Arc<Passwords> {
         let workers = workers.max(1);
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let (sender, receiver) = flume::unbounded::<Job>();
         for i in 0..workers {
             let receiver = receiver.clone();
             let spawned = std::thread::Builder::new()
@@ -57,7 +59,7 @@ impl Passwords {
             }
         }
         Arc::new(Passwords {
-            jobs: Mutex::new(sender),
+            jobs: sender,
             slots: Semaphore::new(workers * (1 + QUEUE_PER_WORKER)),
             workers,
         })
@@ -76,12 +78,10 @@ impl Passwords {
             .map_err(|_| KeyManagerError::Busy)?
             .map_err(|_| KeyManagerError::Busy)?;
         let (reply, answer) = oneshot::channel();
-        let sent = self
-            .jobs
-            .lock()
-            .map_err(|_| KeyManagerError::Busy)?
-            .send(job(reply));
-        sent.map_err(|_| KeyManagerError::Busy)?;
+        // Unbounded in the channel, bounded by the slots taken above.
+        self.jobs
+            .send(job(reply))
+            .map_err(|_| KeyManagerError::Busy)?;
         answer.await.map_err(|_| KeyManagerError::Busy)
     }
 
@@ -107,13 +107,23 @@ impl Passwords {
     }
 }
 
-/// A worker: takes jobs until the pool is dropped, with one argon2 memory it keeps.
-fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+/// A worker: takes jobs until the pool is dropped, with one argon2 memory it reuses while jobs
+/// keep coming and gives back after [`RELEASE_AFTER`] without one.
+fn work(receiver: &flume::Receiver<Job>) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
-        let job = match receiver.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
+        let job = if memory.is_empty() {
+            receiver.recv().map_err(|_| ())
+        } else {
+            match receiver.recv_timeout(RELEASE_AFTER) {
+                Ok(job) => Ok(job),
+                Err(flume::RecvTimeoutError::Timeout) => {
+                    memory = Vec::new();
+                    tollgate_guard::release_freed_memory();
+                    continue;
+                }
+                Err(flume::RecvTimeoutError::Disconnected) => Err(()),
+            }
         };
         match job {
             Ok(Job::Verify {

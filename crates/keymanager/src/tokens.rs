@@ -200,4 +200,43 @@ mod tests {
         tampered.push('x');
         assert!(signer.verify(&tampered).is_err());
     }
+
+    /// The REST APIs verify with the same rules as gateways: `nbf`, `iss` and `exp` enforced.
+    #[test]
+    fn tokens_with_bad_claims_are_refused() {
+        let issuer = "https://localhost:9443/oauth2/token";
+        let key = generate_signing_key(issuer).unwrap();
+        let signer = Signer::new(&key, tollgate_jwt::TokenRules::default()).unwrap();
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(&key.private_key_pem).unwrap();
+        let encoding = EncodingKey::from_rsa_der(private.to_pkcs1_der().unwrap().as_bytes());
+        let now = tollgate_model::now_millis() / 1000;
+        let sign = |claims: serde_json::Value| {
+            let mut header = Header::new(Algorithm::RS256);
+            header.kid = Some(key.kid.clone());
+            jsonwebtoken::encode(&header, &claims, &encoding).unwrap()
+        };
+        let base = serde_json::json!({"sub": "admin", "aut": "APPLICATION_USER", "aud": "c",
+            "azp": "c", "scope": "apim:api_view", "iat": now, "jti": "j", "client_id": "c"});
+        let with = |extra: serde_json::Value| {
+            let mut claims = base.clone();
+            claims
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            sign(claims)
+        };
+        assert!(signer
+            .verify(&with(
+                serde_json::json!({"iss": issuer, "exp": now + 60, "nbf": now})
+            ))
+            .is_ok());
+        for bad in [
+            serde_json::json!({"iss": issuer, "exp": now + 7200, "nbf": now + 3600}),
+            serde_json::json!({"exp": now + 60, "nbf": now}),
+            serde_json::json!({"iss": issuer, "nbf": now}),
+            serde_json::json!({"iss": "https://elsewhere/", "exp": now + 60, "nbf": now}),
+        ] {
+            assert!(signer.verify(&with(bad.clone())).is_err(), "accepted {bad}");
+        }
+    }
 }

@@ -329,3 +329,42 @@ impl ThrottlePolicy {
             .clamp(MIN_WINDOW_MILLIS, MAX_WINDOW_MILLIS)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tier(unit_time: i64, time_unit: &str) -> ThrottlePolicy {
+        ThrottlePolicy {
+            id: "p".into(),
+            tenant: "carbon.super".into(),
+            level: PolicyLevel::Subscription,
+            name: "T".into(),
+            display_name: "T".into(),
+            description: String::new(),
+            request_count: Some(10),
+            unit_time,
+            time_unit: time_unit.into(),
+        }
+    }
+
+    /// The request path divides by the window: whatever is stored, it is a sane positive length.
+    #[test]
+    fn windows_stay_in_bounds_whatever_is_stored() {
+        assert_eq!(tier(1, "min").window_millis(), 60_000);
+        assert_eq!(tier(3, "hours").window_millis(), 3 * 3_600_000);
+        for (unit_time, unit) in [
+            (0, "min"),
+            (-5, "sec"),
+            (i64::MAX, "year"),
+            (i64::MIN, "day"),
+        ] {
+            let window = tier(unit_time, unit).window_millis();
+            assert!(
+                (MIN_WINDOW_MILLIS..=MAX_WINDOW_MILLIS).contains(&window),
+                "{unit_time} {unit}: {window}"
+            );
+        }
+        assert_eq!(tier(1, "fortnight").window_millis(), 60_000);
+    }
+}

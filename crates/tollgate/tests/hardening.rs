@@ -269,13 +269,20 @@ async fn password_guessers_do_not_exhaust_memory() {
         honest_statuses.extend(client.await.expect("client"));
     }
     let (peak, now) = memory_mb(node.pid());
+    // Once the guessing stops, the hashing memory goes back to the system.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, settled) = memory_mb(node.pid());
     eprintln!(
-        "64 guessers + 16 honest Basic clients for 5 s: {} guesses, {} honest calls ({} ok); RSS {baseline:.0} MB before, peak {peak:.0} MB, {now:.0} MB after",
+        "64 guessers + 16 honest Basic clients for 5 s: {} guesses, {} honest calls ({} ok); RSS {baseline:.0} MB before, peak {peak:.0} MB, {now:.0} MB at the end, {settled:.0} MB 4 s later",
         guesses.len(),
         honest_statuses.len(),
         honest_statuses.iter().filter(|s| **s == 200).count()
     );
     assert!(peak < 300.0, "peak RSS {peak} MB");
+    assert!(
+        settled + 15.0 < peak,
+        "memory not returned: peak {peak} MB, then {settled} MB"
+    );
     // Guesses are refused (or, when every hashing worker stays busy, deferred), never failed.
     assert!(
         guesses.iter().all(|s| *s == 401 || *s == 503),
