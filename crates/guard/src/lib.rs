@@ -50,8 +50,8 @@ pub struct FailurePolicy {
     pub refuse_for: Duration,
     /// Failures older than this are forgotten.
     pub window: Duration,
-    /// Keys tracked at most (memory bound); beyond it, a new key is not tracked until old ones
-    /// expire.
+    /// Keys tracked at most (memory bound); when full, every key not refused right now is
+    /// forgotten.
     pub max_keys: usize,
 }
 
@@ -154,10 +154,9 @@ impl<K: Hash + Eq + Clone> FailureGuard<K> {
         let Some(policy) = self.policy else { return };
         let mut entries = self.lock();
         if !entries.contains_key(&key) && entries.len() >= policy.max_keys {
-            entries.retain(|_, e| {
-                e.refused_until.is_some_and(|until| until > now)
-                    || now.duration_since(e.since) <= policy.window
-            });
+            // Full: keep only the keys refused now (one pass, then room for many more), so a
+            // flood of new keys costs a scan per `max_keys` failures, not per failure.
+            entries.retain(|_, e| e.refused_until.is_some_and(|until| until > now));
             if entries.len() >= policy.max_keys {
                 return;
             }
@@ -308,10 +307,16 @@ mod tests {
         for key in 0..100 {
             guard.failed_at(key, t);
         }
-        assert_eq!(guard.tracked(), 3);
-        // Once the old ones have expired, new keys are tracked again.
-        guard.failed_at(1000, t + Duration::from_secs(121));
-        assert_eq!(guard.tracked(), 1);
+        assert!(guard.tracked() <= 3);
+        // Keys refused right now survive a full map; the others make room.
+        for _ in 0..5 {
+            guard.failed_at(7, t);
+        }
+        for key in 100..200 {
+            guard.failed_at(key, t);
+        }
+        assert!(matches!(guard.admit_at(&7, t), Admission::Refuse(_)));
+        assert!(guard.tracked() <= 3);
     }
 
     #[test]

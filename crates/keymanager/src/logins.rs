@@ -5,9 +5,12 @@
 //!   the stored hash, so a client that sends Basic credentials with every REST call pays argon2
 //!   once a minute, not per call (a changed password changes the key);
 //! - failures per client address slow down, then refuse, further attempts
-//!   ([`tollgate_guard::FailureGuard`]); failures per user lock the account
-//!   ([`LockPolicy`], WSO2's account locking, counted in the shared database so every node and
-//!   `tollgate users unlock` see it);
+//!   ([`tollgate_guard::FailureGuard`]); failures per username slow down further attempts at
+//!   that name, whether or not such a user exists;
+//! - failures per user lock the account ([`LockPolicy`], WSO2's account locking, counted in the
+//!   shared database so every node and `tollgate users unlock` see it). Each check reserves an
+//!   attempt *before* argon2 runs, so concurrent guesses cannot all slip through before the
+//!   first failures are counted, and a correct password cannot lift a lock set meanwhile;
 //! - an unknown user costs as much as a known one (a decoy hash is checked), so timing does not
 //!   tell which usernames exist.
 
@@ -49,10 +52,23 @@ impl Default for LockPolicy {
     }
 }
 
+/// Failures per username: each further attempt at the name waits (0.25 s doubling, at most 2 s
+/// from the third failure on); never refused (that is what account locking is for).
+const NAMES: tollgate_guard::FailurePolicy = tollgate_guard::FailurePolicy {
+    slow_after: 2,
+    first_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(2),
+    refuse_after: u32::MAX,
+    refuse_for: Duration::from_secs(1),
+    window: Duration::from_secs(600),
+    max_keys: 65_536,
+};
+
 /// The credential checks of one control plane.
 pub struct Logins {
     passwords: Arc<Passwords>,
     sources: Arc<FailureGuard<SourceKey>>,
+    names: FailureGuard<String>,
     locking: LockPolicy,
     verified: quick_cache::sync::Cache<[u8; 32], Instant>,
     /// Keys the remembered checks (random per process: nothing to steal from the cache).
@@ -75,6 +91,7 @@ impl Logins {
         Logins {
             passwords,
             sources,
+            names: FailureGuard::new(NAMES),
             locking,
             verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
             mac,
@@ -131,6 +148,9 @@ impl Logins {
         source: Option<IpAddr>,
     ) -> Result<Option<UserRow>> {
         self.admit_source(source).await?;
+        if let Admission::Delay(delay) = self.names.admit(&username.to_string()) {
+            tokio::time::sleep(delay).await;
+        }
         let valid_name = !username.is_empty()
             && username.len() <= MAX_USERNAME
             && !username.chars().any(|c| c.is_ascii_control());
@@ -142,16 +162,16 @@ impl Logins {
         };
         let Some(user) = user else {
             self.passwords.verify(password, DECOY_HASH).await?;
-            self.source_failed(source);
+            self.failed(source, username);
             return Ok(None);
         };
         let now = tollgate_model::now_millis();
+        let locked = |until: i64| KeyManagerError::AccountLocked {
+            retry_after_secs: (until != i64::MAX).then(|| ((until - now) / 1000).max(1) as u64),
+        };
         if self.locking.enabled && user.locked_until > now {
-            self.source_failed(source);
-            return Err(KeyManagerError::AccountLocked {
-                retry_after_secs: (user.locked_until != i64::MAX)
-                    .then(|| ((user.locked_until - now) / 1000).max(1) as u64),
-            });
+            self.failed(source, username);
+            return Err(locked(user.locked_until));
         }
         let key = self.verified_key(&user, password);
         if self
@@ -161,33 +181,48 @@ impl Logins {
         {
             return Ok(Some(user));
         }
-        // A user with failures behind them waits a little longer for each check.
-        if self.locking.enabled && user.failed_logins >= 2 {
-            let delay = Duration::from_millis(250 * (user.failed_logins as u64 - 1).min(8));
-            tokio::time::sleep(delay).await;
-        }
-        if self.passwords.verify(password, &user.password_hash).await? {
-            self.verified.insert(key, Instant::now() + VERIFIED_TTL);
-            if user.failed_logins > 0 || user.locked_until != 0 {
-                store
-                    .clear_failed_logins(&user.tenant, &user.username)
-                    .await?;
+        // Reserve the attempt before checking, so concurrent guesses are counted too.
+        let attempt = if self.locking.enabled {
+            let allowed = self.locking.allowed_failed_attempts as i64;
+            match store.reserve_login_attempt(&user.id, allowed, now).await? {
+                Some(attempt) => Some(attempt),
+                // Locked, or every remaining attempt is being checked right now.
+                None => return Err(locked(now + 1000)),
             }
+        } else {
+            None
+        };
+        let matches = match self.passwords.verify(password, &user.password_hash).await {
+            Ok(matches) => matches,
+            Err(busy) => {
+                if attempt.is_some() {
+                    store.release_login_attempt(&user.id).await?;
+                }
+                return Err(busy);
+            }
+        };
+        if matches {
+            if attempt.is_some() && !store.settle_login_success(&user.id, now).await? {
+                return Err(locked(now + 1000));
+            }
+            self.verified.insert(key, Instant::now() + VERIFIED_TTL);
+            self.names.succeeded(&username.to_string());
             return Ok(Some(user));
         }
-        self.source_failed(source);
-        if self.locking.enabled {
+        self.failed(source, username);
+        if attempt == Some(self.locking.allowed_failed_attempts as i64) {
             let until = match self.locking.unlock_after {
                 Some(after) => now.saturating_add(after.as_millis() as i64),
                 None => i64::MAX,
             };
-            let (_, locked_until) = store
-                .record_failed_login(&user.id, self.locking.allowed_failed_attempts as i64, until)
-                .await?;
-            if locked_until > now && locked_until != user.locked_until {
-                tracing::warn!(user = ?username, "account locked after too many failed logins");
-            }
+            store.lock_user(&user.id, until).await?;
+            tracing::warn!(user = ?username, "account locked after too many failed logins");
         }
         Ok(None)
+    }
+
+    fn failed(&self, source: Option<IpAddr>, username: &str) {
+        self.source_failed(source);
+        self.names.failed(username.to_string());
     }
 }

@@ -7,7 +7,9 @@
 //!   spell: the head must be complete (the service called) within `request_head_timeout`,
 //!   however the bytes trickle in (slowloris);
 //! - **busy** — requests in flight: the connection may be silent (a slow backend) but not for
-//!   longer than `socket_timeout` with nothing read or written;
+//!   longer than `socket_timeout` with nothing read or written, and a request may wait no longer
+//!   than that for its response to start (HTTP/2 pings do not keep a hung backend's streams
+//!   open);
 //! - **idle** between requests: closed gracefully after `keep_alive_timeout`.
 //!
 //! One thread of the process (the same that advances the coarse [`clock`]) looks at every open
@@ -46,6 +48,11 @@ mod order {
 /// The phase of one connection (see the module documentation), and the watchdog's orders.
 pub(crate) struct Watch {
     in_flight: AtomicU32,
+    /// Requests whose response has not started yet.
+    awaiting: AtomicU32,
+    /// Coarse milliseconds of the last progress on responses: a request began to wait when none
+    /// was waiting, or a response started.
+    response_progress: AtomicU64,
     /// Coarse milliseconds + 1 at which the pending request head began; 0 when none is.
     head_since: AtomicU64,
     /// Coarse milliseconds at which the last request finished.
@@ -79,6 +86,8 @@ impl Watch {
         let now = clock::now_millis();
         let watch = Arc::new(Watch {
             in_flight: AtomicU32::new(0),
+            awaiting: AtomicU32::new(0),
+            response_progress: AtomicU64::new(now),
             // A fresh connection owes its first request head from the accept on.
             head_since: AtomicU64::new(now + 1),
             idle_since: AtomicU64::new(now),
@@ -122,10 +131,17 @@ impl Watch {
 
     fn request_started(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        if self.awaiting.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.response_progress
+                .store(clock::now_millis(), Ordering::Relaxed);
+        }
         if self.head_since.load(Ordering::Relaxed) != 0 {
             self.head_since.store(0, Ordering::Relaxed);
         }
-        InFlight(self.clone())
+        InFlight {
+            watch: self.clone(),
+            awaiting: true,
+        }
     }
 
     fn command(&self, what: u8) {
@@ -161,12 +177,31 @@ impl Drop for Registration {
 }
 
 /// A request in flight; its end (the response body finished or dropped) is marked on drop.
-pub(crate) struct InFlight(Arc<Watch>);
+pub(crate) struct InFlight {
+    watch: Arc<Watch>,
+    /// Whether its response has yet to start.
+    awaiting: bool,
+}
+
+impl InFlight {
+    /// The response has started.
+    fn responded(&mut self) {
+        if std::mem::take(&mut self.awaiting) {
+            self.watch.awaiting.fetch_sub(1, Ordering::Relaxed);
+            self.watch
+                .response_progress
+                .store(clock::now_millis(), Ordering::Relaxed);
+        }
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.0
+        if self.awaiting {
+            self.watch.awaiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        if self.watch.in_flight.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.watch
                 .idle_since
                 .store(clock::now_millis(), Ordering::Relaxed);
         }
@@ -220,6 +255,11 @@ impl Watchdog {
         }
         let watch = &self.watch;
         let active = watch.active.swap(false, Ordering::Relaxed);
+        if watch.awaiting.load(Ordering::Relaxed) > 0
+            && now.saturating_sub(watch.response_progress.load(Ordering::Relaxed)) >= socket
+        {
+            return Verdict::Cut(order::CUT_SILENT);
+        }
         if watch.in_flight.load(Ordering::Relaxed) > 0 {
             let seen = match self.busy_seen {
                 Some(seen) if !active => seen,
@@ -303,6 +343,24 @@ impl Registry {
     fn patrol(&self) {
         let now = clock::now_millis();
         self.lock().retain_mut(|dog| dog.patrol(now));
+    }
+}
+
+/// Orders the idle connections of `listener` (between requests, none in flight) to retire now:
+/// at its connection limit, idle keep-alive clients make room for waiting ones, as in nginx.
+pub(crate) fn retire_idle(listener: &Arc<ListenerState>) {
+    let now = clock::now_millis();
+    for dog in registry().lock().iter_mut() {
+        let watch = &dog.watch;
+        if Arc::ptr_eq(&watch.listener, listener)
+            && dog.retired_at.is_none()
+            && watch.in_flight.load(Ordering::Relaxed) == 0
+            && watch.head_since.load(Ordering::Relaxed) == 0
+            && !watch.ended.load(Ordering::Relaxed)
+        {
+            dog.retired_at = Some(now);
+            watch.command(order::RETIRE);
+        }
     }
 }
 
@@ -491,8 +549,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let in_flight = this.in_flight.take();
+        let mut in_flight = this.in_flight.take();
         if let Some(refused) = this.refused.take() {
+            if let Some(in_flight) = in_flight.as_mut() {
+                in_flight.responded();
+            }
             return Poll::Ready(Ok(
                 refused.map(|body| WatchedBody::Local { body, in_flight })
             ));
@@ -503,15 +564,23 @@ where
         };
         // A panic in a handler must not take the connection (and the client's answer) with it.
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Ready(Ok(response))) => Poll::Ready(Ok(
-                response.map(|body| WatchedBody::Inner { body, in_flight })
-            )),
+            Ok(Poll::Ready(Ok(response))) => {
+                if let Some(in_flight) = in_flight.as_mut() {
+                    in_flight.responded();
+                }
+                Poll::Ready(Ok(
+                    response.map(|body| WatchedBody::Inner { body, in_flight })
+                ))
+            }
             Ok(Poll::Pending) => {
                 *this.in_flight = in_flight;
                 Poll::Pending
             }
             Ok(Poll::Ready(Err(never))) => match never {},
             Err(_) => {
+                if let Some(in_flight) = in_flight.as_mut() {
+                    in_flight.responded();
+                }
                 // The panic hook logged it, with its location.
                 let response = this.style.response(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -631,6 +700,19 @@ mod tests {
             dog.look_at(idle + 80_000),
             Verdict::Cut(order::CUT_LINGERING)
         );
+    }
+
+    #[test]
+    fn a_response_that_never_starts_is_cut_however_busy_the_connection_looks() {
+        let (watch, mut dog, t) = watched();
+        let _request = watch.request_started();
+        // Pings keep the socket active, but no response starts.
+        for step in 1..9 {
+            watch.on_read();
+            watch.on_write();
+            assert_eq!(dog.look_at(t + step * 20_000), Verdict::Fine);
+        }
+        assert_eq!(dog.look_at(t + 180_000), Verdict::Cut(order::CUT_SILENT));
     }
 
     #[test]

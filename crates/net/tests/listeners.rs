@@ -340,3 +340,38 @@ async fn connections_past_the_limit_wait_for_a_free_place() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_limit_idle_connections_make_room() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = tollgate_net::Limits {
+        keep_alive_timeout: Duration::from_secs(30),
+        ..short_limits(3)
+    };
+    let (sharded, management, _shutdown) = listeners(limits).await;
+    for addr in [sharded, management] {
+        // Three clients each make a request and then keep their connection, idle.
+        let mut idle = Vec::new();
+        for _ in 0..3 {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .expect("send");
+            let mut buf = [0u8; 512];
+            let n = stream.read(&mut buf).await.expect("answer");
+            assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+            idle.push(stream);
+        }
+        // A fourth client is served long before the 30 s keep-alive timeout: the idle ones
+        // are retired to make room.
+        let answer = tokio::time::timeout(
+            Duration::from_secs(15),
+            reqwest_like_get(addr, "/", &["Host: x"]),
+        )
+        .await
+        .expect("the fourth client waited for the keep-alive timeout");
+        assert_eq!(answer.as_deref(), Some("HTTP/1.1 200 OK"), "{addr}");
+        drop(idle);
+    }
+}

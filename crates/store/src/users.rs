@@ -49,29 +49,62 @@ impl Store {
         }))
     }
 
-    /// Counts a failed login of `user_id`; when it reaches `lock_after`, locks the account until
-    /// `lock_until` (milliseconds) and starts the count afresh. Returns the count and the lock.
-    pub async fn record_failed_login(
+    /// Reserves one login attempt for `user_id`: counted as a failure until settled, so
+    /// however many checks run at once, at most `allowed` can be under way or failed between
+    /// two successes. `None` when the account is locked at `now` or its attempts are all taken;
+    /// otherwise the attempt's number (1 to `allowed`).
+    pub async fn reserve_login_attempt(
         &self,
         user_id: &str,
-        lock_after: i64,
-        lock_until: i64,
-    ) -> Result<(i64, i64)> {
-        // One statement, so concurrent failures are all counted.
+        allowed: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
         let row = sqlx::query(
-            "UPDATE um_user SET
-                failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END,
-                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
-             WHERE user_id = $3
-             RETURNING failed_logins, locked_until",
+            "UPDATE um_user SET failed_logins = failed_logins + 1
+             WHERE user_id = $1 AND locked_until <= $2 AND failed_logins < $3
+             RETURNING failed_logins",
         )
-        .bind(lock_after)
-        .bind(lock_until)
         .bind(user_id)
+        .bind(now)
+        .bind(allowed)
         .fetch_optional(self.shared())
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("user {user_id}")))?;
-        Ok((col(&row, "failed_logins")?, col(&row, "locked_until")?))
+        .await?;
+        row.map(|row| col(&row, "failed_logins")).transpose()
+    }
+
+    /// Settles a successful login: the count starts afresh — unless the account was locked
+    /// meanwhile (a concurrent failure used the last attempt), then `false`.
+    pub async fn settle_login_success(&self, user_id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE um_user SET failed_logins = 0, locked_until = 0
+             WHERE user_id = $1 AND locked_until <= $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(self.shared())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Gives back a reserved attempt whose check could not run (the server was busy).
+    pub async fn release_login_attempt(&self, user_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE um_user SET failed_logins = failed_logins - 1 WHERE user_id = $1 AND failed_logins > 0",
+        )
+        .bind(user_id)
+        .execute(self.shared())
+        .await?;
+        Ok(())
+    }
+
+    /// Locks an account until `until` (milliseconds; `i64::MAX`: until unlocked).
+    pub async fn lock_user(&self, user_id: &str, until: i64) -> Result<()> {
+        sqlx::query("UPDATE um_user SET failed_logins = 0, locked_until = $1 WHERE user_id = $2")
+            .bind(until)
+            .bind(user_id)
+            .execute(self.shared())
+            .await?;
+        Ok(())
     }
 
     /// Forgets a user's failed logins and lifts any lock (a successful login, or an
