@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::runtime::Runtime;
-use tollgate_gateway::{handler, Backends, Gateway, RuntimeState};
+use tollgate_gateway::{Gateway, RuntimeState};
 
 static BACKEND_REQUESTS: AtomicU64 = AtomicU64::new(0);
 
@@ -100,28 +100,18 @@ fn setup() -> Setup {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
         .parse()
         .expect("gateway address");
-    let tls = tollgate_gateway::backend_tls(None).expect("backend TLS");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("client runtime");
     // Binding registers the listening sockets with a runtime before the serving threads take them.
     let entered = runtime.enter();
-    let serving = tollgate_net::serve_sharded(
+    let serving = fixture::serve(
         "bench-gateway",
+        gateway,
         addr,
-        None,
-        1,
-        move || {
-            let (gateway, backends) = (gateway.clone(), Backends::new(&tls));
-            hyper::service::service_fn(move |req| {
-                handler::handle(gateway.clone(), backends.clone(), req)
-            })
-        },
-        tollgate_net::Limits::default(),
         tokio_util::sync::CancellationToken::new(),
-    )
-    .expect("gateway listener");
+    );
     drop((serving, entered));
     std::thread::sleep(Duration::from_millis(50));
     Setup {

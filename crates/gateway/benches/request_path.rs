@@ -29,6 +29,7 @@ fn fixture() -> Fixture {
         data,
         headers,
         token,
+        ..
     } = fixture::fixture(APIS, 5000, "http://127.0.0.1:9/b");
     let state = RuntimeState::build(&data);
     let mut data = data;

@@ -6,23 +6,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
 use bytes::Bytes;
 use http::Response;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proptest::prelude::*;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
 use serde_json::json;
-use tollgate_gateway::{handler, Backends, Gateway, RuntimeState};
-use tollgate_model::{
-    Application, DeployedApi, Endpoints, Event, KeyMapping, KeyType, Operation, RuntimeApi,
-    RuntimeData, SigningKey, Subscription,
-};
+use tollgate_gateway::{Gateway, RuntimeState};
+use tollgate_model::{DeployedApi, Endpoints, Event, Operation, RuntimeApi};
 
-const ISSUER: &str = "https://localhost:9443/oauth2/token";
+#[path = "../benches/fixture/mod.rs"]
+mod fixture;
+
+use fixture::ISSUER;
 
 struct Setup {
     gateway: SocketAddr,
@@ -69,8 +66,8 @@ fn start_backend(runtime: &tokio::runtime::Runtime, seen: Arc<Mutex<Vec<String>>
     addr
 }
 
-/// One API, `/shop/1.0.0`: `GET /public/*` needs no token, `GET /admin` and `GET /items/{id}`
-/// need one; an application subscribed to it, and the key that signs its tokens.
+/// The benchmarks' fixture plus one API, `/shop/1.0.0` (`api-0`, to which its application is
+/// subscribed): `GET /public/*` needs no token, `GET /admin` and `GET /items/{id}` need one.
 fn setup() -> Setup {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -79,16 +76,7 @@ fn setup() -> Setup {
         .expect("runtime");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let backend = start_backend(&runtime, seen.clone());
-    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("key");
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut data = RuntimeData::new(vec!["Default".into()]);
-    data.apply(&Event::KeyRotation(SigningKey {
-        kid: "k1".into(),
-        alg: "RS256".into(),
-        n: b64.encode(key.n().to_bytes_be()),
-        e: b64.encode(key.e().to_bytes_be()),
-        issuer: ISSUER.into(),
-    }));
+    let mut fixture = fixture::fixture(0, 0, "http://127.0.0.1:9/unused");
     let op = |target: &str, auth: &str| Operation {
         verb: "GET".into(),
         target: target.into(),
@@ -96,10 +84,10 @@ fn setup() -> Setup {
         throttling_policy: None,
         scopes: vec![],
     };
-    data.apply(&Event::ApiDeploy(DeployedApi {
+    fixture.data.apply(&Event::ApiDeploy(DeployedApi {
         environment: "Default".into(),
         api: RuntimeApi {
-            id: "api".into(),
+            id: "api-0".into(),
             tenant: "carbon.super".into(),
             name: "Shop".into(),
             version: "1.0.0".into(),
@@ -119,62 +107,23 @@ fn setup() -> Setup {
             },
         },
     }));
-    data.apply(&Event::ApplicationCreate(Application {
-        id: "app".into(),
-        tenant: "carbon.super".into(),
-        name: "App".into(),
-        owner: "u".into(),
-        throttling_policy: "Unlimited".into(),
-        status: "APPROVED".into(),
-    }));
-    data.apply(&Event::KeyMappingCreate(KeyMapping {
-        id: "km".into(),
-        application_id: "app".into(),
-        consumer_key: "ck".into(),
-        key_type: KeyType::Production,
-        key_manager: "Resident Key Manager".into(),
-    }));
-    data.apply(&Event::SubscriptionCreate(Subscription {
-        id: "s".into(),
-        tenant: "carbon.super".into(),
-        application_id: "app".into(),
-        api_id: "api".into(),
-        throttling_policy: "Unlimited".into(),
-        status: "UNBLOCKED".into(),
-    }));
     let gateway = Gateway::new();
-    gateway.install(RuntimeState::build(&data));
+    gateway.install(RuntimeState::build(&fixture.data));
     let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port");
-    let tls = tollgate_gateway::backend_tls(None).expect("backend TLS");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let serving = {
         let _entered = runtime.enter();
-        tollgate_net::serve_sharded(
-            "hostile-gateway",
-            addr,
-            None,
-            1,
-            move || {
-                let (gateway, backends) = (gateway.clone(), Backends::new(&tls));
-                hyper::service::service_fn(move |req| {
-                    handler::handle(gateway.clone(), backends.clone(), req)
-                })
-            },
-            tollgate_net::Limits::default(),
-            shutdown.clone(),
-        )
-        .expect("gateway listener")
+        fixture::serve("hostile-gateway", gateway, addr, shutdown.clone())
     };
     runtime.spawn(serving);
-    let der = key.to_pkcs1_der().expect("der");
     Setup {
         gateway: addr,
         seen,
-        encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-        _runtime: runtime,
+        encoding: fixture.encoding,
         _shutdown: shutdown.drop_guard(),
+        _runtime: runtime,
     }
 }
 

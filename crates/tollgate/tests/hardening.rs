@@ -31,6 +31,22 @@ fn databases_config(dbs: &(PgDatabase, PgDatabase)) -> String {
     )
 }
 
+/// Two tests of `$scenario(extra_config)`: on SQLite, and on fresh PostgreSQL databases.
+macro_rules! on_both_databases {
+    ($scenario:ident, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $scenario(String::new()).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+            $scenario(databases_config(&dbs)).await;
+        }
+    };
+}
+
 /// A raw GET to a node's port, returning the status (0: the connection closed unanswered).
 async fn raw_get(port: u16, path: &str, extra: &str) -> u16 {
     let request =
@@ -402,16 +418,11 @@ async fn failed_logins_lock_the_account_until_it_is_unlocked(extra: String) {
         .contains("account locked after too many failed logins"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_logins_lock_the_account_until_it_is_unlocked_sqlite() {
-    failed_logins_lock_the_account_until_it_is_unlocked(String::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_logins_lock_the_account_until_it_is_unlocked_postgres() {
-    let dbs = (PgDatabase::create().await, PgDatabase::create().await);
-    failed_logins_lock_the_account_until_it_is_unlocked(databases_config(&dbs)).await;
-}
+on_both_databases!(
+    failed_logins_lock_the_account_until_it_is_unlocked,
+    failed_logins_lock_the_account_until_it_is_unlocked_sqlite,
+    failed_logins_lock_the_account_until_it_is_unlocked_postgres
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guessing_from_one_address_is_slowed_then_refused() {
@@ -684,16 +695,11 @@ async fn control_characters_get_400_naming_the_field(extra: String) {
     assert!(!log.contains("invalid byte sequence"), "{log}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn control_characters_get_400_naming_the_field_sqlite() {
-    control_characters_get_400_naming_the_field(String::new()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn control_characters_get_400_naming_the_field_postgres() {
-    let dbs = (PgDatabase::create().await, PgDatabase::create().await);
-    control_characters_get_400_naming_the_field(databases_config(&dbs)).await;
-}
+on_both_databases!(
+    control_characters_get_400_naming_the_field,
+    control_characters_get_400_naming_the_field_sqlite,
+    control_characters_get_400_naming_the_field_postgres
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rest_error_is_in_wso2s_body_and_paging_works() {
