@@ -149,9 +149,10 @@ fn decode_segment(raw: &str, out: &mut String) -> Result<(), PathError> {
             _ => {
                 // Copy the run of plain bytes up to the next special one (UTF-8 stays whole:
                 // every special byte is ASCII).
+                // A segment holds no '/', so every notable byte here is special.
                 let end = bytes[i..]
                     .iter()
-                    .position(|&b| matches!(b, b'%' | b'\\' | b';') || b < 0x20 || b == 0x7f)
+                    .position(|&b| NOTABLE[b as usize])
                     .map_or(bytes.len(), |p| i + p);
                 out.push_str(&raw[i..end]);
                 i = end;

@@ -145,6 +145,18 @@ impl<K: Hash + Eq + Clone> FailureGuard<K> {
         )
     }
 
+    /// Waits out the delay `key`'s failures call for; `Err(left)` when it is refused for `left`.
+    pub async fn wait_turn(&self, key: &K) -> Result<(), Duration> {
+        match self.admit(key) {
+            Admission::Allow => Ok(()),
+            Admission::Delay(delay) => {
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+            Admission::Refuse(left) => Err(left),
+        }
+    }
+
     /// Records a failed attempt.
     pub fn failed(&self, key: K) {
         self.failed_at(key, Instant::now())

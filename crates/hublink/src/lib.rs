@@ -117,18 +117,14 @@ impl NodeGate {
     ) -> Result<(), NodeRefusal> {
         let source = client.map(|c| tollgate_guard::SourceKey::from(c.0.ip()));
         if let Some(source) = &source {
-            match self.sources.admit(source) {
-                tollgate_guard::Admission::Allow => {}
-                tollgate_guard::Admission::Delay(delay) => tokio::time::sleep(delay).await,
-                tollgate_guard::Admission::Refuse(left) => {
-                    return Err(self.refuse(
-                        http::StatusCode::TOO_MANY_REQUESTS,
-                        "too many failed attempts from this address",
-                        Some(left.as_secs().max(1)),
-                        client,
-                        endpoint,
-                    ))
-                }
+            if let Err(left) = self.sources.wait_turn(source).await {
+                return Err(self.refuse(
+                    http::StatusCode::TOO_MANY_REQUESTS,
+                    "too many failed attempts from this address",
+                    Some(left.as_secs().max(1)),
+                    client,
+                    endpoint,
+                ));
             }
         }
         match self.credential.check(headers) {

@@ -191,17 +191,6 @@ impl KeyManager {
             .map(|user| user.map(Into::into))
     }
 
-    /// Lifts a user's lock and forgets their failed logins; `false` if there is no such user.
-    pub async fn unlock_user(&self, username: &str) -> Result<bool> {
-        let (tenant, name) = split_tenant(username);
-        Ok(self.store.clear_failed_logins(tenant, name).await?)
-    }
-
-    /// The password-hashing pool (new users' passwords are hashed on it too).
-    pub fn passwords(&self) -> &Arc<Passwords> {
-        self.logins.passwords()
-    }
-
     /// The roles of a known user (for tokens, which carry only the subject).
     pub async fn user(&self, username: &str) -> Result<Option<AuthenticatedUser>> {
         let (tenant, name) = split_tenant(username);

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ring::hmac;
-use tollgate_guard::{Admission, FailureGuard, SourceKey};
+use tollgate_guard::{FailureGuard, SourceKey};
 use tollgate_store::{Store, UserRow};
 
 use crate::passwords::DECOY_HASH;
@@ -98,23 +98,15 @@ impl Logins {
         }
     }
 
-    pub fn passwords(&self) -> &Arc<Passwords> {
-        &self.passwords
-    }
-
     /// Waits out or refuses an attempt from `source` per its failures so far.
     pub(crate) async fn admit_source(&self, source: Option<IpAddr>) -> Result<()> {
         let Some(source) = source else { return Ok(()) };
-        match self.sources.admit(&SourceKey::from(source)) {
-            Admission::Allow => Ok(()),
-            Admission::Delay(delay) => {
-                tokio::time::sleep(delay).await;
-                Ok(())
-            }
-            Admission::Refuse(left) => Err(KeyManagerError::TooManyAttempts {
+        self.sources
+            .wait_turn(&SourceKey::from(source))
+            .await
+            .map_err(|left| KeyManagerError::TooManyAttempts {
                 retry_after_secs: left.as_secs().max(1),
-            }),
-        }
+            })
     }
 
     pub(crate) fn source_failed(&self, source: Option<IpAddr>) {
@@ -148,9 +140,8 @@ impl Logins {
         source: Option<IpAddr>,
     ) -> Result<Option<UserRow>> {
         self.admit_source(source).await?;
-        if let Admission::Delay(delay) = self.names.admit(&username.to_string()) {
-            tokio::time::sleep(delay).await;
-        }
+        // Names are never refused, only slowed.
+        let _ = self.names.wait_turn(&username.to_string()).await;
         let valid_name = !username.is_empty()
             && username.len() <= MAX_USERNAME
             && !username.chars().any(|c| c.is_ascii_control());

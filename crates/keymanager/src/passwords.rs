@@ -41,7 +41,6 @@ pub struct Passwords {
     jobs: flume::Sender<Job>,
     /// Workers plus queue: at most this many checks are accepted at once.
     slots: Semaphore,
-    workers: usize,
 }
 
 impl Passwords {
@@ -61,12 +60,7 @@ impl Passwords {
         Arc::new(Passwords {
             jobs: sender,
             slots: Semaphore::new(workers * (1 + QUEUE_PER_WORKER)),
-            workers,
         })
-    }
-
-    pub fn workers(&self) -> usize {
-        self.workers
     }
 
     async fn run<T>(

@@ -298,15 +298,18 @@ impl Watchdog {
         }
         match self.look_at(now) {
             Verdict::Fine => {}
-            Verdict::Retire => {
-                if self.retired_at.is_none() {
-                    self.retired_at = Some(now);
-                    self.watch.command(order::RETIRE);
-                }
-            }
+            Verdict::Retire => self.retire(now),
             Verdict::Cut(why) => self.watch.command(why),
         }
         true
+    }
+
+    /// Orders the connection to close gracefully (once).
+    fn retire(&mut self, now: u64) {
+        if self.retired_at.is_none() {
+            self.retired_at = Some(now);
+            self.watch.command(order::RETIRE);
+        }
     }
 }
 
@@ -349,29 +352,24 @@ impl Registry {
 /// Orders the idle connections of `listener` (between requests, none in flight) to retire now:
 /// at its connection limit, idle keep-alive clients make room for waiting ones, as in nginx.
 pub(crate) fn retire_idle(listener: &Arc<ListenerState>) {
-    let now = clock::now_millis();
-    for dog in registry().lock().iter_mut() {
-        let watch = &dog.watch;
-        if Arc::ptr_eq(&watch.listener, listener)
-            && dog.retired_at.is_none()
-            && watch.in_flight.load(Ordering::Relaxed) == 0
+    retire_where(listener, |watch| {
+        watch.in_flight.load(Ordering::Relaxed) == 0
             && watch.head_since.load(Ordering::Relaxed) == 0
             && !watch.ended.load(Ordering::Relaxed)
-        {
-            dog.retired_at = Some(now);
-            watch.command(order::RETIRE);
-        }
-    }
+    });
 }
 
 /// Orders every connection of `listener` to retire now (the server shuts down).
 pub(crate) fn retire_all(listener: &Arc<ListenerState>) {
     listener.shutting_down.store(true, Ordering::Relaxed);
+    retire_where(listener, |_| true);
+}
+
+fn retire_where(listener: &Arc<ListenerState>, which: impl Fn(&Watch) -> bool) {
     let now = clock::now_millis();
     for dog in registry().lock().iter_mut() {
-        if Arc::ptr_eq(&dog.watch.listener, listener) && dog.retired_at.is_none() {
-            dog.retired_at = Some(now);
-            dog.watch.command(order::RETIRE);
+        if Arc::ptr_eq(&dog.watch.listener, listener) && which(&dog.watch) {
+            dog.retire(now);
         }
     }
 }

@@ -24,7 +24,7 @@ where
 }
 
 /// Parses JSON, naming the path of the field at fault in the error. Control characters other
-/// than tab and line breaks are refused in every string (see [`crate::check_json_text`]).
+/// than tab and line breaks are refused in every string (see `text::check_json_text`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
@@ -33,7 +33,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("Malformed JSON: {e}")))?;
-    crate::check_json_text(&value)?;
+    crate::text::check_json_text(&value)?;
     from_value(&value)
 }
 

@@ -14,7 +14,7 @@ pub use edge::rest_edge;
 pub use error::ApiError;
 pub use json::{from_value, parse as parse_json, JsonBody};
 pub use query::{parse_query, QueryParams};
-pub use text::{check_json_text, check_line, first_control_char};
+pub use text::check_line;
 
 use std::sync::Arc;
 

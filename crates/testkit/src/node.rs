@@ -63,13 +63,7 @@ impl Node {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let offset = options.offset.unwrap_or_else(|| free_offsets(1)[0]);
         let config_path = data_dir.path().join("deployment.toml");
-        let config = format!(
-            "[server]\noffset = {offset}\nprofile = \"{}\"\ndata_dir = \"{}\"\n{}\n",
-            options.profile,
-            data_dir.path().join("data").display(),
-            options.extra_config
-        );
-        std::fs::write(&config_path, config).expect("write config");
+        write_config(&config_path, offset, &options, data_dir.path());
         let log_path = data_dir.path().join("tollgate.log");
         let mut node = Node {
             child: None,
@@ -187,22 +181,15 @@ impl Node {
         &self.config_path
     }
 
-    /// The `tollgate` binary this node runs.
-    pub fn binary(&self) -> &Path {
-        &self.binary
-    }
-
     /// Replaces the extra configuration (takes effect at the next [`Node::restart`]).
     pub fn set_extra_config(&mut self, extra_config: &str) {
         self.options.extra_config = extra_config.to_string();
-        let config = format!(
-            "[server]\noffset = {}\nprofile = \"{}\"\ndata_dir = \"{}\"\n{}\n",
+        write_config(
+            &self.config_path,
             self.offset,
-            self.options.profile,
-            self.data_dir.path().join("data").display(),
-            extra_config
+            &self.options,
+            self.data_dir.path(),
         );
-        std::fs::write(&self.config_path, config).expect("write config");
     }
 
     /// Starts the node again and expects it to exit during start-up; returns its log.
@@ -262,6 +249,17 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes a node's `deployment.toml`: its `[server]` section, then the options' extra text.
+fn write_config(path: &Path, offset: u16, options: &NodeOptions, folder: &Path) {
+    let config = format!(
+        "[server]\noffset = {offset}\nprofile = \"{}\"\ndata_dir = \"{}\"\n{}\n",
+        options.profile,
+        folder.join("data").display(),
+        options.extra_config
+    );
+    std::fs::write(path, config).expect("write config");
 }
 
 /// `n` port offsets whose ports are all free now and never overlap each other.
