@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -357,28 +357,7 @@ impl Listener {
         let tracker = TaskTracker::new();
         let accept_failures = tollgate_guard::Every::new(Duration::from_secs(1));
         let mut backoff = Duration::from_millis(10);
-        let mut last_retire: Option<Instant> = None;
-        loop {
-            // At the connection limit, idle keep-alive connections are retired to make room
-            // (at most every 100 ms), and new clients wait in the backlog meanwhile.
-            let permit = match self.connections.clone().try_acquire_owned() {
-                Ok(permit) => permit,
-                Err(_) => {
-                    if last_retire
-                        .is_none_or(|at: Instant| at.elapsed() >= Duration::from_millis(100))
-                    {
-                        last_retire = Some(Instant::now());
-                        watch::retire_idle(&self.state);
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        permit = self.connections.clone().acquire_owned() => match permit {
-                            Ok(permit) => permit,
-                            Err(_) => break,
-                        },
-                    }
-                }
-            };
+        'accepting: loop {
             let (stream, peer) = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 accepted = listener.accept() => match accepted {
@@ -395,6 +374,23 @@ impl Listener {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(1));
                         continue;
+                    }
+                },
+            };
+            // At the connection limit the newcomer is held (the next ones wait in the backlog)
+            // while idle keep-alive connections are retired to make room, every 100 ms until
+            // a place frees.
+            let permit = match self.connections.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => loop {
+                    watch::retire_idle(&self.state);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break 'accepting,
+                        permit = self.connections.clone().acquire_owned() => match permit {
+                            Ok(permit) => break permit,
+                            Err(_) => break 'accepting,
+                        },
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => {}
                     }
                 },
             };

@@ -28,7 +28,7 @@ pub async fn rest_edge(request: Request, next: Next) -> Response {
         Err(_) => return ApiError::internal().into_response(),
     };
     if response.status().as_u16() < 400 || is_json(&response) {
-        return response;
+        return close_if_too_large(response);
     }
     let status = response.status();
     let text = match axum::body::to_bytes(response.into_body(), REWRITE_LIMIT).await {
@@ -40,7 +40,19 @@ pub async fn rest_edge(request: Request, next: Next) -> Response {
     } else {
         text
     };
-    ApiError::new(status, description).into_response()
+    close_if_too_large(ApiError::new(status, description).into_response())
+}
+
+/// A request refused as too large was not read to its end: its connection cannot carry another
+/// request, so the client is told not to reuse it.
+fn close_if_too_large(mut response: Response) -> Response {
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 fn is_json(response: &Response<Body>) -> bool {

@@ -305,8 +305,11 @@ async fn password_guessers_do_not_exhaust_memory() {
         "{guesses:?}"
     );
     assert!(honest_statuses.iter().all(|s| *s == 200 || *s == 503));
-    // Verified credentials are remembered: honest clients are not held behind the guessers.
+    // Honest clients are not starved behind the guessers: checks queue fairly, and a verified
+    // credential is remembered (on a quiet machine, thousands of honest calls against hundreds
+    // of guesses; a count is not asserted, the machine may be busy).
     let ok = honest_statuses.iter().filter(|s| **s == 200).count();
+    assert!(ok >= 16, "only {ok} honest calls served");
     assert!(
         ok > guesses.len(),
         "{ok} honest calls served against {} guesses",
@@ -773,6 +776,8 @@ async fn every_rest_error_is_in_wso2s_body_and_paging_works() {
         .send()
         .await
         .unwrap();
+    // Its body was not read to the end: the connection is not offered for reuse.
+    assert_eq!(too_large.headers()["connection"], "close");
     error_body(too_large, StatusCode::PAYLOAD_TOO_LARGE).await;
     let not_found = get(node.control_plane_http("/api/am/publisher/v4/nothing"))
         .await
