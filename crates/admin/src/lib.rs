@@ -9,10 +9,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{
-    Event, PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS,
-};
+use tollgate_model::{PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS};
 use tollgate_restcore::{check_line, list_body, ApiError, Ctx, JsonBody, Principal};
+use tollgate_store::Change;
 
 const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
 const TIER_MANAGE: &[&str] = &["apim:admin", "apim:tier_manage"];
@@ -146,7 +145,7 @@ fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, A
         ApiError::bad_request(format!(
             "Field 'defaultLimit.requestCount.timeUnit': '{}' is not one of {}",
             limit.time_unit,
-            TimeUnit::ALL.map(TimeUnit::as_str).join(", ")
+            TimeUnit::names()
         ))
     })?;
     let longest = MAX_WINDOW_MILLIS / unit.millis();
@@ -166,7 +165,7 @@ fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, A
         description,
         request_count: Some(limit.request_count),
         unit_time: limit.unit_time,
-        time_unit: unit.as_str().to_string(),
+        time_unit: unit,
     })
 }
 
@@ -209,9 +208,7 @@ async fn create(
     policy.id = uuid::Uuid::new_v4().to_string();
     policy.tenant = principal.tenant.clone();
     let mut tx = ctx.store.begin().await?;
-    tx.insert_policy(&policy).await?;
-    tx.emit(&policy.tenant, &Event::PolicyUpdate(policy.clone()))
-        .await?;
+    tx.apply(&Change::CreatePolicy(policy.clone())).await?;
     tx.commit().await?;
     let location = format!(
         "/api/am/admin/v4/throttling/policies/{}/{}",
@@ -248,9 +245,7 @@ async fn update(
     policy.request_count = changed.request_count;
     policy.unit_time = changed.unit_time;
     policy.time_unit = changed.time_unit;
-    tx.update_policy(&policy).await?;
-    tx.emit(&policy.tenant, &Event::PolicyUpdate(policy.clone()))
-        .await?;
+    tx.apply(&Change::UpdatePolicy(policy.clone())).await?;
     tx.commit().await?;
     Ok(Json(policy_json(&policy)))
 }
@@ -276,15 +271,7 @@ async fn delete(
             }
         )));
     }
-    tx.delete_policy(&policy.id).await?;
-    tx.emit(
-        &policy.tenant,
-        &Event::PolicyDelete {
-            level,
-            name: policy.name.clone(),
-        },
-    )
-    .await?;
+    tx.apply(&Change::DeletePolicy(policy)).await?;
     tx.commit().await?;
     Ok(StatusCode::OK)
 }

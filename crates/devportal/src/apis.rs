@@ -1,16 +1,9 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
-use tollgate_model::{lifecycle, SUPER_TENANT};
+use tollgate_model::SUPER_TENANT;
 use tollgate_restcore::{list_body, ApiError, Ctx, Paging, QueryParams};
-use tollgate_store::ApiRow;
-
-/// States in which the Developer Portal lists an API.
-pub(crate) const VISIBLE: &[&str] = &[
-    lifecycle::PUBLISHED,
-    lifecycle::PROTOTYPED,
-    lifecycle::DEPRECATED,
-];
+use tollgate_store::{ApiRow, ApiSearch};
 
 pub(crate) fn api_info(api: &ApiRow) -> Value {
     let tiers: Vec<Value> = api
@@ -45,9 +38,19 @@ pub(crate) async fn list(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     let paging = paging.validate()?;
+    let search = ApiSearch {
+        states: Some(
+            tollgate_model::LifecycleState::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.is_visible_to_consumers())
+                .collect(),
+        ),
+        ..ApiSearch::default()
+    };
     let (apis, total) = ctx
         .store
-        .apis(SUPER_TENANT, Some(VISIBLE), paging.limit, paging.offset)
+        .search_apis(SUPER_TENANT, &search, paging.limit, paging.offset)
         .await?;
     let list: Vec<Value> = apis.iter().map(api_info).collect();
     Ok(list_body(list, Some((paging, total))))
@@ -58,7 +61,7 @@ pub(crate) async fn get(
     Path(api_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let api = ctx.store.api(SUPER_TENANT, &api_id).await?;
-    if !VISIBLE.contains(&api.lifecycle_status.as_str()) {
+    if !api.lifecycle_status.is_visible_to_consumers() {
         return Err(ApiError::not_found(format!(
             "Requested API {api_id} not found"
         )));

@@ -4,9 +4,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{Event, PolicyLevel};
+use tollgate_model::PolicyLevel;
 use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::ApplicationRow;
+use tollgate_store::Change;
 
 use crate::{own_application, SUBSCRIBE_APP};
 
@@ -100,9 +101,7 @@ pub(crate) async fn update(
     }
     app.updated_time = tollgate_model::now_millis();
     let mut tx = ctx.store.begin().await?;
-    tx.update_application(&app).await?;
-    tx.emit(&app.tenant, &Event::ApplicationUpdate(app.to_model()))
-        .await?;
+    tx.apply(&Change::UpdateApplication(app.clone())).await?;
     tx.commit().await?;
     let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
     let keys = crate::keys::keys_json(&ctx, &app.id).await?;
@@ -122,14 +121,7 @@ pub(crate) async fn delete(
     ])?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mut tx = ctx.store.begin().await?;
-    tx.delete_application(&app.id).await?;
-    tx.emit(
-        &app.tenant,
-        &Event::ApplicationDelete {
-            application_id: app.id.clone(),
-        },
-    )
-    .await?;
+    tx.apply(&Change::DeleteApplication(app)).await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::OK)
 }
@@ -156,9 +148,7 @@ pub(crate) async fn create(
         updated_time: now,
     };
     let mut tx = ctx.store.begin().await?;
-    tx.insert_application(&app).await?;
-    tx.emit(&app.tenant, &Event::ApplicationCreate(app.to_model()))
-        .await?;
+    tx.apply(&Change::CreateApplication(app.clone())).await?;
     tx.commit().await?;
     let location = format!("/api/am/devportal/v3/applications/{}", app.id);
     Ok((

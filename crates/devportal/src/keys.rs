@@ -3,9 +3,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_keymanager::{new_client, RESIDENT_KEY_MANAGER};
-use tollgate_model::{scopes, Event, KeyType};
+use tollgate_model::{scopes, KeyType};
 use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
-use tollgate_store::{KeyMappingRow, OAuthClientRow};
+use tollgate_store::{Change, KeyMappingRow, OAuthClientRow};
 
 use crate::{own_application, SUBSCRIBE_APP};
 
@@ -130,10 +130,11 @@ pub(crate) async fn generate_keys(
         created_time: tollgate_model::now_millis(),
     };
     let mut tx = ctx.store.begin().await?;
-    tx.insert_oauth_client(&client).await?;
-    tx.insert_key_mapping(&mapping).await?;
-    tx.emit(&app.tenant, &Event::KeyMappingCreate(mapping.to_model()))
-        .await?;
+    tx.apply(&Change::CreateKeyMapping {
+        client: client.clone(),
+        mapping: mapping.clone(),
+    })
+    .await?;
     tx.commit().await?;
     Ok(Json(key_json(&mapping, &client)))
 }
@@ -246,14 +247,7 @@ pub(crate) async fn clean_up(
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
     let mut tx = ctx.store.begin().await?;
-    tx.delete_key_mapping(&mapping).await?;
-    tx.emit(
-        &app.tenant,
-        &Event::KeyMappingRemove {
-            consumer_key: mapping.consumer_key.clone(),
-        },
-    )
-    .await?;
+    tx.apply(&Change::RemoveKeyMapping(mapping)).await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::OK)
 }

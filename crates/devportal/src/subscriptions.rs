@@ -4,11 +4,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{subscription_status, Event};
+use tollgate_model::SubscriptionStatus;
 use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal, QueryParams};
-use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
+use tollgate_store::{ApiRow, ApplicationRow, Change, SubscriptionRow};
 
-use crate::apis::{api_info, VISIBLE};
+use crate::apis::api_info;
 use crate::own_application;
 
 const SUBSCRIBE: &[&str] = &["apim:subscribe", "apim:sub_manage"];
@@ -54,13 +54,23 @@ pub(crate) async fn create(
         .api(&principal.tenant, &input.api_id)
         .await
         .ok()
-        .filter(|api| VISIBLE.contains(&api.lifecycle_status.as_str()))
+        .filter(|api| api.lifecycle_status.is_visible_to_consumers())
         .ok_or_else(|| {
             ApiError::not_found(format!(
                 "Requested API {} not found (or not published)",
                 input.api_id
             ))
         })?;
+    if !api.lifecycle_status.accepts_subscriptions() {
+        return Err(ApiError::bad_field(
+            "apiId",
+            format!(
+                "API {} is {} and takes no new subscriptions",
+                api.name,
+                api.lifecycle_status.display_name()
+            ),
+        ));
+    }
     let offered: Vec<&str> = api
         .definition
         .get("policies")
@@ -81,13 +91,11 @@ pub(crate) async fn create(
         application_id: app.id.clone(),
         api_id: api.id.clone(),
         throttling_policy: input.throttling_policy,
-        status: subscription_status::UNBLOCKED.into(),
+        status: SubscriptionStatus::Unblocked,
         created_time: tollgate_model::now_millis(),
     };
     let mut tx = ctx.store.begin().await?;
-    tx.insert_subscription(&sub).await?;
-    tx.emit(&sub.tenant, &Event::SubscriptionCreate(sub.to_model()))
-        .await?;
+    tx.apply(&Change::CreateSubscription(sub.clone())).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -160,16 +168,7 @@ pub(crate) async fn delete(
     principal.require_any(SUBSCRIBE)?;
     let (sub, _) = own_subscription(&ctx, &principal, &subscription_id).await?;
     let mut tx = ctx.store.begin().await?;
-    tx.delete_subscription(&sub.id).await?;
-    tx.emit(
-        &sub.tenant,
-        &Event::SubscriptionDelete {
-            subscription_id: sub.id.clone(),
-            application_id: sub.application_id.clone(),
-            api_id: sub.api_id.clone(),
-        },
-    )
-    .await?;
+    tx.apply(&Change::DeleteSubscription(sub)).await?;
     tx.commit().await?;
     Ok(StatusCode::OK)
 }

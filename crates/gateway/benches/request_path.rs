@@ -127,7 +127,7 @@ fn subscription(app: usize, k: usize) -> tollgate_model::Event {
         application_id: format!("app-{app}"),
         api_id: format!("api-{}", (app * 7 + k * 1000) % APIS),
         throttling_policy: "Gold".into(),
-        status: "UNBLOCKED".into(),
+        status: tollgate_model::SubscriptionStatus::Unblocked,
     })
 }
 

@@ -7,6 +7,9 @@ use http_body_util::Full;
 pub enum GatewayError {
     #[error("no API matches the request path")]
     NoApi,
+    /// The API's publisher blocked it (lifecycle state Blocked).
+    #[error("the API is blocked")]
+    ApiBlocked,
     #[error("no resource of the API matches {method} {path}")]
     NoResource { method: String, path: String },
     #[error("missing credentials")]
@@ -40,6 +43,7 @@ impl GatewayError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             GatewayError::NoApi => (StatusCode::NOT_FOUND, "404", "Not Found"),
+            GatewayError::ApiBlocked => (StatusCode::SERVICE_UNAVAILABLE, "700700", "API blocked"),
             GatewayError::NoResource { .. } => (
                 StatusCode::NOT_FOUND,
                 "900906",
@@ -91,6 +95,9 @@ impl GatewayError {
     fn description(&self) -> String {
         match self {
             GatewayError::NoApi => "The requested resource is not available.".into(),
+            GatewayError::ApiBlocked => {
+                "This API has been blocked temporarily. Please contact the API publishers.".into()
+            }
             GatewayError::MissingCredentials => {
                 "Invalid Credentials. Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'".into()
             }

@@ -13,7 +13,7 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Response};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use tollgate_model::{KeyType, Operation};
+use tollgate_model::{KeyType, LifecycleState, Operation};
 
 use crate::state::{ApiRoute, SubscriptionAccess, ThrottleRule};
 use crate::tokens::VerifiedClaims;
@@ -65,6 +65,9 @@ pub fn admit<'s, 'p>(
 ) -> Result<Admission<'s, 'p>, GatewayError> {
     // Route.
     let (route, resource_path) = state.route(path).ok_or(GatewayError::NoApi)?;
+    if route.api.lifecycle_status == LifecycleState::Blocked {
+        return Err(GatewayError::ApiBlocked);
+    }
     let operation = route
         .operation(method.as_str(), resource_path)
         .ok_or_else(|| GatewayError::NoResource {
@@ -270,9 +273,14 @@ fn authorize<'s>(
     let application = state
         .application(&mapping.application_id)
         .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;
-    let entry = state
-        .subscription(&application.id, &route.api.id)
-        .ok_or(GatewayError::NotSubscribed)?;
+    let Some(entry) = state.subscription(&application.id, &route.api.id) else {
+        // A prototype is for trying out: any application's token may call it.
+        if route.api.lifecycle_status == LifecycleState::Prototyped {
+            check_scopes(operation, claims)?;
+            return Ok((mapping.key_type, None));
+        }
+        return Err(GatewayError::NotSubscribed);
+    };
     match entry.access {
         SubscriptionAccess::Blocked => return Err(GatewayError::SubscriptionBlocked),
         SubscriptionAccess::ProductionBlocked if mapping.key_type == KeyType::Production => {
@@ -281,6 +289,12 @@ fn authorize<'s>(
         SubscriptionAccess::Unblocked | SubscriptionAccess::ProductionBlocked => {}
         SubscriptionAccess::Inactive => return Err(GatewayError::SubscriptionInactive),
     }
+    check_scopes(operation, claims)?;
+    Ok((mapping.key_type, entry.throttle.as_ref()))
+}
+
+/// A resource that names scopes needs a token holding one of them.
+fn check_scopes(operation: &Operation, claims: &VerifiedClaims) -> Result<(), GatewayError> {
     if !operation.scopes.is_empty()
         && !claims
             .scope
@@ -289,7 +303,7 @@ fn authorize<'s>(
     {
         return Err(GatewayError::InvalidScope);
     }
-    Ok((mapping.key_type, entry.throttle.as_ref()))
+    Ok(())
 }
 
 /// Removes the headers that describe one connection, not the message (RFC 9110 §7.6.1).

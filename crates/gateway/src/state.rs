@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use tollgate_jwt::{TokenRules, VerifyingKey};
 use tollgate_model::{
-    lifecycle, subscription_status, wire, Application, KeyMapping, KeyType, Operation, PolicyLevel,
-    RuntimeApi, RuntimeData, Subscription,
+    wire, Application, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi, RuntimeData,
+    Subscription, SubscriptionStatus,
 };
 
 use crate::upstream::Upstream;
@@ -52,11 +52,11 @@ pub enum SubscriptionAccess {
 }
 
 impl SubscriptionAccess {
-    fn of(status: &str) -> SubscriptionAccess {
+    fn of(status: SubscriptionStatus) -> SubscriptionAccess {
         match status {
-            subscription_status::UNBLOCKED => SubscriptionAccess::Unblocked,
-            subscription_status::PROD_ONLY_BLOCKED => SubscriptionAccess::ProductionBlocked,
-            subscription_status::BLOCKED => SubscriptionAccess::Blocked,
+            SubscriptionStatus::Unblocked => SubscriptionAccess::Unblocked,
+            SubscriptionStatus::ProdOnlyBlocked => SubscriptionAccess::ProductionBlocked,
+            SubscriptionStatus::Blocked => SubscriptionAccess::Blocked,
             _ => SubscriptionAccess::Inactive,
         }
     }
@@ -150,7 +150,7 @@ fn matcher_patterns(target: &str) -> Vec<String> {
 impl SubscriptionEntry {
     /// Whether this entry is what `sub` with the current `tiers` would build.
     fn is_for(&self, sub: &Subscription, tiers: &HashMap<&str, (Arc<str>, i64)>) -> bool {
-        self.access == SubscriptionAccess::of(&sub.status)
+        self.access == SubscriptionAccess::of(sub.status)
             && self
                 .throttle
                 .as_ref()
@@ -166,7 +166,7 @@ fn subscription_entry(
     tiers: &HashMap<&str, (Arc<str>, i64)>,
 ) -> SubscriptionEntry {
     SubscriptionEntry {
-        access: SubscriptionAccess::of(&sub.status),
+        access: SubscriptionAccess::of(sub.status),
         throttle: tiers
             .get(sub.throttling_policy.as_str())
             .map(|(policy, window_millis)| ThrottleRule {
@@ -197,7 +197,8 @@ impl RuntimeState {
     ) -> RuntimeState {
         let mut apis = HashMap::default();
         for api in data.apis.values() {
-            if lifecycle::is_invocable(&api.lifecycle_status) {
+            // Blocked APIs stay routed, to be answered 503; retired ones are gone.
+            if api.lifecycle_status.is_routed() {
                 let base_path = api.base_path();
                 let route = previous
                     .and_then(|p| p.apis.get(&base_path))
@@ -318,7 +319,7 @@ mod tests {
         Operation {
             verb: verb.into(),
             target: target.into(),
-            auth_type: "Any".into(),
+            auth_type: tollgate_model::AuthType::Any,
             throttling_policy: None,
             scopes: vec![],
         }
@@ -335,7 +336,7 @@ mod tests {
                 version: "1.0.0".into(),
                 context: context.into(),
                 provider: "admin".into(),
-                lifecycle_status: status.into(),
+                lifecycle_status: status.parse().unwrap(),
                 revision_id: "r".into(),
                 api_throttling_policy: None,
                 operations,
@@ -387,7 +388,7 @@ mod tests {
                     version: "1.0.0".into(),
                     context: context.into(),
                     provider: "admin".into(),
-                    lifecycle_status: "PUBLISHED".into(),
+                    lifecycle_status: tollgate_model::LifecycleState::Published,
                     revision_id: "r".into(),
                     api_throttling_policy: None,
                     operations: vec![op("GET", "/x")],
@@ -405,7 +406,7 @@ mod tests {
                 application_id: app.into(),
                 api_id: api.into(),
                 throttling_policy: "Unlimited".into(),
-                status: status.into(),
+                status: status.parse().unwrap(),
             }))
         };
         subscribe(&mut data, "s1", "app1", "a", "UNBLOCKED");

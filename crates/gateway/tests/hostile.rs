@@ -80,7 +80,7 @@ fn setup() -> Setup {
     let op = |target: &str, auth: &str| Operation {
         verb: "GET".into(),
         target: target.into(),
-        auth_type: auth.into(),
+        auth_type: auth.parse().unwrap(),
         throttling_policy: None,
         scopes: vec![],
     };
@@ -93,7 +93,7 @@ fn setup() -> Setup {
             version: "1.0.0".into(),
             context: "/shop".into(),
             provider: "admin".into(),
-            lifecycle_status: "PUBLISHED".into(),
+            lifecycle_status: tollgate_model::LifecycleState::Published,
             revision_id: "r".into(),
             api_throttling_policy: None,
             operations: vec![

@@ -146,12 +146,11 @@ impl KeyManager {
                 let mut stored = key.clone();
                 stored.private_key_pem = seal(&vault, &key.kid, &key.private_key_pem).await?;
                 let mut tx = store.begin().await?;
-                tx.insert_signing_key(tollgate_model::SUPER_TENANT, &stored)
-                    .await?;
-                tx.emit(
-                    tollgate_model::SUPER_TENANT,
-                    &tollgate_model::Event::KeyRotation(key.to_model()),
-                )
+                tx.apply(&tollgate_store::Change::AddSigningKey {
+                    tenant: tollgate_model::SUPER_TENANT.to_string(),
+                    public: key.to_model(),
+                    stored,
+                })
                 .await?;
                 tx.commit().await?;
                 tracing::info!(kid = %key.kid, "generated token signing key");
@@ -258,10 +257,11 @@ impl KeyManager {
         };
         let (tenant, _) = split_tenant(&claims.sub);
         let mut tx = self.store.begin().await?;
-        if tx.revoke_token(tenant, &revoked).await? {
-            tx.emit(tenant, &tollgate_model::Event::TokenRevocation(revoked))
-                .await?;
-        }
+        tx.apply(&tollgate_store::Change::RevokeToken {
+            tenant: tenant.to_string(),
+            token: revoked,
+        })
+        .await?;
         tx.commit().await?;
         tracing::info!(jti = %claims.jti, "token revoked");
         Ok(())

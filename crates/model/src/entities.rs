@@ -1,48 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-/// WSO2's lifecycle states. Only `PUBLISHED` (and `PROTOTYPED`, WSO2's try-out state) APIs answer on a gateway.
-pub mod lifecycle {
-    pub const CREATED: &str = "CREATED";
-    pub const PUBLISHED: &str = "PUBLISHED";
-    pub const PROTOTYPED: &str = "PROTOTYPED";
-    pub const BLOCKED: &str = "BLOCKED";
-    pub const DEPRECATED: &str = "DEPRECATED";
-    pub const RETIRED: &str = "RETIRED";
-
-    /// The state an action leads to from `from`, following WSO2's default lifecycle (APILifeCycle).
-    pub fn transition(from: &str, action: &str) -> Option<&'static str> {
-        let to = match (from, action) {
-            (CREATED, "Publish") | (PROTOTYPED, "Publish") => PUBLISHED,
-            (CREATED, "Deploy as a Prototype") | (PROTOTYPED, "Deploy as a Prototype") => {
-                PROTOTYPED
-            }
-            (PROTOTYPED, "Demote to Created") | (PUBLISHED, "Demote to Created") => CREATED,
-            (PUBLISHED, "Block") => BLOCKED,
-            (BLOCKED, "Re-Publish") => PUBLISHED,
-            (PUBLISHED, "Deprecate") | (BLOCKED, "Deprecate") => DEPRECATED,
-            (DEPRECATED, "Retire") => RETIRED,
-            _ => return None,
-        };
-        Some(to)
-    }
-
-    /// The actions WSO2's default lifecycle allows from a state, for `availableTransitions`.
-    pub fn actions_from(from: &str) -> &'static [&'static str] {
-        match from {
-            CREATED => &["Publish", "Deploy as a Prototype"],
-            PROTOTYPED => &["Publish", "Deploy as a Prototype", "Demote to Created"],
-            PUBLISHED => &["Block", "Deprecate", "Demote to Created"],
-            BLOCKED => &["Re-Publish", "Deprecate"],
-            DEPRECATED => &["Retire"],
-            _ => &[],
-        }
-    }
-
-    /// Whether a gateway serves an API in this state.
-    pub fn is_invocable(state: &str) -> bool {
-        state == PUBLISHED || state == PROTOTYPED || state == DEPRECATED
-    }
-}
+use crate::{AuthType, LifecycleState, SubscriptionStatus, TimeUnit};
 
 /// Which of an application's two key sets a consumer key belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,8 +34,7 @@ pub struct Operation {
     pub verb: String,
     /// Path template relative to the API's base path, e.g. `/order/{orderId}`.
     pub target: String,
-    /// WSO2's `authType`: `Any`, `Application`, `Application User` or `None`.
-    pub auth_type: String,
+    pub auth_type: AuthType,
     #[serde(default)]
     pub throttling_policy: Option<String>,
     #[serde(default)]
@@ -87,7 +44,7 @@ pub struct Operation {
 impl Operation {
     /// Whether this resource lets a request through without a token.
     pub fn is_unsecured(&self) -> bool {
-        self.auth_type.eq_ignore_ascii_case("None")
+        self.auth_type == AuthType::None
     }
 }
 
@@ -119,7 +76,7 @@ pub struct RuntimeApi {
     /// The context as the publisher gave it, e.g. `/pizzashack`, possibly containing `{version}`.
     pub context: String,
     pub provider: String,
-    pub lifecycle_status: String,
+    pub lifecycle_status: LifecycleState,
     pub revision_id: String,
     #[serde(default)]
     pub api_throttling_policy: Option<String>,
@@ -172,13 +129,6 @@ pub struct KeyMapping {
     pub key_manager: String,
 }
 
-pub mod subscription_status {
-    pub const UNBLOCKED: &str = "UNBLOCKED";
-    pub const BLOCKED: &str = "BLOCKED";
-    pub const PROD_ONLY_BLOCKED: &str = "PROD_ONLY_BLOCKED";
-    pub const ON_HOLD: &str = "ON_HOLD";
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Subscription {
     pub id: String,
@@ -186,7 +136,7 @@ pub struct Subscription {
     pub application_id: String,
     pub api_id: String,
     pub throttling_policy: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
 }
 
 /// The public half of a key manager's token signing key, as a JWK.
@@ -234,8 +184,7 @@ pub struct ThrottlePolicy {
     /// `None` means unlimited.
     pub request_count: Option<i64>,
     pub unit_time: i64,
-    /// `min`, `hour`, `day`, … as WSO2 writes it.
-    pub time_unit: String,
+    pub time_unit: TimeUnit,
 }
 
 /// A revoked access token, remembered until it would have expired anyway.
@@ -244,69 +193,6 @@ pub struct RevokedToken {
     pub jti: String,
     /// The token's `exp`, in seconds since the Unix epoch.
     pub expires_at: i64,
-}
-
-/// WSO2's time units for throttling windows, by the names its Admin API uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    Sec,
-    Min,
-    Hour,
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-impl TimeUnit {
-    pub const ALL: [TimeUnit; 7] = [
-        TimeUnit::Sec,
-        TimeUnit::Min,
-        TimeUnit::Hour,
-        TimeUnit::Day,
-        TimeUnit::Week,
-        TimeUnit::Month,
-        TimeUnit::Year,
-    ];
-
-    /// WSO2's name (`min`), as stored and returned.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimeUnit::Sec => "sec",
-            TimeUnit::Min => "min",
-            TimeUnit::Hour => "hour",
-            TimeUnit::Day => "day",
-            TimeUnit::Week => "week",
-            TimeUnit::Month => "month",
-            TimeUnit::Year => "year",
-        }
-    }
-
-    /// WSO2's name, or the spellings its clients also send (`minute`, `minutes`, `days`).
-    pub fn parse(s: &str) -> Option<TimeUnit> {
-        Some(match s {
-            "sec" | "secs" | "second" | "seconds" | "s" => TimeUnit::Sec,
-            "min" | "mins" | "minute" | "minutes" | "m" => TimeUnit::Min,
-            "hour" | "hours" | "h" => TimeUnit::Hour,
-            "day" | "days" | "d" => TimeUnit::Day,
-            "week" | "weeks" => TimeUnit::Week,
-            "month" | "months" => TimeUnit::Month,
-            "year" | "years" => TimeUnit::Year,
-            _ => return None,
-        })
-    }
-
-    pub fn millis(self) -> i64 {
-        match self {
-            TimeUnit::Sec => 1_000,
-            TimeUnit::Min => 60_000,
-            TimeUnit::Hour => 3_600_000,
-            TimeUnit::Day => 86_400_000,
-            TimeUnit::Week => 7 * 86_400_000,
-            TimeUnit::Month => 30 * 86_400_000,
-            TimeUnit::Year => 365 * 86_400_000,
-        }
-    }
 }
 
 /// The longest throttling window: a year (a window must fit the clock arithmetic with room to
@@ -323,8 +209,9 @@ impl ThrottlePolicy {
     /// within [`MIN_WINDOW_MILLIS`]..=[`MAX_WINDOW_MILLIS`] whatever is stored: the request path
     /// divides by it.
     pub fn window_millis(&self) -> i64 {
-        let unit = TimeUnit::parse(&self.time_unit).map_or(60_000, TimeUnit::millis);
-        unit.checked_mul(self.unit_time.max(1))
+        self.time_unit
+            .millis()
+            .checked_mul(self.unit_time.max(1))
             .unwrap_or(MAX_WINDOW_MILLIS)
             .clamp(MIN_WINDOW_MILLIS, MAX_WINDOW_MILLIS)
     }
@@ -335,6 +222,7 @@ mod tests {
     use super::*;
 
     fn tier(unit_time: i64, time_unit: &str) -> ThrottlePolicy {
+        let time_unit = TimeUnit::parse(time_unit).unwrap();
         ThrottlePolicy {
             id: "p".into(),
             tenant: "carbon.super".into(),
@@ -344,7 +232,7 @@ mod tests {
             description: String::new(),
             request_count: Some(10),
             unit_time,
-            time_unit: time_unit.into(),
+            time_unit,
         }
     }
 
@@ -365,6 +253,5 @@ mod tests {
                 "{unit_time} {unit}: {window}"
             );
         }
-        assert_eq!(tier(1, "fortnight").window_millis(), 60_000);
     }
 }

@@ -1,8 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Application, DeployedApi, KeyMapping, PolicyLevel, RevokedToken, SigningKey, Subscription,
-    ThrottlePolicy,
+    Application, DeployedApi, KeyMapping, LifecycleState, PolicyLevel, RevokedToken, SigningKey,
+    Subscription, ThrottlePolicy,
 };
 
 /// A controller event: one change in the control plane that gateways must learn about.
@@ -15,8 +15,14 @@ pub enum Event {
     ApiDeploy(DeployedApi),
     #[serde(rename = "REMOVE_API_FROM_GATEWAY")]
     ApiUndeploy { api_id: String, environment: String },
+    /// The API is gone: every environment forgets it.
+    #[serde(rename = "API_DELETE")]
+    ApiDelete { api_id: String },
     #[serde(rename = "LIFECYCLE_CHANGE")]
-    ApiLifecycleChange { api_id: String, status: String },
+    ApiLifecycleChange {
+        api_id: String,
+        status: LifecycleState,
+    },
     #[serde(rename = "APPLICATION_CREATE")]
     ApplicationCreate(Application),
     #[serde(rename = "APPLICATION_UPDATE")]
@@ -54,6 +60,7 @@ impl Event {
         match self {
             Event::ApiDeploy(_) => "DEPLOY_API_IN_GATEWAY",
             Event::ApiUndeploy { .. } => "REMOVE_API_FROM_GATEWAY",
+            Event::ApiDelete { .. } => "API_DELETE",
             Event::ApiLifecycleChange { .. } => "LIFECYCLE_CHANGE",
             Event::ApplicationCreate(_) => "APPLICATION_CREATE",
             Event::ApplicationUpdate(_) => "APPLICATION_UPDATE",

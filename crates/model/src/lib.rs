@@ -7,12 +7,18 @@
 
 mod entities;
 mod event;
+mod names;
 mod runtime;
 pub mod scopes;
 pub mod wire;
 
 pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};
+pub use names::{
+    AccessControl, ApiSortBy, ApiType, Audience, AuthType, EndpointImplementationType,
+    EndpointType, GatewayVendor, HttpVerb, LifecycleAction, LifecycleState, SortOrder,
+    SubscriptionAvailability, SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility,
+};
 pub use runtime::{ApplyOutcome, RuntimeData};
 
 /// The super tenant: WSO2's name for the default (and, for now, only) tenant.

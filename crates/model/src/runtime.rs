@@ -130,10 +130,13 @@ impl RuntimeData {
             } => {
                 self.apis.remove(&(environment.clone(), api_id.clone()));
             }
+            Event::ApiDelete { api_id } => {
+                self.apis.retain(|(_, id), _| id != api_id);
+            }
             Event::ApiLifecycleChange { api_id, status } => {
                 for ((_, id), api) in self.apis.iter_mut() {
                     if id == api_id {
-                        api.lifecycle_status = status.clone();
+                        api.lifecycle_status = *status;
                     }
                 }
             }
@@ -232,7 +235,7 @@ mod tests {
             version: "1.0.0".into(),
             context: "/n".into(),
             provider: "admin".into(),
-            lifecycle_status: "CREATED".into(),
+            lifecycle_status: crate::LifecycleState::Created,
             revision_id: "r1".into(),
             api_throttling_policy: None,
             operations: vec![],
@@ -294,7 +297,7 @@ mod tests {
         data.seq = 5;
         let event = Event::ApiLifecycleChange {
             api_id: "a".into(),
-            status: "PUBLISHED".into(),
+            status: crate::LifecycleState::Published,
         };
         assert_eq!(
             data.apply_envelope(&envelope(5, event.clone())),

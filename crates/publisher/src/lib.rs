@@ -1,10 +1,54 @@
 //! The Publisher REST API (`/api/am/publisher/v4`), after WSO2's: API providers create APIs,
 //! cut revisions, deploy them to gateway environments and move them through their lifecycle.
 //!
-//! Every change is one transaction that also records the event gateways need.
+//! Handlers are thin: they read WSO2's JSON and parameters, call the operation in
+//! `tollgate_operations::publisher`, and write WSO2's JSON back (`wire.rs`).
 
-mod definition;
-mod routes;
+mod apis;
+mod lifecycle;
+mod revisions;
 mod subscriptions;
+mod wire;
 
-pub use routes::router;
+use axum::routing::{get, post};
+use axum::Router;
+use tollgate_restcore::Ctx;
+
+/// The Publisher API's routes, relative to `/api/am/publisher/v4`.
+pub fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/apis", get(apis::list).post(apis::create))
+        .route("/apis/validate", post(apis::validate))
+        .route("/apis/copy-api", post(apis::copy))
+        .route("/apis/change-lifecycle", post(lifecycle::change))
+        .route(
+            "/apis/{api_id}",
+            get(apis::get).put(apis::update).delete(apis::delete),
+        )
+        .route("/apis/{api_id}/lifecycle-state", get(lifecycle::state))
+        .route("/apis/{api_id}/lifecycle-history", get(lifecycle::history))
+        .route(
+            "/apis/{api_id}/revisions",
+            get(revisions::list).post(revisions::create),
+        )
+        .route(
+            "/apis/{api_id}/revisions/{revision_id}",
+            get(revisions::get).delete(revisions::delete),
+        )
+        .route("/apis/{api_id}/restore-revision", post(revisions::restore))
+        .route("/apis/{api_id}/deploy-revision", post(revisions::deploy))
+        .route(
+            "/apis/{api_id}/undeploy-revision",
+            post(revisions::undeploy),
+        )
+        .route("/apis/{api_id}/deployments", get(revisions::deployments))
+        .route(
+            "/subscriptions/block-subscription",
+            post(subscriptions::block),
+        )
+        .route(
+            "/subscriptions/unblock-subscription",
+            post(subscriptions::unblock),
+        )
+        .with_state(ctx)
+}

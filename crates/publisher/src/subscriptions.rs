@@ -3,16 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tollgate_model::{subscription_status, Event};
-use tollgate_restcore::{ApiError, Ctx, Principal, QueryParams};
-
-const BLOCK: &[&str] = &["apim:subscription_block", "apim:subscription_manage"];
+use tollgate_model::SubscriptionStatus;
+use tollgate_operations::publisher::subscriptions as ops;
+use tollgate_restcore::{named_param, ApiError, Ctx, Principal, QueryParams};
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct BlockQuery {
-    #[serde(rename = "subscriptionId")]
     subscription_id: Option<String>,
-    #[serde(rename = "blockState")]
     block_state: Option<String>,
 }
 
@@ -21,16 +19,17 @@ pub(crate) async fn block(
     principal: Principal,
     QueryParams(q): QueryParams<BlockQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let state = q
-        .block_state
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Query parameter 'blockState' is required"))?;
-    if state != subscription_status::BLOCKED && state != subscription_status::PROD_ONLY_BLOCKED {
-        return Err(ApiError::bad_request(format!(
-            "Query parameter 'blockState': '{state}' is not one of BLOCKED, PROD_ONLY_BLOCKED"
-        )));
+    let state: SubscriptionStatus = named_param("blockState", q.block_state.as_deref())?
+        .ok_or_else(|| ApiError::bad_field("blockState", "is required"))?;
+    if state == SubscriptionStatus::Unblocked {
+        return Err(ApiError::bad_field(
+            "blockState",
+            "must be BLOCKED or PROD_ONLY_BLOCKED",
+        ));
     }
-    set_status(&ctx, &principal, q.subscription_id, &state).await
+    let id = q.subscription_id.unwrap_or_default();
+    ops::set_subscription_state(&ctx, &principal, &id, state).await?;
+    Ok(StatusCode::OK)
 }
 
 pub(crate) async fn unblock(
@@ -38,35 +37,7 @@ pub(crate) async fn unblock(
     principal: Principal,
     QueryParams(q): QueryParams<BlockQuery>,
 ) -> Result<StatusCode, ApiError> {
-    set_status(
-        &ctx,
-        &principal,
-        q.subscription_id,
-        subscription_status::UNBLOCKED,
-    )
-    .await
-}
-
-async fn set_status(
-    ctx: &Ctx,
-    principal: &Principal,
-    subscription_id: Option<String>,
-    status: &str,
-) -> Result<StatusCode, ApiError> {
-    principal.require_any(BLOCK)?;
-    let subscription_id = subscription_id
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Query parameter 'subscriptionId' is required"))?;
-    let mut tx = ctx.store.begin().await?;
-    let mut subscription = tx.subscription(&principal.tenant, &subscription_id).await?;
-    tx.set_subscription_status(&subscription.id, status).await?;
-    subscription.status = status.to_string();
-    tx.emit(
-        &principal.tenant,
-        &Event::SubscriptionUpdate(subscription.to_model()),
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(subscription = %subscription_id, status, "subscription state changed");
+    let id = q.subscription_id.unwrap_or_default();
+    ops::set_subscription_state(&ctx, &principal, &id, SubscriptionStatus::Unblocked).await?;
     Ok(StatusCode::OK)
 }

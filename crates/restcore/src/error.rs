@@ -2,6 +2,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tollgate_keymanager::KeyManagerError;
+use tollgate_operations::{FieldError, OpError};
 use tollgate_store::StoreError;
 
 /// An error of a REST API, rendered as WSO2's error body: `{"code","message","description",…}`.
@@ -12,6 +13,8 @@ pub struct ApiError {
     pub description: String,
     /// Seconds to send as `Retry-After` (throttled, locked out, busy).
     pub retry_after: Option<u64>,
+    /// WSO2's `error` list: one entry per bad field.
+    pub errors: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -20,12 +23,18 @@ impl ApiError {
             status,
             description: description.into(),
             retry_after: None,
+            errors: Vec::new(),
         }
     }
 
     pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
         self.retry_after = secs;
         self
+    }
+
+    /// A 400 about one field, listed in WSO2's `error` list too.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        OpError::invalid(field, message).into()
     }
 
     pub fn bad_request(description: impl Into<String>) -> Self {
@@ -66,7 +75,11 @@ impl IntoResponse for ApiError {
                 "message": message,
                 "description": self.description,
                 "moreInfo": "",
-                "error": []
+                "error": self.errors.iter().map(|e| serde_json::json!({
+                    "code": self.status.as_u16().to_string(),
+                    "message": e.field,
+                    "description": e.message,
+                })).collect::<Vec<_>>()
             })),
         )
             .into_response();
@@ -86,6 +99,30 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<OpError> for ApiError {
+    fn from(err: OpError) -> Self {
+        match err {
+            OpError::Invalid(errors) => {
+                let description = errors
+                    .iter()
+                    .map(|e| format!("Field '{}': {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError {
+                    errors,
+                    ..ApiError::bad_request(description)
+                }
+            }
+            OpError::NotAllowed(message) => ApiError::bad_request(message),
+            OpError::Forbidden(message) => ApiError::forbidden(message),
+            OpError::NotFound(what) => ApiError::not_found(format!("Requested {what} not found")),
+            OpError::Conflict(message) => ApiError::conflict(message),
+            OpError::Stale(message) => ApiError::new(StatusCode::PRECONDITION_FAILED, message),
+            OpError::Store(store) => store.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -93,6 +130,7 @@ impl From<StoreError> for ApiError {
                 ApiError::not_found(format!("Requested {what} not found"))
             }
             StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::Stale(message) => ApiError::new(StatusCode::PRECONDITION_FAILED, message),
             StoreError::InvalidText(message) => ApiError::bad_request(message),
             other => {
                 tracing::error!(error = %other, "storage failure");

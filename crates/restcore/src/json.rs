@@ -45,7 +45,7 @@ pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, A
         if path == "." {
             ApiError::bad_request(format!("Invalid request body: {inner}"))
         } else {
-            ApiError::bad_request(format!("Invalid value for field '{path}': {inner}"))
+            ApiError::bad_field(path, inner.to_string())
         }
     })
 }

@@ -13,32 +13,15 @@ pub use auth::Principal;
 pub use edge::rest_edge;
 pub use error::ApiError;
 pub use json::{from_value, parse as parse_json, JsonBody};
-pub use query::{parse_query, QueryParams};
+pub use query::{named_param, parse_query, required, QueryParams};
 pub use text::check_line;
 
 use std::sync::Arc;
 
-use tollgate_keymanager::KeyManager;
-use tollgate_store::Store;
+pub use tollgate_operations::GatewayEnvironment;
 
-/// A gateway environment as the control plane knows it (`[[apim.gateway.environment]]`).
-#[derive(Debug, Clone)]
-pub struct GatewayEnvironment {
-    pub name: String,
-    pub display_name: String,
-    pub description: String,
-    /// Hosts this environment serves on; the first is the default vhost.
-    pub vhosts: Vec<String>,
-    pub http_endpoint: String,
-    pub https_endpoint: String,
-}
-
-/// What every REST handler can reach.
-pub struct RestContext {
-    pub store: Store,
-    pub key_manager: Arc<KeyManager>,
-    pub environments: Vec<GatewayEnvironment>,
-}
+/// What every REST handler can reach: the operations' services.
+pub type RestContext = tollgate_operations::Services;
 
 pub type Ctx = Arc<RestContext>;
 

@@ -29,9 +29,30 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         if path == "." {
             ApiError::bad_request(format!("Invalid query parameters: {inner}"))
         } else {
-            ApiError::bad_request(format!("Query parameter '{path}': {inner}"))
+            ApiError::bad_field(path, inner.to_string())
         }
     })
+}
+
+/// A required parameter; empty counts as missing, as WSO2's clients send it.
+pub fn required(name: &str, value: Option<String>) -> Result<String, ApiError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::bad_field(name, "is required"))
+}
+
+/// An optional parameter holding one of WSO2's names (`sortOrder=asc`); empty means absent.
+pub fn named_param<T>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr<Err = tollgate_model::UnknownName>,
+{
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|e: tollgate_model::UnknownName| ApiError::bad_field(name, e.to_string())),
+    }
 }
 
 #[cfg(test)]
@@ -53,5 +74,6 @@ mod tests {
         assert_eq!(q.query.as_deref(), Some("name:pizza"));
         let err = parse_query::<Q>("limit=two").unwrap_err();
         assert!(err.description.contains("'limit'"), "{}", err.description);
+        assert_eq!(err.errors[0].field, "limit");
     }
 }

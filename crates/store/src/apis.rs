@@ -1,6 +1,8 @@
 use sqlx::any::AnyRow;
 
-use crate::db::col;
+use tollgate_model::{ApiSortBy, LifecycleState, SortOrder};
+
+use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
 /// An API as the publisher stores it: indexed columns plus WSO2's full API object.
@@ -12,12 +14,135 @@ pub struct ApiRow {
     pub context: String,
     pub version: String,
     pub provider: String,
-    pub lifecycle_status: String,
+    pub lifecycle_status: LifecycleState,
     pub api_type: String,
+    pub description: String,
+    pub is_default_version: bool,
+    pub tags: Vec<String>,
     /// The API object as WSO2's Publisher API describes it, with unknown fields kept.
     pub definition: serde_json::Value,
     pub created_time: i64,
     pub updated_time: i64,
+    /// Counts the API's writes: its ETag, and what an update checks to lose nothing.
+    pub row_version: i64,
+}
+
+/// One entry of an API's lifecycle history.
+#[derive(Debug, Clone)]
+pub struct LifecycleEventRow {
+    pub previous_state: Option<LifecycleState>,
+    pub new_state: LifecycleState,
+    pub username: String,
+    pub time: i64,
+}
+
+/// Which APIs to list, and in what order.
+#[derive(Debug, Clone)]
+pub struct ApiSearch {
+    /// All must hold.
+    pub filters: Vec<ApiFilter>,
+    /// Only APIs in one of these states, when given.
+    pub states: Option<Vec<LifecycleState>>,
+    pub sort_by: ApiSortBy,
+    pub order: SortOrder,
+}
+
+impl Default for ApiSearch {
+    fn default() -> Self {
+        ApiSearch {
+            filters: Vec::new(),
+            states: None,
+            sort_by: ApiSortBy::CreatedTime,
+            order: SortOrder::Desc,
+        }
+    }
+}
+
+/// One condition on an API's fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiFilter {
+    Name(TextMatch),
+    Context(TextMatch),
+    Version(TextMatch),
+    Provider(TextMatch),
+    Description(TextMatch),
+    /// Any of the API's tags.
+    Tag(TextMatch),
+    Status(LifecycleState),
+}
+
+/// How a field is compared: containing the text, or equal to it (both ignoring case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMatch {
+    Contains(String),
+    Exactly(String),
+}
+
+impl ApiFilter {
+    fn sql(&self, sql: &mut SqlBuilder) -> String {
+        let (column, text) = match self {
+            ApiFilter::Status(state) => {
+                return format!("lifecycle_status = {}", sql.bind(state.as_str()))
+            }
+            ApiFilter::Name(t) => ("name", t),
+            ApiFilter::Context(t) => ("context", t),
+            ApiFilter::Version(t) => ("version", t),
+            ApiFilter::Provider(t) => ("provider", t),
+            ApiFilter::Description(t) => ("description", t),
+            ApiFilter::Tag(t) => ("t.tag", t),
+        };
+        let comparison = match text {
+            TextMatch::Contains(text) => format!(
+                "LOWER({column}) LIKE {} ESCAPE '\\'",
+                sql.bind(&format!("%{}%", escape_like(&text.to_lowercase())))
+            ),
+            TextMatch::Exactly(text) => {
+                format!("LOWER({column}) = {}", sql.bind(&text.to_lowercase()))
+            }
+        };
+        if matches!(self, ApiFilter::Tag(_)) {
+            format!("EXISTS (SELECT 1 FROM am_api_tag t WHERE t.api_id = am_api.api_id AND {comparison})")
+        } else {
+            comparison
+        }
+    }
+}
+
+/// `%`, `_` and `\` taken literally in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text parameters numbered as they are added.
+#[derive(Default)]
+struct SqlBuilder {
+    values: Vec<String>,
+}
+
+impl SqlBuilder {
+    /// Adds a parameter; returns its placeholder.
+    fn bind(&mut self, value: &str) -> String {
+        self.values.push(value.to_string());
+        format!("${}", self.values.len())
+    }
+
+    fn query<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let mut query = sqlx::query(sql);
+        for value in &self.values {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -42,13 +167,27 @@ pub struct DeploymentRow {
     pub deployed_time: i64,
 }
 
-const API_COLUMNS: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, definition, created_time, updated_time";
+const API_COLUMNS: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version";
 const REVISION_COLUMNS: &str =
     "revision_id, api_id, revision_number, description, definition, runtime, created_time";
 const DEPLOYMENT_COLUMNS: &str =
     "api_id, environment, revision_id, vhost, display_on_devportal, deployed_time";
 
 fn api_from(row: &AnyRow) -> Result<ApiRow> {
+    let mut api = api_columns(row)?;
+    // The tag index is written from the definition, which stays the source of truth.
+    api.tags = api.definition["tags"]
+        .as_array()
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(api)
+}
+
+fn api_columns(row: &AnyRow) -> Result<ApiRow> {
     Ok(ApiRow {
         id: col(row, "api_id")?,
         tenant: col(row, "tenant")?,
@@ -56,11 +195,15 @@ fn api_from(row: &AnyRow) -> Result<ApiRow> {
         context: col(row, "context")?,
         version: col(row, "version")?,
         provider: col(row, "provider")?,
-        lifecycle_status: col(row, "lifecycle_status")?,
+        lifecycle_status: name_col(row, "lifecycle_status")?,
         api_type: col(row, "api_type")?,
-        definition: serde_json::from_str(&col::<String>(row, "definition")?)?,
+        description: col(row, "description")?,
+        is_default_version: col::<i64>(row, "is_default_version")? != 0,
+        tags: Vec::new(),
+        definition: serde_json::from_str::<serde_json::Value>(&col::<String>(row, "definition")?)?,
         created_time: col(row, "created_time")?,
         updated_time: col(row, "updated_time")?,
+        row_version: col(row, "row_version")?,
     })
 }
 
@@ -90,7 +233,7 @@ pub(crate) fn deployment_from(row: &AnyRow) -> Result<DeploymentRow> {
 impl ApimTx {
     pub async fn insert_api(&mut self, api: &ApiRow) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO am_api ({API_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "INSERT INTO am_api ({API_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&api.id)
         .bind(&api.tenant)
@@ -98,11 +241,14 @@ impl ApimTx {
         .bind(&api.context)
         .bind(&api.version)
         .bind(&api.provider)
-        .bind(&api.lifecycle_status)
+        .bind(api.lifecycle_status.as_str())
         .bind(&api.api_type)
+        .bind(&api.description)
+        .bind(api.is_default_version as i64)
         .bind(api.definition.to_string())
         .bind(api.created_time)
         .bind(api.updated_time)
+        .bind(api.row_version)
         .execute(self.conn())
         .await
         .map_err(|e| {
@@ -113,6 +259,48 @@ impl ApimTx {
                 )
             })
         })?;
+        self.write_tags(api).await?;
+        Ok(())
+    }
+
+    async fn write_tags(&mut self, api: &ApiRow) -> Result<()> {
+        sqlx::query("DELETE FROM am_api_tag WHERE api_id = $1")
+            .bind(&api.id)
+            .execute(self.conn())
+            .await?;
+        let mut tags: Vec<&String> = api.tags.iter().collect();
+        tags.sort();
+        tags.dedup();
+        for tag in tags {
+            sqlx::query("INSERT INTO am_api_tag (api_id, tenant, tag) VALUES ($1, $2, $3)")
+                .bind(&api.id)
+                .bind(&api.tenant)
+                .bind(tag)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a lifecycle state change in the API's history.
+    pub async fn record_lifecycle_event(
+        &mut self,
+        api: &ApiRow,
+        previous: Option<LifecycleState>,
+        username: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO am_api_lifecycle_event (event_id, tenant, api_id, previous_state, new_state, username, event_time) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&api.tenant)
+        .bind(&api.id)
+        .bind(previous.map(LifecycleState::as_str))
+        .bind(api.lifecycle_status.as_str())
+        .bind(username)
+        .bind(api.updated_time)
+        .execute(self.conn())
+        .await?;
         Ok(())
     }
 
@@ -129,29 +317,69 @@ impl ApimTx {
         api_from(&row)
     }
 
-    pub async fn update_api_definition(&mut self, api: &ApiRow) -> Result<()> {
-        sqlx::query("UPDATE am_api SET definition = $1, updated_time = $2 WHERE api_id = $3")
-            .bind(api.definition.to_string())
-            .bind(api.updated_time)
-            .bind(&api.id)
+    /// Writes the API's definition if its stored version is still `api.row_version`, and
+    /// counts the write; [`StoreError::Stale`] when someone else wrote it first.
+    pub async fn update_api(&mut self, api: &mut ApiRow) -> Result<()> {
+        let updated = sqlx::query(
+            "UPDATE am_api SET definition = $1, description = $2, is_default_version = $3, updated_time = $4, row_version = row_version + 1 WHERE api_id = $5 AND row_version = $6",
+        )
+        .bind(api.definition.to_string())
+        .bind(&api.description)
+        .bind(api.is_default_version as i64)
+        .bind(api.updated_time)
+        .bind(&api.id)
+        .bind(api.row_version)
+        .execute(self.conn())
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::Stale(format!(
+                "API {} was changed by someone else; read it again",
+                api.id
+            )));
+        }
+        api.row_version += 1;
+        self.write_tags(api).await
+    }
+
+    /// Makes `api` its name's only default version: others of the same name lose the mark.
+    pub async fn clear_other_default_versions(&mut self, api: &ApiRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_api SET is_default_version = 0, row_version = row_version + 1 WHERE tenant = $1 AND name = $2 AND api_id <> $3 AND is_default_version <> 0",
+        )
+        .bind(&api.tenant)
+        .bind(&api.name)
+        .bind(&api.id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_api(&mut self, api_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM am_api WHERE api_id = $1")
+            .bind(api_id)
             .execute(self.conn())
             .await?;
         Ok(())
     }
 
-    pub async fn set_lifecycle_status(
-        &mut self,
-        api_id: &str,
-        status: &str,
-        definition: &serde_json::Value,
-    ) -> Result<()> {
+    /// How many subscriptions an API has (of any state).
+    pub async fn subscription_count(&mut self, api_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM am_subscription WHERE api_id = $1")
+            .bind(api_id)
+            .fetch_one(self.conn())
+            .await?;
+        col(&row, "n")
+    }
+
+    /// Writes the API's lifecycle state and its definition saying so.
+    pub(crate) async fn set_lifecycle_status(&mut self, api: &ApiRow) -> Result<()> {
         sqlx::query(
-            "UPDATE am_api SET lifecycle_status = $1, definition = $2, updated_time = $3 WHERE api_id = $4",
+            "UPDATE am_api SET lifecycle_status = $1, definition = $2, updated_time = $3, row_version = row_version + 1 WHERE api_id = $4",
         )
-        .bind(status)
-        .bind(definition.to_string())
-        .bind(tollgate_model::now_millis())
-        .bind(api_id)
+        .bind(api.lifecycle_status.as_str())
+        .bind(api.definition.to_string())
+        .bind(api.updated_time)
+        .bind(&api.id)
         .execute(self.conn())
         .await?;
         Ok(())
@@ -198,6 +426,51 @@ impl ApimTx {
         Ok(revision)
     }
 
+    /// How many revisions the API has.
+    pub async fn revision_count(&mut self, api_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM am_api_revision WHERE api_id = $1")
+            .bind(api_id)
+            .fetch_one(self.conn())
+            .await?;
+        col(&row, "n")
+    }
+
+    /// Removes a revision (the caller has checked it is not deployed).
+    pub async fn delete_revision(&mut self, revision_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM am_api_revision WHERE revision_id = $1")
+            .bind(revision_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The API's deployments, read in this transaction.
+    pub async fn deployments_of(&mut self, api_id: &str) -> Result<Vec<DeploymentRow>> {
+        sqlx::query(&format!(
+            "SELECT {DEPLOYMENT_COLUMNS} FROM am_api_deployment WHERE api_id = $1 ORDER BY environment"
+        ))
+        .bind(api_id)
+        .fetch_all(self.conn())
+        .await?
+        .iter()
+        .map(deployment_from)
+        .collect()
+    }
+
+    /// Every version of the API named `name` in the tenant.
+    pub async fn versions_of(&mut self, tenant: &str, name: &str) -> Result<Vec<ApiRow>> {
+        sqlx::query(&format!(
+            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 AND name = $2 ORDER BY created_time"
+        ))
+        .bind(tenant)
+        .bind(name)
+        .fetch_all(self.conn())
+        .await?
+        .iter()
+        .map(api_from)
+        .collect()
+    }
+
     pub async fn revision(&mut self, api_id: &str, revision_id: &str) -> Result<RevisionRow> {
         let row = sqlx::query(&format!(
             "SELECT {REVISION_COLUMNS} FROM am_api_revision WHERE api_id = $1 AND revision_id = $2"
@@ -211,7 +484,7 @@ impl ApimTx {
     }
 
     /// Removes the deployment of `revision_id` from `environment`; false if it was not deployed there.
-    pub async fn delete_deployment(
+    pub(crate) async fn delete_deployment(
         &mut self,
         api_id: &str,
         environment: &str,
@@ -227,7 +500,7 @@ impl ApimTx {
     }
 
     /// Deploys a revision to an environment, replacing what was deployed there.
-    pub async fn upsert_deployment(
+    pub(crate) async fn upsert_deployment(
         &mut self,
         tenant: &str,
         deployment: &DeploymentRow,
@@ -266,44 +539,75 @@ impl Store {
         api_from(&row)
     }
 
-    /// A page of APIs, newest first, and the total count. `status` filters by lifecycle state.
-    pub async fn apis(
+    /// A page of the APIs that pass every filter of `search`, sorted as it says, and how many
+    /// pass in all. Filtering, sorting and paging all happen in the database.
+    pub async fn search_apis(
         &self,
         tenant: &str,
-        statuses: Option<&[&str]>,
+        search: &ApiSearch,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ApiRow>, i64)> {
-        // `lifecycle_status IN ($2, $3, …)` when filtering; paging happens in the database.
-        let statuses = statuses.unwrap_or_default();
-        let filter = if statuses.is_empty() {
-            String::new()
-        } else {
-            let placeholders: Vec<String> =
-                (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
-            format!(" AND lifecycle_status IN ({})", placeholders.join(", "))
+        let mut sql = SqlBuilder::default();
+        let tenant_at = sql.bind(tenant);
+        let mut filter = format!("tenant = {tenant_at}");
+        for condition in &search.filters {
+            filter.push_str(" AND ");
+            filter.push_str(&condition.sql(&mut sql));
+        }
+        if let Some(states) = &search.states {
+            if states.is_empty() {
+                return Ok((Vec::new(), 0));
+            }
+            let list: Vec<String> = states.iter().map(|s| sql.bind(s.as_str())).collect();
+            filter.push_str(&format!(" AND lifecycle_status IN ({})", list.join(", ")));
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n FROM am_api WHERE {filter}");
+        let total: i64 = col(&sql.query(&count_sql).fetch_one(self.apim()).await?, "n")?;
+        let column = match search.sort_by {
+            ApiSortBy::ApiName => "LOWER(name)",
+            ApiSortBy::Version => "version",
+            ApiSortBy::CreatedTime => "created_time",
+            ApiSortBy::Status => "lifecycle_status",
         };
-        let count_sql = format!("SELECT COUNT(*) AS n FROM am_api WHERE tenant = $1{filter}");
-        let mut count = sqlx::query(&count_sql).bind(tenant);
-        for status in statuses {
-            count = count.bind(*status);
-        }
-        let total: i64 = col(&count.fetch_one(self.apim()).await?, "n")?;
-        let (limit_at, offset_at) = (statuses.len() + 2, statuses.len() + 3);
+        let order = match search.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
         let page_sql = format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1{filter} ORDER BY created_time DESC, api_id LIMIT ${limit_at} OFFSET ${offset_at}"
+            "SELECT {API_COLUMNS} FROM am_api WHERE {filter} ORDER BY {column} {order}, api_id {order} LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
         );
-        let mut page = sqlx::query(&page_sql).bind(tenant);
-        for status in statuses {
-            page = page.bind(*status);
-        }
-        let rows = page
-            .bind(limit.max(0))
-            .bind(offset.max(0))
-            .fetch_all(self.apim())
-            .await?;
+        let rows = sql.query(&page_sql).fetch_all(self.apim()).await?;
         let apis = rows.iter().map(api_from).collect::<Result<Vec<_>>>()?;
         Ok((apis, total))
+    }
+
+    /// The API's lifecycle history, oldest first.
+    pub async fn lifecycle_history(&self, api_id: &str) -> Result<Vec<LifecycleEventRow>> {
+        sqlx::query(
+            "SELECT previous_state, new_state, username, event_time FROM am_api_lifecycle_event WHERE api_id = $1 ORDER BY event_time, event_id",
+        )
+        .bind(api_id)
+        .fetch_all(self.apim())
+        .await?
+        .iter()
+        .map(|row| {
+            let previous: Option<String> = col(row, "previous_state")?;
+            Ok(LifecycleEventRow {
+                previous_state: previous
+                    .map(|p| {
+                        p.parse()
+                            .map_err(|e| StoreError::Corrupt(format!("previous_state: {e}")))
+                    })
+                    .transpose()?,
+                new_state: name_col(row, "new_state")?,
+                username: col(row, "username")?,
+                time: col(row, "event_time")?,
+            })
+        })
+        .collect()
     }
 
     pub async fn revisions(&self, api_id: &str) -> Result<Vec<RevisionRow>> {

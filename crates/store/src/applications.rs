@@ -1,6 +1,8 @@
 use sqlx::any::AnyRow;
 
-use crate::db::col;
+use tollgate_model::SubscriptionStatus;
+
+use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -25,7 +27,7 @@ pub struct SubscriptionRow {
     pub application_id: String,
     pub api_id: String,
     pub throttling_policy: String,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub created_time: i64,
 }
 
@@ -56,7 +58,7 @@ pub(crate) fn subscription_from(row: &AnyRow) -> Result<SubscriptionRow> {
         application_id: col(row, "application_id")?,
         api_id: col(row, "api_id")?,
         throttling_policy: col(row, "throttling_policy")?,
-        status: col(row, "status")?,
+        status: name_col(row, "status")?,
         created_time: col(row, "created_time")?,
     })
 }
@@ -82,7 +84,7 @@ impl SubscriptionRow {
             application_id: self.application_id.clone(),
             api_id: self.api_id.clone(),
             throttling_policy: self.throttling_policy.clone(),
-            status: self.status.clone(),
+            status: self.status,
         }
     }
 }
@@ -105,7 +107,7 @@ async fn subscription_in<'e>(
 }
 
 impl ApimTx {
-    pub async fn insert_application(&mut self, app: &ApplicationRow) -> Result<()> {
+    pub(crate) async fn insert_application(&mut self, app: &ApplicationRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_application ({APPLICATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -130,7 +132,7 @@ impl ApimTx {
         Ok(())
     }
 
-    pub async fn insert_subscription(&mut self, sub: &SubscriptionRow) -> Result<()> {
+    pub(crate) async fn insert_subscription(&mut self, sub: &SubscriptionRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_subscription ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -139,7 +141,7 @@ impl ApimTx {
         .bind(&sub.application_id)
         .bind(&sub.api_id)
         .bind(&sub.throttling_policy)
-        .bind(&sub.status)
+        .bind(sub.status.as_str())
         .bind(sub.created_time)
         .execute(self.conn())
         .await
@@ -156,7 +158,7 @@ impl ApimTx {
 }
 
 impl ApimTx {
-    pub async fn update_application(&mut self, app: &ApplicationRow) -> Result<()> {
+    pub(crate) async fn update_application(&mut self, app: &ApplicationRow) -> Result<()> {
         sqlx::query(
             "UPDATE am_application SET name = $1, throttling_policy = $2, description = $3, token_type = $4, attributes = $5, updated_time = $6
              WHERE application_id = $7",
@@ -175,7 +177,7 @@ impl ApimTx {
     }
 
     /// Deletes an application with its subscriptions, key mappings and OAuth clients.
-    pub async fn delete_application(&mut self, application_id: &str) -> Result<()> {
+    pub(crate) async fn delete_application(&mut self, application_id: &str) -> Result<()> {
         let keys: Vec<String> =
             sqlx::query("SELECT consumer_key FROM am_key_mapping WHERE application_id = $1")
                 .bind(application_id)
@@ -199,7 +201,7 @@ impl ApimTx {
         Ok(())
     }
 
-    pub async fn delete_subscription(&mut self, subscription_id: &str) -> Result<()> {
+    pub(crate) async fn delete_subscription(&mut self, subscription_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM am_subscription WHERE subscription_id = $1")
             .bind(subscription_id)
             .execute(self.conn())
@@ -215,17 +217,17 @@ impl ApimTx {
         subscription_in(self.conn(), tenant, subscription_id).await
     }
 
-    pub async fn set_subscription_status(
-        &mut self,
-        subscription_id: &str,
-        status: &str,
-    ) -> Result<()> {
-        sqlx::query("UPDATE am_subscription SET status = $1 WHERE subscription_id = $2")
-            .bind(status)
-            .bind(subscription_id)
-            .execute(self.conn())
-            .await?;
-        Ok(())
+    /// Writes a subscription's state and tier; false if it no longer exists.
+    pub(crate) async fn update_subscription(&mut self, sub: &SubscriptionRow) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE am_subscription SET status = $1, throttling_policy = $2 WHERE subscription_id = $3",
+        )
+        .bind(sub.status.as_str())
+        .bind(&sub.throttling_policy)
+        .bind(&sub.id)
+        .execute(self.conn())
+        .await?;
+        Ok(updated.rows_affected() > 0)
     }
 }
 

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken, e.g. an API with the same context and version exists.
     #[error("{0}")]
     Conflict(String),
+    /// A write based on a version of a row that is no longer current.
+    #[error("{0}")]
+    Stale(String),
     #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB")]
     UnsupportedUrl(String),
     #[error("stored data is unreadable: {0}")]
@@ -111,5 +114,15 @@ where
 {
     use sqlx::Row;
     row.try_get::<T, _>(name)
+        .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
+}
+
+/// A column holding one of WSO2's names (a lifecycle state, a time unit, …).
+pub(crate) fn name_col<T>(row: &sqlx::any::AnyRow, name: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = tollgate_model::UnknownName>,
+{
+    col::<String>(row, name)?
+        .parse()
         .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
 }

@@ -128,7 +128,7 @@ impl ApimTx {
         Ok(())
     }
 
-    pub async fn insert_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
+    pub(crate) async fn insert_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_key_mapping ({MAPPING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -154,7 +154,7 @@ impl ApimTx {
     }
 
     /// Removes a key mapping and the OAuth client behind it.
-    pub async fn delete_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
+    pub(crate) async fn delete_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
         sqlx::query("DELETE FROM am_key_mapping WHERE key_mapping_id = $1")
             .bind(&mapping.id)
             .execute(self.conn())
@@ -166,7 +166,11 @@ impl ApimTx {
         Ok(())
     }
 
-    pub async fn insert_signing_key(&mut self, tenant: &str, key: &SigningKeyRow) -> Result<()> {
+    pub(crate) async fn insert_signing_key(
+        &mut self,
+        tenant: &str,
+        key: &SigningKeyRow,
+    ) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_signing_key (tenant, active, {SIGNING_COLUMNS}) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -195,7 +199,7 @@ impl ApimTx {
     }
 
     /// Records a revoked token; revoking twice is harmless.
-    pub async fn revoke_token(
+    pub(crate) async fn revoke_token(
         &mut self,
         tenant: &str,
         token: &tollgate_model::RevokedToken,

@@ -8,6 +8,7 @@
 
 mod apis;
 mod applications;
+mod change;
 mod db;
 mod keys;
 mod migrate;
@@ -16,8 +17,11 @@ mod policies;
 mod snapshot;
 mod users;
 
-pub use apis::{ApiRow, DeploymentRow, RevisionRow};
+pub use apis::{
+    ApiFilter, ApiRow, ApiSearch, DeploymentRow, LifecycleEventRow, RevisionRow, TextMatch,
+};
 pub use applications::{ApplicationRow, SubscriptionRow};
+pub use change::Change;
 pub use db::{Dialect, StoreError};
 pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use users::UserRow;

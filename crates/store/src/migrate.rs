@@ -28,6 +28,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "distributed",
             sql: include_str!("../migrations/apim/0002_distributed.sql"),
         },
+        Migration {
+            version: 3,
+            name: "publisher",
+            sql: include_str!("../migrations/apim/0003_publisher.sql"),
+        },
     ],
 };
 

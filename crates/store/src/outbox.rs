@@ -9,7 +9,7 @@ impl ApimTx {
     /// Writers of events serialise on the outbox table (SQLite does anyway; PostgreSQL takes a
     /// table lock that readers ignore), so sequence numbers are dense and commit in order: a
     /// consumer that has seen `n` can trust that `n + 1` is the next change, never a late one.
-    pub async fn emit(&mut self, tenant: &str, event: &Event) -> Result<i64> {
+    pub(crate) async fn emit(&mut self, tenant: &str, event: &Event) -> Result<i64> {
         if self.dialect == Dialect::Postgres && !self.wrote_events {
             sqlx::query("LOCK TABLE am_outbox IN SHARE ROW EXCLUSIVE MODE")
                 .execute(self.conn())

@@ -1,7 +1,7 @@
 use sqlx::any::AnyRow;
 use tollgate_model::{PolicyLevel, ThrottlePolicy};
 
-use crate::db::col;
+use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
 const POLICY_COLUMNS: &str =
@@ -36,7 +36,7 @@ fn policy_from(row: &AnyRow, level: PolicyLevel) -> Result<ThrottlePolicy> {
         description: col(row, "description")?,
         request_count: col(row, "request_count")?,
         unit_time: col(row, "unit_time")?,
-        time_unit: col(row, "time_unit")?,
+        time_unit: name_col(row, "time_unit")?,
     })
 }
 
@@ -81,7 +81,7 @@ impl Store {
 }
 
 impl ApimTx {
-    pub async fn insert_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
+    pub(crate) async fn insert_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_policy ({POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
@@ -93,7 +93,7 @@ impl ApimTx {
         .bind(&policy.description)
         .bind(policy.request_count)
         .bind(policy.unit_time)
-        .bind(&policy.time_unit)
+        .bind(policy.time_unit.as_str())
         .execute(self.conn())
         .await
         .map_err(|e| {
@@ -108,7 +108,7 @@ impl ApimTx {
         Ok(())
     }
 
-    pub async fn update_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
+    pub(crate) async fn update_policy(&mut self, policy: &ThrottlePolicy) -> Result<()> {
         sqlx::query(
             "UPDATE am_policy SET display_name = $1, description = $2, request_count = $3, unit_time = $4, time_unit = $5 WHERE policy_id = $6",
         )
@@ -116,7 +116,7 @@ impl ApimTx {
         .bind(&policy.description)
         .bind(policy.request_count)
         .bind(policy.unit_time)
-        .bind(&policy.time_unit)
+        .bind(policy.time_unit.as_str())
         .bind(&policy.id)
         .execute(self.conn())
         .await?;
@@ -156,7 +156,7 @@ impl ApimTx {
         col(&row, "n")
     }
 
-    pub async fn delete_policy(&mut self, policy_id: &str) -> Result<()> {
+    pub(crate) async fn delete_policy(&mut self, policy_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM am_policy WHERE policy_id = $1")
             .bind(policy_id)
             .execute(self.conn())

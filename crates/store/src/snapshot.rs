@@ -2,7 +2,7 @@ use tollgate_model::{DeployedApi, RevokedToken, RuntimeApi, Snapshot};
 
 use crate::apis::deployment_from;
 use crate::applications::{application_from, subscription_from};
-use crate::db::{col, Dialect};
+use crate::db::{col, name_col, Dialect};
 use crate::keys::{mapping_from, signing_key_from};
 use crate::{Result, Store};
 
@@ -35,7 +35,7 @@ impl Store {
         for row in &deployment_rows {
             let deployment = deployment_from(row)?;
             let mut api: RuntimeApi = serde_json::from_str(&col::<String>(row, "runtime")?)?;
-            api.lifecycle_status = col(row, "lifecycle_status")?;
+            api.lifecycle_status = name_col(row, "lifecycle_status")?;
             apis.push(DeployedApi {
                 environment: deployment.environment,
                 api,

@@ -1,8 +1,10 @@
 //! The store against real databases, SQLite files and PostgreSQL: migrations, the outbox's
 //! ordering, snapshots. Each test runs on both.
 
-use tollgate_model::{Event, PolicyLevel, SUPER_TENANT};
-use tollgate_store::{ApplicationRow, Store, StoreError};
+use tollgate_model::{ApiSortBy, Event, LifecycleState, PolicyLevel, SortOrder, SUPER_TENANT};
+use tollgate_store::{
+    ApiFilter, ApiRow, ApiSearch, ApplicationRow, Change, Store, StoreError, TextMatch,
+};
 use tollgate_testkit::PgDatabase;
 
 /// Where a test's two databases live; dropped (files removed, databases dropped) at the end.
@@ -120,27 +122,17 @@ async fn outbox_sequence_is_dense_and_commits_with_the_change(dir: Databases) {
     let store = dir.open().await;
 
     let mut tx = store.begin().await.unwrap();
-    tx.insert_application(&app("a1", "One")).await.unwrap();
-    assert_eq!(
-        tx.emit(
-            SUPER_TENANT,
-            &Event::ApplicationCreate(app("a1", "One").to_model())
-        )
+    assert!(tx
+        .apply(&Change::CreateApplication(app("a1", "One")))
         .await
-        .unwrap(),
-        1
-    );
+        .unwrap());
     tx.commit().await.unwrap();
 
     // A rolled-back change leaves neither its row nor its event, nor a hole in the sequence.
     let mut tx = store.begin().await.unwrap();
-    tx.insert_application(&app("a2", "Two")).await.unwrap();
-    tx.emit(
-        SUPER_TENANT,
-        &Event::ApplicationCreate(app("a2", "Two").to_model()),
-    )
-    .await
-    .unwrap();
+    tx.apply(&Change::CreateApplication(app("a2", "Two")))
+        .await
+        .unwrap();
     drop(tx);
     assert!(matches!(
         store.application(SUPER_TENANT, "a2").await,
@@ -148,16 +140,9 @@ async fn outbox_sequence_is_dense_and_commits_with_the_change(dir: Databases) {
     ));
 
     let mut tx = store.begin().await.unwrap();
-    tx.insert_application(&app("a3", "Three")).await.unwrap();
-    assert_eq!(
-        tx.emit(
-            SUPER_TENANT,
-            &Event::ApplicationCreate(app("a3", "Three").to_model())
-        )
+    tx.apply(&Change::CreateApplication(app("a3", "Three")))
         .await
-        .unwrap(),
-        2
-    );
+        .unwrap();
     tx.commit().await.unwrap();
 
     let events = store.events_after(0, 10).await.unwrap();
@@ -171,7 +156,7 @@ async fn outbox_sequence_is_dense_and_commits_with_the_change(dir: Databases) {
     // A duplicate is a conflict, not a database error.
     let mut tx = store.begin().await.unwrap();
     assert!(matches!(
-        tx.insert_application(&app("a4", "One")).await,
+        tx.apply(&Change::CreateApplication(app("a4", "One"))).await,
         Err(StoreError::Conflict(_))
     ));
     drop(tx);
@@ -199,10 +184,7 @@ async fn concurrent_writers_keep_the_outbox_dense_postgres() {
         writers.push(tokio::spawn(async move {
             let row = app(&format!("c{i}"), &format!("Concurrent{i}"));
             let mut tx = store.begin().await.unwrap();
-            tx.insert_application(&row).await.unwrap();
-            tx.emit(SUPER_TENANT, &Event::ApplicationCreate(row.to_model()))
-                .await
-                .unwrap();
+            tx.apply(&Change::CreateApplication(row)).await.unwrap();
             tx.commit().await.unwrap();
         }));
     }
@@ -223,34 +205,119 @@ async fn concurrent_writers_keep_the_outbox_dense_postgres() {
 async fn api_pages_filter_and_count(dir: Databases) {
     let store = dir.open().await;
     let mut tx = store.begin().await.unwrap();
-    for (i, status) in ["PUBLISHED", "CREATED", "CREATED"].iter().enumerate() {
-        tx.insert_api(&tollgate_store::ApiRow {
+    let apis = [
+        (
+            "PizzaShack",
+            "/pizza",
+            "PUBLISHED",
+            "admin",
+            &["food", "demo"][..],
+        ),
+        ("Weather_API", "/weather", "CREATED", "alice", &["demo"][..]),
+        ("Pizza100%", "/p100", "CREATED", "admin", &[][..]),
+    ];
+    for (i, (name, context, status, provider, tags)) in apis.iter().enumerate() {
+        tx.insert_api(&ApiRow {
             id: format!("api-{i}"),
             tenant: SUPER_TENANT.into(),
-            name: format!("Api{i}"),
-            context: format!("/api{i}"),
+            name: name.to_string(),
+            context: context.to_string(),
             version: "1.0.0".into(),
-            provider: "admin".into(),
-            lifecycle_status: status.to_string(),
+            provider: provider.to_string(),
+            lifecycle_status: status.parse().unwrap(),
             api_type: "HTTP".into(),
+            description: format!("API number {i}"),
+            is_default_version: false,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
             definition: serde_json::json!({}),
             created_time: i as i64,
             updated_time: i as i64,
+            row_version: 1,
         })
         .await
         .unwrap();
     }
     tx.commit().await.unwrap();
-    let (published, total) = store
-        .apis(SUPER_TENANT, Some(&["PUBLISHED", "PROTOTYPED"]), 10, 0)
+    let ids = |found: &(Vec<ApiRow>, i64)| {
+        (
+            found
+                .0
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            found.1,
+        )
+    };
+    let search = |filters: Vec<ApiFilter>| ApiSearch {
+        filters,
+        ..ApiSearch::default()
+    };
+    let visible = ApiSearch {
+        states: Some(vec![LifecycleState::Published, LifecycleState::Prototyped]),
+        ..ApiSearch::default()
+    };
+    let found = store
+        .search_apis(SUPER_TENANT, &visible, 10, 0)
         .await
         .unwrap();
-    assert_eq!((published.len(), total), (1, 1));
-    assert_eq!(published[0].id, "api-0");
-    let (page, total) = store.apis(SUPER_TENANT, None, 1, 1).await.unwrap();
-    assert_eq!(total, 3);
-    assert_eq!(page.len(), 1);
-    assert_eq!(page[0].id, "api-1", "newest first, second page");
+    assert_eq!(ids(&found), ("api-0".into(), 1));
+    let found = store
+        .search_apis(SUPER_TENANT, &ApiSearch::default(), 1, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&found),
+        ("api-1".into(), 3),
+        "newest first, second page"
+    );
+
+    let contains = |t: &str| TextMatch::Contains(t.into());
+    for (filters, expected) in [
+        (vec![ApiFilter::Name(contains("PIZZA"))], "api-2,api-0"),
+        // LIKE's wildcards are taken literally.
+        (vec![ApiFilter::Name(contains("100%"))], "api-2"),
+        // ("weather" has "eat", which `e_t` would match as a pattern.)
+        (vec![ApiFilter::Name(contains("e_t"))], ""),
+        (vec![ApiFilter::Name(contains("r_a"))], "api-1"),
+        (
+            vec![
+                ApiFilter::Name(contains("r_a")),
+                ApiFilter::Name(contains("x")),
+            ],
+            "",
+        ),
+        (vec![ApiFilter::Tag(contains("demo"))], "api-1,api-0"),
+        (
+            vec![ApiFilter::Tag(TextMatch::Exactly("FOOD".into()))],
+            "api-0",
+        ),
+        (
+            vec![
+                ApiFilter::Provider(TextMatch::Exactly("admin".into())),
+                ApiFilter::Status(LifecycleState::Created),
+            ],
+            "api-2",
+        ),
+        (vec![ApiFilter::Description(contains("number 1"))], "api-1"),
+        (vec![ApiFilter::Context(contains("/weather"))], "api-1"),
+    ] {
+        let found = store
+            .search_apis(SUPER_TENANT, &search(filters.clone()), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(ids(&found).0, expected, "{filters:?}");
+    }
+    let by_name = ApiSearch {
+        sort_by: ApiSortBy::ApiName,
+        order: SortOrder::Asc,
+        ..ApiSearch::default()
+    };
+    let found = store
+        .search_apis(SUPER_TENANT, &by_name, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(ids(&found).0, "api-2,api-0,api-1");
     store.close().await;
 }
 

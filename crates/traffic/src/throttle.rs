@@ -181,7 +181,7 @@ mod tests {
             description: String::new(),
             request_count: Some(1000),
             unit_time: 1,
-            time_unit: "min".into(),
+            time_unit: tollgate_model::TimeUnit::Min,
         }
     }
 

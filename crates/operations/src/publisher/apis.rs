@@ -1,0 +1,288 @@
+//! APIs: create, read, list, update, delete, copy to a new version.
+
+use tollgate_model::{ApiSortBy, LifecycleState, PolicyLevel, SortOrder};
+use tollgate_store::{ApiFilter, ApiRow, ApiSearch, Change, TextMatch};
+
+use super::definition::ApiDefinition;
+use super::scopes;
+use crate::{Actor, Listed, OpError, OpResult, Page, Problems, Services};
+
+/// How to list APIs: WSO2's `query`, `sortBy` and `sortOrder`.
+#[derive(Debug, Clone)]
+pub struct ApiListing {
+    pub query: Option<String>,
+    pub sort_by: ApiSortBy,
+    pub order: SortOrder,
+}
+
+impl Default for ApiListing {
+    fn default() -> Self {
+        ApiListing {
+            query: None,
+            sort_by: ApiSortBy::CreatedTime,
+            order: SortOrder::Desc,
+        }
+    }
+}
+
+pub async fn list_apis(
+    services: &Services,
+    actor: &Actor,
+    listing: &ApiListing,
+    page: Page,
+) -> OpResult<Listed<ApiRow>> {
+    actor.require_any(scopes::VIEW)?;
+    let search = ApiSearch {
+        filters: super::query::parse(listing.query.as_deref().unwrap_or(""))?,
+        states: None,
+        sort_by: listing.sort_by,
+        order: listing.order,
+    };
+    let (items, total) = services
+        .store
+        .search_apis(&actor.tenant, &search, page.limit, page.offset)
+        .await?;
+    Ok(Listed { items, page, total })
+}
+
+pub async fn get_api(services: &Services, actor: &Actor, api_id: &str) -> OpResult<ApiRow> {
+    actor.require_any(scopes::VIEW)?;
+    Ok(services.store.api(&actor.tenant, api_id).await?)
+}
+
+/// Whether an API matching WSO2's validation query exists (`name:X`, `context:/x`, `version:`;
+/// plain text is a name). Values match exactly, ignoring case.
+pub async fn api_exists(services: &Services, actor: &Actor, query: &str) -> OpResult<bool> {
+    actor.require_any(&["apim:api_create", "apim:api_manage", "apim:api_view"])?;
+    if query.trim().is_empty() {
+        return Err(OpError::invalid("query", "is required"));
+    }
+    let filters = super::query::parse(query)?
+        .into_iter()
+        .map(|filter| match filter {
+            ApiFilter::Name(TextMatch::Contains(t)) => ApiFilter::Name(TextMatch::Exactly(t)),
+            ApiFilter::Context(TextMatch::Contains(t)) => {
+                let t = t.trim_end_matches('/');
+                let context = if t.starts_with('/') {
+                    t.to_string()
+                } else {
+                    format!("/{t}")
+                };
+                ApiFilter::Context(TextMatch::Exactly(context))
+            }
+            ApiFilter::Version(TextMatch::Contains(t)) => ApiFilter::Version(TextMatch::Exactly(t)),
+            other => other,
+        })
+        .collect();
+    let search = ApiSearch {
+        filters,
+        ..ApiSearch::default()
+    };
+    let (_, total) = services
+        .store
+        .search_apis(&actor.tenant, &search, 0, 0)
+        .await?;
+    Ok(total > 0)
+}
+
+pub async fn create_api(
+    services: &Services,
+    actor: &Actor,
+    definition: ApiDefinition,
+) -> OpResult<ApiRow> {
+    actor.require_any(scopes::CREATE)?;
+    let definition = definition.normalise()?;
+    check_policies(services, actor, &definition).await?;
+    let now = tollgate_model::now_millis();
+    let row = ApiRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: actor.tenant.clone(),
+        name: definition.name.clone(),
+        context: definition.context.clone(),
+        version: definition.version.clone(),
+        provider: actor.username.clone(),
+        lifecycle_status: LifecycleState::Created,
+        api_type: definition.api_type.as_str().to_string(),
+        description: definition.description.clone().unwrap_or_default(),
+        is_default_version: definition.is_default_version,
+        tags: definition.tags.clone(),
+        definition: definition.to_json(),
+        created_time: now,
+        updated_time: now,
+        row_version: 1,
+    };
+    // Nothing reaches gateways until a revision is deployed, so creation emits no event.
+    let mut tx = services.store.begin().await?;
+    tx.insert_api(&row).await?;
+    tx.record_lifecycle_event(&row, None, &actor.username)
+        .await?;
+    if row.is_default_version {
+        tx.clear_other_default_versions(&row).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(api = %row.id, name = %row.name, version = %row.version, "API created");
+    Ok(row)
+}
+
+/// Replaces an API's definition (its working copy: gateways see it once a revision of it is
+/// deployed). Name, context and version identify the API and cannot change, as in WSO2.
+/// `expected_version` is the `row_version` the caller read (`If-Match`); a write by someone else
+/// since then is refused, and so, in any case, is one that happened while this one ran.
+pub async fn update_api(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    definition: ApiDefinition,
+    expected_version: Option<i64>,
+) -> OpResult<ApiRow> {
+    actor.require_any(scopes::UPDATE)?;
+    let definition = definition.normalise()?;
+    check_policies(services, actor, &definition).await?;
+    let mut tx = services.store.begin().await?;
+    let mut row = tx.api(&actor.tenant, api_id).await?;
+    check_expected_version(&row, expected_version)?;
+    let mut problems = Problems::default();
+    for (field, old, new) in [
+        ("name", &row.name, &definition.name),
+        ("context", &row.context, &definition.context),
+        ("version", &row.version, &definition.version),
+    ] {
+        if old != new {
+            problems.add(
+                field,
+                format!("cannot be changed ('{old}' → '{new}'); create a new version instead"),
+            );
+        }
+    }
+    problems.into_result(())?;
+    row.description = definition.description.clone().unwrap_or_default();
+    row.is_default_version = definition.is_default_version;
+    row.tags = definition.tags.clone();
+    row.definition = definition.to_json();
+    row.updated_time = tollgate_model::now_millis();
+    tx.update_api(&mut row).await?;
+    if row.is_default_version {
+        tx.clear_other_default_versions(&row).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Deletes an API that has no subscriptions (WSO2 refuses otherwise); gateways forget it.
+pub async fn delete_api(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    expected_version: Option<i64>,
+) -> OpResult<()> {
+    actor.require_any(scopes::DELETE)?;
+    let mut tx = services.store.begin().await?;
+    let row = tx.api(&actor.tenant, api_id).await?;
+    check_expected_version(&row, expected_version)?;
+    let subscriptions = tx.subscription_count(&row.id).await?;
+    if subscriptions > 0 {
+        return Err(OpError::Conflict(format!(
+            "Cannot remove the API {}:{} as it has {subscriptions} subscription(s); remove them first",
+            row.name, row.version
+        )));
+    }
+    tx.apply(&Change::DeleteApi(row.clone())).await?;
+    tx.commit().await?;
+    tracing::info!(api = %row.id, name = %row.name, version = %row.version, "API deleted");
+    Ok(())
+}
+
+/// A new version of an API: its definition (resources, policies, endpoints, settings) carried
+/// over, in the Created state, with no revisions.
+pub async fn copy_api(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    new_version: &str,
+    default_version: bool,
+) -> OpResult<ApiRow> {
+    actor.require_any(scopes::CREATE)?;
+    if new_version.trim().is_empty() {
+        return Err(OpError::invalid("newVersion", "is required"));
+    }
+    let source = services.store.api(&actor.tenant, api_id).await?;
+    let mut definition = ApiDefinition::from_json(source.definition.clone())?;
+    definition.version = new_version.to_string();
+    definition.is_default_version = default_version;
+    create_api(services, actor, definition)
+        .await
+        .map_err(|err| match err {
+            // The definition was valid; only the new version can be at fault.
+            OpError::Invalid(mut errors) => {
+                for e in &mut errors {
+                    if e.field == "version" {
+                        e.field = "newVersion".into();
+                    }
+                }
+                OpError::Invalid(errors)
+            }
+            other => other,
+        })
+}
+
+fn check_expected_version(row: &ApiRow, expected: Option<i64>) -> OpResult<()> {
+    match expected {
+        Some(version) if version != row.row_version => Err(OpError::Stale(format!(
+            "API {} has changed since it was read (If-Match does not match); read it again",
+            row.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every tier the definition names exists: subscription tiers, the API tier and resource tiers
+/// (each name looked up once, however many resources use it).
+async fn check_policies(
+    services: &Services,
+    actor: &Actor,
+    definition: &ApiDefinition,
+) -> OpResult<()> {
+    let mut wanted: Vec<(String, PolicyLevel, &str)> = Vec::new();
+    for (i, policy) in definition.policies.iter().enumerate() {
+        wanted.push((format!("policies[{i}]"), PolicyLevel::Subscription, policy));
+    }
+    if let Some(policy) = &definition.api_throttling_policy {
+        wanted.push(("apiThrottlingPolicy".into(), PolicyLevel::Api, policy));
+    }
+    for (i, resource) in definition.operations.iter().enumerate() {
+        if let Some(policy) = &resource.throttling_policy {
+            wanted.push((
+                format!("operations[{i}].throttlingPolicy"),
+                PolicyLevel::Api,
+                policy,
+            ));
+        }
+    }
+    let mut known: std::collections::HashMap<(PolicyLevel, &str), bool> = Default::default();
+    let mut problems = Problems::default();
+    for (field, level, name) in wanted {
+        let exists = match known.get(&(level, name)) {
+            Some(exists) => *exists,
+            None => {
+                let exists = services
+                    .store
+                    .policy(&actor.tenant, level, name)
+                    .await?
+                    .is_some();
+                known.insert((level, name), exists);
+                exists
+            }
+        };
+        if !exists {
+            let kind = match level {
+                PolicyLevel::Subscription => "subscription",
+                _ => "API",
+            };
+            problems.add(
+                field,
+                format!("{kind} throttling policy '{name}' does not exist"),
+            );
+        }
+    }
+    problems.into_result(())
+}

@@ -1,0 +1,812 @@
+//! An API's definition: WSO2's API object, typed where Tollgate interprets it, with every other
+//! field kept as sent.
+//!
+//! The same document is the Publisher API's request and response body, the `api.yaml` of an
+//! export and what the database stores, so its serde names are WSO2's, declared here once.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use tollgate_model::{
+    AccessControl, ApiType, Audience, AuthType, EndpointImplementationType, EndpointType,
+    Endpoints, GatewayVendor, HttpVerb, Operation, SubscriptionAvailability, Transport, Visibility,
+};
+
+use crate::{OpError, Problems};
+
+/// Fields the server owns: whatever a client sends for them is ignored (a client may PUT back
+/// what it got from GET).
+pub const SERVER_FIELDS: &[&str] = &[
+    "id",
+    "provider",
+    "lifeCycleStatus",
+    "createdTime",
+    "lastUpdatedTime",
+    "workflowStatus",
+    "hasThumbnail",
+    "isRevision",
+    "revisionedApiId",
+    "revisionId",
+];
+
+/// WSO2's API object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiDefinition {
+    pub name: String,
+    pub context: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "type", default = "default_api_type")]
+    pub api_type: ApiType,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub is_default_version: bool,
+    #[serde(default = "default_transport", deserialize_with = "null_as_default")]
+    pub transport: Vec<Transport>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tags: Vec<String>,
+    /// The subscription tiers consumers may choose from.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub policies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_throttling_policy: Option<String>,
+    #[serde(
+        default = "default_security_scheme",
+        deserialize_with = "null_as_default"
+    )]
+    pub security_scheme: Vec<String>,
+    #[serde(default = "default_visibility")]
+    pub visibility: Visibility,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub visible_roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_control: Option<AccessControl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_availability: Option<SubscriptionAvailability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_implementation_type: Option<EndpointImplementationType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    #[serde(default = "default_vendor")]
+    pub gateway_vendor: GatewayVendor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tps: Option<MaxTps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_configuration: Option<CorsConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_information: Option<BusinessInformation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_config: Option<EndpointConfig>,
+    /// The API's resources (WSO2 calls them operations).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub operations: Vec<Resource>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// One resource of an API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub target: String,
+    pub verb: HttpVerb,
+    #[serde(default = "default_auth_type")]
+    pub auth_type: AuthType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_policy: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub scopes: Vec<String>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaxTps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<i64>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CorsConfiguration {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub cors_configuration_enabled: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub access_control_allow_origins: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub access_control_allow_credentials: bool,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub access_control_allow_headers: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub access_control_allow_methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusinessInformation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_owner_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_owner_email: Option<String>,
+}
+
+/// WSO2's `endpointConfig`: where production and sandbox traffic goes. A single endpoint
+/// (`http`), a list to balance over (`load_balance`), or a primary with failovers (`failover`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndpointConfig {
+    #[serde(default = "default_endpoint_type")]
+    pub endpoint_type: EndpointType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_endpoints: Option<EndpointList>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_endpoints: Option<EndpointList>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
+    pub production_failovers: Vec<Endpoint>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
+    pub sandbox_failovers: Vec<Endpoint>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// One endpoint or several, written back the way it came.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum EndpointList {
+    One(Endpoint),
+    Many(Vec<Endpoint>),
+}
+
+impl<'de> Deserialize<'de> for EndpointList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match Value::deserialize(d)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(serde_json::from_value)
+                .collect::<Result<Vec<Endpoint>, _>>()
+                .map(EndpointList::Many)
+                .map_err(D::Error::custom),
+            object @ Value::Object(_) => serde_json::from_value(object)
+                .map(EndpointList::One)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected an endpoint object or a list of them, not {other}"
+            ))),
+        }
+    }
+}
+
+impl EndpointList {
+    pub fn endpoints(&self) -> &[Endpoint] {
+        match self {
+            EndpointList::One(one) => std::slice::from_ref(one),
+            EndpointList::Many(many) => many,
+        }
+    }
+}
+
+/// An endpoint: its URL and WSO2's per-endpoint settings (`config` with timeouts, …) as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<EndpointSettings>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// WSO2's endpoint `config`: timeouts (milliseconds) and what to do on one, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSettings {
+    /// The backend's response timeout in milliseconds.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub action_duration: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub retry_time_out: Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub retry_delay: Option<i64>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+fn default_api_type() -> ApiType {
+    ApiType::Http
+}
+fn default_transport() -> Vec<Transport> {
+    vec![Transport::Http, Transport::Https]
+}
+fn default_security_scheme() -> Vec<String> {
+    vec!["oauth2".into()]
+}
+fn default_visibility() -> Visibility {
+    Visibility::Public
+}
+fn default_vendor() -> GatewayVendor {
+    GatewayVendor::Wso2
+}
+fn default_auth_type() -> AuthType {
+    AuthType::Any
+}
+fn default_endpoint_type() -> EndpointType {
+    EndpointType::Http
+}
+
+/// WSO2's clients send `null` for absent lists and flags; read it as the default.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// WSO2's UI writes endpoint timeouts as text (`"actionDuration": "30000"`).
+fn number_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number"))),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("'{s}' is not a whole number"))),
+        Some(other) => Err(D::Error::custom(format!("{other} is not a whole number"))),
+    }
+}
+
+/// Characters WSO2 does not allow in API names (its schema's pattern).
+const NAME_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&$[]/";
+/// Characters WSO2 does not allow in versions.
+const VERSION_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&/$[]";
+/// The longest endpoint timeout accepted: an hour.
+const MAX_TIMEOUT_MILLIS: i64 = 3_600_000;
+
+impl ApiDefinition {
+    /// Reads an API object (WSO2's JSON), naming the field at fault. Server-owned fields are
+    /// dropped.
+    pub fn from_json(mut body: Value) -> Result<ApiDefinition, OpError> {
+        let Some(object) = body.as_object_mut() else {
+            return Err(OpError::invalid("body", "must be a JSON API object"));
+        };
+        for field in SERVER_FIELDS {
+            object.remove(*field);
+        }
+        serde_path_to_error::deserialize(&body).map_err(|err| {
+            let path = err.path().to_string();
+            let field = if path == "." { "body".into() } else { path };
+            OpError::invalid(field, err.into_inner().to_string())
+        })
+    }
+
+    /// The definition as WSO2's JSON.
+    pub fn to_json(&self) -> Value {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Checks every field, reporting all problems, and puts the definition in normal form:
+    /// trimmed names, a context starting with `/`, default resources, tiers and auth types.
+    pub fn normalise(mut self) -> Result<ApiDefinition, OpError> {
+        let mut problems = Problems::default();
+
+        self.name = self.name.trim().to_string();
+        check_text(&mut problems, "name", &self.name, 1, 60);
+        if let Some(c) = self.name.chars().find(|c| NAME_FORBIDDEN.contains(*c)) {
+            problems.add("name", format!("must not contain '{c}'"));
+        }
+        self.version = self.version.trim().to_string();
+        check_text(&mut problems, "version", &self.version, 1, 30);
+        if let Some(c) = self
+            .version
+            .chars()
+            .find(|c| VERSION_FORBIDDEN.contains(*c) || c.is_whitespace())
+        {
+            problems.add(
+                "version",
+                format!("must not contain '{}'", c.escape_debug()),
+            );
+        }
+        match normalise_context(&self.context) {
+            Ok(context) => self.context = context,
+            Err(message) => problems.add("context", message),
+        }
+        if let Some(description) = &self.description {
+            if description.chars().count() > 32766 {
+                problems.add("description", "must have at most 32766 characters");
+            }
+        }
+        if self.api_type != ApiType::Http {
+            problems.add(
+                "type",
+                format!(
+                    "APIs of type {} are not supported yet; only HTTP (REST) APIs are",
+                    self.api_type
+                ),
+            );
+        }
+        for (i, tag) in self.tags.iter_mut().enumerate() {
+            *tag = tag.trim().to_string();
+            check_text(&mut problems, &format!("tags[{i}]"), tag, 1, 255);
+        }
+        for (i, policy) in self.policies.iter().enumerate() {
+            check_text(&mut problems, &format!("policies[{i}]"), policy, 1, 255);
+        }
+        if self.policies.is_empty() {
+            self.policies = vec!["Unlimited".into()];
+        }
+        if self.api_throttling_policy.as_deref() == Some("") {
+            self.api_throttling_policy = None;
+        }
+        for (i, scheme) in self.security_scheme.iter().enumerate() {
+            const SCHEMES: &[&str] = &[
+                "oauth2",
+                "api_key",
+                "basic_auth",
+                "mutualssl",
+                "oauth_basic_auth_api_key_mandatory",
+                "mutualssl_mandatory",
+            ];
+            if !SCHEMES.contains(&scheme.as_str()) {
+                problems.add(
+                    format!("securityScheme[{i}]"),
+                    format!("'{scheme}' is not one of {}", SCHEMES.join(", ")),
+                );
+            }
+        }
+        if self.visibility == Visibility::Restricted && self.visible_roles.is_empty() {
+            problems.add(
+                "visibleRoles",
+                "must name at least one role when visibility is RESTRICTED",
+            );
+        }
+        if let Some(max_tps) = &self.max_tps {
+            for (field, value) in [
+                ("maxTps.production", max_tps.production),
+                ("maxTps.sandbox", max_tps.sandbox),
+            ] {
+                if value.is_some_and(|v| v < 0) {
+                    problems.add(field, "must not be negative");
+                }
+            }
+        }
+        if let Some(info) = &self.business_information {
+            for (field, value) in [
+                ("businessInformation.businessOwner", &info.business_owner),
+                ("businessInformation.technicalOwner", &info.technical_owner),
+            ] {
+                if let Some(value) = value {
+                    check_text(&mut problems, field, value, 0, 120);
+                }
+            }
+            for (field, value) in [
+                (
+                    "businessInformation.businessOwnerEmail",
+                    &info.business_owner_email,
+                ),
+                (
+                    "businessInformation.technicalOwnerEmail",
+                    &info.technical_owner_email,
+                ),
+            ] {
+                if let Some(email) = value.as_deref().filter(|e| !e.is_empty()) {
+                    if !looks_like_email(email) {
+                        problems.add(field, format!("'{email}' is not an e-mail address"));
+                    }
+                }
+            }
+        }
+        if let Some(cors) = &self.cors_configuration {
+            for (i, method) in cors.access_control_allow_methods.iter().enumerate() {
+                if HttpVerb::parse(method).is_none() {
+                    problems.add(
+                        format!("corsConfiguration.accessControlAllowMethods[{i}]"),
+                        format!("'{method}' is not one of {}", HttpVerb::names()),
+                    );
+                }
+            }
+        }
+        if let Some(config) = &mut self.endpoint_config {
+            check_endpoints(&mut problems, config);
+        }
+        if self.operations.is_empty() {
+            // WSO2 gives an API without resources a wildcard resource for each common verb.
+            self.operations = [
+                HttpVerb::Get,
+                HttpVerb::Post,
+                HttpVerb::Put,
+                HttpVerb::Delete,
+                HttpVerb::Patch,
+            ]
+            .into_iter()
+            .map(|verb| Resource {
+                target: "/*".into(),
+                verb,
+                auth_type: AuthType::Any,
+                throttling_policy: Some("Unlimited".into()),
+                scopes: vec![],
+                other: Map::new(),
+            })
+            .collect();
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, resource) in self.operations.iter_mut().enumerate() {
+            resource.target = resource.target.trim().to_string();
+            if let Err(message) = check_target(&resource.target) {
+                problems.add(format!("operations[{i}].target"), message);
+            }
+            if !seen.insert((resource.verb, resource.target.clone())) {
+                problems.add(
+                    format!("operations[{i}]"),
+                    format!(
+                        "{} {} is listed more than once",
+                        resource.verb, resource.target
+                    ),
+                );
+            }
+            if resource
+                .throttling_policy
+                .as_deref()
+                .is_none_or(str::is_empty)
+            {
+                resource.throttling_policy = Some("Unlimited".into());
+            }
+        }
+        problems.into_result(self)
+    }
+
+    /// The resources as the gateway enforces them.
+    pub fn runtime_operations(&self) -> Vec<Operation> {
+        self.operations
+            .iter()
+            .map(|r| Operation {
+                verb: r.verb.as_str().to_string(),
+                target: r.target.clone(),
+                auth_type: r.auth_type,
+                throttling_policy: r.throttling_policy.clone(),
+                scopes: r.scopes.clone(),
+            })
+            .collect()
+    }
+
+    /// The endpoints the gateway sends traffic to: the first of each list, for now (the
+    /// gateway's use of load-balanced and failover lists comes with its own issue).
+    pub fn runtime_endpoints(&self) -> Endpoints {
+        let first = |list: &Option<EndpointList>| {
+            list.as_ref()
+                .and_then(|l| l.endpoints().first())
+                .map(|e| e.url.trim_end_matches('/').to_string())
+        };
+        match &self.endpoint_config {
+            Some(config) => Endpoints {
+                production: first(&config.production_endpoints),
+                sandbox: first(&config.sandbox_endpoints),
+            },
+            None => Endpoints::default(),
+        }
+    }
+}
+
+fn check_text(problems: &mut Problems, field: &str, value: &str, min: usize, max: usize) {
+    let length = value.chars().count();
+    if length < min || length > max {
+        problems.add(field, format!("must have {min} to {max} characters"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        problems.add(
+            field,
+            format!(
+                "must not contain control characters ({})",
+                c.escape_unicode()
+            ),
+        );
+    }
+}
+
+fn looks_like_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
+    let lists = [
+        ("production_endpoints", config.production_endpoints.as_ref()),
+        ("sandbox_endpoints", config.sandbox_endpoints.as_ref()),
+    ];
+    for (key, list) in lists {
+        let Some(list) = list else { continue };
+        let many = matches!(list, EndpointList::Many(_));
+        if many && list.endpoints().is_empty() {
+            problems.add(format!("endpointConfig.{key}"), "must list an endpoint");
+        }
+        for (i, endpoint) in list.endpoints().iter().enumerate() {
+            let field = if many {
+                format!("endpointConfig.{key}[{i}]")
+            } else {
+                format!("endpointConfig.{key}")
+            };
+            check_endpoint(problems, &field, endpoint);
+        }
+    }
+    for (key, list) in [
+        ("production_failovers", &config.production_failovers),
+        ("sandbox_failovers", &config.sandbox_failovers),
+    ] {
+        for (i, endpoint) in list.iter().enumerate() {
+            check_endpoint(problems, &format!("endpointConfig.{key}[{i}]"), endpoint);
+        }
+    }
+    if config.endpoint_type == EndpointType::Http {
+        for (key, list) in [
+            ("production_endpoints", &config.production_endpoints),
+            ("sandbox_endpoints", &config.sandbox_endpoints),
+        ] {
+            if matches!(list, Some(EndpointList::Many(l)) if l.len() > 1) {
+                problems.add(
+                    format!("endpointConfig.{key}"),
+                    "lists several endpoints; set endpoint_type to load_balance or failover",
+                );
+            }
+        }
+    }
+    if !matches!(
+        config.endpoint_type,
+        EndpointType::Http | EndpointType::LoadBalance | EndpointType::Failover
+    ) {
+        problems.add(
+            "endpointConfig.endpoint_type",
+            format!(
+                "'{}' endpoints are not supported; use http, load_balance or failover",
+                config.endpoint_type
+            ),
+        );
+    }
+}
+
+fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &Endpoint) {
+    let url = endpoint.url.trim();
+    let valid = (url.starts_with("http://") || url.starts_with("https://"))
+        && url
+            .parse::<http::Uri>()
+            .map(|u| u.host().is_some_and(|h| !h.is_empty()))
+            .unwrap_or(false);
+    if !valid {
+        problems.add(
+            format!("{field}.url"),
+            format!("must be an http:// or https:// URL, not '{url}'"),
+        );
+    }
+    if let Some(settings) = &endpoint.config {
+        for (name, value) in [
+            ("actionDuration", settings.action_duration),
+            ("retryTimeOut", settings.retry_time_out),
+            ("retryDelay", settings.retry_delay),
+        ] {
+            if value.is_some_and(|v| !(0..=MAX_TIMEOUT_MILLIS).contains(&v)) {
+                problems.add(
+                    format!("{field}.config.{name}"),
+                    format!("must be between 0 and {MAX_TIMEOUT_MILLIS} milliseconds"),
+                );
+            }
+        }
+    }
+}
+
+/// A context in normal form (`/pizzashack`), or why it is not one.
+fn normalise_context(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let context = if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
+    };
+    let valid = context.len() > 1
+        && context.len() <= 232
+        && context
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.{}~".contains(c))
+        && !context.contains("//");
+    if !valid {
+        return Err(format!(
+            "must be a path such as /pizzashack (letters, digits, '-', '_', '.', '/' and {{version}}, at most 232 characters), not '{}'",
+            raw.escape_debug()
+        ));
+    }
+    if context.matches("{version}").count() > 1
+        || (context.contains('{') && !context.contains("{version}"))
+    {
+        return Err("may contain {version} once and no other template".into());
+    }
+    if has_dot_segment(&context) {
+        return Err(format!("'{context}' contains a '.' or '..' segment"));
+    }
+    // Gateways answer health probes under /_health; keep the whole /_ space for them.
+    if context.starts_with("/_") {
+        return Err(format!(
+            "'{context}' is reserved; contexts may not start with '/_'"
+        ));
+    }
+    Ok(context)
+}
+
+/// Whether a resource template is a path gateways can route on.
+fn check_target(target: &str) -> Result<(), String> {
+    if !target.starts_with('/') || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "must be a path starting with '/', not '{}'",
+            target.escape_debug()
+        ));
+    }
+    // Gateways route on normalised paths (no dot segments, no '\\' or ';'): a template with
+    // them would never match, or would match something else than it says.
+    let path = target.split('?').next().unwrap_or_default();
+    if has_dot_segment(path)
+        || path.contains(['\\', ';'])
+        || path.to_ascii_lowercase().contains("%2f")
+    {
+        return Err(format!(
+            "'{target}' contains a '.' or '..' segment, '\\', ';' or an encoded '/'"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a path has a `.` or `..` segment, percent-encoded or not.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems_of(body: Value) -> Vec<String> {
+        match ApiDefinition::from_json(body).and_then(ApiDefinition::normalise) {
+            Ok(_) => vec![],
+            Err(OpError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let fields = problems_of(json!({
+            "name": "Pizza<Shack>", "context": "/a/../b", "version": "1 0",
+            "maxTps": {"production": -1}, "description": "x".repeat(40000),
+            "visibility": "RESTRICTED",
+            "endpointConfig": {"endpoint_type": "http", "production_endpoints": {"url": "ftp://x"},
+                               "sandbox_endpoints": {"url": "http://b", "config": {"actionDuration": "-5"}}},
+            "businessInformation": {"businessOwnerEmail": "nobody"},
+            "operations": [{"target": "/a;b", "verb": "GET"}, {"target": "/x", "verb": "GET"}, {"target": "/x", "verb": "get"}]
+        }));
+        for expected in [
+            "name",
+            "context",
+            "version",
+            "maxTps.production",
+            "description",
+            "visibleRoles",
+            "endpointConfig.production_endpoints.url",
+            "endpointConfig.sandbox_endpoints.config.actionDuration",
+            "businessInformation.businessOwnerEmail",
+            "operations[0].target",
+            "operations[2]",
+        ] {
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected} not in {fields:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_enum_values_name_their_field() {
+        for (body, field) in [
+            (
+                json!({"name": "A", "context": "/a", "version": "1", "gatewayVendor": "acme"}),
+                "gatewayVendor",
+            ),
+            (
+                json!({"name": "A", "context": "/a", "version": "1", "visibility": "SECRET"}),
+                "visibility",
+            ),
+            (
+                json!({"name": "A", "context": "/a", "version": "1", "operations": [{"target": "/", "verb": "FETCH"}]}),
+                "operations[0].verb",
+            ),
+            (
+                json!({"name": "A", "context": "/a", "version": "1", "operations": [{"target": "/", "verb": "GET", "authType": "Maybe"}]}),
+                "operations[0].authType",
+            ),
+            (
+                json!({"name": "A", "context": "/a", "version": "1", "endpointConfig": {"endpoint_type": "magic"}}),
+                "endpointConfig.endpoint_type",
+            ),
+        ] {
+            assert_eq!(problems_of(body), vec![field.to_string()]);
+        }
+    }
+
+    #[test]
+    fn what_is_sent_comes_back() {
+        let body = json!({
+            "name": "Pizza", "context": "pizza", "version": "1.0.0",
+            "visibility": "RESTRICTED", "visibleRoles": ["internal/subscriber"],
+            "tags": ["food"], "maxTps": {"production": 100, "sandbox": 10},
+            "corsConfiguration": {"corsConfigurationEnabled": true, "accessControlAllowOrigins": ["*"],
+                                  "accessControlAllowCredentials": false, "accessControlAllowHeaders": ["authorization"],
+                                  "accessControlAllowMethods": ["GET"]},
+            "endpointConfig": {"endpoint_type": "load_balance", "algoCombo": "roundRobin",
+                               "production_endpoints": [{"url": "http://a"}, {"url": "http://b", "config": {"actionDuration": "3000"}}]},
+            "somethingNew": {"kept": true},
+            "operations": [{"target": "/menu", "verb": "GET", "authType": "Any", "x-extra": 1}]
+        });
+        let api = ApiDefinition::from_json(body)
+            .and_then(ApiDefinition::normalise)
+            .unwrap();
+        let out = api.to_json();
+        assert_eq!(out["context"], "/pizza");
+        assert_eq!(out["somethingNew"], json!({"kept": true}));
+        assert_eq!(out["endpointConfig"]["algoCombo"], "roundRobin");
+        assert_eq!(
+            out["endpointConfig"]["production_endpoints"][1]["url"],
+            "http://b"
+        );
+        assert_eq!(
+            out["operations"][0]["authType"],
+            "Application & Application User"
+        );
+        assert_eq!(out["operations"][0]["x-extra"], 1);
+        assert_eq!(out["maxTps"]["production"], 100);
+        assert_eq!(
+            api.runtime_endpoints().production.as_deref(),
+            Some("http://a")
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! WSO2's JSON shapes of the Publisher API's results.
+
+use serde_json::{json, Value};
+use tollgate_model::LifecycleState;
+use tollgate_store::{ApiRow, DeploymentRow, LifecycleEventRow, RevisionRow};
+
+/// The API object: the stored definition with the server's fields.
+pub(crate) fn api_json(api: &ApiRow) -> Value {
+    let mut out = api.definition.clone();
+    if let Some(object) = out.as_object_mut() {
+        object.insert("id".into(), json!(api.id));
+        object.insert("provider".into(), json!(api.provider));
+        object.insert("lifeCycleStatus".into(), json!(api.lifecycle_status));
+        object.insert("isDefaultVersion".into(), json!(api.is_default_version));
+        object.insert("createdTime".into(), json!(api.created_time.to_string()));
+        object.insert(
+            "lastUpdatedTime".into(),
+            json!(api.updated_time.to_string()),
+        );
+        object.insert("hasThumbnail".into(), json!(false));
+        object.insert("isRevision".into(), json!(false));
+    }
+    out
+}
+
+/// The short form used in lists (WSO2's `APIInfo`).
+pub(crate) fn api_info_json(api: &ApiRow) -> Value {
+    let pick = |k: &str| api.definition.get(k).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": api.id,
+        "name": api.name,
+        "description": api.description,
+        "context": api.context,
+        "version": api.version,
+        "provider": api.provider,
+        "type": api.api_type,
+        "lifeCycleStatus": api.lifecycle_status,
+        "hasThumbnail": false,
+        "securityScheme": pick("securityScheme"),
+        "createdTime": api.created_time.to_string(),
+        "updatedTime": api.updated_time.to_string(),
+        "gatewayVendor": pick("gatewayVendor"),
+        "advertiseOnly": false,
+        "isDefaultVersion": api.is_default_version,
+    })
+}
+
+/// `ETag` of an API: its write count.
+pub(crate) fn etag(api: &ApiRow) -> String {
+    format!("\"{}\"", api.row_version)
+}
+
+pub(crate) fn revision_json(revision: &RevisionRow, deployments: &[DeploymentRow]) -> Value {
+    json!({
+        "displayName": format!("Revision {}", revision.number),
+        "id": revision.id,
+        "description": revision.description,
+        "createdTime": revision.created_time.to_string(),
+        "apiInfo": {"id": revision.api_id},
+        "deploymentInfo": deployments
+            .iter()
+            .filter(|d| d.revision_id == revision.id)
+            .map(deployment_json)
+            .collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn deployment_json(d: &DeploymentRow) -> Value {
+    json!({
+        "revisionUuid": d.revision_id,
+        "name": d.environment,
+        "vhost": d.vhost,
+        "displayOnDevportal": d.display_on_devportal,
+        "deployedTime": d.deployed_time.to_string(),
+        "successDeployedTime": d.deployed_time.to_string(),
+    })
+}
+
+/// WSO2's `LifecycleState`: the state, its check items and the actions allowed from it.
+pub(crate) fn lifecycle_state_json(state: LifecycleState) -> Value {
+    let check_items: Vec<Value> = if state == LifecycleState::Published {
+        vec![]
+    } else {
+        [
+            tollgate_operations::publisher::lifecycle::DEPRECATE_OLD_VERSIONS,
+            tollgate_operations::publisher::lifecycle::REQUIRES_RESUBSCRIPTION,
+        ]
+        .iter()
+        .map(|name| json!({"name": name, "value": false, "requiredStates": []}))
+        .collect()
+    };
+    json!({
+        "state": state.display_name(),
+        "checkItems": check_items,
+        "availableTransitions": state
+            .actions()
+            .iter()
+            .map(|action| json!({
+                "event": action,
+                "targetState": state.after(*action).map(LifecycleState::display_name),
+            }))
+            .collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn lifecycle_history_json(history: &[LifecycleEventRow]) -> Value {
+    json!({
+        "count": history.len(),
+        "list": history.iter().map(|event| json!({
+            "previousState": event.previous_state.map(LifecycleState::display_name),
+            "postState": event.new_state.display_name(),
+            "user": event.username,
+            "updatedTime": rfc3339(event.time),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).
+pub(crate) fn rfc3339(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_709_294_400_000), "2024-03-01T12:00:00Z");
+    }
+}

@@ -1,0 +1,648 @@
+//! The Publisher API through a real all-in-one process: listing and searching, bad input,
+//! concurrent writes, deletion, copies, revisions, and the lifecycle as gateways enforce it.
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tollgate_testkit::flow::{error_body, eventually, ok_json, pizzashack, Flow};
+use tollgate_testkit::{MockBackend, Node, NodeOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+const PROVIDER_SCOPES: &str = "apim:api_view apim:api_create apim:api_publish apim:api_delete apim:api_manage apim:subscribe apim:subscription_block";
+
+fn api(name: &str, context: &str, version: &str, endpoint: &str) -> Value {
+    let mut body = pizzashack(endpoint);
+    body["name"] = json!(name);
+    body["context"] = json!(context);
+    body["version"] = json!(version);
+    body
+}
+
+async fn get(flow: &Flow, path: &str) -> reqwest::Response {
+    flow.http
+        .get(flow.publisher(path))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn create(flow: &Flow, body: Value) -> Value {
+    ok_json(
+        flow.post(flow.publisher("/apis"), body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// The bad fields a 400 names in WSO2's `error` list.
+fn bad_fields(body: &Value) -> Vec<String> {
+    body["error"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_searches_and_pages_in_wso2s_terms() {
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let endpoint = "http://127.0.0.1:9";
+    let mut weather = api("WeatherAPI", "/weather", "1.0.0", endpoint);
+    weather["tags"] = json!(["climate", "public-data"]);
+    weather["description"] = json!("Forecasts by the hour");
+    create(&flow, weather).await;
+    create(
+        &flow,
+        api("PizzaShackAPI", "/pizzashack", "1.0.0", endpoint),
+    )
+    .await;
+    let pizza2 = create(
+        &flow,
+        api("PizzaShackAPI", "/pizzashack", "2.0.0", endpoint),
+    )
+    .await;
+    let _ = pizza2;
+
+    // WSO2's own example, as its clients send it (numbers as text, an empty query).
+    let listed = ok_json(
+        get(
+            &flow,
+            "/apis?limit=25&offset=0&sortBy=apiName&sortOrder=asc&query=",
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<_> = listed["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}:{}",
+                a["name"].as_str().unwrap(),
+                a["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(listed["pagination"]["total"], 3);
+    assert_eq!(names[2], "WeatherAPI:1.0.0", "sorted by name: {names:?}");
+
+    for (query, expected) in [
+        ("pizza", 2),
+        ("name:weather", 1),
+        ("version:2.0.0", 1),
+        ("context:/pizzashack", 2),
+        ("tag:climate", 1),
+        ("tag:pizza", 2),
+        ("status:CREATED", 3),
+        ("status:PUBLISHED", 0),
+        ("provider:\"admin\"", 3),
+        ("description:hour", 1),
+        ("name:pizzashack version:1.0.0", 1),
+    ] {
+        let listed = ok_json(
+            get(&flow, &format!("/apis?query={}", urlencode(query))).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(listed["count"], expected, "query {query}: {listed}");
+        assert_eq!(listed["pagination"]["total"], expected, "query {query}");
+    }
+    // Paging happens after filtering.
+    let page = ok_json(
+        get(
+            &flow,
+            "/apis?query=pizza&limit=1&offset=1&sortBy=version&sortOrder=desc",
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["count"], 1);
+    assert_eq!(page["pagination"]["total"], 2);
+    assert_eq!(page["list"][0]["version"], "1.0.0");
+
+    // Bad parameters: WSO2's JSON error naming the parameter.
+    for (path, field) in [
+        ("/apis?sortBy=colour", "sortBy"),
+        ("/apis?sortOrder=sideways", "sortOrder"),
+        ("/apis?limit=many", "limit"),
+        ("/apis?limit=-1", "limit"),
+        ("/apis?offset=-5", "offset"),
+        ("/apis?query=colour:red", "query"),
+    ] {
+        let response = get(&flow, path).await;
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+        let body = error_body(response, StatusCode::BAD_REQUEST).await;
+        assert_eq!(bad_fields(&body), vec![field.to_string()], "{path}: {body}");
+    }
+
+    // Does a name or a context exist?
+    for (query, status) in [
+        ("name:WeatherAPI", StatusCode::OK),
+        ("name:weatherapi", StatusCode::OK),
+        ("name:Weather", StatusCode::NOT_FOUND),
+        ("context:/pizzashack", StatusCode::OK),
+        ("context:pizzashack", StatusCode::OK),
+        ("context:/nothing", StatusCode::NOT_FOUND),
+    ] {
+        let response = flow
+            .http
+            .post(flow.publisher(&format!("/apis/validate?query={}", urlencode(query))))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "validate {query}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_names_every_field_and_changes_nothing() {
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let mut body = api("Bad", "/bad", "1.0.0", "http://127.0.0.1:9");
+    body["maxTps"] = json!({"production": -5});
+    body["description"] = json!("d".repeat(40_000));
+    body["gatewayVendor"] = json!("acme");
+    body["visibility"] = json!("SECRET");
+    body["policies"] = json!(["Gold", "Platinum"]);
+    body["operations"][0]["verb"] = json!("FETCH");
+    body["endpointConfig"]["production_endpoints"] = json!({"url": "ftp://example.com"});
+    // Enum errors are found while reading the body; they come first, one at a time.
+    let response = flow.post(flow.publisher("/apis"), body.clone()).await;
+    let error = error_body(response, StatusCode::BAD_REQUEST).await;
+    let fields = bad_fields(&error);
+    assert_eq!(fields.len(), 1, "{error}");
+    assert!(
+        ["gatewayVendor", "visibility", "operations[0].verb"].contains(&fields[0].as_str()),
+        "{error}"
+    );
+    body["gatewayVendor"] = json!("wso2");
+    body["visibility"] = json!("PUBLIC");
+    body["operations"][0]["verb"] = json!("GET");
+    // The rest are all reported at once.
+    let response = flow.post(flow.publisher("/apis"), body.clone()).await;
+    let error = error_body(response, StatusCode::BAD_REQUEST).await;
+    let fields = bad_fields(&error);
+    for expected in [
+        "maxTps.production",
+        "description",
+        "endpointConfig.production_endpoints.url",
+    ] {
+        assert!(fields.iter().any(|f| f == expected), "{expected}: {error}");
+    }
+    body["maxTps"] = json!({"production": 5});
+    body["description"] = json!("fine");
+    body["endpointConfig"]["production_endpoints"] = json!({"url": "http://127.0.0.1:9"});
+    let error = error_body(
+        flow.post(flow.publisher("/apis"), body.clone()).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(
+        bad_fields(&error),
+        vec!["policies[1]".to_string()],
+        "{error}"
+    );
+    // Nothing was stored by any of it.
+    let listed = ok_json(get(&flow, "/apis").await, StatusCode::OK).await;
+    assert_eq!(listed["count"], 0);
+
+    // Twenty concurrent creates of one context and version: exactly one succeeds.
+    let tries = (0..20).map(|i| {
+        let flow = &flow;
+        let mut body = api(&format!("Race{i}"), "/race", "1.0.0", "http://127.0.0.1:9");
+        body["tags"] = json!([format!("t{i}")]);
+        async move { flow.post(flow.publisher("/apis"), body).await.status() }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
+    let listed = ok_json(
+        get(&flow, "/apis?query=context:/race").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_never_lose_a_write_silently() {
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let created = create(&flow, api("Etag", "/etag", "1.0.0", "http://127.0.0.1:9")).await;
+    let id = created["id"].as_str().unwrap();
+    let response = get(&flow, &format!("/apis/{id}")).await;
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let current = ok_json(response, StatusCode::OK).await;
+
+    // Two clients edit the copy they both read; the second is told, not overwritten.
+    let put = |description: &'static str| {
+        let mut body = current.clone();
+        body["description"] = json!(description);
+        flow.http
+            .put(flow.publisher(&format!("/apis/{id}")))
+            .bearer_auth(&flow.token)
+            .header("If-Match", etag.clone())
+            .json(&body)
+            .send()
+    };
+    let (first, second) = tokio::join!(put("first"), put("second"));
+    let mut statuses = [first.unwrap().status(), second.unwrap().status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED]);
+    let after = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
+    assert!(["first", "second"].contains(&after["description"].as_str().unwrap()));
+
+    // Identity fields cannot change; the error names them.
+    let mut renamed = after.clone();
+    renamed["name"] = json!("Other");
+    renamed["version"] = json!("9.9.9");
+    let error = error_body(
+        flow.http
+            .put(flow.publisher(&format!("/apis/{id}")))
+            .bearer_auth(&flow.token)
+            .json(&renamed)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["name", "version"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_revisions_and_deletion_as_gateways_see_them() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let v1 = flow
+        .publish_api(api("Shop", "/shop", "1.0.0", &backend.url()))
+        .await;
+    let (app_id, token) = flow.application_with_token("ShopApp", Some(&v1)).await;
+    let v1_menu = node.gateway_http("/shop/1.0.0/menu");
+    eventually(&flow.http, &v1_menu, Some(&token), StatusCode::OK).await;
+
+    // The lifecycle: state, history, and an action not allowed from here.
+    let state = ok_json(
+        get(&flow, &format!("/apis/{v1}/lifecycle-state")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(state["state"], "Published");
+    let events: Vec<_> = state["availableTransitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["Block", "Deprecate", "Demote to Created"]);
+    let change = |api: &str, action: &str| {
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/change-lifecycle?apiId={api}&action={}",
+                urlencode(action)
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    let error = error_body(
+        change(&v1, "Retire").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        error["description"]
+            .as_str()
+            .unwrap()
+            .contains("allowed: Block, Deprecate, Demote to Created"),
+        "{error}"
+    );
+    let error = error_body(
+        change(&v1, "Explode").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["action"]);
+
+    // Blocked: every gateway answers 503 with WSO2's code; Re-Publish restores it.
+    ok_json(change(&v1, "Block").await.unwrap(), StatusCode::OK).await;
+    let blocked = eventually(
+        &flow.http,
+        &v1_menu,
+        Some(&token),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(blocked.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = blocked.json().await.unwrap();
+    assert_eq!(body["code"], "700700");
+    ok_json(change(&v1, "Re-Publish").await.unwrap(), StatusCode::OK).await;
+    eventually(&flow.http, &v1_menu, Some(&token), StatusCode::OK).await;
+
+    // A revision is a snapshot: editing the API changes nothing on gateways until the next
+    // revision is deployed.
+    let current = ok_json(get(&flow, &format!("/apis/{v1}")).await, StatusCode::OK).await;
+    let mut edited = current.clone();
+    edited["operations"] = json!([{"target": "/order", "verb": "POST", "authType": "Any"}]);
+    ok_json(
+        flow.http
+            .put(flow.publisher(&format!("/apis/{v1}")))
+            .bearer_auth(&flow.token)
+            .json(&edited)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let still = flow
+        .http
+        .get(&v1_menu)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "the deployed revision still has GET /menu"
+    );
+
+    // At most five revisions; a deployed one cannot be deleted; restore brings a copy back.
+    let revisions = ok_json(
+        get(&flow, &format!("/apis/{v1}/revisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let first = revisions["list"][0]["id"].as_str().unwrap().to_string();
+    for n in 2..=5 {
+        ok_json(
+            flow.post(
+                flow.publisher(&format!("/apis/{v1}/revisions")),
+                json!({"description": format!("r{n}")}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let error = error_body(
+        flow.post(flow.publisher(&format!("/apis/{v1}/revisions")), json!({}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        error["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Maximum number of revisions per API has reached"),
+        "{error}"
+    );
+    let refused = flow
+        .http
+        .delete(flow.publisher(&format!("/apis/{v1}/revisions/{first}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    error_body(refused, StatusCode::CONFLICT).await;
+    let restored = ok_json(
+        flow.http
+            .post(flow.publisher(&format!("/apis/{v1}/restore-revision?revisionId={first}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(restored["operations"].as_array().unwrap().len(), 6);
+
+    // A new version, copied; publishing it with "Deprecate old versions" deprecates v1, which
+    // keeps serving its subscribers but takes no new subscriptions.
+    let v2 = ok_json(
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/copy-api?apiId={v1}&newVersion=2.0.0&defaultVersion=true"
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(v2["version"], "2.0.0");
+    assert_eq!(v2["isDefaultVersion"], true);
+    assert_eq!(v2["lifeCycleStatus"], "CREATED");
+    assert_eq!(v2["operations"].as_array().unwrap().len(), 6);
+    assert_eq!(v2["endpointConfig"], restored["endpointConfig"]);
+    let v2_id = v2["id"].as_str().unwrap();
+    let published = ok_json(
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/change-lifecycle?apiId={v2_id}&action=Publish&lifecycleChecklist={}",
+                urlencode("Deprecate old versions after publishing the API:true")
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(published["lifecycleState"]["state"], "Published");
+    let old = ok_json(get(&flow, &format!("/apis/{v1}")).await, StatusCode::OK).await;
+    assert_eq!(old["lifeCycleStatus"], "DEPRECATED");
+    eventually(&flow.http, &v1_menu, Some(&token), StatusCode::OK).await;
+    let (other_app, other_token) = flow.application_with_token("Latecomer", None).await;
+    let refused = flow
+        .post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": other_app, "apiId": v1, "throttlingPolicy": "Unlimited"}),
+        )
+        .await;
+    let error = error_body(refused, StatusCode::BAD_REQUEST).await;
+    assert_eq!(bad_fields(&error), vec!["apiId"]);
+
+    // A prototype answers any application's token, subscribed or not.
+    let proto = ok_json(
+        flow.post(
+            flow.publisher("/apis"),
+            api("Proto", "/proto", "0.1.0", &backend.url()),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let proto_id = proto["id"].as_str().unwrap();
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{proto_id}/revisions")),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    ok_json(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{proto_id}/deploy-revision?revisionId={}",
+                revision["id"].as_str().unwrap()
+            )),
+            json!([{"name": "Default"}]),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    ok_json(
+        change(proto_id, "Deploy as a Prototype").await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let tried = eventually(
+        &flow.http,
+        &node.gateway_http("/proto/0.1.0/menu"),
+        Some(&other_token),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(tried.status(), StatusCode::OK);
+
+    let history = ok_json(
+        get(&flow, &format!("/apis/{v1}/lifecycle-history")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let steps: Vec<String> = history["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{}>{}",
+                h["previousState"].as_str().unwrap_or("-"),
+                h["postState"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "->Created",
+            "Created>Published",
+            "Published>Blocked",
+            "Blocked>Published",
+            "Published>Deprecated"
+        ]
+    );
+    assert_eq!(history["list"][1]["user"], "admin");
+
+    // Retired: gone from gateways.
+    ok_json(change(&v1, "Retire").await.unwrap(), StatusCode::OK).await;
+    eventually(&flow.http, &v1_menu, Some(&token), StatusCode::NOT_FOUND).await;
+
+    // Deleting: refused while subscriptions exist; once they are gone, gateways forget it.
+    let delete = |api: String| {
+        flow.http
+            .delete(flow.publisher(&format!("/apis/{api}")))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    error_body(delete(v1.clone()).await.unwrap(), StatusCode::CONFLICT).await;
+    let subs = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/subscriptions?applicationId={app_id}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    for sub in subs["list"].as_array().unwrap() {
+        let sub_id = sub["subscriptionId"].as_str().unwrap();
+        let removed = flow
+            .http
+            .delete(flow.devportal(&format!("/subscriptions/{sub_id}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(removed.status(), StatusCode::OK);
+    }
+    assert_eq!(delete(v1.clone()).await.unwrap().status(), StatusCode::OK);
+    error_body(
+        get(&flow, &format!("/apis/{v1}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // v2 is deployed by no revision yet; deploy it and delete it: the gateway stops serving.
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{v2_id}/revisions")),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let revision_id = revision["id"].as_str().unwrap();
+    ok_json(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{v2_id}/deploy-revision?revisionId={revision_id}"
+            )),
+            json!([{"name": "Default", "vhost": "localhost"}]),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // Without a token the gateway answers 401 for an API it serves, 404 for one it does not.
+    let v2_menu = node.gateway_http("/shop/2.0.0/menu");
+    eventually(&flow.http, &v2_menu, None, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        delete(v2_id.to_string()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let gone = eventually(&flow.http, &v2_menu, None, StatusCode::NOT_FOUND).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
