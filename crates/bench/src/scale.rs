@@ -46,6 +46,7 @@ fn runtime(i: usize, backend: &str) -> String {
             production: Some(backend.to_string()),
             sandbox: None,
         },
+        is_default_version: false,
     })
     .unwrap_or_default()
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::SubscriptionStatus;
-use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal, QueryParams};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams};
 use tollgate_store::{ApiRow, ApplicationRow, Change, SubscriptionRow};
 
 use crate::apis::api_info;
@@ -108,6 +108,8 @@ pub(crate) async fn create(
 pub(crate) struct ListQuery {
     #[serde(rename = "applicationId")]
     application_id: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
 }
 
 pub(crate) async fn list(
@@ -121,12 +123,32 @@ pub(crate) async fn list(
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::bad_request("Query parameter 'applicationId' is required"))?;
     let app = own_application(&ctx, &principal, &application_id).await?;
-    let mut list = Vec::new();
-    for sub in ctx.store.subscriptions_of_application(&app.id).await? {
-        let api = ctx.store.api(&principal.tenant, &sub.api_id).await.ok();
-        list.push(subscription_json(&sub, api.as_ref(), &app));
+    let paging = Paging {
+        limit: q.limit.unwrap_or(Paging::default_limit()),
+        offset: q.offset.unwrap_or(0),
     }
-    Ok(list_body(list, None))
+    .validate()?;
+    let (subscriptions, total) = ctx
+        .store
+        .subscriptions(
+            &principal.tenant,
+            Some(&app.id),
+            None,
+            paging.limit,
+            paging.offset,
+        )
+        .await?;
+    // The subscribed APIs in one query, not one per subscription.
+    let ids: Vec<&str> = subscriptions.iter().map(|s| s.api_id.as_str()).collect();
+    let apis = ctx.store.apis_by_ids(&principal.tenant, &ids).await?;
+    let list = subscriptions
+        .iter()
+        .map(|sub| {
+            let api = apis.iter().find(|a| a.id == sub.api_id);
+            subscription_json(sub, api, &app)
+        })
+        .collect();
+    Ok(list_body(list, Some((paging, total))))
 }
 
 /// The caller's subscription (through its application), or 404.

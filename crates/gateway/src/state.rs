@@ -208,6 +208,20 @@ impl RuntimeState {
                 apis.insert(base_path, route);
             }
         }
+        // Default versions are also served without the version, unless a versioned base path
+        // is the same (an exact route wins); in id order, so a brief overlap of two defaults
+        // resolves the same way on every gateway.
+        let mut defaults: Vec<&RuntimeApi> = data
+            .apis
+            .values()
+            .filter(|api| api.is_default_version && api.lifecycle_status.is_routed())
+            .collect();
+        defaults.sort_by(|a, b| a.id.cmp(&b.id));
+        for api in defaults {
+            if let Some(route) = apis.get(&api.base_path()).cloned() {
+                apis.entry(api.default_version_path()).or_insert(route);
+            }
+        }
         // Limited subscription tiers, their names shared by every subscription on them.
         let tiers: HashMap<&str, (Arc<str>, i64)> = data
             .policies
@@ -341,6 +355,7 @@ mod tests {
                 api_throttling_policy: None,
                 operations,
                 endpoints: Endpoints::default(),
+                is_default_version: false,
             },
         }));
         RuntimeState::build(&data)
@@ -396,6 +411,7 @@ mod tests {
                         production: Some("http://backend:1/x".into()),
                         sandbox: None,
                     },
+                    is_default_version: false,
                 },
             }));
         }

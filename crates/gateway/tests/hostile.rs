@@ -105,6 +105,7 @@ fn setup() -> Setup {
                 production: Some(format!("http://{backend}/base")),
                 sandbox: None,
             },
+            is_default_version: false,
         },
     }));
     let gateway = Gateway::new();

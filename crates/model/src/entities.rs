@@ -82,6 +82,9 @@ pub struct RuntimeApi {
     pub api_throttling_policy: Option<String>,
     pub operations: Vec<Operation>,
     pub endpoints: Endpoints,
+    /// The default version of its name: gateways also serve it without the version in the path.
+    #[serde(default)]
+    pub is_default_version: bool,
 }
 
 impl RuntimeApi {
@@ -89,6 +92,18 @@ impl RuntimeApi {
     /// or the context itself when it places `{version}` explicitly.
     pub fn base_path(&self) -> String {
         base_path(&self.context, &self.version)
+    }
+
+    /// Where the default version is also served: the context without its version
+    /// (`/pizzashack`, or `/api/pizza` for `/api/{version}/pizza`).
+    pub fn default_version_path(&self) -> String {
+        let context = self.context.trim_end_matches('/');
+        let path = context.replace("/{version}", "").replace("{version}", "");
+        if path.is_empty() {
+            "/".to_string()
+        } else {
+            path
+        }
     }
 }
 
@@ -234,6 +249,31 @@ mod tests {
             unit_time,
             time_unit,
         }
+    }
+
+    #[test]
+    fn default_versions_drop_the_version_from_the_path() {
+        let api = |context: &str| RuntimeApi {
+            id: "a".into(),
+            tenant: "carbon.super".into(),
+            name: "A".into(),
+            version: "1.0.0".into(),
+            context: context.into(),
+            provider: "admin".into(),
+            lifecycle_status: LifecycleState::Published,
+            revision_id: "r".into(),
+            api_throttling_policy: None,
+            operations: vec![],
+            endpoints: Endpoints::default(),
+            is_default_version: true,
+        };
+        assert_eq!(api("/pizzashack").base_path(), "/pizzashack/1.0.0");
+        assert_eq!(api("/pizzashack").default_version_path(), "/pizzashack");
+        assert_eq!(api("/api/{version}/pizza").base_path(), "/api/1.0.0/pizza");
+        assert_eq!(
+            api("/api/{version}/pizza").default_version_path(),
+            "/api/pizza"
+        );
     }
 
     /// The request path divides by the window: whatever is stored, it is a sane positive length.

@@ -15,6 +15,15 @@ pub enum Event {
     ApiDeploy(DeployedApi),
     #[serde(rename = "REMOVE_API_FROM_GATEWAY")]
     ApiUndeploy { api_id: String, environment: String },
+    /// An API became (or stopped being) the default version of its name; when it became one,
+    /// the other versions of the name stopped.
+    #[serde(rename = "API_DEFAULT_VERSION")]
+    ApiDefaultVersion {
+        api_id: String,
+        tenant: String,
+        name: String,
+        is_default: bool,
+    },
     /// The API is gone: every environment forgets it.
     #[serde(rename = "API_DELETE")]
     ApiDelete { api_id: String },
@@ -60,6 +69,7 @@ impl Event {
         match self {
             Event::ApiDeploy(_) => "DEPLOY_API_IN_GATEWAY",
             Event::ApiUndeploy { .. } => "REMOVE_API_FROM_GATEWAY",
+            Event::ApiDefaultVersion { .. } => "API_DEFAULT_VERSION",
             Event::ApiDelete { .. } => "API_DELETE",
             Event::ApiLifecycleChange { .. } => "LIFECYCLE_CHANGE",
             Event::ApplicationCreate(_) => "APPLICATION_CREATE",

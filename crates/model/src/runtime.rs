@@ -130,6 +130,20 @@ impl RuntimeData {
             } => {
                 self.apis.remove(&(environment.clone(), api_id.clone()));
             }
+            Event::ApiDefaultVersion {
+                api_id,
+                tenant,
+                name,
+                is_default,
+            } => {
+                for ((_, id), api) in self.apis.iter_mut() {
+                    if id == api_id {
+                        api.is_default_version = *is_default;
+                    } else if *is_default && api.tenant == *tenant && api.name == *name {
+                        api.is_default_version = false;
+                    }
+                }
+            }
             Event::ApiDelete { api_id } => {
                 self.apis.retain(|(_, id), _| id != api_id);
             }
@@ -240,6 +254,7 @@ mod tests {
             api_throttling_policy: None,
             operations: vec![],
             endpoints: Endpoints::default(),
+            is_default_version: false,
         }
     }
 

@@ -11,7 +11,7 @@ use tollgate_operations::publisher::apis::{self as ops, ApiListing};
 use tollgate_operations::publisher::ApiDefinition;
 use tollgate_operations::Page;
 use tollgate_restcore::{
-    named_param, required, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams,
+    listed_body, named_param, required, ApiError, Ctx, JsonBody, Principal, QueryParams,
 };
 
 use crate::wire::{api_info_json, api_json, etag};
@@ -38,17 +38,7 @@ pub(crate) async fn list(
         order: named_param("sortOrder", q.sort_order.as_deref())?.unwrap_or(SortOrder::Desc),
     };
     let listed = ops::list_apis(&ctx, &principal, &listing, page).await?;
-    let list = listed.items.iter().map(api_info_json).collect();
-    Ok(tollgate_restcore::list_body(
-        list,
-        Some((
-            Paging {
-                limit: page.limit,
-                offset: page.offset,
-            },
-            listed.total,
-        )),
-    ))
+    Ok(listed_body(&listed, api_info_json))
 }
 
 pub(crate) async fn create(

@@ -42,6 +42,7 @@ pub fn router(ctx: Ctx) -> Router {
             post(revisions::undeploy),
         )
         .route("/apis/{api_id}/deployments", get(revisions::deployments))
+        .route("/subscriptions", get(subscriptions::list))
         .route(
             "/subscriptions/block-subscription",
             post(subscriptions::block),

@@ -2,10 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Json;
 use serde::Deserialize;
+use serde_json::{json, Value};
 use tollgate_model::SubscriptionStatus;
 use tollgate_operations::publisher::subscriptions as ops;
-use tollgate_restcore::{named_param, ApiError, Ctx, Principal, QueryParams};
+use tollgate_operations::Page;
+use tollgate_restcore::{listed_body, named_param, ApiError, Ctx, Principal, QueryParams};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,4 +43,39 @@ pub(crate) async fn unblock(
     let id = q.subscription_id.unwrap_or_default();
     ops::set_subscription_state(&ctx, &principal, &id, SubscriptionStatus::Unblocked).await?;
     Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListQuery {
+    api_id: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /subscriptions?apiId=`: who subscribes to an API, at which tier, in which state.
+pub(crate) async fn list(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let api_id = q.api_id.filter(|a| !a.is_empty());
+    let listed = ops::list_subscriptions(&ctx, &principal, api_id.as_deref(), page).await?;
+    Ok(listed_body(&listed, |item| {
+        let sub = &item.subscription;
+        let app = item.application.as_ref();
+        json!({
+            "subscriptionId": sub.id,
+            "applicationInfo": {
+                "applicationId": sub.application_id,
+                "name": app.map(|a| a.name.as_str()),
+                "subscriber": app.map(|a| a.owner.as_str()),
+                "description": app.map(|a| a.description.as_str()),
+            },
+            "throttlingPolicy": sub.throttling_policy,
+            "requestedThrottlingPolicy": sub.throttling_policy,
+            "subscriptionStatus": sub.status,
+        })
+    }))
 }

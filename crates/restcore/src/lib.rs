@@ -73,3 +73,18 @@ pub fn list_body(
         serde_json::json!({"count": count, "list": list, "pagination": paging.pagination(total)}),
     )
 }
+
+/// WSO2's list body for one page of an operation's list.
+pub fn listed_body<T>(
+    listed: &tollgate_operations::Listed<T>,
+    item_json: impl Fn(&T) -> serde_json::Value,
+) -> axum::Json<serde_json::Value> {
+    let paging = Paging {
+        limit: listed.page.limit,
+        offset: listed.page.offset,
+    };
+    list_body(
+        listed.items.iter().map(item_json).collect(),
+        Some((paging, listed.total)),
+    )
+}

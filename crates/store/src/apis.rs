@@ -341,16 +341,23 @@ impl ApimTx {
         self.write_tags(api).await
     }
 
-    /// Makes `api` its name's only default version: others of the same name lose the mark.
-    pub async fn clear_other_default_versions(&mut self, api: &ApiRow) -> Result<()> {
-        sqlx::query(
-            "UPDATE am_api SET is_default_version = 0, row_version = row_version + 1 WHERE tenant = $1 AND name = $2 AND api_id <> $3 AND is_default_version <> 0",
-        )
-        .bind(&api.tenant)
-        .bind(&api.name)
-        .bind(&api.id)
-        .execute(self.conn())
-        .await?;
+    /// Writes the API's default-version mark; when set, the name's other versions lose theirs.
+    pub(crate) async fn set_default_version(&mut self, api: &ApiRow) -> Result<()> {
+        sqlx::query("UPDATE am_api SET is_default_version = $1 WHERE api_id = $2")
+            .bind(api.is_default_version as i64)
+            .bind(&api.id)
+            .execute(self.conn())
+            .await?;
+        if api.is_default_version {
+            sqlx::query(
+                "UPDATE am_api SET is_default_version = 0, row_version = row_version + 1 WHERE tenant = $1 AND name = $2 AND api_id <> $3 AND is_default_version <> 0",
+            )
+            .bind(&api.tenant)
+            .bind(&api.name)
+            .bind(&api.id)
+            .execute(self.conn())
+            .await?;
+        }
         Ok(())
     }
 
@@ -582,6 +589,26 @@ impl Store {
         let rows = sql.query(&page_sql).fetch_all(self.apim()).await?;
         let apis = rows.iter().map(api_from).collect::<Result<Vec<_>>>()?;
         Ok((apis, total))
+    }
+
+    /// The tenant's APIs among `ids` (in one query).
+    pub async fn apis_by_ids(&self, tenant: &str, ids: &[&str]) -> Result<Vec<ApiRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::default();
+        let tenant_at = sql.bind(tenant);
+        let list: Vec<String> = ids.iter().map(|id| sql.bind(id)).collect();
+        let text = format!(
+            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = {tenant_at} AND api_id IN ({})",
+            list.join(", ")
+        );
+        sql.query(&text)
+            .fetch_all(self.apim())
+            .await?
+            .iter()
+            .map(api_from)
+            .collect()
     }
 
     /// The API's lifecycle history, oldest first.

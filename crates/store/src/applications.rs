@@ -279,4 +279,68 @@ impl Store {
         .map(subscription_from)
         .collect()
     }
+
+    /// A page of subscriptions, oldest first, of one application and/or one API, and how many
+    /// there are in all.
+    pub async fn subscriptions(
+        &self,
+        tenant: &str,
+        application_id: Option<&str>,
+        api_id: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<SubscriptionRow>, i64)> {
+        let filter =
+            "tenant = $1 AND ($2 = '' OR application_id = $2) AND ($3 = '' OR api_id = $3)";
+        let count = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM am_subscription WHERE {filter}"
+        ))
+        .bind(tenant)
+        .bind(application_id.unwrap_or(""))
+        .bind(api_id.unwrap_or(""))
+        .fetch_one(self.apim())
+        .await?;
+        let total: i64 = col(&count, "n")?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE {filter} ORDER BY created_time, subscription_id LIMIT $4 OFFSET $5"
+        ))
+        .bind(tenant)
+        .bind(application_id.unwrap_or(""))
+        .bind(api_id.unwrap_or(""))
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(self.apim())
+        .await?;
+        let subscriptions = rows
+            .iter()
+            .map(subscription_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((subscriptions, total))
+    }
+
+    /// The tenant's applications among `ids` (in one query).
+    pub async fn applications_by_ids(
+        &self,
+        tenant: &str,
+        ids: &[&str],
+    ) -> Result<Vec<ApplicationRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND application_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(tenant);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query
+            .fetch_all(self.apim())
+            .await?
+            .iter()
+            .map(application_from)
+            .collect()
+    }
 }

@@ -49,6 +49,9 @@ pub enum Change {
         previous: LifecycleState,
         username: String,
     },
+    /// The API's `is_default_version` as it now is; when set, the name's other versions lose
+    /// the mark.
+    SetDefaultVersion(ApiRow),
     /// Deletes the API with its revisions and deployments: gateways forget it everywhere.
     DeleteApi(ApiRow),
     CreatePolicy(ThrottlePolicy),
@@ -84,7 +87,9 @@ impl Change {
             | Change::UndeployRevision { tenant, .. }
             | Change::AddSigningKey { tenant, .. }
             | Change::RevokeToken { tenant, .. } => tenant,
-            Change::ChangeLifecycle { api, .. } | Change::DeleteApi(api) => &api.tenant,
+            Change::ChangeLifecycle { api, .. }
+            | Change::SetDefaultVersion(api)
+            | Change::DeleteApi(api) => &api.tenant,
             Change::CreatePolicy(policy)
             | Change::UpdatePolicy(policy)
             | Change::DeletePolicy(policy) => &policy.tenant,
@@ -127,6 +132,12 @@ impl Change {
             Change::ChangeLifecycle { api, .. } => Event::ApiLifecycleChange {
                 api_id: api.id.clone(),
                 status: api.lifecycle_status,
+            },
+            Change::SetDefaultVersion(api) => Event::ApiDefaultVersion {
+                api_id: api.id.clone(),
+                tenant: api.tenant.clone(),
+                name: api.name.clone(),
+                is_default: api.is_default_version,
             },
             Change::DeleteApi(api) => Event::ApiDelete {
                 api_id: api.id.clone(),
@@ -192,6 +203,7 @@ impl ApimTx {
                     .await
                     .map(|_| true)?
             }
+            Change::SetDefaultVersion(api) => self.set_default_version(api).await.map(|_| true)?,
             Change::DeleteApi(api) => self.delete_api(&api.id).await.map(|_| true)?,
             Change::CreatePolicy(policy) => self.insert_policy(policy).await.map(|_| true)?,
             Change::UpdatePolicy(policy) => self.update_policy(policy).await.map(|_| true)?,

@@ -24,7 +24,7 @@ impl Store {
         )?;
         let deployment_rows = sqlx::query(
             "SELECT d.api_id, d.environment, d.revision_id, d.vhost, d.display_on_devportal, d.deployed_time,
-                    r.runtime, a.lifecycle_status
+                    r.runtime, a.lifecycle_status, a.is_default_version
              FROM am_api_deployment d
              JOIN am_api_revision r ON r.revision_id = d.revision_id
              JOIN am_api a ON a.api_id = d.api_id",
@@ -36,6 +36,7 @@ impl Store {
             let deployment = deployment_from(row)?;
             let mut api: RuntimeApi = serde_json::from_str(&col::<String>(row, "runtime")?)?;
             api.lifecycle_status = name_col(row, "lifecycle_status")?;
+            api.is_default_version = col::<i64>(row, "is_default_version")? != 0;
             apis.push(DeployedApi {
                 environment: deployment.environment,
                 api,

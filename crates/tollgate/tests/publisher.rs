@@ -646,3 +646,86 @@ async fn lifecycle_revisions_and_deletion_as_gateways_see_them() {
     let gone = eventually(&flow.http, &v2_menu, None, StatusCode::NOT_FOUND).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_version_is_served_without_its_version() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    // v1 takes no orders; v2 does.
+    let mut v1_body = api("Menu", "/menu", "1.0.0", &backend.url());
+    v1_body["isDefaultVersion"] = json!(true);
+    v1_body["operations"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|op| op["verb"] != "POST");
+    let v1 = flow.publish_api(v1_body).await;
+    let v2 = flow
+        .publish_api(api("Menu", "/menu", "2.0.0", &backend.url()))
+        .await;
+    let (app_id, token) = flow.application_with_token("Diner", Some(&v1)).await;
+    flow.subscribe(&app_id, &v2, "Unlimited").await;
+
+    // v1 is the default: /menu/menu reaches it, and it takes no orders.
+    let unversioned = node.gateway_http("/menu/menu");
+    eventually(&flow.http, &unversioned, Some(&token), StatusCode::OK).await;
+    let order = |path: &str| {
+        flow.http
+            .post(node.gateway_http(path))
+            .bearer_auth(&token)
+            .body("{}")
+            .send()
+    };
+    let refused = order("/menu/order").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "900906");
+    // The versioned paths still work.
+    assert!(order("/menu/2.0.0/order")
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+
+    // Marking v2 as the default moves the unversioned path to it, with no new revision.
+    let mut current = ok_json(get(&flow, &format!("/apis/{v2}")).await, StatusCode::OK).await;
+    current["isDefaultVersion"] = json!(true);
+    ok_json(
+        flow.http
+            .put(flow.publisher(&format!("/apis/{v2}")))
+            .bearer_auth(&flow.token)
+            .json(&current)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !order("/menu/order").await.unwrap().status().is_success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the default never moved to v2"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let old = ok_json(get(&flow, &format!("/apis/{v1}")).await, StatusCode::OK).await;
+    assert_eq!(old["isDefaultVersion"], false);
+
+    // The provider sees who subscribes.
+    let subscriptions = ok_json(
+        get(
+            &flow,
+            &format!("/subscriptions?apiId={v2}&limit=10&offset=0"),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(subscriptions["count"], 1);
+    assert_eq!(subscriptions["list"][0]["applicationInfo"]["name"], "Diner");
+    assert_eq!(subscriptions["list"][0]["subscriptionStatus"], "UNBLOCKED");
+    assert_eq!(subscriptions["pagination"]["total"], 1);
+    let all = ok_json(get(&flow, "/subscriptions").await, StatusCode::OK).await;
+    assert_eq!(all["count"], 2);
+}

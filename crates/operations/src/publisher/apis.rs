@@ -117,7 +117,7 @@ pub async fn create_api(
     tx.record_lifecycle_event(&row, None, &actor.username)
         .await?;
     if row.is_default_version {
-        tx.clear_other_default_versions(&row).await?;
+        tx.apply(&Change::SetDefaultVersion(row.clone())).await?;
     }
     tx.commit().await?;
     tracing::info!(api = %row.id, name = %row.name, version = %row.version, "API created");
@@ -155,14 +155,15 @@ pub async fn update_api(
         }
     }
     problems.into_result(())?;
+    let was_default = row.is_default_version;
     row.description = definition.description.clone().unwrap_or_default();
     row.is_default_version = definition.is_default_version;
     row.tags = definition.tags.clone();
     row.definition = definition.to_json();
     row.updated_time = tollgate_model::now_millis();
     tx.update_api(&mut row).await?;
-    if row.is_default_version {
-        tx.clear_other_default_versions(&row).await?;
+    if row.is_default_version != was_default {
+        tx.apply(&Change::SetDefaultVersion(row.clone())).await?;
     }
     tx.commit().await?;
     Ok(row)

@@ -25,6 +25,7 @@ fn runtime_of(api: &ApiRow, revision_id: &str) -> OpResult<RuntimeApi> {
         api_throttling_policy: definition.api_throttling_policy.clone(),
         operations: definition.runtime_operations(),
         endpoints: definition.runtime_endpoints(),
+        is_default_version: api.is_default_version,
     })
 }
 
@@ -224,7 +225,9 @@ pub async fn deploy_revision(
     let mut runtime: RuntimeApi = serde_json::from_value(revision.runtime.clone())
         .map_err(|e| OpError::Store(tollgate_store::StoreError::Corrupt(e.to_string())))?;
     runtime.revision_id = revision.id.clone();
+    // Like the lifecycle state, the default-version mark is the API's, not the revision's.
     runtime.lifecycle_status = api.lifecycle_status;
+    runtime.is_default_version = api.is_default_version;
     let now = tollgate_model::now_millis();
     let mut deployed = Vec::with_capacity(resolved.len());
     for (environment, vhost, display_on_devportal) in resolved {

@@ -38,3 +38,47 @@ pub async fn set_subscription_state(
     tracing::info!(subscription = %subscription.id, %state, "subscription state changed");
     Ok(subscription)
 }
+
+/// A subscription with the application it belongs to.
+#[derive(Debug, Clone)]
+pub struct ProviderSubscription {
+    pub subscription: SubscriptionRow,
+    pub application: Option<tollgate_store::ApplicationRow>,
+}
+
+/// The subscriptions to one API (or to every API of the tenant), a page at a time.
+pub async fn list_subscriptions(
+    services: &Services,
+    actor: &Actor,
+    api_id: Option<&str>,
+    page: crate::Page,
+) -> OpResult<crate::Listed<ProviderSubscription>> {
+    actor.require_any(scopes::VIEW_SUBSCRIPTIONS)?;
+    if let Some(api_id) = api_id {
+        // 404 for an API that does not exist, rather than an empty list.
+        services.store.api(&actor.tenant, api_id).await?;
+    }
+    let (subscriptions, total) = services
+        .store
+        .subscriptions(&actor.tenant, None, api_id, page.limit, page.offset)
+        .await?;
+    let ids: Vec<&str> = subscriptions
+        .iter()
+        .map(|s| s.application_id.as_str())
+        .collect();
+    let applications = services
+        .store
+        .applications_by_ids(&actor.tenant, &ids)
+        .await?;
+    let items = subscriptions
+        .into_iter()
+        .map(|subscription| ProviderSubscription {
+            application: applications
+                .iter()
+                .find(|a| a.id == subscription.application_id)
+                .cloned(),
+            subscription,
+        })
+        .collect();
+    Ok(crate::Listed { items, page, total })
+}
