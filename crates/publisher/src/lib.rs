@@ -5,6 +5,7 @@
 //! `tollgate_operations::publisher`, and write WSO2's JSON back (`wire.rs`).
 
 mod apis;
+mod definitions;
 mod lifecycle;
 mod revisions;
 mod subscriptions;
@@ -20,6 +21,20 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/apis", get(apis::list).post(apis::create))
         .route("/apis/validate", post(apis::validate))
         .route("/apis/copy-api", post(apis::copy))
+        .route(
+            "/apis/validate-openapi",
+            post(definitions::validate).layer(definitions::upload_limit()),
+        )
+        .route(
+            "/apis/import-openapi",
+            post(definitions::import).layer(definitions::upload_limit()),
+        )
+        .route(
+            "/apis/{api_id}/swagger",
+            get(definitions::get)
+                .put(definitions::update)
+                .layer(definitions::upload_limit()),
+        )
         .route("/apis/change-lifecycle", post(lifecycle::change))
         .route(
             "/apis/{api_id}",

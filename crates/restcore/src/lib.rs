@@ -5,6 +5,7 @@
 mod auth;
 mod edge;
 mod error;
+mod form;
 mod json;
 mod query;
 mod text;
@@ -12,6 +13,7 @@ mod text;
 pub use auth::Principal;
 pub use edge::rest_edge;
 pub use error::ApiError;
+pub use form::Form;
 pub use json::{from_value, parse as parse_json, JsonBody};
 pub use query::{named_param, parse_query, required, QueryParams};
 pub use text::check_line;

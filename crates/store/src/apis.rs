@@ -430,7 +430,42 @@ impl ApimTx {
         .bind(revision.created_time)
         .execute(self.conn())
         .await?;
+        // The revision freezes the definition document with the API object.
+        sqlx::query(
+            "UPDATE am_api_revision SET openapi = (SELECT openapi FROM am_api WHERE api_id = $1) WHERE revision_id = $2",
+        )
+        .bind(api_id)
+        .bind(revision_id)
+        .execute(self.conn())
+        .await?;
         Ok(revision)
+    }
+
+    /// Stores (or, with `None`, forgets) the API's definition document.
+    pub async fn set_api_openapi(
+        &mut self,
+        api_id: &str,
+        document: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE am_api SET openapi = $1 WHERE api_id = $2")
+            .bind(document.map(|d| d.to_string()))
+            .bind(api_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The API's definition document, if it has one.
+    pub async fn api_openapi(&mut self, api_id: &str) -> Result<Option<serde_json::Value>> {
+        openapi_of(self.conn(), "am_api", "api_id", api_id).await
+    }
+
+    /// A revision's definition document (frozen with it), if the API had one.
+    pub async fn revision_openapi(
+        &mut self,
+        revision_id: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        openapi_of(self.conn(), "am_api_revision", "revision_id", revision_id).await
     }
 
     /// How many revisions the API has.
@@ -533,7 +568,32 @@ impl ApimTx {
     }
 }
 
+/// The `openapi` column of one row of `table` (a fixed name, never input).
+async fn openapi_of(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    key: &str,
+    id: &str,
+) -> Result<Option<serde_json::Value>> {
+    let row = sqlx::query(&format!("SELECT openapi FROM {table} WHERE {key} = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => col::<Option<String>>(&row, "openapi")?
+            .map(|text| serde_json::from_str(&text).map_err(StoreError::from))
+            .transpose(),
+        None => Ok(None),
+    }
+}
+
 impl Store {
+    /// The API's definition document, if it has one.
+    pub async fn api_openapi(&self, api_id: &str) -> Result<Option<serde_json::Value>> {
+        let mut conn = self.apim().acquire().await?;
+        openapi_of(&mut conn, "am_api", "api_id", api_id).await
+    }
+
     pub async fn api(&self, tenant: &str, api_id: &str) -> Result<ApiRow> {
         let row = sqlx::query(&format!(
             "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 AND api_id = $2"

@@ -33,6 +33,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "publisher",
             sql: include_str!("../migrations/apim/0003_publisher.sql"),
         },
+        Migration {
+            version: 4,
+            name: "api_definitions",
+            sql: include_str!("../migrations/apim/0004_api_definitions.sql"),
+        },
     ],
 };
 

@@ -729,3 +729,254 @@ async fn the_default_version_is_served_without_its_version() {
     let all = ok_json(get(&flow, "/subscriptions").await, StatusCode::OK).await;
     assert_eq!(all["count"], 2);
 }
+
+const WSO2_PUBLISHER_API: &str = include_str!("../../../spec/wso2-apim-4.2/publisher-api.yaml");
+
+/// Serves `body` once per connection at any path, as a web server hosting a definition.
+fn serve_file(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/yaml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    format!("http://{addr}/publisher-api.yaml")
+}
+
+async fn multipart(
+    flow: &Flow,
+    method: reqwest::Method,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    flow.http
+        .request(method, flow.publisher(path))
+        .bearer_auth(&flow.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_definitions_validate_import_and_stay_in_step() {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::Method;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+
+    // WSO2's own Publisher API definition: valid, with all its operations.
+    let file = || Part::bytes(WSO2_PUBLISHER_API.as_bytes()).file_name("publisher-api.yaml");
+    let validated = ok_json(
+        multipart(
+            &flow,
+            Method::POST,
+            "/apis/validate-openapi",
+            Form::new().part("file", file()),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(validated["isValid"], true, "{validated}");
+    assert_eq!(validated["info"]["openAPIVersion"], "3.0.1");
+    assert_eq!(validated["info"]["context"], "/api/am/publisher/v4");
+
+    // An invalid one: 200, not valid, every problem with its location.
+    let broken = r##"{"openapi": "3.0.1", "info": {"title": "Broken", "version": "1"},
+        "paths": {"/pets/{id}": {"get": {"responses": {"200": {"$ref": "#/components/responses/Nope"}}}}}}"##;
+    let validated = ok_json(
+        multipart(
+            &flow,
+            Method::POST,
+            "/apis/validate-openapi",
+            Form::new().text("inlineAPIDefinition", broken),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(validated["isValid"], false);
+    let locations: Vec<&str> = validated["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "#/paths/~1pets~1{id}/get/responses/200/$ref",
+            "#/paths/~1pets~1{id}/get"
+        ]
+    );
+    // Importing it is refused the same way, with WSO2's error body.
+    let refused = multipart(
+        &flow,
+        Method::POST,
+        "/apis/import-openapi",
+        Form::new().text("inlineAPIDefinition", broken),
+    )
+    .await;
+    let error = error_body(refused, StatusCode::BAD_REQUEST).await;
+    assert_eq!(bad_fields(&error).len(), 2, "{error}");
+
+    // Import WSO2's definition from a URL: an API with its 160 operations.
+    let url = serve_file(WSO2_PUBLISHER_API);
+    let additional = json!({
+        "name": "PublisherMirror", "version": "4.2.0", "context": "/mirror",
+        "policies": ["Unlimited"],
+        "endpointConfig": {"endpoint_type": "http", "production_endpoints": {"url": "http://127.0.0.1:9443/api/am/publisher/v4"}}
+    });
+    let imported = ok_json(
+        multipart(
+            &flow,
+            Method::POST,
+            "/apis/import-openapi",
+            Form::new()
+                .text("url", url)
+                .text("additionalProperties", additional.to_string()),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(imported["name"], "PublisherMirror");
+    assert_eq!(imported["context"], "/mirror");
+    assert_eq!(imported["operations"].as_array().unwrap().len(), 160);
+    let id = imported["id"].as_str().unwrap();
+    let definition = ok_json(
+        get(&flow, &format!("/apis/{id}/swagger")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(definition["info"]["title"], "PublisherMirror");
+    assert!(
+        definition["components"]["schemas"]["API"].is_object(),
+        "the document is kept"
+    );
+
+    // Edit the operations through the API: the definition follows.
+    let mut api = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
+    api["operations"] = json!([
+        {"target": "/apis", "verb": "GET", "authType": "Application", "throttlingPolicy": "10KPerMin", "scopes": ["apim:api_view"]},
+        {"target": "/health/{probe}", "verb": "GET", "authType": "None"}
+    ]);
+    ok_json(
+        flow.http
+            .put(flow.publisher(&format!("/apis/{id}")))
+            .bearer_auth(&flow.token)
+            .json(&api)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let definition = ok_json(
+        get(&flow, &format!("/apis/{id}/swagger")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let paths = definition["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 2, "{:?}", paths.keys().collect::<Vec<_>>());
+    let list_apis = &definition["paths"]["/apis"]["get"];
+    assert_eq!(list_apis["x-auth-type"], "Application");
+    assert_eq!(list_apis["x-throttling-tier"], "10KPerMin");
+    assert_eq!(
+        list_apis["security"],
+        json!([{"default": ["apim:api_view"]}])
+    );
+    assert!(
+        list_apis["responses"].is_object(),
+        "the original operation is kept"
+    );
+    let probe = &definition["paths"]["/health/{probe}"]["get"];
+    assert_eq!(probe["security"], json!([]));
+    assert_eq!(probe["parameters"][0]["name"], "probe");
+
+    // Upload a definition (Swagger 2.0, JSON): the API's operations are rewritten from it.
+    let swagger = json!({
+        "swagger": "2.0", "info": {"title": "Mirror", "version": "4.2.0"}, "basePath": "/mirror",
+        "paths": {
+            "/apis": {"get": {"x-auth-type": "Application User", "responses": {"200": {"description": "ok"}}}},
+            "/apis/{apiId}": {"delete": {"parameters": [{"name": "apiId", "in": "path", "required": true, "type": "string"}],
+                                          "security": [{"default": ["apim:api_delete"]}],
+                                          "responses": {"200": {"description": "ok"}}}}
+        }
+    });
+    let updated = ok_json(
+        multipart(
+            &flow,
+            Method::PUT,
+            &format!("/apis/{id}/swagger"),
+            Form::new().text("apiDefinition", swagger.to_string()),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(updated["swagger"], "2.0");
+    let api = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
+    let operations: Vec<String> = api["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {} {}",
+                o["verb"].as_str().unwrap(),
+                o["target"].as_str().unwrap(),
+                o["authType"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "GET /apis Application User",
+            "DELETE /apis/{apiId} Application & Application User"
+        ]
+    );
+    assert_eq!(
+        api["operations"][0]["throttlingPolicy"], "10KPerMin",
+        "kept from before"
+    );
+    assert_eq!(api["operations"][1]["scopes"], json!(["apim:api_delete"]));
+
+    // A stale If-Match is refused; a bad definition changes nothing.
+    let stale = flow
+        .http
+        .put(flow.publisher(&format!("/apis/{id}/swagger")))
+        .bearer_auth(&flow.token)
+        .header("If-Match", "\"1\"")
+        .multipart(Form::new().text("apiDefinition", swagger.to_string()))
+        .send()
+        .await
+        .unwrap();
+    error_body(stale, StatusCode::PRECONDITION_FAILED).await;
+    let bad = multipart(
+        &flow,
+        Method::PUT,
+        &format!("/apis/{id}/swagger"),
+        Form::new().text(
+            "apiDefinition",
+            "openapi: 3.0.0\ninfo: {title: x}\npaths: {}",
+        ),
+    )
+    .await;
+    let error = error_body(bad, StatusCode::BAD_REQUEST).await;
+    assert_eq!(bad_fields(&error), vec!["#/info".to_string()], "{error}");
+    let after = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
+    assert_eq!(after["operations"], api["operations"]);
+}

@@ -90,6 +90,16 @@ pub async fn create_api(
     actor: &Actor,
     definition: ApiDefinition,
 ) -> OpResult<ApiRow> {
+    create_api_with_document(services, actor, definition, None).await
+}
+
+/// Creates an API together with its definition document (an import).
+pub(crate) async fn create_api_with_document(
+    services: &Services,
+    actor: &Actor,
+    definition: ApiDefinition,
+    document: Option<&serde_json::Value>,
+) -> OpResult<ApiRow> {
     actor.require_any(scopes::CREATE)?;
     let definition = definition.normalise()?;
     check_policies(services, actor, &definition).await?;
@@ -114,6 +124,9 @@ pub async fn create_api(
     // Nothing reaches gateways until a revision is deployed, so creation emits no event.
     let mut tx = services.store.begin().await?;
     tx.insert_api(&row).await?;
+    if document.is_some() {
+        tx.set_api_openapi(&row.id, document).await?;
+    }
     tx.record_lifecycle_event(&row, None, &actor.username)
         .await?;
     if row.is_default_version {
@@ -134,6 +147,38 @@ pub async fn update_api(
     api_id: &str,
     definition: ApiDefinition,
     expected_version: Option<i64>,
+) -> OpResult<ApiRow> {
+    write_api(services, actor, api_id, definition, expected_version, None).await
+}
+
+/// Replaces an API's definition and its definition document together (an upload of a new
+/// OpenAPI document).
+pub(crate) async fn update_api_with_document(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    definition: ApiDefinition,
+    expected_version: i64,
+    document: &serde_json::Value,
+) -> OpResult<ApiRow> {
+    write_api(
+        services,
+        actor,
+        api_id,
+        definition,
+        Some(expected_version),
+        Some(document),
+    )
+    .await
+}
+
+async fn write_api(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    definition: ApiDefinition,
+    expected_version: Option<i64>,
+    document: Option<&serde_json::Value>,
 ) -> OpResult<ApiRow> {
     actor.require_any(scopes::UPDATE)?;
     let definition = definition.normalise()?;
@@ -162,6 +207,9 @@ pub async fn update_api(
     row.definition = definition.to_json();
     row.updated_time = tollgate_model::now_millis();
     tx.update_api(&mut row).await?;
+    if document.is_some() {
+        tx.set_api_openapi(&row.id, document).await?;
+    }
     if row.is_default_version != was_default {
         tx.apply(&Change::SetDefaultVersion(row.clone())).await?;
     }
@@ -207,10 +255,11 @@ pub async fn copy_api(
         return Err(OpError::invalid("newVersion", "is required"));
     }
     let source = services.store.api(&actor.tenant, api_id).await?;
+    let document = services.store.api_openapi(&source.id).await?;
     let mut definition = ApiDefinition::from_json(source.definition.clone())?;
     definition.version = new_version.to_string();
     definition.is_default_version = default_version;
-    create_api(services, actor, definition)
+    create_api_with_document(services, actor, definition, document.as_ref())
         .await
         .map_err(|err| match err {
             // The definition was valid; only the new version can be at fault.

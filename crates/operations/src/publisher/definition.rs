@@ -672,7 +672,7 @@ fn normalise_context(raw: &str) -> Result<String, String> {
 }
 
 /// Whether a resource template is a path gateways can route on.
-fn check_target(target: &str) -> Result<(), String> {
+pub(crate) fn check_target(target: &str) -> Result<(), String> {
     if !target.starts_with('/') || target.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "must be a path starting with '/', not '{}'",

@@ -2,7 +2,9 @@
 
 pub mod apis;
 pub mod definition;
+pub mod definitions;
 pub mod lifecycle;
+pub mod openapi;
 pub mod query;
 pub mod revisions;
 pub mod subscriptions;

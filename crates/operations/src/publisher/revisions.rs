@@ -143,6 +143,8 @@ pub async fn restore_revision(
     api.definition = definition.to_json();
     api.updated_time = tollgate_model::now_millis();
     tx.update_api(&mut api).await?;
+    let document = tx.revision_openapi(&revision.id).await?;
+    tx.set_api_openapi(&api.id, document.as_ref()).await?;
     tx.commit().await?;
     Ok(api)
 }
