@@ -15,9 +15,10 @@ pub mod wire;
 pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};
 pub use names::{
-    AccessControl, ApiSortBy, ApiType, Audience, AuthType, EndpointImplementationType,
-    EndpointType, GatewayVendor, HttpVerb, LifecycleAction, LifecycleState, SortOrder,
-    SubscriptionAvailability, SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility,
+    AccessControl, ApiSortBy, ApiType, Audience, AuthType, DocumentSource, DocumentType,
+    DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor, HttpVerb,
+    LifecycleAction, LifecycleState, SortOrder, SubscriptionAvailability, SubscriptionStatus,
+    TimeUnit, Transport, UnknownName, Visibility,
 };
 pub use runtime::{ApplyOutcome, RuntimeData};
 

@@ -360,6 +360,38 @@ wso2_names! {
     }
 }
 
+wso2_names! {
+    /// What a document is about (`type`).
+    pub enum DocumentType {
+        HowTo = "HOWTO",
+        Samples = "SAMPLES",
+        PublicForum = "PUBLIC_FORUM",
+        SupportForum = "SUPPORT_FORUM",
+        ApiMessageFormat = "API_MESSAGE_FORMAT",
+        SwaggerDoc = "SWAGGER_DOC",
+        Other = "OTHER",
+    }
+}
+
+wso2_names! {
+    /// Where a document's content is (`sourceType`).
+    pub enum DocumentSource {
+        Inline = "INLINE",
+        Markdown = "MARKDOWN",
+        Url = "URL",
+        File = "FILE",
+    }
+}
+
+wso2_names! {
+    /// Who sees a document (`visibility`).
+    pub enum DocumentVisibility {
+        OwnerOnly = "OWNER_ONLY",
+        Private = "PRIVATE",
+        ApiLevel = "API_LEVEL",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

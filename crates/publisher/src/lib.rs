@@ -6,6 +6,7 @@
 
 mod apis;
 mod definitions;
+mod documents;
 mod lifecycle;
 mod revisions;
 mod subscriptions;
@@ -39,6 +40,26 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/apis/{api_id}",
             get(apis::get).put(apis::update).delete(apis::delete),
+        )
+        .route(
+            "/apis/{api_id}/documents",
+            get(documents::list).post(documents::create),
+        )
+        .route(
+            "/apis/{api_id}/documents/validate",
+            post(documents::validate),
+        )
+        .route(
+            "/apis/{api_id}/documents/{document_id}",
+            get(documents::get)
+                .put(documents::update)
+                .delete(documents::delete),
+        )
+        .route(
+            "/apis/{api_id}/documents/{document_id}/content",
+            get(documents::content)
+                .post(documents::set_content)
+                .layer(definitions::upload_limit()),
         )
         .route("/apis/{api_id}/lifecycle-state", get(lifecycle::state))
         .route("/apis/{api_id}/lifecycle-history", get(lifecycle::history))

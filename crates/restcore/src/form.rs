@@ -11,6 +11,8 @@ use crate::ApiError;
 #[derive(Debug, Default)]
 pub struct Form {
     fields: HashMap<String, Vec<u8>>,
+    /// A file field's name and content type, as the client sent them.
+    files: HashMap<String, (Option<String>, Option<String>)>,
 }
 
 impl Form {
@@ -20,6 +22,13 @@ impl Form {
             .get(name)
             .map(Vec::as_slice)
             .filter(|b| !b.is_empty())
+    }
+
+    /// A file field: its file name, content type and bytes.
+    pub fn file(&self, name: &str) -> Option<(Option<String>, Option<String>, &[u8])> {
+        let bytes = self.bytes(name)?;
+        let (file_name, content_type) = self.files.get(name).cloned().unwrap_or_default();
+        Some((file_name, content_type, bytes))
     }
 
     /// The field as UTF-8 text, if it was sent.
@@ -60,12 +69,17 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             )
         })? {
             let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let content_type = field.content_type().map(str::to_string);
             let bytes = field.bytes().await.map_err(|e| {
                 ApiError::new(
                     e.status(),
                     format!("Field '{name}' could not be read: {}", e.body_text()),
                 )
             })?;
+            if file_name.is_some() {
+                form.files.insert(name.clone(), (file_name, content_type));
+            }
             form.fields.insert(name, bytes.to_vec());
         }
         Ok(form)

@@ -10,6 +10,7 @@ mod apis;
 mod applications;
 mod change;
 mod db;
+mod documents;
 mod keys;
 mod migrate;
 mod outbox;
@@ -23,6 +24,7 @@ pub use apis::{
 pub use applications::{ApplicationRow, SubscriptionRow};
 pub use change::Change;
 pub use db::{Dialect, StoreError};
+pub use documents::{DocumentFile, DocumentRow};
 pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use users::UserRow;
 

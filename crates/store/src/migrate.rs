@@ -38,6 +38,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "api_definitions",
             sql: include_str!("../migrations/apim/0004_api_definitions.sql"),
         },
+        Migration {
+            version: 5,
+            name: "documents",
+            sql: include_str!("../migrations/apim/0005_documents.sql"),
+        },
     ],
 };
 

@@ -980,3 +980,247 @@ async fn openapi_definitions_validate_import_and_stay_in_step() {
     let after = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
     assert_eq!(after["operations"], api["operations"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_of_every_kind_and_copies_carry_them() {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::Method;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let created = create(&flow, api("Docs", "/docs", "1.0.0", "http://127.0.0.1:9")).await;
+    let id = created["id"].as_str().unwrap();
+    let docs = format!("/apis/{id}/documents");
+    let add = |body: Value| flow.post(flow.publisher(&docs), body);
+
+    let inline = ok_json(
+        add(json!({"name": "Getting started", "type": "HOWTO", "summary": "How to order", "sourceType": "INLINE",
+                   "inlineContent": "Call GET /menu.", "visibility": "API_LEVEL"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let markdown = ok_json(
+        add(json!({"name": "Samples", "type": "SAMPLES", "sourceType": "MARKDOWN", "inlineContent": "# Samples"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let url = ok_json(
+        add(json!({"name": "Forum", "type": "PUBLIC_FORUM", "sourceType": "URL", "sourceUrl": "https://forum.example.com/pizza"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let file = ok_json(
+        add(json!({"name": "Guide", "type": "OTHER", "otherTypeName": "Guide", "sourceType": "FILE"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(inline["createdBy"], "admin");
+
+    // Bad documents: each field named.
+    for (body, field) in [
+        (
+            json!({"name": "X", "type": "NOVEL", "sourceType": "INLINE"}),
+            "type",
+        ),
+        (
+            json!({"name": "X", "type": "HOWTO", "sourceType": "FAX"}),
+            "sourceType",
+        ),
+        (
+            json!({"name": "X", "type": "HOWTO", "sourceType": "URL"}),
+            "sourceUrl",
+        ),
+        (
+            json!({"name": "X", "type": "OTHER", "sourceType": "INLINE"}),
+            "otherTypeName",
+        ),
+        (
+            json!({"name": "", "type": "HOWTO", "sourceType": "INLINE"}),
+            "name",
+        ),
+        (
+            json!({"name": "X", "type": "HOWTO", "sourceType": "INLINE", "visibility": "EVERYONE"}),
+            "visibility",
+        ),
+    ] {
+        let error = error_body(add(body.clone()).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(bad_fields(&error), vec![field.to_string()], "{body}");
+    }
+    let duplicate =
+        add(json!({"name": "Samples", "type": "SAMPLES", "sourceType": "INLINE"})).await;
+    error_body(duplicate, StatusCode::CONFLICT).await;
+
+    // Upload a file and download it with its content type.
+    let file_id = file["documentId"].as_str().unwrap();
+    let pdf = b"%PDF-1.4 not really a pdf\x00\x01\x02".to_vec();
+    let uploaded = ok_json(
+        multipart(
+            &flow,
+            Method::POST,
+            &format!("{docs}/{file_id}/content"),
+            Form::new().part(
+                "file",
+                Part::bytes(pdf.clone())
+                    .file_name("guide.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            ),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(uploaded["fileName"], "guide.pdf");
+    let download = get(&flow, &format!("{docs}/{file_id}/content")).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("guide.pdf"));
+    assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
+
+    // Inline content is replaced through the same endpoint; Markdown is served as such.
+    let inline_id = inline["documentId"].as_str().unwrap();
+    multipart(
+        &flow,
+        Method::POST,
+        &format!("{docs}/{inline_id}/content"),
+        Form::new().text("inlineContent", "Call GET /menu, then POST /order."),
+    )
+    .await;
+    let text = get(&flow, &format!("{docs}/{inline_id}/content")).await;
+    assert_eq!(
+        text.text().await.unwrap(),
+        "Call GET /menu, then POST /order."
+    );
+    let md = get(
+        &flow,
+        &format!(
+            "{docs}/{}/content",
+            markdown["documentId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert!(md.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    // A URL document's content is where it points.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let moved = no_redirects
+        .get(flow.publisher(&format!(
+            "{docs}/{}/content",
+            url["documentId"].as_str().unwrap()
+        )))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        moved.headers()["location"],
+        "https://forum.example.com/pizza"
+    );
+    // A file where text belongs is refused, naming the field.
+    let wrong = multipart(
+        &flow,
+        Method::POST,
+        &format!("{docs}/{file_id}/content"),
+        Form::new().text("inlineContent", "text"),
+    )
+    .await;
+    assert_eq!(
+        bad_fields(&error_body(wrong, StatusCode::BAD_REQUEST).await),
+        vec!["file"]
+    );
+
+    // Update, validate by name, list in pages, delete.
+    let updated = ok_json(
+        flow.http
+            .put(flow.publisher(&format!("{docs}/{inline_id}")))
+            .bearer_auth(&flow.token)
+            .json(&json!({"name": "Quick start", "type": "HOWTO", "sourceType": "INLINE", "summary": "Renamed"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(updated["name"], "Quick start");
+    assert_eq!(
+        updated["inlineContent"],
+        "Call GET /menu, then POST /order."
+    );
+    let exists = |name: &str| {
+        flow.http
+            .post(flow.publisher(&format!("{docs}/validate?name={}", urlencode(name))))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    assert_eq!(
+        exists("Quick start").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        exists("Getting started").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = ok_json(
+        get(&flow, &format!("{docs}?limit=2&offset=2")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["count"], 2);
+    assert_eq!(page["pagination"]["total"], 4);
+
+    // A new version carries the documents, files included.
+    let copy = ok_json(
+        flow.http
+            .post(flow.publisher(&format!("/apis/copy-api?apiId={id}&newVersion=2.0.0")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let copy_id = copy["id"].as_str().unwrap();
+    let copied = ok_json(
+        get(&flow, &format!("/apis/{copy_id}/documents")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(copied["count"], 4);
+    let copied_file = copied["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Guide")
+        .unwrap();
+    let download = get(
+        &flow,
+        &format!(
+            "/apis/{copy_id}/documents/{}/content",
+            copied_file["documentId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
+
+    let deleted = flow
+        .http
+        .delete(flow.publisher(&format!("{docs}/{file_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    error_body(
+        get(&flow, &format!("{docs}/{file_id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

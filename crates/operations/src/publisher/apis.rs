@@ -90,7 +90,7 @@ pub async fn create_api(
     actor: &Actor,
     definition: ApiDefinition,
 ) -> OpResult<ApiRow> {
-    create_api_with_document(services, actor, definition, None).await
+    create_api_with_document(services, actor, definition, None, None).await
 }
 
 /// Creates an API together with its definition document (an import).
@@ -99,6 +99,7 @@ pub(crate) async fn create_api_with_document(
     actor: &Actor,
     definition: ApiDefinition,
     document: Option<&serde_json::Value>,
+    documents_from: Option<&str>,
 ) -> OpResult<ApiRow> {
     actor.require_any(scopes::CREATE)?;
     let definition = definition.normalise()?;
@@ -126,6 +127,9 @@ pub(crate) async fn create_api_with_document(
     tx.insert_api(&row).await?;
     if document.is_some() {
         tx.set_api_openapi(&row.id, document).await?;
+    }
+    if let Some(source) = documents_from {
+        tx.copy_documents(source, &row.id).await?;
     }
     tx.record_lifecycle_event(&row, None, &actor.username)
         .await?;
@@ -256,23 +260,30 @@ pub async fn copy_api(
     }
     let source = services.store.api(&actor.tenant, api_id).await?;
     let document = services.store.api_openapi(&source.id).await?;
+    let copy_from = source.id.clone();
     let mut definition = ApiDefinition::from_json(source.definition.clone())?;
     definition.version = new_version.to_string();
     definition.is_default_version = default_version;
-    create_api_with_document(services, actor, definition, document.as_ref())
-        .await
-        .map_err(|err| match err {
-            // The definition was valid; only the new version can be at fault.
-            OpError::Invalid(mut errors) => {
-                for e in &mut errors {
-                    if e.field == "version" {
-                        e.field = "newVersion".into();
-                    }
+    create_api_with_document(
+        services,
+        actor,
+        definition,
+        document.as_ref(),
+        Some(&copy_from),
+    )
+    .await
+    .map_err(|err| match err {
+        // The definition was valid; only the new version can be at fault.
+        OpError::Invalid(mut errors) => {
+            for e in &mut errors {
+                if e.field == "version" {
+                    e.field = "newVersion".into();
                 }
-                OpError::Invalid(errors)
             }
-            other => other,
-        })
+            OpError::Invalid(errors)
+        }
+        other => other,
+    })
 }
 
 fn check_expected_version(row: &ApiRow, expected: Option<i64>) -> OpResult<()> {

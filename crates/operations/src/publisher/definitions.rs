@@ -145,7 +145,8 @@ pub async fn import_definition(
             other: serde_json::Map::new(),
         });
     }
-    super::apis::create_api_with_document(services, actor, definition, Some(&document.value)).await
+    super::apis::create_api_with_document(services, actor, definition, Some(&document.value), None)
+        .await
 }
 
 fn endpoint(url: &str) -> Endpoint {

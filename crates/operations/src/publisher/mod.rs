@@ -3,6 +3,7 @@
 pub mod apis;
 pub mod definition;
 pub mod definitions;
+pub mod documents;
 pub mod lifecycle;
 pub mod openapi;
 pub mod query;
