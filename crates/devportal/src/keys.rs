@@ -3,7 +3,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_keymanager::{new_client, RESIDENT_KEY_MANAGER};
-use tollgate_model::{scopes, KeyType};
+use tollgate_model::KeyType;
 use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::{Change, KeyMappingRow, OAuthClientRow};
 
@@ -226,7 +226,10 @@ pub(crate) async fn generate_token(
         .unwrap_or_default();
     let requested: Vec<String> = input.scopes.unwrap_or_default();
     let requested: Vec<&str> = requested.iter().map(String::as_str).collect();
-    let granted = scopes::grantable(&owner_roles, &requested);
+    let granted = ctx
+        .key_manager
+        .grant_scopes(&app.tenant, &owner_roles, &requested)
+        .await?;
     let token =
         ctx.key_manager
             .issue(&client.consumer_key, &app.owner, false, &granted, validity)?;

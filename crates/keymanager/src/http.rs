@@ -415,7 +415,8 @@ async fn token(
             (client.owner.clone(), roles, false)
         }
     };
-    let granted = scopes::grantable(&roles, &requested);
+    let (tenant, _) = crate::split_tenant(&subject);
+    let granted = km.grant_scopes(tenant, &roles, &requested).await?;
     let token = km.issue(
         &client.consumer_key,
         &subject,

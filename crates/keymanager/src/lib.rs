@@ -223,6 +223,37 @@ impl KeyManager {
         self.signer.verify(token)
     }
 
+    /// The requested scopes a holder of `roles` may have: REST API scopes by WSO2's role table,
+    /// `default` and `openid` always, and API scopes (shared or local) when one of the roles
+    /// is bound to them (or they are bound to none).
+    pub async fn grant_scopes(
+        &self,
+        tenant: &str,
+        roles: &[String],
+        requested: &[&str],
+    ) -> Result<Vec<String>> {
+        let mut granted = tollgate_model::scopes::grantable(roles, requested);
+        let rest: Vec<&str> = requested
+            .iter()
+            .copied()
+            .filter(|s| !granted.iter().any(|g| g == s))
+            .collect();
+        let bindings = self.store.scope_bindings(tenant, &rest).await?;
+        for name in rest {
+            if let Some(bound) = bindings.get(name) {
+                let allowed = bound.is_empty()
+                    || bound.iter().any(|b| {
+                        let b = b.strip_prefix("Internal/").unwrap_or(b);
+                        roles.iter().any(|r| r.eq_ignore_ascii_case(b))
+                    });
+                if allowed && !granted.iter().any(|g| g == name) {
+                    granted.push(name.to_string());
+                }
+            }
+        }
+        Ok(granted)
+    }
+
     /// Signs an access token for `client`.
     pub fn issue(
         &self,

@@ -9,6 +9,7 @@ mod definitions;
 mod documents;
 mod lifecycle;
 mod revisions;
+mod scopes;
 mod subscriptions;
 mod wire;
 
@@ -78,6 +79,15 @@ pub fn router(ctx: Ctx) -> Router {
             post(revisions::undeploy),
         )
         .route("/apis/{api_id}/deployments", get(revisions::deployments))
+        .route("/scopes", get(scopes::list).post(scopes::create))
+        .route(
+            "/scopes/{scope_id}",
+            get(scopes::get)
+                .put(scopes::update)
+                .delete(scopes::delete)
+                .head(scopes::exists),
+        )
+        .route("/scopes/{scope_id}/usage", get(scopes::usage))
         .route("/subscriptions", get(subscriptions::list))
         .route(
             "/subscriptions/block-subscription",

@@ -15,6 +15,7 @@ mod keys;
 mod migrate;
 mod outbox;
 mod policies;
+mod scopes;
 mod snapshot;
 mod users;
 
@@ -26,6 +27,7 @@ pub use change::Change;
 pub use db::{Dialect, StoreError};
 pub use documents::{DocumentFile, DocumentRow};
 pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
+pub use scopes::{ScopeRow, ScopeUse};
 pub use users::UserRow;
 
 use std::sync::Arc;

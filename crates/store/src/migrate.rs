@@ -43,6 +43,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "documents",
             sql: include_str!("../migrations/apim/0005_documents.sql"),
         },
+        Migration {
+            version: 6,
+            name: "scopes",
+            sql: include_str!("../migrations/apim/0006_scopes.sql"),
+        },
     ],
 };
 

@@ -730,6 +730,20 @@ async fn the_default_version_is_served_without_its_version() {
     assert_eq!(all["count"], 2);
 }
 
+/// `generate-token` for an application's key, asking for `scopes`.
+async fn generate_token(flow: &Flow, app_id: &str, key: &Value, scopes: Value) -> Value {
+    let mapping = key["keyMappingId"].as_str().unwrap();
+    ok_json(
+        flow.post(
+            flow.devportal(&format!("/applications/{app_id}/oauth-keys/{mapping}/generate-token")),
+            json!({"consumerSecret": key["consumerSecret"], "validityPeriod": 3600, "scopes": scopes}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
 const WSO2_PUBLISHER_API: &str = include_str!("../../../spec/wso2-apim-4.2/publisher-api.yaml");
 
 /// Serves `body` once per connection at any path, as a web server hosting a definition.
@@ -1223,4 +1237,185 @@ async fn documents_of_every_kind_and_copies_carry_them() {
         StatusCode::NOT_FOUND,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scopes_bind_roles_and_gateways_check_them() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(
+        &node,
+        &format!("{PROVIDER_SCOPES} apim:shared_scope_manage"),
+    )
+    .await;
+
+    // Shared scopes: one the admin role holds, one nobody does.
+    let shared = |name: &str, role: &str| {
+        flow.post(
+            flow.publisher("/scopes"),
+            json!({"name": name, "displayName": name, "description": "shared", "bindings": [role]}),
+        )
+    };
+    let menu_read = ok_json(shared("menu:read", "admin").await, StatusCode::CREATED).await;
+    ok_json(
+        shared("menu:secret", "Internal/nobody").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    error_body(shared("menu:read", "admin").await, StatusCode::CONFLICT).await;
+    let error = error_body(
+        flow.post(
+            flow.publisher("/scopes"),
+            json!({"name": "", "bindings": []}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["name"]);
+
+    let mut body = api("Scoped", "/scoped", "1.0.0", &backend.url());
+    body["scopes"] = json!([
+        {"scope": {"name": "order:write", "displayName": "Order", "description": "Place orders", "bindings": ["Internal/admin"]}, "shared": false},
+        {"scope": {"name": "menu:read", "bindings": []}, "shared": true}
+    ]);
+    let ops = body["operations"].as_array_mut().unwrap();
+    for op in ops.iter_mut() {
+        let scopes = match (op["verb"].as_str().unwrap(), op["target"].as_str().unwrap()) {
+            ("GET", "/menu") => json!(["menu:read"]),
+            ("POST", "/order") => json!(["order:write"]),
+            ("GET", "/order/{orderId}") => json!(["menu:secret"]),
+            _ => json!([]),
+        };
+        op["scopes"] = scopes;
+    }
+    // What is refused: an undeclared scope, a local scope taking a shared one's name.
+    let mut undeclared = body.clone();
+    undeclared["operations"][0]["scopes"] = json!(["no:such"]);
+    let error = error_body(
+        flow.post(flow.publisher("/apis"), undeclared).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["operations[0].scopes[0]"]);
+    let mut clash = body.clone();
+    clash["scopes"][1]["shared"] = json!(false);
+    let error = error_body(
+        flow.post(flow.publisher("/apis"), clash).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["scopes[1].scope.name"]);
+
+    let api_id = flow.publish_api(body).await;
+    let (app_id, _) = flow.application_with_token("Scoper", Some(&api_id)).await;
+    let key = flow.production_key(&app_id).await;
+    let scoped = generate_token(
+        &flow,
+        &app_id,
+        &key,
+        json!(["menu:read", "order:write", "menu:secret"]),
+    )
+    .await;
+    let mut granted: Vec<&str> = scoped["tokenScopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    granted.sort();
+    assert_eq!(
+        granted,
+        ["menu:read", "order:write"],
+        "menu:secret is bound to a role admin lacks"
+    );
+    let token = scoped["accessToken"].as_str().unwrap().to_string();
+    let bare = generate_token(&flow, &app_id, &key, json!([])).await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let menu = node.gateway_http("/scoped/1.0.0/menu");
+    eventually(&flow.http, &menu, Some(&token), StatusCode::OK).await;
+    let refused = flow
+        .http
+        .get(&menu)
+        .bearer_auth(&bare)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.json::<Value>().await.unwrap()["code"], "900910");
+    let order = flow
+        .http
+        .post(node.gateway_http("/scoped/1.0.0/order"))
+        .bearer_auth(&token)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert!(order.status().is_success(), "{}", order.status());
+    let secret = flow
+        .http
+        .get(node.gateway_http("/scoped/1.0.0/order/1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secret.status(), StatusCode::FORBIDDEN);
+
+    // Shared scopes: listed with their usage, found by (base64url) name, kept while used.
+    let listed = ok_json(get(&flow, "/scopes").await, StatusCode::OK).await;
+    assert_eq!(listed["count"], 2);
+    assert_eq!(listed["list"][0]["name"], "menu:read");
+    assert_eq!(listed["list"][0]["usageCount"], 1);
+    let scope_id = menu_read["id"].as_str().unwrap();
+    let usage = ok_json(
+        get(&flow, &format!("/scopes/{scope_id}/usage")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(usage["usedApiList"][0]["name"], "Scoped");
+    assert_eq!(
+        usage["usedApiList"][0]["usedResourceList"],
+        json!([{"target": "/menu", "verb": "GET"}])
+    );
+    let head = |name: &str| {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name);
+        flow.http
+            .head(flow.publisher(&format!("/scopes/{encoded}")))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    assert_eq!(head("menu:read").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        head("order:write").await.unwrap().status(),
+        StatusCode::OK,
+        "local scopes count"
+    );
+    assert_eq!(
+        head("menu:none").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let delete = flow
+        .http
+        .delete(flow.publisher(&format!("/scopes/{scope_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    error_body(delete, StatusCode::CONFLICT).await;
+    let updated = ok_json(
+        flow.http
+            .put(flow.publisher(&format!("/scopes/{scope_id}")))
+            .bearer_auth(&flow.token)
+            .json(&json!({"name": "menu:read", "displayName": "Read the menu", "bindings": ["admin", "Internal/subscriber"]}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(updated["displayName"], "Read the menu");
 }

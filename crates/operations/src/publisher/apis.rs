@@ -1,10 +1,10 @@
 //! APIs: create, read, list, update, delete, copy to a new version.
 
 use tollgate_model::{ApiSortBy, LifecycleState, PolicyLevel, SortOrder};
-use tollgate_store::{ApiFilter, ApiRow, ApiSearch, Change, TextMatch};
+use tollgate_store::{ApiFilter, ApiRow, ApiSearch, Change, ScopeRow, TextMatch};
 
-use super::definition::ApiDefinition;
-use super::scopes;
+use super::definition::{ApiDefinition, ScopeDefinition};
+use super::permissions;
 use crate::{Actor, Listed, OpError, OpResult, Page, Problems, Services};
 
 /// How to list APIs: WSO2's `query`, `sortBy` and `sortOrder`.
@@ -31,7 +31,7 @@ pub async fn list_apis(
     listing: &ApiListing,
     page: Page,
 ) -> OpResult<Listed<ApiRow>> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     let search = ApiSearch {
         filters: super::query::parse(listing.query.as_deref().unwrap_or(""))?,
         states: None,
@@ -46,7 +46,7 @@ pub async fn list_apis(
 }
 
 pub async fn get_api(services: &Services, actor: &Actor, api_id: &str) -> OpResult<ApiRow> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     Ok(services.store.api(&actor.tenant, api_id).await?)
 }
 
@@ -101,9 +101,10 @@ pub(crate) async fn create_api_with_document(
     document: Option<&serde_json::Value>,
     documents_from: Option<&str>,
 ) -> OpResult<ApiRow> {
-    actor.require_any(scopes::CREATE)?;
+    actor.require_any(permissions::CREATE)?;
     let definition = definition.normalise()?;
     check_policies(services, actor, &definition).await?;
+    let scopes = check_scopes(services, actor, &definition).await?;
     let now = tollgate_model::now_millis();
     let row = ApiRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -131,6 +132,7 @@ pub(crate) async fn create_api_with_document(
     if let Some(source) = documents_from {
         tx.copy_documents(source, &row.id).await?;
     }
+    scopes.write(&mut tx, &row).await?;
     tx.record_lifecycle_event(&row, None, &actor.username)
         .await?;
     if row.is_default_version {
@@ -184,9 +186,10 @@ async fn write_api(
     expected_version: Option<i64>,
     document: Option<&serde_json::Value>,
 ) -> OpResult<ApiRow> {
-    actor.require_any(scopes::UPDATE)?;
+    actor.require_any(permissions::UPDATE)?;
     let definition = definition.normalise()?;
     check_policies(services, actor, &definition).await?;
+    let scopes = check_scopes(services, actor, &definition).await?;
     let mut tx = services.store.begin().await?;
     let mut row = tx.api(&actor.tenant, api_id).await?;
     check_expected_version(&row, expected_version)?;
@@ -211,6 +214,7 @@ async fn write_api(
     row.definition = definition.to_json();
     row.updated_time = tollgate_model::now_millis();
     tx.update_api(&mut row).await?;
+    scopes.write(&mut tx, &row).await?;
     if document.is_some() {
         tx.set_api_openapi(&row.id, document).await?;
     }
@@ -228,7 +232,7 @@ pub async fn delete_api(
     api_id: &str,
     expected_version: Option<i64>,
 ) -> OpResult<()> {
-    actor.require_any(scopes::DELETE)?;
+    actor.require_any(permissions::DELETE)?;
     let mut tx = services.store.begin().await?;
     let row = tx.api(&actor.tenant, api_id).await?;
     check_expected_version(&row, expected_version)?;
@@ -254,7 +258,7 @@ pub async fn copy_api(
     new_version: &str,
     default_version: bool,
 ) -> OpResult<ApiRow> {
-    actor.require_any(scopes::CREATE)?;
+    actor.require_any(permissions::CREATE)?;
     if new_version.trim().is_empty() {
         return Err(OpError::invalid("newVersion", "is required"));
     }
@@ -294,6 +298,109 @@ fn check_expected_version(row: &ApiRow, expected: Option<i64>) -> OpResult<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// The scopes an API definition declares and uses, checked.
+pub(crate) struct ApiScopes {
+    local: Vec<ScopeDefinition>,
+    /// (verb, target, scope) of every resource that requires a scope.
+    uses: Vec<(String, String, String)>,
+}
+
+impl ApiScopes {
+    /// Writes the API's local scopes and which resources require which scope.
+    async fn write(&self, tx: &mut tollgate_store::ApimTx, api: &ApiRow) -> OpResult<()> {
+        let local: Vec<ScopeRow> = self
+            .local
+            .iter()
+            .map(|s| ScopeRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant: api.tenant.clone(),
+                name: s.name.clone(),
+                display_name: s.display_name.clone().unwrap_or_else(|| s.name.clone()),
+                description: s.description.clone().unwrap_or_default(),
+                bindings: s.bindings.clone(),
+                api_id: Some(api.id.clone()),
+            })
+            .collect();
+        tx.replace_local_scopes(&api.id, &local).await?;
+        tx.replace_resource_scopes(&api.tenant, &api.id, &self.uses)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Every scope a resource requires is one the API declares, or a shared scope; the shared
+/// scopes the API lists exist; local scopes do not take a shared scope's name.
+async fn check_scopes(
+    services: &Services,
+    actor: &Actor,
+    definition: &ApiDefinition,
+) -> OpResult<ApiScopes> {
+    let mut problems = Problems::default();
+    let mentioned: Vec<&str> = definition
+        .scopes
+        .iter()
+        .map(|s| s.scope.name.as_str())
+        .chain(
+            definition
+                .operations
+                .iter()
+                .flat_map(|r| r.scopes.iter().map(String::as_str)),
+        )
+        .collect();
+    let shared: std::collections::HashSet<String> = services
+        .store
+        .scopes_named(&actor.tenant, &mentioned)
+        .await?
+        .into_iter()
+        .filter(|s| s.api_id.is_none())
+        .map(|s| s.name)
+        .collect();
+    for (i, api_scope) in definition.scopes.iter().enumerate() {
+        let name = &api_scope.scope.name;
+        match (api_scope.shared, shared.contains(name)) {
+            (true, false) => problems.add(
+                format!("scopes[{i}].scope.name"),
+                format!("there is no shared scope named '{name}'"),
+            ),
+            (false, true) => problems.add(
+                format!("scopes[{i}].scope.name"),
+                format!("'{name}' is a shared scope; list it with shared: true"),
+            ),
+            _ => {}
+        }
+    }
+    let declared: std::collections::HashSet<&str> = definition
+        .scopes
+        .iter()
+        .map(|s| s.scope.name.as_str())
+        .collect();
+    let mut uses = Vec::new();
+    for (i, resource) in definition.operations.iter().enumerate() {
+        for (j, scope) in resource.scopes.iter().enumerate() {
+            if !declared.contains(scope.as_str()) && !shared.contains(scope) {
+                problems.add(
+                    format!("operations[{i}].scopes[{j}]"),
+                    format!("'{scope}' is neither a scope of the API nor a shared scope"),
+                );
+            }
+            uses.push((
+                resource.verb.as_str().to_string(),
+                resource.target.clone(),
+                scope.clone(),
+            ));
+        }
+    }
+    problems.into_result(ApiScopes {
+        local: definition
+            .scopes
+            .iter()
+            .filter(|s| !s.shared)
+            .map(|s| s.scope.clone())
+            .collect(),
+        uses,
+    })
 }
 
 /// Every tier the definition names exists: subscription tiers, the API tier and resource tiers

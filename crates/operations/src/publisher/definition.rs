@@ -80,6 +80,9 @@ pub struct ApiDefinition {
     /// The API's resources (WSO2 calls them operations).
     #[serde(default, deserialize_with = "null_as_default")]
     pub operations: Vec<Resource>,
+    /// Scopes the resources may require: local to this API, or shared ones it uses.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub scopes: Vec<ApiScope>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -98,6 +101,51 @@ pub struct Resource {
     pub scopes: Vec<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// A scope as the API object lists it (WSO2's `APIScope`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiScope {
+    pub scope: ScopeDefinition,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub shared: bool,
+}
+
+/// WSO2's `Scope`: a name, and the roles it is granted to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeDefinition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub bindings: Vec<String>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl ScopeDefinition {
+    /// Checks WSO2's bounds, naming fields under `at`.
+    pub fn check(&mut self, problems: &mut Problems, at: &str) {
+        self.name = self.name.trim().to_string();
+        check_text(problems, &format!("{at}name"), &self.name, 1, 255);
+        if self.name.contains(char::is_whitespace) {
+            problems.add(format!("{at}name"), "must not contain spaces");
+        }
+        if let Some(display_name) = &self.display_name {
+            check_text(problems, &format!("{at}displayName"), display_name, 0, 255);
+        }
+        if let Some(description) = &self.description {
+            check_text(problems, &format!("{at}description"), description, 0, 512);
+        }
+        for (i, role) in self.bindings.iter().enumerate() {
+            check_text(problems, &format!("{at}bindings[{i}]"), role, 1, 255);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -462,6 +510,18 @@ impl ApiDefinition {
                 other: Map::new(),
             })
             .collect();
+        }
+        let mut scope_names = std::collections::HashSet::new();
+        for (i, api_scope) in self.scopes.iter_mut().enumerate() {
+            api_scope
+                .scope
+                .check(&mut problems, &format!("scopes[{i}].scope."));
+            if !scope_names.insert(api_scope.scope.name.clone()) {
+                problems.add(
+                    format!("scopes[{i}].scope.name"),
+                    format!("'{}' is listed more than once", api_scope.scope.name),
+                );
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for (i, resource) in self.operations.iter_mut().enumerate() {

@@ -6,9 +6,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tollgate_store::ApiRow;
 
-use super::definition::{ApiDefinition, Endpoint, EndpointConfig, EndpointList, Resource};
+use super::definition::{
+    ApiDefinition, ApiScope, Endpoint, EndpointConfig, EndpointList, Resource, ScopeDefinition,
+};
 use super::openapi::{self, Document, Summary, MAX_DEFINITION_BYTES};
-use super::scopes;
+use super::permissions;
 use crate::{Actor, FieldError, OpError, OpResult, Services};
 
 /// Where a definition comes from.
@@ -72,21 +74,24 @@ async fn fetch(url: &str) -> OpResult<Vec<u8>> {
 /// A definition checked: what it says, or every problem found in it.
 pub enum Validation {
     Valid {
-        document: Document,
-        summary: Summary,
+        document: Box<Document>,
+        summary: Box<Summary>,
     },
     Invalid(Vec<FieldError>),
 }
 
 /// Checks a definition without changing anything.
 pub async fn validate_definition(actor: &Actor, source: &DefinitionSource) -> OpResult<Validation> {
-    actor.require_any(scopes::CREATE)?;
+    actor.require_any(permissions::CREATE)?;
     let bytes = source.bytes().await?;
     match openapi::read(&bytes).and_then(|document| {
         let summary = document.summary()?;
         Ok((document, summary))
     }) {
-        Ok((document, summary)) => Ok(Validation::Valid { document, summary }),
+        Ok((document, summary)) => Ok(Validation::Valid {
+            document: Box::new(document),
+            summary: Box::new(summary),
+        }),
         Err(OpError::Invalid(problems)) => Ok(Validation::Invalid(problems)),
         Err(other) => Err(other),
     }
@@ -101,7 +106,7 @@ pub async fn import_definition(
     source: &DefinitionSource,
     additional: Option<Value>,
 ) -> OpResult<ApiRow> {
-    actor.require_any(scopes::CREATE)?;
+    actor.require_any(permissions::CREATE)?;
     let bytes = source.bytes().await?;
     let document = openapi::read(&bytes)?;
     let summary = document.summary()?;
@@ -135,6 +140,7 @@ pub async fn import_definition(
     let mut definition = ApiDefinition::from_json(Value::Object(object))
         .map_err(|e| prefix_fields(e, "additionalProperties"))?;
     definition.operations = summary.resources.clone();
+    definition.scopes = api_scopes(services, actor, &definition.scopes, summary.scopes).await?;
     if definition.endpoint_config.is_none() {
         definition.endpoint_config = summary.endpoints.first().map(|url| EndpointConfig {
             endpoint_type: tollgate_model::EndpointType::Http,
@@ -187,7 +193,7 @@ fn prefix_fields(err: OpError, prefix: &str) -> OpError {
 
 /// The API's definition, showing its current resources (and its name and version).
 pub async fn get_definition(services: &Services, actor: &Actor, api_id: &str) -> OpResult<Value> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     let api = services.store.api(&actor.tenant, api_id).await?;
     let stored = services.store.api_openapi(&api.id).await?;
     render(&api, stored)
@@ -221,7 +227,7 @@ pub async fn update_definition(
     source: &DefinitionSource,
     expected_version: Option<i64>,
 ) -> OpResult<Value> {
-    actor.require_any(scopes::UPDATE)?;
+    actor.require_any(permissions::UPDATE)?;
     let current = services.store.api(&actor.tenant, api_id).await?;
     if expected_version.is_some_and(|v| v != current.row_version) {
         return Err(OpError::Stale(format!(
@@ -233,6 +239,7 @@ pub async fn update_definition(
     let summary = document.summary()?;
     let mut definition = ApiDefinition::from_json(current.definition.clone())?;
     definition.operations = merge_resources(&definition.operations, summary.resources);
+    definition.scopes = api_scopes(services, actor, &definition.scopes, summary.scopes).await?;
     let row = super::apis::update_api_with_document(
         services,
         actor,
@@ -243,6 +250,36 @@ pub async fn update_definition(
     )
     .await?;
     render(&row, Some(document.value))
+}
+
+/// The API's scopes after taking in a definition's: those it had, then the definition's new
+/// ones — as references when a shared scope has the name, else as the API's own.
+async fn api_scopes(
+    services: &Services,
+    actor: &Actor,
+    current: &[ApiScope],
+    declared: Vec<ScopeDefinition>,
+) -> OpResult<Vec<ApiScope>> {
+    let names: Vec<&str> = declared.iter().map(|s| s.name.as_str()).collect();
+    let shared: std::collections::HashSet<String> = services
+        .store
+        .scopes_named(&actor.tenant, &names)
+        .await?
+        .into_iter()
+        .filter(|s| s.api_id.is_none())
+        .map(|s| s.name)
+        .collect();
+    let mut scopes = current.to_vec();
+    for scope in declared {
+        if scopes.iter().any(|s| s.scope.name == scope.name) {
+            continue;
+        }
+        scopes.push(ApiScope {
+            shared: shared.contains(&scope.name),
+            scope,
+        });
+    }
+    Ok(scopes)
 }
 
 /// The definition's resources, keeping what the API said of the same resource where the

@@ -4,7 +4,7 @@ use serde_json::json;
 use tollgate_model::{LifecycleAction, LifecycleState};
 use tollgate_store::{Change, LifecycleEventRow};
 
-use super::scopes;
+use super::permissions;
 use crate::{Actor, OpError, OpResult, Services};
 
 /// WSO2's lifecycle check items, by their names.
@@ -61,7 +61,7 @@ pub async fn change_lifecycle(
     action: LifecycleAction,
     checklist: Checklist,
 ) -> OpResult<LifecycleState> {
-    actor.require_any(scopes::PUBLISH)?;
+    actor.require_any(permissions::PUBLISH)?;
     let mut tx = services.store.begin().await?;
     let mut api = tx.api(&actor.tenant, api_id).await?;
     let previous = api.lifecycle_status;
@@ -123,7 +123,7 @@ pub async fn lifecycle_state(
     actor: &Actor,
     api_id: &str,
 ) -> OpResult<LifecycleState> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     Ok(services
         .store
         .api(&actor.tenant, api_id)
@@ -136,7 +136,7 @@ pub async fn lifecycle_history(
     actor: &Actor,
     api_id: &str,
 ) -> OpResult<Vec<LifecycleEventRow>> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     let api = services.store.api(&actor.tenant, api_id).await?;
     Ok(services.store.lifecycle_history(&api.id).await?)
 }

@@ -8,12 +8,13 @@ pub mod lifecycle;
 pub mod openapi;
 pub mod query;
 pub mod revisions;
+pub mod scopes;
 pub mod subscriptions;
 
 pub use definition::ApiDefinition;
 
 /// Who may do what, by WSO2's scopes (any one listed suffices).
-pub mod scopes {
+pub mod permissions {
     pub const VIEW: &[&str] = &[
         "apim:api_view",
         "apim:api_manage",

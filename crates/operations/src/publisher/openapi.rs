@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tollgate_model::{AuthType, HttpVerb};
 
-use super::definition::Resource;
+use super::definition::{Resource, ScopeDefinition};
 use crate::{OpError, Problems};
 
 /// The largest definition accepted (WSO2's own publisher API is 420 KB).
@@ -50,6 +50,9 @@ pub struct Summary {
     /// Absolute backend URLs it declares (servers, or Swagger's scheme, host and base path).
     pub endpoints: Vec<String>,
     pub resources: Vec<Resource>,
+    /// The OAuth2 scopes it declares (with WSO2's `x-scopes-bindings` roles), and any its
+    /// operations use without declaring.
+    pub scopes: Vec<ScopeDefinition>,
 }
 
 /// One operation of a definition, whichever specification it follows.
@@ -482,6 +485,83 @@ impl Document {
         }
     }
 
+    /// The OAuth2 scopes the document declares, with the roles WSO2's `x-scopes-bindings`
+    /// bind them to, then those its resources use without declaring them.
+    fn declared_scopes(&self, resources: &[Resource]) -> Vec<ScopeDefinition> {
+        let schemes = match self.spec {
+            SpecVersion::Swagger2 => self.value.get("securityDefinitions"),
+            _ => self.value.pointer("/components/securitySchemes"),
+        };
+        let mut scopes: BTreeMap<String, ScopeDefinition> = BTreeMap::new();
+        let mut bindings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut read = |holder: &Value| {
+            if let Some(map) = holder.get("scopes").and_then(Value::as_object) {
+                for (name, description) in map {
+                    scopes
+                        .entry(name.clone())
+                        .or_insert_with(|| ScopeDefinition {
+                            id: None,
+                            name: name.clone(),
+                            display_name: Some(name.clone()),
+                            description: description.as_str().map(str::to_string),
+                            bindings: vec![],
+                            other: Map::new(),
+                        });
+                }
+            }
+            if let Some(map) = holder.get("x-scopes-bindings").and_then(Value::as_object) {
+                for (name, roles) in map {
+                    let roles = roles
+                        .as_str()
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string);
+                    bindings.entry(name.clone()).or_default().extend(roles);
+                }
+            }
+        };
+        for scheme in schemes
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
+            read(scheme);
+            for flow in scheme
+                .get("flows")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
+                read(flow);
+            }
+        }
+        for resource in resources {
+            for name in &resource.scopes {
+                scopes
+                    .entry(name.clone())
+                    .or_insert_with(|| ScopeDefinition {
+                        id: None,
+                        name: name.clone(),
+                        display_name: Some(name.clone()),
+                        description: None,
+                        bindings: vec![],
+                        other: Map::new(),
+                    });
+            }
+        }
+        scopes
+            .into_values()
+            .map(|mut scope| {
+                if let Some(roles) = bindings.remove(&scope.name) {
+                    scope.bindings = roles;
+                }
+                scope
+            })
+            .collect()
+    }
+
     /// What the definition says about its API, and its resources as the API's operations.
     pub fn summary(&self) -> Result<Summary, OpError> {
         let operations = self.operations()?;
@@ -522,7 +602,8 @@ impl Document {
                     other: Map::new(),
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let scopes = self.declared_scopes(&resources);
         match self.spec {
             SpecVersion::OpenApi30 | SpecVersion::OpenApi31 => {
                 let spec = self.openapi3()?;
@@ -543,6 +624,7 @@ impl Document {
                         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
                         .collect(),
                     resources,
+                    scopes,
                 })
             }
             SpecVersion::Swagger2 => {
@@ -574,6 +656,7 @@ impl Document {
                     context: swagger.base_path.filter(|p| p != "/"),
                     endpoints,
                     resources,
+                    scopes,
                 })
             }
         }

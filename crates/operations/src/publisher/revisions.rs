@@ -4,7 +4,7 @@ use tollgate_model::RuntimeApi;
 use tollgate_store::{ApiRow, Change, DeploymentRow, RevisionRow};
 
 use super::definition::ApiDefinition;
-use super::scopes;
+use super::permissions;
 use crate::{Actor, OpError, OpResult, Problems, Services};
 
 /// WSO2 keeps at most this many revisions of an API.
@@ -35,7 +35,7 @@ pub async fn create_revision(
     api_id: &str,
     description: Option<&str>,
 ) -> OpResult<RevisionRow> {
-    actor.require_any(scopes::REVISE)?;
+    actor.require_any(permissions::REVISE)?;
     let description = description.unwrap_or("");
     if description.chars().count() > 255 {
         return Err(OpError::invalid(
@@ -74,7 +74,7 @@ pub async fn list_revisions(
     actor: &Actor,
     api_id: &str,
 ) -> OpResult<(Vec<RevisionRow>, Vec<DeploymentRow>)> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     let api = services.store.api(&actor.tenant, api_id).await?;
     let revisions = services.store.revisions(&api.id).await?;
     let deployments = services.store.deployments(&api.id).await?;
@@ -102,7 +102,7 @@ pub async fn delete_revision(
     api_id: &str,
     revision_id: &str,
 ) -> OpResult<()> {
-    actor.require_any(scopes::REVISE)?;
+    actor.require_any(permissions::REVISE)?;
     let mut tx = services.store.begin().await?;
     let api = tx.api(&actor.tenant, api_id).await?;
     let revision = tx.revision(&api.id, revision_id).await?;
@@ -132,7 +132,7 @@ pub async fn restore_revision(
     api_id: &str,
     revision_id: &str,
 ) -> OpResult<ApiRow> {
-    actor.require_any(scopes::REVISE)?;
+    actor.require_any(permissions::REVISE)?;
     let mut tx = services.store.begin().await?;
     let mut api = tx.api(&actor.tenant, api_id).await?;
     let revision = tx.revision(&api.id, revision_id).await?;
@@ -166,7 +166,7 @@ pub async fn deploy_revision(
     revision_id: &str,
     targets: &[DeploymentTarget],
 ) -> OpResult<Vec<DeploymentRow>> {
-    actor.require_any(scopes::DEPLOY)?;
+    actor.require_any(permissions::DEPLOY)?;
     if revision_id.is_empty() {
         return Err(OpError::invalid("revisionId", "is required"));
     }
@@ -262,7 +262,7 @@ pub async fn undeploy_revision(
     revision_id: &str,
     environments: Option<&[String]>,
 ) -> OpResult<()> {
-    actor.require_any(scopes::DEPLOY)?;
+    actor.require_any(permissions::DEPLOY)?;
     if revision_id.is_empty() {
         return Err(OpError::invalid("revisionId", "is required"));
     }
@@ -316,7 +316,7 @@ pub async fn deployments(
     actor: &Actor,
     api_id: &str,
 ) -> OpResult<Vec<DeploymentRow>> {
-    actor.require_any(scopes::VIEW)?;
+    actor.require_any(permissions::VIEW)?;
     let api = services.store.api(&actor.tenant, api_id).await?;
     Ok(services.store.deployments(&api.id).await?)
 }

@@ -3,7 +3,7 @@
 use tollgate_model::SubscriptionStatus;
 use tollgate_store::{Change, SubscriptionRow};
 
-use super::scopes;
+use super::permissions;
 use crate::{Actor, OpError, OpResult, Services};
 
 /// Blocks a subscription (`Blocked`, or `ProdOnlyBlocked`: sandbox keys still pass) or lifts
@@ -14,7 +14,7 @@ pub async fn set_subscription_state(
     subscription_id: &str,
     state: SubscriptionStatus,
 ) -> OpResult<SubscriptionRow> {
-    actor.require_any(scopes::BLOCK_SUBSCRIPTION)?;
+    actor.require_any(permissions::BLOCK_SUBSCRIPTION)?;
     if subscription_id.is_empty() {
         return Err(OpError::invalid("subscriptionId", "is required"));
     }
@@ -53,7 +53,7 @@ pub async fn list_subscriptions(
     api_id: Option<&str>,
     page: crate::Page,
 ) -> OpResult<crate::Listed<ProviderSubscription>> {
-    actor.require_any(scopes::VIEW_SUBSCRIPTIONS)?;
+    actor.require_any(permissions::VIEW_SUBSCRIPTIONS)?;
     if let Some(api_id) = api_id {
         // 404 for an API that does not exist, rather than an empty list.
         services.store.api(&actor.tenant, api_id).await?;
