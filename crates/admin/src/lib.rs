@@ -2,6 +2,8 @@
 //! application levels) — list, read, create, change, delete. Each change is an event, so gateways
 //! and traffic managers apply new limits without a restart.
 
+mod environments;
+
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,6 +45,14 @@ pub fn router(ctx: Ctx) -> Router {
                 .delete(delete_application),
         )
         .route("/throttling/policies/advanced", get(list_advanced))
+        .route(
+            "/environments",
+            get(environments::list).post(environments::create),
+        )
+        .route(
+            "/environments/{environment_id}",
+            axum::routing::put(environments::update).delete(environments::delete),
+        )
         .with_state(ctx)
 }
 

@@ -67,6 +67,18 @@ pub fn role_allows(roles: &[String], scope: &str) -> bool {
     })
 }
 
+/// The Publisher API's scopes (the creator's and the publisher's), for its settings.
+pub fn publisher_scopes() -> Vec<&'static str> {
+    let mut scopes: Vec<&'static str> = CREATOR_SCOPES
+        .iter()
+        .chain(PUBLISHER_SCOPES)
+        .copied()
+        .collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    scopes
+}
+
 /// Keeps the requested scopes the roles allow; `default` and `openid` are always granted, as in WSO2.
 pub fn grantable(roles: &[String], requested: &[&str]) -> Vec<String> {
     requested

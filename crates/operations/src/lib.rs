@@ -7,6 +7,7 @@
 //! to these types and back; the web portals and the importer call the same functions.
 
 mod actor;
+pub mod environments;
 mod error;
 pub mod publisher;
 
@@ -37,6 +38,8 @@ pub struct Services {
     pub store: Store,
     pub key_manager: Arc<KeyManager>,
     pub environments: Vec<GatewayEnvironment>,
+    /// Where users reach the control plane (`https://host:9443`), for links it hands out.
+    pub control_plane_url: String,
 }
 
 /// A page of a list: `limit` items from `offset`.

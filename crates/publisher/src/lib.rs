@@ -10,6 +10,7 @@ mod documents;
 mod lifecycle;
 mod revisions;
 mod scopes;
+mod settings;
 mod subscriptions;
 mod wire;
 
@@ -88,6 +89,17 @@ pub fn router(ctx: Ctx) -> Router {
                 .head(scopes::exists),
         )
         .route("/scopes/{scope_id}/usage", get(scopes::usage))
+        .route("/settings", get(settings::settings))
+        .route(
+            "/throttling-policies/{policy_level}",
+            get(settings::throttling_policies),
+        )
+        .route(
+            "/apis/{api_id}/thumbnail",
+            get(settings::thumbnail)
+                .put(settings::set_thumbnail)
+                .layer(definitions::upload_limit()),
+        )
         .route("/subscriptions", get(subscriptions::list))
         .route(
             "/subscriptions/block-subscription",

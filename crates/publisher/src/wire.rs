@@ -17,7 +17,7 @@ pub(crate) fn api_json(api: &ApiRow) -> Value {
             "lastUpdatedTime".into(),
             json!(api.updated_time.to_string()),
         );
-        object.insert("hasThumbnail".into(), json!(false));
+        object.insert("hasThumbnail".into(), json!(api.has_thumbnail));
         object.insert("isRevision".into(), json!(false));
     }
     out
@@ -35,7 +35,7 @@ pub(crate) fn api_info_json(api: &ApiRow) -> Value {
         "provider": api.provider,
         "type": api.api_type,
         "lifeCycleStatus": api.lifecycle_status,
-        "hasThumbnail": false,
+        "hasThumbnail": api.has_thumbnail,
         "securityScheme": pick("securityScheme"),
         "createdTime": api.created_time.to_string(),
         "updatedTime": api.updated_time.to_string(),

@@ -25,6 +25,15 @@ pub struct ApiRow {
     pub updated_time: i64,
     /// Counts the API's writes: its ETag, and what an update checks to lose nothing.
     pub row_version: i64,
+    /// Read only: set by [`ApimTx::set_thumbnail`].
+    pub has_thumbnail: bool,
+}
+
+/// An API's thumbnail image.
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 /// One entry of an API's lifecycle history.
@@ -168,6 +177,8 @@ pub struct DeploymentRow {
 }
 
 const API_COLUMNS: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version";
+/// What a read of an API selects: its columns and whether it has a thumbnail.
+const API_SELECT: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version, CAST(CASE WHEN thumbnail_type IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_thumbnail";
 const REVISION_COLUMNS: &str =
     "revision_id, api_id, revision_number, description, definition, runtime, created_time";
 const DEPLOYMENT_COLUMNS: &str =
@@ -204,6 +215,7 @@ fn api_columns(row: &AnyRow) -> Result<ApiRow> {
         created_time: col(row, "created_time")?,
         updated_time: col(row, "updated_time")?,
         row_version: col(row, "row_version")?,
+        has_thumbnail: col::<i64>(row, "has_thumbnail")? != 0,
     })
 }
 
@@ -307,7 +319,7 @@ impl ApimTx {
     /// Loads an API for update inside this transaction.
     pub async fn api(&mut self, tenant: &str, api_id: &str) -> Result<ApiRow> {
         let row = sqlx::query(&format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 AND api_id = $2"
+            "SELECT {API_SELECT} FROM am_api WHERE tenant = $1 AND api_id = $2"
         ))
         .bind(tenant)
         .bind(api_id)
@@ -441,6 +453,17 @@ impl ApimTx {
         Ok(revision)
     }
 
+    pub async fn set_thumbnail(&mut self, api_id: &str, image: &Thumbnail) -> Result<()> {
+        use base64::Engine;
+        sqlx::query("UPDATE am_api SET thumbnail_type = $1, thumbnail = $2 WHERE api_id = $3")
+            .bind(&image.content_type)
+            .bind(base64::engine::general_purpose::STANDARD.encode(&image.content))
+            .bind(api_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Stores (or, with `None`, forgets) the API's definition document.
     pub async fn set_api_openapi(
         &mut self,
@@ -502,7 +525,7 @@ impl ApimTx {
     /// Every version of the API named `name` in the tenant.
     pub async fn versions_of(&mut self, tenant: &str, name: &str) -> Result<Vec<ApiRow>> {
         sqlx::query(&format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 AND name = $2 ORDER BY created_time"
+            "SELECT {API_SELECT} FROM am_api WHERE tenant = $1 AND name = $2 ORDER BY created_time"
         ))
         .bind(tenant)
         .bind(name)
@@ -588,6 +611,29 @@ async fn openapi_of(
 }
 
 impl Store {
+    /// The API's thumbnail, if it has one.
+    pub async fn thumbnail(&self, api_id: &str) -> Result<Option<Thumbnail>> {
+        use base64::Engine;
+        let row = sqlx::query("SELECT thumbnail_type, thumbnail FROM am_api WHERE api_id = $1")
+            .bind(api_id)
+            .fetch_optional(self.apim())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (Some(content_type), Some(content)) = (
+            col::<Option<String>>(&row, "thumbnail_type")?,
+            col::<Option<String>>(&row, "thumbnail")?,
+        ) else {
+            return Ok(None);
+        };
+        let content = base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .map_err(|e| StoreError::Corrupt(format!("thumbnail: {e}")))?;
+        Ok(Some(Thumbnail {
+            content_type,
+            content,
+        }))
+    }
+
     /// The API's definition document, if it has one.
     pub async fn api_openapi(&self, api_id: &str) -> Result<Option<serde_json::Value>> {
         let mut conn = self.apim().acquire().await?;
@@ -596,7 +642,7 @@ impl Store {
 
     pub async fn api(&self, tenant: &str, api_id: &str) -> Result<ApiRow> {
         let row = sqlx::query(&format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = $1 AND api_id = $2"
+            "SELECT {API_SELECT} FROM am_api WHERE tenant = $1 AND api_id = $2"
         ))
         .bind(tenant)
         .bind(api_id)
@@ -642,7 +688,7 @@ impl Store {
             SortOrder::Desc => "DESC",
         };
         let page_sql = format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE {filter} ORDER BY {column} {order}, api_id {order} LIMIT {} OFFSET {}",
+            "SELECT {API_SELECT} FROM am_api WHERE {filter} ORDER BY {column} {order}, api_id {order} LIMIT {} OFFSET {}",
             limit.max(0),
             offset.max(0)
         );
@@ -660,7 +706,7 @@ impl Store {
         let tenant_at = sql.bind(tenant);
         let list: Vec<String> = ids.iter().map(|id| sql.bind(id)).collect();
         let text = format!(
-            "SELECT {API_COLUMNS} FROM am_api WHERE tenant = {tenant_at} AND api_id IN ({})",
+            "SELECT {API_SELECT} FROM am_api WHERE tenant = {tenant_at} AND api_id IN ({})",
             list.join(", ")
         );
         sql.query(&text)

@@ -11,6 +11,7 @@ mod applications;
 mod change;
 mod db;
 mod documents;
+mod environments;
 mod keys;
 mod migrate;
 mod outbox;
@@ -21,11 +22,13 @@ mod users;
 
 pub use apis::{
     ApiFilter, ApiRow, ApiSearch, DeploymentRow, LifecycleEventRow, RevisionRow, TextMatch,
+    Thumbnail,
 };
 pub use applications::{ApplicationRow, SubscriptionRow};
 pub use change::Change;
 pub use db::{Dialect, StoreError};
 pub use documents::{DocumentFile, DocumentRow};
+pub use environments::EnvironmentRow;
 pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use scopes::{ScopeRow, ScopeUse};
 pub use users::UserRow;

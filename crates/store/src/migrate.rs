@@ -48,6 +48,16 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "scopes",
             sql: include_str!("../migrations/apim/0006_scopes.sql"),
         },
+        Migration {
+            version: 7,
+            name: "environments",
+            sql: include_str!("../migrations/apim/0007_environments.sql"),
+        },
+        Migration {
+            version: 8,
+            name: "thumbnails",
+            sql: include_str!("../migrations/apim/0008_thumbnails.sql"),
+        },
     ],
 };
 

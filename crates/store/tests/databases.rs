@@ -233,6 +233,7 @@ async fn api_pages_filter_and_count(dir: Databases) {
             created_time: i as i64,
             updated_time: i as i64,
             row_version: 1,
+            has_thumbnail: false,
         })
         .await
         .unwrap();

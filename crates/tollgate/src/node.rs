@@ -124,7 +124,19 @@ pub async fn run(config: Config) -> Result<(), String> {
                 hub,
                 store: store.clone(),
             });
-            let labels = environments(&config).into_iter().map(|e| e.name).collect();
+            // The labels given, or every environment deployment.toml declares (environments
+            // added through the Admin API are served by the gateways labelled with them).
+            let labels = if config
+                .apim
+                .sync_runtime_artifacts
+                .gateway
+                .gateway_labels
+                .is_empty()
+            {
+                environments(&config).into_iter().map(|e| e.name).collect()
+            } else {
+                config.gateway_labels()
+            };
             node.store = Some(store);
             Some(start_gateway(&config, &mut node, &tls, feed, labels, &mut opened).await?)
         }
@@ -363,6 +375,11 @@ async fn start_control_plane(
         store: store.clone(),
         key_manager,
         environments: environments(config),
+        control_plane_url: format!(
+            "https://{}:{}",
+            config.server.hostname,
+            config.port(ports::CONTROL_PLANE_HTTPS)
+        ),
     });
     let gate = credential.map(|c| Arc::new(NodeGate::new(c, node.sources.clone())));
     let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, gate));

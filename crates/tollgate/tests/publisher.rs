@@ -1419,3 +1419,244 @@ async fn scopes_bind_roles_and_gateways_check_them() {
     .await;
     assert_eq!(updated["displayName"], "Read the menu");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environments_settings_tiers_and_thumbnails() {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::Method;
+    let backend = MockBackend::start().await;
+    // This node's gateway serves only the environment the Admin API is about to add.
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config:
+                "[apim.sync_runtime_artifacts.gateway]\ngateway_labels = [\"us-region\"]\n".into(),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login_with_scopes(
+        &node,
+        &format!("{PROVIDER_SCOPES} apim:admin apim:environment_manage"),
+    )
+    .await;
+    let admin = |path: &str| format!("{}/api/am/admin/v4{path}", node.control_plane_http(""));
+
+    // The Admin API lists the configured environment (read-only) and adds one.
+    let listed = ok_json(
+        flow.http
+            .get(admin("/environments"))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["list"][0]["name"], "Default");
+    assert_eq!(listed["list"][0]["isReadOnly"], true);
+    let configured_id = listed["list"][0]["id"].as_str().unwrap().to_string();
+    let add = |body: Value| {
+        flow.http
+            .post(admin("/environments"))
+            .bearer_auth(&flow.token)
+            .json(&body)
+            .send()
+    };
+    let us = ok_json(
+        add(json!({"name": "us-region", "displayName": "US Region", "description": "Gateways in the US",
+                   "vhosts": [{"host": "us.example.com", "httpContext": "", "httpPort": 8280, "httpsPort": 8243}]}))
+        .await
+        .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(us["isReadOnly"], false);
+    for (body, field) in [
+        (
+            json!({"name": "bad name", "vhosts": [{"host": "a.example.com"}]}),
+            "name",
+        ),
+        (json!({"name": "eu", "vhosts": []}), "vhosts"),
+        (
+            json!({"name": "eu", "vhosts": [{"host": "not a host"}]}),
+            "vhosts[0].host",
+        ),
+    ] {
+        let error = error_body(add(body.clone()).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert_eq!(bad_fields(&error), vec![field.to_string()], "{body}");
+    }
+    error_body(
+        add(json!({"name": "us-region", "vhosts": [{"host": "x.example.com"}]}))
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let refused = flow
+        .http
+        .delete(admin(&format!("/environments/{configured_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    error_body(refused, StatusCode::BAD_REQUEST).await;
+
+    // The publisher's settings list both, with their gateway URLs.
+    let settings = ok_json(get(&flow, "/settings").await, StatusCode::OK).await;
+    let names: Vec<&str> = settings["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Default", "us-region"]);
+    assert_eq!(
+        settings["environment"][1]["serverUrl"],
+        "https://us.example.com:8243/"
+    );
+    assert!(settings["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "apim:api_create"));
+    assert_eq!(settings["monetizationAttributes"], json!([]));
+
+    // An API deployed to Default is not served here; deployed to us-region, it is.
+    let created = create(&flow, api("Regional", "/regional", "1.0.0", &backend.url())).await;
+    let id = created["id"].as_str().unwrap();
+    let revision = ok_json(
+        flow.post(flow.publisher(&format!("/apis/{id}/revisions")), json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let revision_id = revision["id"].as_str().unwrap();
+    let deploy = |targets: Value| {
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{id}/deploy-revision?revisionId={revision_id}"
+            )),
+            targets,
+        )
+    };
+    ok_json(deploy(json!([{"name": "Default"}])).await, StatusCode::OK).await;
+    let change = flow
+        .http
+        .post(flow.publisher(&format!("/apis/change-lifecycle?apiId={id}&action=Publish")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), StatusCode::OK);
+    let menu = node.gateway_http("/regional/1.0.0/menu");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let response = flow.http.get(&menu).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "not this gateway's environment"
+    );
+    let error = error_body(
+        deploy(json!([{"name": "mars"}])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["[0].name"]);
+    let error = error_body(
+        deploy(json!([{"name": "us-region", "vhost": "eu.example.com"}])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["[0].vhost"]);
+    let deployed = ok_json(
+        deploy(json!([{"name": "us-region", "vhost": "us.example.com"}])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(deployed[0]["vhost"], "us.example.com");
+    let served = eventually(&flow.http, &menu, None, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        served.status(),
+        StatusCode::UNAUTHORIZED,
+        "served here now (and wants a token)"
+    );
+    // An environment with deployments cannot be deleted.
+    let us_id = us["id"].as_str().unwrap();
+    let refused = flow
+        .http
+        .delete(admin(&format!("/environments/{us_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    error_body(refused, StatusCode::CONFLICT).await;
+
+    // Tiers, as the publisher's UI lists them.
+    let tiers = ok_json(
+        get(&flow, "/throttling-policies/subscription").await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<&str> = tiers["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Gold") && names.contains(&"Unlimited"),
+        "{names:?}"
+    );
+    let tiers = ok_json(
+        get(&flow, "/throttling-policies/api?limit=2").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(tiers["count"], 2);
+    assert_eq!(tiers["pagination"]["total"], 4);
+    let error = error_body(
+        get(&flow, "/throttling-policies/galaxy").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["policyLevel"]);
+
+    // Thumbnails: an image in, the same image out; anything else refused.
+    let png =
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+            .to_vec();
+    let none = get(&flow, &format!("/apis/{id}/thumbnail")).await;
+    error_body(none, StatusCode::NOT_FOUND).await;
+    let stored = ok_json(
+        multipart(
+            &flow,
+            Method::PUT,
+            &format!("/apis/{id}/thumbnail"),
+            Form::new().part("file", Part::bytes(png.clone()).file_name("icon.png")),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["mediaType"], "image/png");
+    let image = get(&flow, &format!("/apis/{id}/thumbnail")).await;
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert_eq!(image.bytes().await.unwrap().to_vec(), png);
+    let api = ok_json(get(&flow, &format!("/apis/{id}")).await, StatusCode::OK).await;
+    assert_eq!(api["hasThumbnail"], true);
+    let not_image = multipart(
+        &flow,
+        Method::PUT,
+        &format!("/apis/{id}/thumbnail"),
+        Form::new().part(
+            "file",
+            Part::bytes(b"#!/bin/sh\nrm -rf /".to_vec()).file_name("icon.png"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        bad_fields(&error_body(not_image, StatusCode::BAD_REQUEST).await),
+        vec!["file"]
+    );
+}

@@ -122,6 +122,7 @@ pub(crate) async fn create_api_with_document(
         created_time: now,
         updated_time: now,
         row_version: 1,
+        has_thumbnail: false,
     };
     // Nothing reaches gateways until a revision is deployed, so creation emits no event.
     let mut tx = services.store.begin().await?;

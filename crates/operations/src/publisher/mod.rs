@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod query;
 pub mod revisions;
 pub mod scopes;
+pub mod settings;
 pub mod subscriptions;
 
 pub use definition::ApiDefinition;

@@ -176,21 +176,17 @@ pub async fn deploy_revision(
             "must list at least one environment to deploy to",
         ));
     }
+    let environments = crate::environments::all_environments(services, &actor.tenant).await?;
     let mut problems = Problems::default();
     let mut resolved = Vec::with_capacity(targets.len());
     for (i, target) in targets.iter().enumerate() {
-        let Some(environment) = services
-            .environments
-            .iter()
-            .find(|e| e.name == target.environment)
-        else {
+        let Some(environment) = environments.iter().find(|e| e.name == target.environment) else {
             problems.add(
                 format!("[{i}].name"),
                 format!(
                     "gateway environment '{}' does not exist; known: {}",
                     target.environment,
-                    services
-                        .environments
+                    environments
                         .iter()
                         .map(|e| e.name.as_str())
                         .collect::<Vec<_>>()
@@ -200,7 +196,7 @@ pub async fn deploy_revision(
             continue;
         };
         let vhost = match target.vhost.as_deref().filter(|v| !v.is_empty()) {
-            Some(v) if environment.vhosts.iter().any(|h| h == v) => v.to_string(),
+            Some(v) if environment.vhosts.iter().any(|h| h.host == v) => v.to_string(),
             Some(v) => {
                 problems.add(
                     format!("[{i}].vhost"),
@@ -214,7 +210,7 @@ pub async fn deploy_revision(
             None => environment
                 .vhosts
                 .first()
-                .cloned()
+                .map(|h| h.host.clone())
                 .unwrap_or_else(|| "localhost".into()),
         };
         resolved.push((environment.name.clone(), vhost, target.display_on_devportal));
