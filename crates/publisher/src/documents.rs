@@ -18,16 +18,16 @@ use tollgate_store::{DocumentFile, DocumentRow};
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DocumentBody {
-    name: String,
+    pub(crate) name: String,
     #[serde(rename = "type")]
     doc_type: DocumentType,
     #[serde(default)]
     other_type_name: Option<String>,
     #[serde(default)]
     summary: Option<String>,
-    source_type: DocumentSource,
+    pub(crate) source_type: DocumentSource,
     #[serde(default)]
-    source_url: Option<String>,
+    pub(crate) source_url: Option<String>,
     #[serde(default)]
     visibility: Option<DocumentVisibility>,
     #[serde(default)]

@@ -8,6 +8,7 @@ mod apis;
 mod definitions;
 mod documents;
 mod lifecycle;
+mod projects;
 mod revisions;
 mod scopes;
 mod settings;
@@ -24,6 +25,11 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/apis", get(apis::list).post(apis::create))
         .route("/apis/validate", post(apis::validate))
         .route("/apis/copy-api", post(apis::copy))
+        .route("/apis/export", get(projects::export))
+        .route(
+            "/apis/import",
+            post(projects::import).layer(projects::upload_limit()),
+        )
         .route(
             "/apis/validate-openapi",
             post(definitions::validate).layer(definitions::upload_limit()),

@@ -522,6 +522,19 @@ impl ApimTx {
         .collect()
     }
 
+    /// The API's revisions, oldest first, read in this transaction.
+    pub async fn revisions_of(&mut self, api_id: &str) -> Result<Vec<RevisionRow>> {
+        sqlx::query(&format!(
+            "SELECT {REVISION_COLUMNS} FROM am_api_revision WHERE api_id = $1 ORDER BY revision_number"
+        ))
+        .bind(api_id)
+        .fetch_all(self.conn())
+        .await?
+        .iter()
+        .map(revision_from)
+        .collect()
+    }
+
     /// Every version of the API named `name` in the tenant.
     pub async fn versions_of(&mut self, tenant: &str, name: &str) -> Result<Vec<ApiRow>> {
         sqlx::query(&format!(
@@ -632,6 +645,12 @@ impl Store {
             content_type,
             content,
         }))
+    }
+
+    /// A revision's definition document, if its API had one.
+    pub async fn revision_openapi(&self, revision_id: &str) -> Result<Option<serde_json::Value>> {
+        let mut conn = self.apim().acquire().await?;
+        openapi_of(&mut conn, "am_api_revision", "revision_id", revision_id).await
     }
 
     /// The API's definition document, if it has one.

@@ -1660,3 +1660,261 @@ async fn environments_settings_tiers_and_thumbnails() {
         vec!["file"]
     );
 }
+
+/// A directory as a zip archive, entries named relative to `base`.
+fn zip_directory(base: &Path, dir: &Path) -> Vec<u8> {
+    use std::io::Write;
+    fn walk(path: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for file in files {
+        let name = file
+            .strip_prefix(base)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        writer
+            .start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(&std::fs::read(&file).unwrap()).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn zip_entries(bytes: &[u8]) -> Vec<String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect()
+}
+
+async fn import_zip(flow: &Flow, archive: Vec<u8>, query: &str) -> reqwest::Response {
+    use reqwest::multipart::{Form, Part};
+    multipart(
+        flow,
+        reqwest::Method::POST,
+        &format!("/apis/import{query}"),
+        Form::new().part("file", Part::bytes(archive).file_name("api.zip")),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_import_into_another_installation_and_wso2_exports_import() {
+    use reqwest::multipart::{Form, Part};
+    use reqwest::Method;
+    let backend = MockBackend::start().await;
+    let source = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let target = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let scopes = format!("{PROVIDER_SCOPES} apim:api_import_export");
+    let from = Flow::login_with_scopes(&source, &scopes).await;
+    let to = Flow::login_with_scopes(&target, &scopes).await;
+
+    // An API with everything: documents (text and a file), a thumbnail, a deployed revision.
+    let id = from
+        .publish_api(api("Travel", "/travel", "2.1.0", &backend.url()))
+        .await;
+    ok_json(
+        from.post(
+            from.publisher(&format!("/apis/{id}/documents")),
+            json!({"name": "Guide", "type": "HOWTO", "sourceType": "MARKDOWN", "inlineContent": "# Travel"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let file_doc = ok_json(
+        from.post(
+            from.publisher(&format!("/apis/{id}/documents")),
+            json!({"name": "Terms", "type": "OTHER", "otherTypeName": "Legal", "sourceType": "FILE"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let terms = b"%PDF terms and conditions".to_vec();
+    multipart(
+        &from,
+        Method::POST,
+        &format!(
+            "/apis/{id}/documents/{}/content",
+            file_doc["documentId"].as_str().unwrap()
+        ),
+        Form::new().part(
+            "file",
+            Part::bytes(terms.clone())
+                .file_name("terms.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        ),
+    )
+    .await;
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    multipart(
+        &from,
+        Method::PUT,
+        &format!("/apis/{id}/thumbnail"),
+        Form::new().part("file", Part::bytes(png.clone()).file_name("icon.png")),
+    )
+    .await;
+
+    let exported = get(&from, "/apis/export?name=Travel&version=2.1.0&format=YAML").await;
+    assert_eq!(exported.status(), StatusCode::OK);
+    assert_eq!(exported.headers()["content-type"], "application/zip");
+    let archive = exported.bytes().await.unwrap().to_vec();
+    let mut entries = zip_entries(&archive);
+    entries.sort();
+    assert_eq!(
+        entries,
+        [
+            "Travel-2.1.0/Definitions/swagger.yaml",
+            "Travel-2.1.0/Docs/Guide/Guide",
+            "Travel-2.1.0/Docs/Guide/document.yaml",
+            "Travel-2.1.0/Docs/Terms/document.yaml",
+            "Travel-2.1.0/Docs/Terms/terms.pdf",
+            "Travel-2.1.0/Image/icon.png",
+            "Travel-2.1.0/api.yaml",
+            "Travel-2.1.0/deployment_environments.yaml",
+        ]
+    );
+
+    // Into the other installation: the same API, published, deployed and served there.
+    let imported = import_zip(&to, archive.clone(), "").await;
+    assert_eq!(
+        imported.status(),
+        StatusCode::OK,
+        "{}",
+        imported.text().await.unwrap()
+    );
+    let listed = ok_json(get(&to, "/apis?query=name:Travel").await, StatusCode::OK).await;
+    assert_eq!(listed["count"], 1);
+    let copy_id = listed["list"][0]["id"].as_str().unwrap().to_string();
+    let copy = ok_json(get(&to, &format!("/apis/{copy_id}")).await, StatusCode::OK).await;
+    assert_eq!(copy["lifeCycleStatus"], "PUBLISHED");
+    assert_eq!(copy["hasThumbnail"], true);
+    assert_eq!(copy["operations"].as_array().unwrap().len(), 6);
+    let docs = ok_json(
+        get(&to, &format!("/apis/{copy_id}/documents")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(docs["count"], 2);
+    let terms_copy = docs["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "Terms")
+        .unwrap();
+    let download = get(
+        &to,
+        &format!(
+            "/apis/{copy_id}/documents/{}/content",
+            terms_copy["documentId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(download.bytes().await.unwrap().to_vec(), terms);
+    let deployments = ok_json(
+        get(&to, &format!("/apis/{copy_id}/deployments")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(deployments["list"][0]["name"], "Default");
+    eventually(
+        &to.http,
+        &target.gateway_http("/travel/2.1.0/menu"),
+        None,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    // Again: a conflict, unless overwriting; overwriting makes a new revision.
+    error_body(
+        import_zip(&to, archive.clone(), "").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let again = import_zip(&to, archive.clone(), "?overwrite=true").await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let revisions = ok_json(
+        get(&to, &format!("/apis/{copy_id}/revisions")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(revisions["count"], 2);
+
+    // A project exported by WSO2 4.2 (its layout, with apictl's api_meta.yaml).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wso2-4.2-export");
+    let wso2 = zip_directory(&fixtures, &fixtures.join("PizzaShackAPI-1.0.0"));
+    let imported = import_zip(&to, wso2, "?preserveProvider=true").await;
+    assert_eq!(
+        imported.status(),
+        StatusCode::OK,
+        "{}",
+        imported.text().await.unwrap()
+    );
+    let listed = ok_json(
+        get(&to, "/apis?query=name:PizzaShackAPI").await,
+        StatusCode::OK,
+    )
+    .await;
+    let pizza_id = listed["list"][0]["id"].as_str().unwrap().to_string();
+    let pizza = ok_json(get(&to, &format!("/apis/{pizza_id}")).await, StatusCode::OK).await;
+    assert_eq!(pizza["lifeCycleStatus"], "PUBLISHED");
+    assert_eq!(pizza["operations"].as_array().unwrap().len(), 5);
+    assert_eq!(pizza["businessInformation"]["businessOwner"], "Jane Roe");
+    assert_eq!(
+        pizza["gatewayType"], "wso2/synapse",
+        "unknown fields are kept"
+    );
+    let swagger = ok_json(
+        get(&to, &format!("/apis/{pizza_id}/swagger")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(swagger["components"]["schemas"]["Order"].is_object());
+    let docs = ok_json(
+        get(&to, &format!("/apis/{pizza_id}/documents")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(docs["list"][0]["name"], "PizzaShack Guide");
+    let guide = get(
+        &to,
+        &format!(
+            "/apis/{pizza_id}/documents/{}/content",
+            docs["list"][0]["documentId"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert!(guide.text().await.unwrap().starts_with("# Ordering"));
+
+    // What is refused: not a zip, a zip with no api.yaml, a path climbing out.
+    let error = error_body(
+        import_zip(&to, b"not a zip".to_vec(), "").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["file"]);
+    let empty = {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        writer
+            .start_file("x/readme.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(b"hello").unwrap();
+        writer.finish().unwrap().into_inner()
+    };
+    error_body(import_zip(&to, empty, "").await, StatusCode::BAD_REQUEST).await;
+}

@@ -101,6 +101,20 @@ pub(crate) async fn create_api_with_document(
     document: Option<&serde_json::Value>,
     documents_from: Option<&str>,
 ) -> OpResult<ApiRow> {
+    let (row, scopes) = prepare_api(services, actor, definition).await?;
+    let mut tx = services.store.begin().await?;
+    insert_api_in(&mut tx, actor, &row, &scopes, document, documents_from).await?;
+    tx.commit().await?;
+    tracing::info!(api = %row.id, name = %row.name, version = %row.version, "API created");
+    Ok(row)
+}
+
+/// A new API's row and scopes, checked (permission, definition, tiers, scopes).
+pub(crate) async fn prepare_api(
+    services: &Services,
+    actor: &Actor,
+    definition: ApiDefinition,
+) -> OpResult<(ApiRow, ApiScopes)> {
     actor.require_any(permissions::CREATE)?;
     let definition = definition.normalise()?;
     check_policies(services, actor, &definition).await?;
@@ -124,24 +138,33 @@ pub(crate) async fn create_api_with_document(
         row_version: 1,
         has_thumbnail: false,
     };
-    // Nothing reaches gateways until a revision is deployed, so creation emits no event.
-    let mut tx = services.store.begin().await?;
-    tx.insert_api(&row).await?;
+    Ok((row, scopes))
+}
+
+/// Writes a prepared API in `tx`. Nothing reaches gateways until a revision is deployed, so
+/// creation emits no event (but a default-version mark does).
+pub(crate) async fn insert_api_in(
+    tx: &mut tollgate_store::ApimTx,
+    actor: &Actor,
+    row: &ApiRow,
+    scopes: &ApiScopes,
+    document: Option<&serde_json::Value>,
+    documents_from: Option<&str>,
+) -> OpResult<()> {
+    tx.insert_api(row).await?;
     if document.is_some() {
         tx.set_api_openapi(&row.id, document).await?;
     }
     if let Some(source) = documents_from {
         tx.copy_documents(source, &row.id).await?;
     }
-    scopes.write(&mut tx, &row).await?;
-    tx.record_lifecycle_event(&row, None, &actor.username)
+    scopes.write(tx, row).await?;
+    tx.record_lifecycle_event(row, None, &actor.username)
         .await?;
     if row.is_default_version {
         tx.apply(&Change::SetDefaultVersion(row.clone())).await?;
     }
-    tx.commit().await?;
-    tracing::info!(api = %row.id, name = %row.name, version = %row.version, "API created");
-    Ok(row)
+    Ok(())
 }
 
 /// Replaces an API's definition (its working copy: gateways see it once a revision of it is
@@ -310,7 +333,11 @@ pub(crate) struct ApiScopes {
 
 impl ApiScopes {
     /// Writes the API's local scopes and which resources require which scope.
-    async fn write(&self, tx: &mut tollgate_store::ApimTx, api: &ApiRow) -> OpResult<()> {
+    pub(crate) async fn write(
+        &self,
+        tx: &mut tollgate_store::ApimTx,
+        api: &ApiRow,
+    ) -> OpResult<()> {
         let local: Vec<ScopeRow> = self
             .local
             .iter()

@@ -199,7 +199,7 @@ pub async fn get_definition(services: &Services, actor: &Actor, api_id: &str) ->
     render(&api, stored)
 }
 
-fn render(api: &ApiRow, stored: Option<Value>) -> OpResult<Value> {
+pub(crate) fn render(api: &ApiRow, stored: Option<Value>) -> OpResult<Value> {
     let definition = ApiDefinition::from_json(api.definition.clone())?;
     let document = match stored {
         Some(value) => openapi::stored(value)?,

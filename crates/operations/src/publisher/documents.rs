@@ -41,7 +41,7 @@ pub enum DocumentContent {
     File(DocumentFile),
 }
 
-fn checked(input: DocumentInput) -> OpResult<DocumentInput> {
+pub(crate) fn checked(input: DocumentInput) -> OpResult<DocumentInput> {
     let mut problems = Problems::default();
     let mut input = input;
     input.name = input.name.trim().to_string();

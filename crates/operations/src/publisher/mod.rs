@@ -6,6 +6,7 @@ pub mod definitions;
 pub mod documents;
 pub mod lifecycle;
 pub mod openapi;
+pub mod projects;
 pub mod query;
 pub mod revisions;
 pub mod scopes;

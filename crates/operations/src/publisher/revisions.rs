@@ -45,6 +45,17 @@ pub async fn create_revision(
     }
     let mut tx = services.store.begin().await?;
     let api = tx.api(&actor.tenant, api_id).await?;
+    let revision = create_revision_in(&mut tx, &api, description).await?;
+    tx.commit().await?;
+    Ok(revision)
+}
+
+/// Freezes the API's working copy (and its definition document) as its next revision.
+pub(crate) async fn create_revision_in(
+    tx: &mut tollgate_store::ApimTx,
+    api: &ApiRow,
+    description: &str,
+) -> OpResult<RevisionRow> {
     if tx.revision_count(&api.id).await? >= MAX_REVISIONS {
         return Err(OpError::NotAllowed(format!(
             "Maximum number of revisions per API has reached. Need to remove stale revision to create a new Revision for API with API UUID: {}",
@@ -52,20 +63,18 @@ pub async fn create_revision(
         )));
     }
     let revision_id = uuid::Uuid::new_v4().to_string();
-    let runtime = serde_json::to_value(runtime_of(&api, &revision_id)?)
+    let runtime = serde_json::to_value(runtime_of(api, &revision_id)?)
         .map_err(|e| OpError::Store(tollgate_store::StoreError::Corrupt(e.to_string())))?;
-    let revision = tx
+    Ok(tx
         .insert_revision(
-            &actor.tenant,
+            &api.tenant,
             &revision_id,
             &api.id,
             description,
             &api.definition,
             &runtime,
         )
-        .await?;
-    tx.commit().await?;
-    Ok(revision)
+        .await?)
 }
 
 /// An API's revisions, oldest first, with its deployments.
@@ -176,7 +185,58 @@ pub async fn deploy_revision(
             "must list at least one environment to deploy to",
         ));
     }
-    let environments = crate::environments::all_environments(services, &actor.tenant).await?;
+    let resolved = resolve_targets(services, &actor.tenant, targets).await?;
+    let mut tx = services.store.begin().await?;
+    let api = tx.api(&actor.tenant, api_id).await?;
+    let revision = tx.revision(&api.id, revision_id).await?;
+    let deployed = deploy_in(&mut tx, &api, &revision, resolved).await?;
+    tx.commit().await?;
+    tracing::info!(api = %api.id, revision = %revision.id, "revision deployed");
+    Ok(deployed)
+}
+
+/// Deploys a revision to resolved (environment, vhost, shown in the portal) targets, in `tx`.
+pub(crate) async fn deploy_in(
+    tx: &mut tollgate_store::ApimTx,
+    api: &ApiRow,
+    revision: &RevisionRow,
+    targets: Vec<(String, String, bool)>,
+) -> OpResult<Vec<DeploymentRow>> {
+    let mut runtime: RuntimeApi = serde_json::from_value(revision.runtime.clone())
+        .map_err(|e| OpError::Store(tollgate_store::StoreError::Corrupt(e.to_string())))?;
+    runtime.revision_id = revision.id.clone();
+    // Like the lifecycle state, the default-version mark is the API's, not the revision's.
+    runtime.lifecycle_status = api.lifecycle_status;
+    runtime.is_default_version = api.is_default_version;
+    let now = tollgate_model::now_millis();
+    let mut deployed = Vec::with_capacity(targets.len());
+    for (environment, vhost, display_on_devportal) in targets {
+        let deployment = DeploymentRow {
+            api_id: api.id.clone(),
+            environment,
+            revision_id: revision.id.clone(),
+            vhost,
+            display_on_devportal,
+            deployed_time: now,
+        };
+        tx.apply(&Change::DeployRevision {
+            tenant: api.tenant.clone(),
+            deployment: deployment.clone(),
+            api: runtime.clone(),
+        })
+        .await?;
+        deployed.push(deployment);
+    }
+    Ok(deployed)
+}
+
+/// Each target's environment (configured or added) and vhost, or every problem with them.
+pub(crate) async fn resolve_targets(
+    services: &Services,
+    tenant: &str,
+    targets: &[DeploymentTarget],
+) -> OpResult<Vec<(String, String, bool)>> {
+    let environments = crate::environments::all_environments(services, tenant).await?;
     let mut problems = Problems::default();
     let mut resolved = Vec::with_capacity(targets.len());
     for (i, target) in targets.iter().enumerate() {
@@ -215,39 +275,7 @@ pub async fn deploy_revision(
         };
         resolved.push((environment.name.clone(), vhost, target.display_on_devportal));
     }
-    problems.into_result(())?;
-
-    let mut tx = services.store.begin().await?;
-    let api = tx.api(&actor.tenant, api_id).await?;
-    let revision = tx.revision(&api.id, revision_id).await?;
-    let mut runtime: RuntimeApi = serde_json::from_value(revision.runtime.clone())
-        .map_err(|e| OpError::Store(tollgate_store::StoreError::Corrupt(e.to_string())))?;
-    runtime.revision_id = revision.id.clone();
-    // Like the lifecycle state, the default-version mark is the API's, not the revision's.
-    runtime.lifecycle_status = api.lifecycle_status;
-    runtime.is_default_version = api.is_default_version;
-    let now = tollgate_model::now_millis();
-    let mut deployed = Vec::with_capacity(resolved.len());
-    for (environment, vhost, display_on_devportal) in resolved {
-        let deployment = DeploymentRow {
-            api_id: api.id.clone(),
-            environment,
-            revision_id: revision.id.clone(),
-            vhost,
-            display_on_devportal,
-            deployed_time: now,
-        };
-        tx.apply(&Change::DeployRevision {
-            tenant: actor.tenant.clone(),
-            deployment: deployment.clone(),
-            api: runtime.clone(),
-        })
-        .await?;
-        deployed.push(deployment);
-    }
-    tx.commit().await?;
-    tracing::info!(api = %api.id, revision = %revision.id, "revision deployed");
-    Ok(deployed)
+    problems.into_result(resolved)
 }
 
 /// Takes a revision off environments (all it is deployed to when `environments` is `None`).
