@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS};
-use tollgate_restcore::{check_line, list_body, ApiError, Ctx, JsonBody, Principal};
+use tollgate_restcore::{check_line, list_body, ApiError, Ctx, JsonBody, Principal, Routes};
 use tollgate_store::Change;
 
 const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
@@ -22,38 +22,48 @@ const MAX_DISPLAY_NAME: usize = 512;
 const MAX_DESCRIPTION: usize = 1024;
 
 /// The Admin API's routes, relative to `/api/am/admin/v4`.
-pub fn router(ctx: Ctx) -> Router {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/throttling/policies/subscription",
+            "GET POST",
             get(list_subscription).post(create_subscription),
         )
         .route(
             "/throttling/policies/subscription/{policy_id}",
+            "GET PUT DELETE",
             get(get_subscription)
                 .put(update_subscription)
                 .delete(delete_subscription),
         )
         .route(
             "/throttling/policies/application",
+            "GET POST",
             get(list_application).post(create_application),
         )
         .route(
             "/throttling/policies/application/{policy_id}",
+            "GET PUT DELETE",
             get(get_application)
                 .put(update_application)
                 .delete(delete_application),
         )
-        .route("/throttling/policies/advanced", get(list_advanced))
+        .route("/throttling/policies/advanced", "GET", get(list_advanced))
         .route(
             "/environments",
+            "GET POST",
             get(environments::list).post(environments::create),
         )
         .route(
             "/environments/{environment_id}",
+            "PUT DELETE",
             axum::routing::put(environments::update).delete(environments::delete),
         )
-        .with_state(ctx)
+}
+
+/// The Admin API's router.
+pub fn router(ctx: Ctx) -> Router {
+    routes().into_router(ctx)
 }
 
 fn kind(level: PolicyLevel) -> &'static str {

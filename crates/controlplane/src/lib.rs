@@ -6,11 +6,34 @@ mod internal;
 mod relay;
 
 pub use relay::OutboxRelay;
-pub use tollgate_restcore::{GatewayEnvironment, RestContext};
+pub use tollgate_restcore::{GatewayEnvironment, Operation, RestContext};
 
 use axum::http::{StatusCode, Uri};
 use axum::Router;
 use tollgate_restcore::{ApiError, Ctx};
+
+/// WSO2's base paths of the three REST APIs.
+pub const PUBLISHER: &str = "/api/am/publisher/v4";
+pub const DEVPORTAL: &str = "/api/am/devportal/v3";
+pub const ADMIN: &str = "/api/am/admin/v4";
+
+/// Every REST operation the control plane serves, with its API's base path.
+pub fn rest_operations() -> Vec<(&'static str, Operation)> {
+    [
+        (PUBLISHER, tollgate_publisher::routes()),
+        (DEVPORTAL, tollgate_devportal::routes()),
+        (ADMIN, tollgate_admin::routes()),
+    ]
+    .into_iter()
+    .flat_map(|(base, routes)| {
+        routes
+            .operations()
+            .iter()
+            .map(|op| (base, op.clone()))
+            .collect::<Vec<_>>()
+    })
+    .collect()
+}
 
 /// Every control-plane HTTP endpoint, with WSO2's base paths. `node_gate` guards the internal
 /// data API that gateways load their state from.
@@ -19,15 +42,9 @@ pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeG
         .merge(internal::router(ctx.store.clone(), node_gate))
         .route("/_health/live", axum::routing::get(health))
         .route("/_health/ready", axum::routing::get(health))
-        .nest(
-            "/api/am/publisher/v4",
-            tollgate_publisher::router(ctx.clone()),
-        )
-        .nest(
-            "/api/am/devportal/v3",
-            tollgate_devportal::router(ctx.clone()),
-        )
-        .nest("/api/am/admin/v4", tollgate_admin::router(ctx.clone()))
+        .nest(PUBLISHER, tollgate_publisher::router(ctx.clone()))
+        .nest(DEVPORTAL, tollgate_devportal::router(ctx.clone()))
+        .nest(ADMIN, tollgate_admin::router(ctx.clone()))
         .merge(tollgate_keymanager::router(ctx.key_manager.clone()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(tollgate_restcore::rest_edge))

@@ -44,8 +44,6 @@ fn key_json(mapping: &KeyMappingRow, client: &OAuthClientRow) -> Value {
         "keyState": "COMPLETED",
         "keyType": mapping.key_type.as_str(),
         "mode": "CREATED",
-        "groupId": null,
-        "token": null,
         "additionalProperties": {},
     })
 }

@@ -10,48 +10,63 @@ mod subscriptions;
 
 use axum::routing::{get, post};
 use axum::Router;
-use tollgate_restcore::{ApiError, Ctx, Principal};
+use tollgate_restcore::{ApiError, Ctx, Principal, Routes};
 use tollgate_store::ApplicationRow;
 
 const SUBSCRIBE_APP: &[&str] = &["apim:subscribe", "apim:app_manage"];
 
 /// The Developer Portal API's routes, relative to `/api/am/devportal/v3`.
-pub fn router(ctx: Ctx) -> Router {
-    Router::new()
-        .route("/apis", get(apis::list))
-        .route("/apis/{api_id}", get(apis::get))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/apis", "GET", get(apis::list))
+        .route("/apis/{api_id}", "GET", get(apis::get))
         .route(
             "/applications",
+            "GET POST",
             get(applications::list).post(applications::create),
         )
         .route(
             "/applications/{application_id}",
+            "GET PUT DELETE",
             get(applications::get)
                 .put(applications::update)
                 .delete(applications::delete),
         )
         .route(
             "/subscriptions/{subscription_id}",
+            "GET DELETE",
             get(subscriptions::get).delete(subscriptions::delete),
         )
         .route(
             "/applications/{application_id}/oauth-keys/{key_mapping_id}/clean-up",
+            "POST",
             post(keys::clean_up),
         )
         .route(
             "/subscriptions",
+            "GET POST",
             get(subscriptions::list).post(subscriptions::create),
         )
         .route(
             "/applications/{application_id}/generate-keys",
+            "POST",
             post(keys::generate_keys),
         )
-        .route("/applications/{application_id}/oauth-keys", get(keys::list))
+        .route(
+            "/applications/{application_id}/oauth-keys",
+            "GET",
+            get(keys::list),
+        )
         .route(
             "/applications/{application_id}/oauth-keys/{key_mapping_id}/generate-token",
+            "POST",
             post(keys::generate_token),
         )
-        .with_state(ctx)
+}
+
+/// The Developer Portal API's router.
+pub fn router(ctx: Ctx) -> Router {
+    routes().into_router(ctx)
 }
 
 /// The caller's own application; others' are invisible (404), as in WSO2.

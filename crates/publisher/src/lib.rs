@@ -17,103 +17,148 @@ mod wire;
 
 use axum::routing::{get, post};
 use axum::Router;
-use tollgate_restcore::Ctx;
+use tollgate_restcore::{Ctx, Routes};
 
 /// The Publisher API's routes, relative to `/api/am/publisher/v4`.
-pub fn router(ctx: Ctx) -> Router {
-    Router::new()
-        .route("/apis", get(apis::list).post(apis::create))
-        .route("/apis/validate", post(apis::validate))
-        .route("/apis/copy-api", post(apis::copy))
-        .route("/apis/export", get(projects::export))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/apis", "GET POST", get(apis::list).post(apis::create))
+        .route("/apis/validate", "POST", post(apis::validate))
+        .route("/apis/copy-api", "POST", post(apis::copy))
+        .route("/apis/export", "GET", get(projects::export))
         .route(
             "/apis/import",
+            "POST",
             post(projects::import).layer(projects::upload_limit()),
         )
         .route(
             "/apis/validate-openapi",
+            "POST",
             post(definitions::validate).layer(definitions::upload_limit()),
         )
         .route(
             "/apis/import-openapi",
+            "POST",
             post(definitions::import).layer(definitions::upload_limit()),
         )
         .route(
             "/apis/{api_id}/swagger",
+            "GET PUT",
             get(definitions::get)
                 .put(definitions::update)
                 .layer(definitions::upload_limit()),
         )
-        .route("/apis/change-lifecycle", post(lifecycle::change))
+        .route("/apis/change-lifecycle", "POST", post(lifecycle::change))
         .route(
             "/apis/{api_id}",
+            "GET PUT DELETE",
             get(apis::get).put(apis::update).delete(apis::delete),
         )
         .route(
             "/apis/{api_id}/documents",
+            "GET POST",
             get(documents::list).post(documents::create),
         )
         .route(
             "/apis/{api_id}/documents/validate",
+            "POST",
             post(documents::validate),
         )
         .route(
             "/apis/{api_id}/documents/{document_id}",
+            "GET PUT DELETE",
             get(documents::get)
                 .put(documents::update)
                 .delete(documents::delete),
         )
         .route(
             "/apis/{api_id}/documents/{document_id}/content",
+            "GET POST",
             get(documents::content)
                 .post(documents::set_content)
                 .layer(definitions::upload_limit()),
         )
-        .route("/apis/{api_id}/lifecycle-state", get(lifecycle::state))
-        .route("/apis/{api_id}/lifecycle-history", get(lifecycle::history))
+        .route(
+            "/apis/{api_id}/lifecycle-state",
+            "GET",
+            get(lifecycle::state),
+        )
+        .route(
+            "/apis/{api_id}/lifecycle-history",
+            "GET",
+            get(lifecycle::history),
+        )
         .route(
             "/apis/{api_id}/revisions",
+            "GET POST",
             get(revisions::list).post(revisions::create),
         )
         .route(
             "/apis/{api_id}/revisions/{revision_id}",
+            "GET DELETE",
             get(revisions::get).delete(revisions::delete),
         )
-        .route("/apis/{api_id}/restore-revision", post(revisions::restore))
-        .route("/apis/{api_id}/deploy-revision", post(revisions::deploy))
+        .route(
+            "/apis/{api_id}/restore-revision",
+            "POST",
+            post(revisions::restore),
+        )
+        .route(
+            "/apis/{api_id}/deploy-revision",
+            "POST",
+            post(revisions::deploy),
+        )
         .route(
             "/apis/{api_id}/undeploy-revision",
+            "POST",
             post(revisions::undeploy),
         )
-        .route("/apis/{api_id}/deployments", get(revisions::deployments))
-        .route("/scopes", get(scopes::list).post(scopes::create))
+        .route(
+            "/apis/{api_id}/deployments",
+            "GET",
+            get(revisions::deployments),
+        )
+        .route(
+            "/scopes",
+            "GET POST",
+            get(scopes::list).post(scopes::create),
+        )
         .route(
             "/scopes/{scope_id}",
+            "GET PUT DELETE HEAD",
             get(scopes::get)
                 .put(scopes::update)
                 .delete(scopes::delete)
                 .head(scopes::exists),
         )
-        .route("/scopes/{scope_id}/usage", get(scopes::usage))
-        .route("/settings", get(settings::settings))
+        .route("/scopes/{scope_id}/usage", "GET", get(scopes::usage))
+        .route("/settings", "GET", get(settings::settings))
         .route(
             "/throttling-policies/{policy_level}",
+            "GET",
             get(settings::throttling_policies),
         )
         .route(
             "/apis/{api_id}/thumbnail",
+            "GET PUT",
             get(settings::thumbnail)
                 .put(settings::set_thumbnail)
                 .layer(definitions::upload_limit()),
         )
-        .route("/subscriptions", get(subscriptions::list))
+        .route("/subscriptions", "GET", get(subscriptions::list))
         .route(
             "/subscriptions/block-subscription",
+            "POST",
             post(subscriptions::block),
         )
         .route(
             "/subscriptions/unblock-subscription",
+            "POST",
             post(subscriptions::unblock),
         )
-        .with_state(ctx)
+}
+
+/// The Publisher API's router.
+pub fn router(ctx: Ctx) -> Router {
+    routes().into_router(ctx)
 }

@@ -4,9 +4,22 @@ use serde_json::{json, Value};
 use tollgate_model::LifecycleState;
 use tollgate_store::{ApiRow, DeploymentRow, LifecycleEventRow, RevisionRow};
 
-/// The API object: the stored definition with the server's fields.
+/// Removes `null` members: an absent optional field, as WSO2's schemas describe it.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// The API object: the stored definition (`null` members left out) with the server's fields.
 pub(crate) fn api_json(api: &ApiRow) -> Value {
     let mut out = api.definition.clone();
+    drop_nulls(&mut out);
     if let Some(object) = out.as_object_mut() {
         object.insert("id".into(), json!(api.id));
         object.insert("provider".into(), json!(api.provider));
@@ -106,12 +119,17 @@ pub(crate) fn lifecycle_state_json(state: LifecycleState) -> Value {
 pub(crate) fn lifecycle_history_json(history: &[LifecycleEventRow]) -> Value {
     json!({
         "count": history.len(),
-        "list": history.iter().map(|event| json!({
-            "previousState": event.previous_state.map(LifecycleState::display_name),
-            "postState": event.new_state.display_name(),
-            "user": event.username,
-            "updatedTime": rfc3339(event.time),
-        })).collect::<Vec<_>>(),
+        "list": history.iter().map(|event| {
+            let mut item = json!({
+                "postState": event.new_state.display_name(),
+                "user": event.username,
+                "updatedTime": rfc3339(event.time),
+            });
+            if let Some(previous) = event.previous_state {
+                item["previousState"] = json!(previous.display_name());
+            }
+            item
+        }).collect::<Vec<_>>(),
     })
 }
 

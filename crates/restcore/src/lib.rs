@@ -8,6 +8,7 @@ mod error;
 mod form;
 mod json;
 mod query;
+mod routes;
 mod text;
 
 pub use auth::Principal;
@@ -16,6 +17,7 @@ pub use error::ApiError;
 pub use form::Form;
 pub use json::{from_value, parse as parse_json, JsonBody};
 pub use query::{named_param, parse_query, required, QueryParams};
+pub use routes::{Operation, Routes};
 pub use text::check_line;
 
 use std::sync::Arc;
