@@ -6,7 +6,7 @@
 //!   as a running node's router answers them; the test fails when the file is stale, and
 //!   `scripts/rest-coverage` rewrites it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use reqwest::multipart::{Form, Part};
