@@ -22,6 +22,10 @@ struct InternalState {
 pub fn router(store: Store, gate: Option<Arc<NodeGate>>) -> Router {
     Router::new()
         .route("/internal/data/v1/runtime-snapshot", get(runtime_snapshot))
+        .route(
+            tollgate_model::wire::GATEWAY_REPORT_PATH,
+            axum::routing::post(gateway_report),
+        )
         .with_state(InternalState { store, gate })
 }
 
@@ -38,18 +42,8 @@ async fn runtime_snapshot(
     headers: HeaderMap,
     QueryParams(q): QueryParams<SnapshotQuery>,
 ) -> Response {
-    let Some(gate) = &state.gate else {
-        return ApiError::unauthorized("This control plane has no node credential configured")
-            .into_response();
-    };
-    let client = client.map(|Extension(c)| c);
-    if let Err(refusal) = gate.admit(&headers, client, "internal data API").await {
-        return ApiError::new(
-            refusal.status,
-            format!("Node authentication failed: {}", refusal.reason),
-        )
-        .with_retry_after(refusal.retry_after_secs)
-        .into_response();
+    if let Err(refused) = admit(&state, client, &headers).await {
+        return refused;
     }
     let mut snapshot = match state.store.snapshot().await {
         Ok(s) => s,
@@ -62,4 +56,53 @@ async fn runtime_snapshot(
             .retain(|d| labels.contains(&d.environment.as_str()));
     }
     (StatusCode::OK, Json(snapshot)).into_response()
+}
+
+/// A gateway reports what it has applied (see `tollgate_gateway::report`).
+async fn gateway_report(
+    State(state): State<InternalState>,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = admit(&state, client, &headers).await {
+        return refused;
+    }
+    let report: tollgate_model::wire::GatewayReport = match tollgate_restcore::parse_json(&body) {
+        Ok(report) => report,
+        Err(err) => return err.into_response(),
+    };
+    if report.node_id.is_empty() || report.node_id.len() > 200 || report.labels.len() > 100 {
+        return ApiError::bad_field("nodeId", "must name the gateway in at most 200 characters")
+            .into_response();
+    }
+    match state.store.record_gateway_report(&report).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+/// The node credential check every internal endpoint makes.
+async fn admit(
+    state: &InternalState,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let Some(gate) = &state.gate else {
+        return Err(
+            ApiError::unauthorized("This control plane has no node credential configured")
+                .into_response(),
+        );
+    };
+    let client = client.map(|Extension(c)| c);
+    gate.admit(headers, client, "internal data API")
+        .await
+        .map_err(|refusal| {
+            ApiError::new(
+                refusal.status,
+                format!("Node authentication failed: {}", refusal.reason),
+            )
+            .with_retry_after(refusal.retry_after_secs)
+            .into_response()
+        })
 }

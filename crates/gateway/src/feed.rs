@@ -8,7 +8,9 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tollgate_hublink::{Backoff, Link, NodeCredential};
-use tollgate_model::wire::{FeedItem, Frame, FrameBody, ThrottleHit, SUBSCRIBE_PATH};
+use tollgate_model::wire::{
+    FeedItem, Frame, FrameBody, GatewayReport, ThrottleHit, GATEWAY_REPORT_PATH, SUBSCRIBE_PATH,
+};
 use tollgate_model::Snapshot;
 
 use crate::StateFeed;
@@ -23,6 +25,8 @@ pub struct NetworkFeed {
     http: reqwest::Client,
     items: broadcast::Sender<FeedItem>,
     hits: broadcast::Sender<Arc<Vec<ThrottleHit>>>,
+    node_id: String,
+    reports: crate::report::AppliedReports,
 }
 
 impl NetworkFeed {
@@ -43,6 +47,9 @@ impl NetworkFeed {
         let http = http.build().map_err(|e| format!("HTTP client: {e}"))?;
         let (items, _) = broadcast::channel(4096);
         let (hits, _) = broadcast::channel(256);
+        // Names this gateway to the traffic managers (which share quotas among gateways) and
+        // to the control plane (which tracks what each gateway has applied).
+        let node_id = format!("gateway-{:016x}", rand_id());
         let feed = Arc::new(NetworkFeed {
             service_url: service_url.trim_end_matches('/').to_string(),
             labels,
@@ -50,9 +57,9 @@ impl NetworkFeed {
             http,
             items,
             hits,
+            node_id: node_id.clone(),
+            reports: Default::default(),
         });
-        // Names this gateway to the traffic managers, which share quotas among gateways.
-        let node_id = format!("gateway-{:016x}", rand_id());
         for hub in hubs {
             tokio::spawn(link(
                 hub,
@@ -99,6 +106,35 @@ impl StateFeed for NetworkFeed {
     fn report_hits(&self, hits: Vec<ThrottleHit>) {
         // Every connected hub counts every gateway's hits, so their decisions agree.
         let _ = self.hits.send(Arc::new(hits));
+    }
+
+    fn report_applied(&self, epoch: &str, seq: i64) {
+        if !self.reports.due(epoch, seq) {
+            return;
+        }
+        let report = GatewayReport {
+            node_id: self.node_id.clone(),
+            labels: self.labels.clone(),
+            epoch: epoch.to_string(),
+            applied_seq: seq,
+        };
+        let url = format!("{}{GATEWAY_REPORT_PATH}", self.service_url);
+        let request = self
+            .http
+            .post(&url)
+            .timeout(std::time::Duration::from_secs(5))
+            .header(http::header::AUTHORIZATION, self.credential.authorization())
+            .json(&report);
+        // Off the synchronizer's path; a lost report is repeated by the next heartbeat.
+        tokio::spawn(async move {
+            match request.send().await {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => {
+                    tracing::debug!(status = %response.status(), "gateway report refused")
+                }
+                Err(err) => tracing::debug!(error = %err, "gateway report not delivered"),
+            }
+        });
     }
 }
 

@@ -11,6 +11,7 @@ mod feed;
 pub mod handler;
 pub mod hits;
 pub mod path;
+pub mod report;
 mod state;
 mod sync;
 pub mod tokens;

@@ -20,6 +20,9 @@ pub trait StateFeed: Send + Sync + 'static {
     fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>>;
     /// Hands a batch of request hits to the traffic manager(s); never blocks.
     fn report_hits(&self, hits: Vec<ThrottleHit>);
+    /// Tells the control plane which outbox position the state has applied (called after every
+    /// change and once a second; the feed decides how often to pass it on); never blocks.
+    fn report_applied(&self, epoch: &str, seq: i64);
 }
 
 /// Keeps a gateway's runtime state current: loads a snapshot, applies events in order, reloads
@@ -84,6 +87,7 @@ impl Synchronizer {
             let mut data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
             self.publish(&data);
             self.persist(&data, &mut persisted, true).await;
+            self.feed.report_applied(&data.epoch, data.seq);
             tollgate_guard::release_freed_memory();
             tracing::info!(
                 seq = data.seq,
@@ -129,6 +133,7 @@ impl Synchronizer {
                 _ = shutdown.cancelled() => return Next::Stop,
                 _ = flush.tick() => {
                     self.persist(data, persisted, true).await;
+                    self.feed.report_applied(&data.epoch, data.seq);
                     continue;
                 }
                 r = feed.recv() => r,
@@ -167,6 +172,7 @@ impl Synchronizer {
                 data.prune_revocations(tollgate_model::now_millis() / 1000);
                 self.publish(data);
                 self.persist(data, persisted, false).await;
+                self.feed.report_applied(&data.epoch, data.seq);
             }
         }
     }

@@ -108,3 +108,17 @@ pub enum FeedItem {
     Decisions(std::sync::Arc<Vec<ThrottleDecision>>),
     Resync,
 }
+
+/// What a gateway tells the control plane about itself: which outbox position its state has
+/// applied, for the environments it serves. Sent when it changes and as a heartbeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayReport {
+    pub node_id: String,
+    pub labels: Vec<String>,
+    pub epoch: String,
+    pub applied_seq: i64,
+}
+
+/// Path of the control plane's endpoint gateways report to, under its internal data API.
+pub const GATEWAY_REPORT_PATH: &str = "/internal/data/v1/gateway-status";

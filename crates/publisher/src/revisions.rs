@@ -11,7 +11,7 @@ use tollgate_restcore::{
     from_value, list_body, parse_json, required, ApiError, Ctx, Principal, QueryParams,
 };
 
-use crate::wire::{api_json, deployment_json, revision_json};
+use crate::wire::{api_json, deployment_json, deployment_status_json, revision_json};
 
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
@@ -164,7 +164,7 @@ pub(crate) async fn deployments(
 ) -> Result<Json<Value>, ApiError> {
     let deployments = ops::deployments(&ctx, &principal, &api_id).await?;
     Ok(list_body(
-        deployments.iter().map(deployment_json).collect(),
+        deployments.iter().map(deployment_status_json).collect(),
         None,
     ))
 }

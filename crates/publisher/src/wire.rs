@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 use tollgate_model::LifecycleState;
+use tollgate_operations::publisher::revisions::DeploymentStatus;
 use tollgate_store::{ApiRow, DeploymentRow, LifecycleEventRow, RevisionRow};
 
 /// Removes `null` members: an absent optional field, as WSO2's schemas describe it.
@@ -85,8 +86,19 @@ pub(crate) fn deployment_json(d: &DeploymentRow) -> Value {
         "vhost": d.vhost,
         "displayOnDevportal": d.display_on_devportal,
         "deployedTime": d.deployed_time.to_string(),
-        "successDeployedTime": d.deployed_time.to_string(),
     })
+}
+
+/// A deployment with its gateways' progress: `successDeployedTime` once every live gateway of
+/// the environment serves it, and (Tollgate's) `liveGateways` / `appliedGateways` counts.
+pub(crate) fn deployment_status_json(status: &DeploymentStatus) -> Value {
+    let mut body = deployment_json(&status.deployment);
+    if status.live_gateways > 0 && status.applied_gateways == status.live_gateways {
+        body["successDeployedTime"] = json!(status.deployment.deployed_time.to_string());
+    }
+    body["liveGateways"] = json!(status.live_gateways);
+    body["appliedGateways"] = json!(status.applied_gateways);
+    body
 }
 
 /// WSO2's `LifecycleState`: the state, its check items and the actions allowed from it.

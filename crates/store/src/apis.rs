@@ -174,6 +174,8 @@ pub struct DeploymentRow {
     pub vhost: String,
     pub display_on_devportal: bool,
     pub deployed_time: i64,
+    /// The outbox position of the event that deployed it (0 before it is written).
+    pub event_seq: i64,
 }
 
 const API_COLUMNS: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version";
@@ -182,7 +184,7 @@ const API_SELECT: &str = "api_id, tenant, name, context, version, provider, life
 const REVISION_COLUMNS: &str =
     "revision_id, api_id, revision_number, description, definition, runtime, created_time";
 const DEPLOYMENT_COLUMNS: &str =
-    "api_id, environment, revision_id, vhost, display_on_devportal, deployed_time";
+    "api_id, environment, revision_id, vhost, display_on_devportal, deployed_time, event_seq";
 
 fn api_from(row: &AnyRow) -> Result<ApiRow> {
     let mut api = api_columns(row)?;
@@ -239,6 +241,7 @@ pub(crate) fn deployment_from(row: &AnyRow) -> Result<DeploymentRow> {
         vhost: col(row, "vhost")?,
         display_on_devportal: col::<i64>(row, "display_on_devportal")? != 0,
         deployed_time: col(row, "deployed_time")?,
+        event_seq: col(row, "event_seq")?,
     })
 }
 
@@ -500,6 +503,24 @@ impl ApimTx {
         col(&row, "n")
     }
 
+    /// Records the outbox position of the event that deployed the API to `environment`.
+    pub(crate) async fn set_deployment_seq(
+        &mut self,
+        api_id: &str,
+        environment: &str,
+        seq: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_api_deployment SET event_seq = $1 WHERE api_id = $2 AND environment = $3",
+        )
+        .bind(seq)
+        .bind(api_id)
+        .bind(environment)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Removes a revision (the caller has checked it is not deployed).
     pub async fn delete_revision(&mut self, revision_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM am_api_revision WHERE revision_id = $1")
@@ -589,7 +610,7 @@ impl ApimTx {
             .execute(self.conn())
             .await?;
         sqlx::query(&format!(
-            "INSERT INTO am_api_deployment (tenant, {DEPLOYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO am_api_deployment (tenant, {DEPLOYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .bind(tenant)
         .bind(&deployment.api_id)
@@ -598,6 +619,7 @@ impl ApimTx {
         .bind(&deployment.vhost)
         .bind(deployment.display_on_devportal as i64)
         .bind(deployment.deployed_time)
+        .bind(deployment.event_seq)
         .execute(self.conn())
         .await?;
         Ok(())

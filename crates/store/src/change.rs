@@ -215,7 +215,11 @@ impl ApimTx {
             Change::RevokeToken { tenant, token } => self.revoke_token(tenant, token).await?,
         };
         if applied {
-            self.emit(change.tenant(), &change.event()).await?;
+            let seq = self.emit(change.tenant(), &change.event()).await?;
+            if let Change::DeployRevision { deployment, .. } = change {
+                self.set_deployment_seq(&deployment.api_id, &deployment.environment, seq)
+                    .await?;
+            }
         }
         Ok(applied)
     }

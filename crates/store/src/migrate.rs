@@ -58,6 +58,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "thumbnails",
             sql: include_str!("../migrations/apim/0008_thumbnails.sql"),
         },
+        Migration {
+            version: 9,
+            name: "gateway_status",
+            sql: include_str!("../migrations/apim/0009_gateway_status.sql"),
+        },
     ],
 };
 

@@ -23,7 +23,7 @@ impl Store {
             "seq",
         )?;
         let deployment_rows = sqlx::query(
-            "SELECT d.api_id, d.environment, d.revision_id, d.vhost, d.display_on_devportal, d.deployed_time,
+            "SELECT d.api_id, d.environment, d.revision_id, d.vhost, d.display_on_devportal, d.deployed_time, d.event_seq,
                     r.runtime, a.lifecycle_status, a.is_default_version
              FROM am_api_deployment d
              JOIN am_api_revision r ON r.revision_id = d.revision_id

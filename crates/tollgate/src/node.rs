@@ -120,10 +120,6 @@ pub async fn run(config: Config) -> Result<(), String> {
                 &mut opened,
             )
             .await?;
-            let feed = Arc::new(InProcessFeed {
-                hub,
-                store: store.clone(),
-            });
             // The labels given, or every environment deployment.toml declares (environments
             // added through the Admin API are served by the gateways labelled with them).
             let labels = if config
@@ -137,6 +133,12 @@ pub async fn run(config: Config) -> Result<(), String> {
             } else {
                 config.gateway_labels()
             };
+            let feed = Arc::new(InProcessFeed {
+                hub,
+                store: store.clone(),
+                labels: labels.clone(),
+                reports: Default::default(),
+            });
             node.store = Some(store);
             Some(start_gateway(&config, &mut node, &tls, feed, labels, &mut opened).await?)
         }
@@ -518,6 +520,8 @@ fn environments(config: &Config) -> Vec<GatewayEnvironment> {
 struct InProcessFeed {
     hub: Arc<EventHub>,
     store: Store,
+    labels: Vec<String>,
+    reports: tollgate_gateway::report::AppliedReports,
 }
 
 impl StateFeed for InProcessFeed {
@@ -531,6 +535,24 @@ impl StateFeed for InProcessFeed {
 
     fn report_hits(&self, hits: Vec<ThrottleHit>) {
         self.hub.record_hits("in-process", &hits);
+    }
+
+    fn report_applied(&self, epoch: &str, seq: i64) {
+        if !self.reports.due(epoch, seq) {
+            return;
+        }
+        let report = tollgate_model::wire::GatewayReport {
+            node_id: "in-process".into(),
+            labels: self.labels.clone(),
+            epoch: epoch.to_string(),
+            applied_seq: seq,
+        };
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(err) = store.record_gateway_report(&report).await {
+                tracing::debug!(error = %err, "cannot record the gateway's report");
+            }
+        });
     }
 }
 

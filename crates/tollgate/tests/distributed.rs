@@ -270,6 +270,31 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     .await;
     eprintln!("quick start served by both gateways {took:?} after the last change");
 
+    // Both gateways have told the control plane they applied the deployment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let deployments = ok_json(
+            flow.http
+                .get(flow.publisher(&format!("/apis/{}/deployments", s.api_id)))
+                .bearer_auth(&flow.token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        let default = &deployments["list"][0];
+        if default["liveGateways"] == 2 && default["appliedGateways"] == 2 {
+            assert!(default["successDeployedTime"].is_string(), "{default}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gateways never reported the deployment applied: {default}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
     // (i) A new revision with a new resource.
     error_body(
         flow.http

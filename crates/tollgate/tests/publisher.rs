@@ -1581,6 +1581,38 @@ async fn environments_settings_tiers_and_thumbnails() {
         StatusCode::UNAUTHORIZED,
         "served here now (and wants a token)"
     );
+    // The gateway (in this process, labelled us-region) reports it applied the deployment; no
+    // gateway serves Default here, so that deployment has none.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let deployments = ok_json(
+            get(&flow, &format!("/apis/{id}/deployments")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let by_name = |name: &str| {
+            deployments["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["name"] == name)
+                .cloned()
+                .unwrap()
+        };
+        let (us, default) = (by_name("us-region"), by_name("Default"));
+        if us["appliedGateways"] == 1 {
+            assert_eq!(us["liveGateways"], 1);
+            assert!(us["successDeployedTime"].is_string());
+            assert_eq!(default["liveGateways"], 0);
+            assert!(default.get("successDeployedTime").is_none());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report: {deployments}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // An environment with deployments cannot be deleted.
     let us_id = us["id"].as_str().unwrap();
     let refused = flow

@@ -218,6 +218,7 @@ pub(crate) async fn deploy_in(
             vhost,
             display_on_devportal,
             deployed_time: now,
+            event_seq: 0,
         };
         tx.apply(&Change::DeployRevision {
             tenant: api.tenant.clone(),
@@ -334,13 +335,49 @@ pub async fn undeploy_revision(
     Ok(())
 }
 
-/// The API's deployments, one per environment.
+/// A deployment and whether the gateways serving its environment have applied it.
+#[derive(Debug, Clone)]
+pub struct DeploymentStatus {
+    pub deployment: DeploymentRow,
+    /// Gateways of the environment that reported within the last minute.
+    pub live_gateways: usize,
+    /// Of those, the ones whose state includes the deployment.
+    pub applied_gateways: usize,
+}
+
+/// How recently a gateway must have reported to count as live (six heartbeats).
+const LIVE_WITHIN_MILLIS: i64 = 60_000;
+
+/// The API's deployments, one per environment, each with its gateways' progress.
 pub async fn deployments(
     services: &Services,
     actor: &Actor,
     api_id: &str,
-) -> OpResult<Vec<DeploymentRow>> {
+) -> OpResult<Vec<DeploymentStatus>> {
     actor.require_any(permissions::VIEW)?;
     let api = services.store.api(&actor.tenant, api_id).await?;
-    Ok(services.store.deployments(&api.id).await?)
+    let deployments = services.store.deployments(&api.id).await?;
+    let gateways = services
+        .store
+        .live_gateways(tollgate_model::now_millis() - LIVE_WITHIN_MILLIS)
+        .await?;
+    let epoch = services.store.epoch();
+    Ok(deployments
+        .into_iter()
+        .map(|deployment| {
+            let serving: Vec<_> = gateways
+                .iter()
+                .filter(|g| g.labels.contains(&deployment.environment))
+                .collect();
+            let applied = serving
+                .iter()
+                .filter(|g| g.epoch == epoch && g.applied_seq >= deployment.event_seq)
+                .count();
+            DeploymentStatus {
+                live_gateways: serving.len(),
+                applied_gateways: applied,
+                deployment,
+            }
+        })
+        .collect())
 }
