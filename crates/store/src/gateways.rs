@@ -18,6 +18,8 @@ impl Store {
     pub async fn record_gateway_report(&self, report: &GatewayReport) -> Result<()> {
         let labels = serde_json::to_string(&report.labels)?;
         let now = tollgate_model::now_millis();
+        // A write transaction, so SQLite's writers take turns (see `Store::begin`).
+        let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE am_gateway_status SET labels = $1, epoch = $2, applied_seq = $3, last_seen = $4 WHERE node_id = $5",
         )
@@ -26,7 +28,7 @@ impl Store {
         .bind(report.applied_seq)
         .bind(now)
         .bind(&report.node_id)
-        .execute(self.apim())
+        .execute(tx.conn())
         .await?;
         if updated.rows_affected() == 0 {
             sqlx::query(
@@ -37,15 +39,15 @@ impl Store {
             .bind(&report.epoch)
             .bind(report.applied_seq)
             .bind(now)
-            .execute(self.apim())
+            .execute(tx.conn())
             .await?;
         }
         // Gateways gone for an hour are forgotten.
         sqlx::query("DELETE FROM am_gateway_status WHERE last_seen < $1")
             .bind(now - 3_600_000)
-            .execute(self.apim())
+            .execute(tx.conn())
             .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Gateways that reported since `since` (milliseconds since the epoch).

@@ -76,18 +76,20 @@ impl Store {
     }
 
     pub async fn set_relay_position(&self, hub_url: &str, last_seq: i64) -> Result<()> {
+        // A write transaction, so SQLite's writers take turns (see `Store::begin`).
+        let mut tx = self.begin().await?;
         let updated = sqlx::query("UPDATE am_outbox_relay SET last_seq = $1 WHERE hub_url = $2")
             .bind(last_seq)
             .bind(hub_url)
-            .execute(self.apim())
+            .execute(tx.conn())
             .await?;
         if updated.rows_affected() == 0 {
             sqlx::query("INSERT INTO am_outbox_relay (hub_url, last_seq) VALUES ($1, $2)")
                 .bind(hub_url)
                 .bind(last_seq)
-                .execute(self.apim())
+                .execute(tx.conn())
                 .await?;
         }
-        Ok(())
+        tx.commit().await
     }
 }

@@ -248,6 +248,17 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
+        // A failing test shows what the node logged last (its data folder is about to go).
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(40)..];
+            eprintln!(
+                "--- last lines of {} ---\n{}",
+                self.log_path.display(),
+                tail.join("\n")
+            );
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tollgate_controlplane::Operation;
 use tollgate_testkit::flow::{pizzashack, Flow};
-use tollgate_testkit::{MockBackend, Node, NodeOptions};
+use tollgate_testkit::{MockBackend, Node, NodeOptions, PgDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 
@@ -398,6 +398,26 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         )
         .await
         .1;
+    // The API as a project archive, and back (overwriting it).
+    let response = rest
+        .http
+        .get(format!(
+            "{}{}",
+            rest.base,
+            p(&format!("/apis/export?apiId={id}"))
+        ))
+        .bearer_auth(&rest.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let archive = response.bytes().await.unwrap().to_vec();
+    rest.form(
+        Method::POST,
+        &p("/apis/import?overwrite=true"),
+        Form::new().part("file", Part::bytes(archive).file_name("api.zip")),
+    )
+    .await;
     rest.get(&p("/settings")).await;
     rest.get(&p("/throttling-policies/subscription")).await;
     rest.get(&p("/throttling-policies/api")).await;
@@ -524,8 +544,27 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_validate_against_wso2s_schemas() {
+    responses_validate(NodeOptions::default()).await;
+}
+
+/// The same scenario on PostgreSQL: every operation's SQL runs on both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_validate_against_wso2s_schemas_on_postgres() {
+    let (apim, shared) = (PgDatabase::create().await, PgDatabase::create().await);
+    responses_validate(NodeOptions {
+        extra_config: format!(
+            "[database.apim_db]\nurl = \"{}\"\n\n[database.shared_db]\nurl = \"{}\"\n",
+            apim.url(),
+            shared.url()
+        ),
+        ..NodeOptions::default()
+    })
+    .await;
+}
+
+async fn responses_validate(options: NodeOptions) {
     let backend = MockBackend::start().await;
-    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let node = Node::start(Path::new(BIN), options).await;
     let exchanges = scenario(&node, &backend).await;
     let specs = specs();
     let mut failures = Vec::new();
