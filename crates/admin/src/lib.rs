@@ -1,6 +1,6 @@
 //! The Admin REST API (`/api/am/admin/v4`), after WSO2's: throttling tiers (subscription and
-//! application levels) — list, read, create, change, delete. Each change is an event, so gateways
-//! and traffic managers apply new limits without a restart.
+//! application levels) — list, read, create, change, delete — and gateway environments. The
+//! handlers are thin edges over `tollgate_operations::admin` and `::environments`.
 
 mod environments;
 
@@ -11,15 +11,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::{PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS};
-use tollgate_restcore::{check_line, list_body, ApiError, Ctx, JsonBody, Principal, Routes};
-use tollgate_store::Change;
-
-const TIER_VIEW: &[&str] = &["apim:admin", "apim:tier_view"];
-const TIER_MANAGE: &[&str] = &["apim:admin", "apim:tier_manage"];
-/// WSO2's column sizes for a policy's display name and description.
-const MAX_DISPLAY_NAME: usize = 512;
-const MAX_DESCRIPTION: usize = 1024;
+use tollgate_model::{PolicyLevel, ThrottlePolicy};
+use tollgate_operations::admin::tiers::{self, TierInput};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal, Routes};
 
 /// The Admin API's routes, relative to `/api/am/admin/v4`.
 pub fn routes() -> Routes {
@@ -121,72 +115,19 @@ struct RequestCountInput {
     request_count: i64,
 }
 
-/// Checks a policy body and returns the policy it describes (id and tenant to be filled in).
-/// Every number is bounded: the window's arithmetic runs on the request path.
-fn validated(input: PolicyInput, level: PolicyLevel) -> Result<ThrottlePolicy, ApiError> {
-    let name = input.policy_name.trim().to_string();
-    check_line("policyName", &name)?;
-    if name.is_empty() || name.len() > 60 || name.chars().any(|c| c.is_whitespace() || c == '/') {
-        return Err(ApiError::bad_request(
-            "Field 'policyName' must have 1 to 60 characters without spaces or '/'",
-        ));
-    }
-    let display_name = input.display_name.filter(|d| !d.is_empty());
-    if let Some(display_name) = &display_name {
-        check_line("displayName", display_name)?;
-        if display_name.chars().count() > MAX_DISPLAY_NAME {
-            return Err(ApiError::bad_request(format!(
-                "Field 'displayName' must have at most {MAX_DISPLAY_NAME} characters"
-            )));
+impl From<PolicyInput> for TierInput {
+    fn from(input: PolicyInput) -> Self {
+        TierInput {
+            name: input.policy_name,
+            display_name: input.display_name,
+            description: input.description,
+            limit_type: input.default_limit.kind,
+            request_count: input
+                .default_limit
+                .request_count
+                .map(|r| (r.request_count, r.unit_time, r.time_unit)),
         }
     }
-    let description = input.description.unwrap_or_default();
-    if description.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::bad_request(format!(
-            "Field 'description' must have at most {MAX_DESCRIPTION} characters"
-        )));
-    }
-    if input.default_limit.kind != "REQUESTCOUNTLIMIT" {
-        return Err(ApiError::bad_request(format!(
-            "Field 'defaultLimit.type': '{}' is not supported yet; use REQUESTCOUNTLIMIT",
-            input.default_limit.kind
-        )));
-    }
-    let limit = input.default_limit.request_count.ok_or_else(|| {
-        ApiError::bad_request("Field 'defaultLimit.requestCount' is required for REQUESTCOUNTLIMIT")
-    })?;
-    if !(1..=MAX_REQUEST_COUNT).contains(&limit.request_count) {
-        return Err(ApiError::bad_request(format!(
-            "Field 'defaultLimit.requestCount.requestCount' must be from 1 to {MAX_REQUEST_COUNT}, not {}",
-            limit.request_count
-        )));
-    }
-    let unit = TimeUnit::parse(limit.time_unit.trim()).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "Field 'defaultLimit.requestCount.timeUnit': '{}' is not one of {}",
-            limit.time_unit,
-            TimeUnit::names()
-        ))
-    })?;
-    let longest = MAX_WINDOW_MILLIS / unit.millis();
-    if !(1..=longest).contains(&limit.unit_time) {
-        return Err(ApiError::bad_request(format!(
-            "Field 'defaultLimit.requestCount.unitTime' must be from 1 to {longest} for unit '{}' (windows are at most 366 days), not {}",
-            unit.as_str(),
-            limit.unit_time
-        )));
-    }
-    Ok(ThrottlePolicy {
-        id: String::new(),
-        tenant: String::new(),
-        level,
-        display_name: display_name.unwrap_or_else(|| name.clone()),
-        name,
-        description,
-        request_count: Some(limit.request_count),
-        unit_time: limit.unit_time,
-        time_unit: unit,
-    })
 }
 
 async fn list(
@@ -194,15 +135,8 @@ async fn list(
     principal: &Principal,
     level: PolicyLevel,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(TIER_VIEW)?;
-    let list: Vec<Value> = ctx
-        .store
-        .policies(&principal.tenant, level)
-        .await?
-        .iter()
-        .map(policy_json)
-        .collect();
-    Ok(list_body(list, None))
+    let tiers = tiers::list_tiers(ctx, principal, level).await?;
+    Ok(list_body(tiers.iter().map(policy_json).collect(), None))
 }
 
 async fn get_one(
@@ -211,9 +145,7 @@ async fn get_one(
     level: PolicyLevel,
     policy_id: &str,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(TIER_VIEW)?;
-    let mut tx = ctx.store.begin().await?;
-    let policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
+    let policy = tiers::get_tier(ctx, principal, level, policy_id).await?;
     Ok(Json(policy_json(&policy)))
 }
 
@@ -223,13 +155,7 @@ async fn create(
     level: PolicyLevel,
     input: PolicyInput,
 ) -> Result<Response, ApiError> {
-    principal.require_any(TIER_MANAGE)?;
-    let mut policy = validated(input, level)?;
-    policy.id = uuid::Uuid::new_v4().to_string();
-    policy.tenant = principal.tenant.clone();
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::CreatePolicy(policy.clone())).await?;
-    tx.commit().await?;
+    let policy = tiers::create_tier(ctx, principal, level, input.into()).await?;
     let location = format!(
         "/api/am/admin/v4/throttling/policies/{}/{}",
         level.as_str(),
@@ -250,23 +176,7 @@ async fn update(
     policy_id: &str,
     input: PolicyInput,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(TIER_MANAGE)?;
-    let changed = validated(input, level)?;
-    let mut tx = ctx.store.begin().await?;
-    let mut policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
-    if changed.name != policy.name {
-        return Err(ApiError::bad_request(format!(
-            "Field 'policyName' cannot be changed ('{}' → '{}')",
-            policy.name, changed.name
-        )));
-    }
-    policy.display_name = changed.display_name;
-    policy.description = changed.description;
-    policy.request_count = changed.request_count;
-    policy.unit_time = changed.unit_time;
-    policy.time_unit = changed.time_unit;
-    tx.apply(&Change::UpdatePolicy(policy.clone())).await?;
-    tx.commit().await?;
+    let policy = tiers::update_tier(ctx, principal, level, policy_id, input.into()).await?;
     Ok(Json(policy_json(&policy)))
 }
 
@@ -276,23 +186,7 @@ async fn delete(
     level: PolicyLevel,
     policy_id: &str,
 ) -> Result<StatusCode, ApiError> {
-    principal.require_any(TIER_MANAGE)?;
-    let mut tx = ctx.store.begin().await?;
-    let policy = tx.policy_by_id(&principal.tenant, level, policy_id).await?;
-    let users = tx.policy_users(&policy).await?;
-    if users > 0 {
-        return Err(ApiError::conflict(format!(
-            "Policy '{}' is in use by {users} {}; it cannot be deleted",
-            policy.name,
-            if level == PolicyLevel::Subscription {
-                "subscription(s)"
-            } else {
-                "application(s)"
-            }
-        )));
-    }
-    tx.apply(&Change::DeletePolicy(policy)).await?;
-    tx.commit().await?;
+    tiers::delete_tier(ctx, principal, level, policy_id).await?;
     Ok(StatusCode::OK)
 }
 

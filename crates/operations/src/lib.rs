@@ -7,6 +7,7 @@
 //! to these types and back; the web portals and the importer call the same functions.
 
 mod actor;
+pub mod admin;
 pub mod environments;
 mod error;
 pub mod publisher;

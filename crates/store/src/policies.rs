@@ -40,7 +40,36 @@ fn policy_from(row: &AnyRow, level: PolicyLevel) -> Result<ThrottlePolicy> {
     })
 }
 
+async fn policy_by_id_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    level: PolicyLevel,
+    policy_id: &str,
+) -> Result<ThrottlePolicy> {
+    let row = sqlx::query(&format!(
+        "SELECT {POLICY_COLUMNS} FROM am_policy WHERE tenant = $1 AND level = $2 AND policy_id = $3"
+    ))
+    .bind(tenant)
+    .bind(level.as_str())
+    .bind(policy_id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("{} policy {policy_id}", level.as_str())))?;
+    policy_from(&row, level)
+}
+
 impl Store {
+    /// A policy by id (a read; no write transaction).
+    pub async fn policy_by_id(
+        &self,
+        tenant: &str,
+        level: PolicyLevel,
+        policy_id: &str,
+    ) -> Result<ThrottlePolicy> {
+        let mut conn = self.apim().acquire().await?;
+        policy_by_id_in(&mut conn, tenant, level, policy_id).await
+    }
+
     /// Every policy, for the traffic manager's limits.
     pub async fn all_policies(&self) -> Result<Vec<ThrottlePolicy>> {
         let mut conn = self.apim().acquire().await?;
@@ -129,16 +158,7 @@ impl ApimTx {
         level: PolicyLevel,
         policy_id: &str,
     ) -> Result<ThrottlePolicy> {
-        let row = sqlx::query(&format!(
-            "SELECT {POLICY_COLUMNS} FROM am_policy WHERE tenant = $1 AND level = $2 AND policy_id = $3"
-        ))
-        .bind(tenant)
-        .bind(level.as_str())
-        .bind(policy_id)
-        .fetch_optional(self.conn())
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("{} policy {policy_id}", level.as_str())))?;
-        policy_from(&row, level)
+        policy_by_id_in(self.conn(), tenant, level, policy_id).await
     }
 
     /// How many subscriptions or applications use the policy.

@@ -132,8 +132,20 @@ pub async fn create_document(
     let input = checked(input)?;
     let mut tx = services.store.begin().await?;
     let api = tx.api(&actor.tenant, api_id).await?;
+    let doc = new_document(&api, input, &actor.username);
+    tx.insert_document(&doc).await?;
+    tx.commit().await?;
+    Ok(doc)
+}
+
+/// A new document of `api`, written by `username` now (its input checked).
+pub(crate) fn new_document(
+    api: &tollgate_store::ApiRow,
+    input: DocumentInput,
+    username: &str,
+) -> DocumentRow {
     let now = tollgate_model::now_millis();
-    let doc = DocumentRow {
+    DocumentRow {
         id: uuid::Uuid::new_v4().to_string(),
         tenant: api.tenant.clone(),
         api_id: api.id.clone(),
@@ -148,13 +160,10 @@ pub async fn create_document(
         file_name: None,
         file_content_type: None,
         created_time: now,
-        created_by: actor.username.clone(),
+        created_by: username.to_string(),
         updated_time: now,
-        updated_by: actor.username.clone(),
-    };
-    tx.insert_document(&doc).await?;
-    tx.commit().await?;
-    Ok(doc)
+        updated_by: username.to_string(),
+    }
 }
 
 pub async fn update_document(

@@ -264,32 +264,11 @@ pub async fn import_api(
             row
         }
     };
-    let now = tollgate_model::now_millis();
-    for (input, content) in documents {
-        let doc = DocumentRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant: api.tenant.clone(),
-            api_id: api.id.clone(),
-            name: input.name,
-            doc_type: input.doc_type,
-            other_type_name: input.other_type_name,
-            summary: input.summary.unwrap_or_default(),
-            source_type: input.source_type,
-            source_url: input.source_url,
-            visibility: input
-                .visibility
-                .unwrap_or(tollgate_model::DocumentVisibility::ApiLevel),
-            inline_content: match &content {
-                Some(DocumentContent::Text(text)) => Some(text.clone()),
-                _ => None,
-            },
-            file_name: None,
-            file_content_type: None,
-            created_time: now,
-            created_by: actor.username.clone(),
-            updated_time: now,
-            updated_by: actor.username.clone(),
-        };
+    for (mut input, content) in documents {
+        if let Some(DocumentContent::Text(text)) = &content {
+            input.inline_content = Some(text.clone());
+        }
+        let doc = super::documents::new_document(&api, input, &actor.username);
         tx.insert_document(&doc).await?;
         if let Some(DocumentContent::File(file)) = content {
             tx.set_document_file(&doc.id, &file).await?;
