@@ -69,6 +69,29 @@ pub struct ApiDefinition {
     pub audience: Option<Audience>,
     #[serde(default = "default_vendor")]
     pub gateway_vendor: GatewayVendor,
+    /// The header gateways read the token from (WSO2's `authorizationHeader`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_caching_enabled: Option<bool>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_timeout: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_schema_validation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_subscriber_verification: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible_tenants: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_control_roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_available_tenants: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+    /// WSO2's custom properties: `{name, value, display}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_properties: Option<Vec<AdditionalProperty>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tps: Option<MaxTps>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +124,16 @@ pub struct Resource {
     pub scopes: Vec<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// One custom property of an API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdditionalProperty {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<bool>,
 }
 
 /// A scope as the API object lists it (WSO2's `APIScope`).
@@ -433,6 +466,41 @@ impl ApiDefinition {
                 problems.add(
                     format!("securityScheme[{i}]"),
                     format!("'{scheme}' is not one of {}", SCHEMES.join(", ")),
+                );
+            }
+        }
+        if let Some(header) = &self.authorization_header {
+            // WSO2's pattern: no spaces and none of ~!@#;:%^*()+={}|\<>"',&$
+            if header.is_empty()
+                || header.len() > 255
+                || header
+                    .chars()
+                    .any(|c| !c.is_ascii_graphic() || "~!@#;:%^*()+={}|\\<>\"',&$".contains(c))
+            {
+                problems.add(
+                    "authorizationHeader",
+                    format!("'{}' is not an HTTP header name", header.escape_debug()),
+                );
+            }
+        }
+        if self
+            .cache_timeout
+            .is_some_and(|t| !(0..=31_536_000).contains(&t))
+        {
+            problems.add("cacheTimeout", "must be from 0 to 31536000 seconds");
+        }
+        for (i, property) in self.additional_properties.iter().flatten().enumerate() {
+            check_text(
+                &mut problems,
+                &format!("additionalProperties[{i}].name"),
+                &property.name,
+                1,
+                255,
+            );
+            if property.value.chars().count() > 32766 {
+                problems.add(
+                    format!("additionalProperties[{i}].value"),
+                    "must have at most 32766 characters",
                 );
             }
         }
@@ -779,6 +847,8 @@ mod tests {
         let fields = problems_of(json!({
             "name": "Pizza<Shack>", "context": "/a/../b", "version": "1 0",
             "maxTps": {"production": -1}, "description": "x".repeat(40000),
+            "authorizationHeader": "Bearer token", "cacheTimeout": -1,
+            "additionalProperties": [{"name": "", "value": "v"}],
             "visibility": "RESTRICTED",
             "endpointConfig": {"endpoint_type": "http", "production_endpoints": {"url": "ftp://x"},
                                "sandbox_endpoints": {"url": "http://b", "config": {"actionDuration": "-5"}}},
@@ -797,6 +867,9 @@ mod tests {
             "businessInformation.businessOwnerEmail",
             "operations[0].target",
             "operations[2]",
+            "authorizationHeader",
+            "cacheTimeout",
+            "additionalProperties[0].name",
         ] {
             assert!(
                 fields.iter().any(|f| f == expected),
