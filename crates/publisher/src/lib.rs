@@ -133,6 +133,32 @@ pub fn routes() -> Routes {
         )
         .route("/scopes/{scope_id}/usage", "GET", get(scopes::usage))
         .route("/settings", "GET", get(settings::settings))
+        .route("/key-managers", "GET", get(settings::key_managers))
+        .route(
+            "/roles/{role_id}",
+            "HEAD",
+            axum::routing::head(settings::role_exists),
+        )
+        .route(
+            "/me/roles/{role_id}",
+            "HEAD",
+            axum::routing::head(settings::has_role),
+        )
+        .route(
+            "/apis/validate-endpoint",
+            "POST",
+            post(settings::validate_endpoint),
+        )
+        .route(
+            "/apis/{api_id}/subscription-policies",
+            "GET",
+            get(settings::subscription_policies),
+        )
+        .route(
+            "/apis/{api_id}/resource-paths",
+            "GET",
+            get(settings::resource_paths),
+        )
         .route(
             "/throttling-policies/{policy_level}",
             "GET",

@@ -1,7 +1,7 @@
 //! `/settings`, `/throttling-policies/{policyLevel}` and API thumbnails.
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -87,24 +87,7 @@ pub(crate) async fn throttling_policies(
         .iter()
         .skip(page.offset as usize)
         .take(page.limit as usize)
-        .map(|policy| {
-            json!({
-                "name": policy.name,
-                "description": policy.description,
-                "policyLevel": level.as_str(),
-                "displayName": policy.display_name,
-                "attributes": {},
-                // WSO2 writes "unlimited" as the largest 32-bit count.
-                "requestCount": policy.request_count.unwrap_or(i32::MAX as i64),
-                "unitTime": policy.unit_time,
-                "timeUnit": policy.time_unit,
-                "rateLimitCount": 0,
-                "quotaPolicyType": "REQUESTCOUNT",
-                "tierPlan": "FREE",
-                "stopOnQuotaReach": true,
-                "monetizationProperties": {},
-            })
-        })
+        .map(|policy| tier_json(policy, level))
         .collect();
     Ok(list_body(
         list,
@@ -116,6 +99,26 @@ pub(crate) async fn throttling_policies(
             total,
         )),
     ))
+}
+
+/// WSO2's `ThrottlingPolicy` of the publisher's API.
+fn tier_json(policy: &tollgate_model::ThrottlePolicy, level: PolicyLevel) -> Value {
+    json!({
+        "name": policy.name,
+        "description": policy.description,
+        "policyLevel": level.as_str(),
+        "displayName": policy.display_name,
+        "attributes": {},
+        // WSO2 writes "unlimited" as the largest 32-bit count.
+        "requestCount": policy.request_count.unwrap_or(i32::MAX as i64),
+        "unitTime": policy.unit_time,
+        "timeUnit": policy.time_unit,
+        "rateLimitCount": 0,
+        "quotaPolicyType": "REQUESTCOUNT",
+        "tierPlan": "FREE",
+        "stopOnQuotaReach": true,
+        "monetizationProperties": {},
+    })
 }
 
 pub(crate) async fn thumbnail(
@@ -142,4 +145,133 @@ pub(crate) async fn set_thumbnail(
         "relativePath": format!("apis/{api_id}/thumbnail"),
         "mediaType": image.content_type,
     })))
+}
+
+pub(crate) async fn subscription_policies(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(api_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let policies = ops::api_subscription_policies(&ctx, &principal, &api_id).await?;
+    Ok(Json(Value::Array(
+        policies
+            .iter()
+            .map(|p| tier_json(p, PolicyLevel::Subscription))
+            .collect(),
+    )))
+}
+
+pub(crate) async fn resource_paths(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(api_id): Path<String>,
+    QueryParams(q): QueryParams<PolicyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = Page::new(q.limit, q.offset)?;
+    let paths = ops::resource_paths(&ctx, &principal, &api_id).await?;
+    let total = paths.len() as i64;
+    let list = paths
+        .iter()
+        .enumerate()
+        .skip(page.offset as usize)
+        .take(page.limit as usize)
+        .map(|(i, (verb, path))| json!({"id": i + 1, "resourcePath": path, "httpVerb": verb}))
+        .collect();
+    Ok(list_body(
+        list,
+        Some((
+            Paging {
+                limit: page.limit,
+                offset: page.offset,
+            },
+            total,
+        )),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EndpointQuery {
+    endpoint_url: Option<String>,
+}
+
+pub(crate) async fn validate_endpoint(
+    principal: Principal,
+    QueryParams(q): QueryParams<EndpointQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let url = tollgate_restcore::required("endpointUrl", q.endpoint_url)?;
+    let probe = ops::validate_endpoint(&principal, url.trim()).await?;
+    let mut body = json!({"statusCode": probe.status, "statusMessage": probe.message});
+    if let Some(error) = probe.error {
+        body["error"] = json!(error);
+    }
+    Ok(Json(body))
+}
+
+/// The key managers APIs can trust: the resident one.
+pub(crate) async fn key_managers(principal: Principal) -> Result<Json<Value>, ApiError> {
+    principal.require_any(&["apim:api_view", "apim:api_create", "apim:api_manage"])?;
+    Ok(Json(json!({
+        "count": 1,
+        "list": [{
+            "id": tollgate_keymanager::RESIDENT_KEY_MANAGER,
+            "name": tollgate_keymanager::RESIDENT_KEY_MANAGER,
+            "displayName": tollgate_keymanager::RESIDENT_KEY_MANAGER,
+            "type": "default",
+            "description": "This is Resident Key Manager",
+            "enabled": true,
+            "additionalProperties": [],
+        }],
+    })))
+}
+
+/// `HEAD /roles/{role}` (the name base64url-encoded, as WSO2's clients send it): whether the
+/// role exists; `HEAD /me/roles/{role}`: whether the caller has it.
+pub(crate) async fn role_exists(
+    principal: Principal,
+    Path(encoded): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_any(&["apim:api_create", "apim:api_manage", "apim:api_view"])?;
+    let role = decode_role(&encoded);
+    let known = tollgate_model::scopes::roles::ALL
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(&role));
+    Ok(if known {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+pub(crate) async fn has_role(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path(encoded): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let role = decode_role(&encoded);
+    let roles = ctx
+        .key_manager
+        .user(&principal.username)
+        .await?
+        .map(|u| u.roles)
+        .unwrap_or_default();
+    Ok(if roles.iter().any(|r| r.eq_ignore_ascii_case(&role)) {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    })
+}
+
+/// A role name as WSO2's clients send it (base64url), without the `Internal/` prefix.
+fn decode_role(encoded: &str) -> String {
+    use base64::Engine;
+    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+        .unwrap_or_else(|| encoded.to_string());
+    name.strip_prefix("Internal/")
+        .map(str::to_string)
+        .unwrap_or(name)
 }

@@ -40,6 +40,11 @@ const ERRATA: &[(&str, &str, &str)] = &[
         "the spec types the document as a string; WSO2 answers the document itself",
     ),
     (
+        "/apis/{apiId}/subscription-policies",
+        "",
+        "the spec types the answer as one ThrottlingPolicy; WSO2 answers the list of them",
+    ),
+    (
         "*",
         "/keyManagers",
         "the spec types keyManagers as an object; WSO2 writes and reads a list ([\"all\"])",
@@ -419,6 +424,20 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     )
     .await;
     rest.get(&p("/settings")).await;
+    rest.get(&p("/key-managers")).await;
+    rest.get(&p(&format!("/apis/{id}/subscription-policies")))
+        .await;
+    rest.get(&p(&format!("/apis/{id}/resource-paths?limit=3")))
+        .await;
+    rest.call(
+        Method::POST,
+        &p(&format!(
+            "/apis/validate-endpoint?endpointUrl={}/menu",
+            backend.url()
+        )),
+        Body::None,
+    )
+    .await;
     rest.get(&p("/throttling-policies/subscription")).await;
     rest.get(&p("/throttling-policies/api")).await;
     // Errors are WSO2's error body.

@@ -1950,3 +1950,107 @@ async fn exports_import_into_another_installation_and_wso2_exports_import() {
     };
     error_body(import_zip(&to, empty, "").await, StatusCode::BAD_REQUEST).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_roles_resources_and_key_managers() {
+    use base64::Engine;
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login_with_scopes(&node, PROVIDER_SCOPES).await;
+    let probe = |url: String| {
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/validate-endpoint?endpointUrl={}",
+                urlencode(&url)
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    let reachable = ok_json(
+        probe(format!("{}/order/1", backend.url())).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reachable["statusCode"], 200);
+    assert!(reachable.get("error").is_none());
+    let unreachable = ok_json(
+        probe("http://127.0.0.1:9/".into()).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unreachable["statusCode"], 404);
+    assert!(unreachable["error"].is_string());
+    let error = error_body(
+        probe("ftp://example.com".into()).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(bad_fields(&error), vec!["endpointUrl"]);
+
+    let mut body = api("Paths", "/paths", "1.0.0", &backend.url());
+    body["policies"] = json!(["Gold", "Unlimited"]);
+    let created = create(&flow, body).await;
+    let id = created["id"].as_str().unwrap();
+    let paths = ok_json(
+        get(
+            &flow,
+            &format!("/apis/{id}/resource-paths?limit=2&offset=1"),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(paths["count"], 2);
+    assert_eq!(paths["pagination"]["total"], 6);
+    assert_eq!(paths["list"][0]["id"], 2);
+    let tiers = ok_json(
+        get(&flow, &format!("/apis/{id}/subscription-policies")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<&str> = tiers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Gold", "Unlimited"]);
+    let managers = ok_json(get(&flow, "/key-managers").await, StatusCode::OK).await;
+    assert_eq!(managers["list"][0]["name"], "Resident Key Manager");
+
+    let head = |path: String| {
+        flow.http
+            .head(flow.publisher(&path))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    let encode = |role: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(role);
+    assert_eq!(
+        head(format!("/roles/{}", encode("Internal/subscriber")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        head(format!("/roles/{}", encode("Internal/astronaut")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        head(format!("/me/roles/{}", encode("admin")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        head(format!("/me/roles/{}", encode("Internal/creator")))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

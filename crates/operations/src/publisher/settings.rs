@@ -106,3 +106,84 @@ pub async fn thumbnail(services: &Services, actor: &Actor, api_id: &str) -> OpRe
         .await?
         .ok_or_else(|| OpError::NotFound(format!("thumbnail of API {api_id}")))
 }
+
+/// The subscription tiers an API offers, with their limits.
+pub async fn api_subscription_policies(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+) -> OpResult<Vec<ThrottlePolicy>> {
+    actor.require_any(permissions::VIEW)?;
+    let api = services.store.api(&actor.tenant, api_id).await?;
+    let offered = super::definition::ApiDefinition::from_json(api.definition)?.policies;
+    let all = services
+        .store
+        .policies(&actor.tenant, PolicyLevel::Subscription)
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|p| offered.contains(&p.name))
+        .collect())
+}
+
+/// An API's resources as `(verb, path)`, in its order.
+pub async fn resource_paths(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+) -> OpResult<Vec<(String, String)>> {
+    actor.require_any(permissions::VIEW)?;
+    let api = services.store.api(&actor.tenant, api_id).await?;
+    Ok(super::definition::ApiDefinition::from_json(api.definition)?
+        .operations
+        .into_iter()
+        .map(|r| (r.verb.as_str().to_string(), r.target))
+        .collect())
+}
+
+/// What a backend answered when probed, or why it could not be reached.
+pub struct EndpointProbe {
+    pub status: u16,
+    pub message: String,
+    pub error: Option<String>,
+}
+
+/// Probes a backend URL as WSO2 does: a HEAD (a GET when HEAD is not allowed), five seconds at
+/// most. An unreachable endpoint is reported as 404 with the reason, as WSO2 reports it.
+pub async fn validate_endpoint(actor: &Actor, url: &str) -> OpResult<EndpointProbe> {
+    actor.require_any(permissions::CREATE)?;
+    let parsed = url.parse::<http::Uri>().ok().filter(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if parsed.is_none() {
+        return Err(OpError::invalid(
+            "endpointUrl",
+            format!("'{url}' is not an http:// or https:// URL"),
+        ));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| OpError::invalid("endpointUrl", format!("cannot probe: {e}")))?;
+    let mut response = client.head(url).send().await;
+    if matches!(&response, Ok(r) if r.status() == reqwest::StatusCode::METHOD_NOT_ALLOWED) {
+        response = client.get(url).send().await;
+    }
+    Ok(match response {
+        Ok(response) => EndpointProbe {
+            status: response.status().as_u16(),
+            message: response
+                .status()
+                .canonical_reason()
+                .unwrap_or("")
+                .to_string(),
+            error: None,
+        },
+        Err(err) => EndpointProbe {
+            status: 404,
+            message: "Not Found".into(),
+            error: Some(err.to_string()),
+        },
+    })
+}
