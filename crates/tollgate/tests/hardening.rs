@@ -281,8 +281,11 @@ async fn password_guessers_do_not_exhaust_memory() {
         guesses.extend(guesser.await.expect("guesser"));
     }
     let mut honest_statuses = Vec::new();
+    let mut each_served = true;
     for client in honest {
-        honest_statuses.extend(client.await.expect("client"));
+        let statuses = client.await.expect("client");
+        each_served &= statuses.contains(&200);
+        honest_statuses.extend(statuses);
     }
     let (peak, now) = memory_mb(node.pid());
     // Once the guessing stops, the hashing memory goes back to the system.
@@ -306,14 +309,12 @@ async fn password_guessers_do_not_exhaust_memory() {
     );
     assert!(honest_statuses.iter().all(|s| *s == 200 || *s == 503));
     // Honest clients are not starved behind the guessers: checks queue fairly, and a verified
-    // credential is remembered (on a quiet machine, thousands of honest calls against hundreds
-    // of guesses; a count is not asserted, the machine may be busy).
-    let ok = honest_statuses.iter().filter(|s| **s == 200).count();
-    assert!(ok >= 16, "only {ok} honest calls served");
+    // credential is remembered, so every honest client is served (on a quiet machine, thousands
+    // of honest calls against hundreds of guesses; how many is not asserted: it depends on how
+    // busy the machine is).
     assert!(
-        ok > guesses.len(),
-        "{ok} honest calls served against {} guesses",
-        guesses.len()
+        each_served,
+        "an honest client was never served: {honest_statuses:?}"
     );
 }
 
