@@ -24,6 +24,12 @@ pub fn router(km: Arc<KeyManager>) -> Router {
         .route("/oauth2/token", post(token))
         .route("/oauth2/jwks", get(jwks))
         .route("/oauth2/revoke", post(revoke))
+        .route("/oauth2/introspect", post(introspect))
+        .route("/.well-known/oauth-authorization-server", get(metadata))
+        .route(
+            "/.well-known/oauth-authorization-server/oauth2/token",
+            get(metadata),
+        )
         .with_state(km)
 }
 
@@ -452,4 +458,61 @@ async fn revoke(
         .ok_or_else(|| KeyManagerError::InvalidRequest("token is required".into()))?;
     km.revoke(&client.consumer_key, token).await?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// RFC 7662 introspection, for an authenticated client: the token's claims while it is valid
+/// and not revoked, `{"active": false}` for anything else (expired, revoked, foreign, garbage).
+async fn introspect(
+    State(km): State<Arc<KeyManager>>,
+    client_addr: Option<Extension<tollgate_guard::ClientAddr>>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<Response, OAuthError> {
+    let (_, form) = authenticated_client(&km, &client_addr, &headers, form).await?;
+    let token = form
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| KeyManagerError::InvalidRequest("token is required".into()))?;
+    let body = match km.introspect(token).await? {
+        Some(claims) => {
+            let (_, username) = crate::split_tenant(&claims.sub);
+            json!({
+                "active": true,
+                "scope": claims.scope,
+                "client_id": claims.azp,
+                "username": username,
+                "token_type": "Bearer",
+                "exp": claims.exp,
+                "iat": claims.iat,
+                "nbf": claims.nbf,
+                "sub": claims.sub,
+                "aud": claims.aud,
+                "iss": claims.iss,
+                "jti": claims.jti,
+            })
+        }
+        None => json!({"active": false}),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// RFC 8414 authorization server metadata: the endpoints, grants and client authentication
+/// methods this key manager supports now.
+async fn metadata(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
+    let base = km.base_url();
+    Json(json!({
+        "issuer": km.issuer(),
+        "token_endpoint": format!("{base}/oauth2/token"),
+        "jwks_uri": format!("{base}/oauth2/jwks"),
+        "revocation_endpoint": format!("{base}/oauth2/revoke"),
+        "introspection_endpoint": format!("{base}/oauth2/introspect"),
+        "registration_endpoint": format!("{base}/client-registration/v0.17/register"),
+        "grant_types_supported": ["client_credentials", "password"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["default", "openid"],
+    }))
 }

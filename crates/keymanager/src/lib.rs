@@ -273,6 +273,25 @@ impl KeyManager {
         )
     }
 
+    /// RFC 7662: the claims of a token this key manager issued that is still valid (signature,
+    /// issuer, `exp`, `nbf`) and not revoked; `None` for any other token.
+    pub async fn introspect(&self, token: &str) -> Result<Option<Claims>> {
+        let Ok(claims) = self.signer.verify(token) else {
+            return Ok(None);
+        };
+        if self.store.is_revoked(&claims.jti).await? {
+            return Ok(None);
+        }
+        Ok(Some(claims))
+    }
+
+    /// The URL the OAuth2 endpoints live under (the issuer without `/oauth2/token`).
+    pub fn base_url(&self) -> &str {
+        self.issuer
+            .strip_suffix("/oauth2/token")
+            .unwrap_or(&self.issuer)
+    }
+
     /// Revokes a token issued to `client_id`: recorded, and announced to gateways. Tokens that are
     /// not ours, not the client's, or expired already are ignored.
     pub async fn revoke(&self, client_id: &str, token: &str) -> Result<()> {

@@ -275,3 +275,16 @@ impl Store {
         .collect()
     }
 }
+
+impl Store {
+    /// Whether the token with this `jti` has been revoked.
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT jti FROM am_revoked_token WHERE jti = $1")
+                .bind(jti)
+                .fetch_optional(self.apim())
+                .await?
+                .is_some(),
+        )
+    }
+}
