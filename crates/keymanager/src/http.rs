@@ -85,7 +85,7 @@ impl IntoResponse for OAuthError {
                 header::HeaderValue::from_static("Basic realm=\"oauth2\""),
             );
         }
-        response
+        no_store(response)
     }
 }
 
@@ -430,13 +430,26 @@ async fn token(
         &granted,
         validity,
     )?;
-    Ok(Json(json!({
-        "access_token": token.token,
-        "scope": token.scopes.join(" "),
-        "token_type": "Bearer",
-        "expires_in": token.expires_in,
-    }))
-    .into_response())
+    Ok(no_store(
+        Json(json!({
+            "access_token": token.token,
+            "scope": token.scopes.join(" "),
+            "token_type": "Bearer",
+            "expires_in": token.expires_in,
+        }))
+        .into_response(),
+    ))
+}
+
+/// Responses carrying tokens or token details are not to be cached (RFC 6749 §5.1).
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    response
 }
 
 async fn jwks(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
@@ -493,7 +506,7 @@ async fn introspect(
         }
         None => json!({"active": false}),
     };
-    Ok(Json(body).into_response())
+    Ok(no_store(Json(body).into_response()))
 }
 
 /// RFC 8414 authorization server metadata: the endpoints, grants and client authentication

@@ -33,16 +33,17 @@ async fn introspection_tells_active_tokens_from_the_rest() {
     let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
     let http = http_client();
     let (id, secret) = client(&node, &http).await;
-    let token = ok_json(
-        http.post(node.control_plane_http("/oauth2/token"))
-            .basic_auth(&id, Some(&secret))
-            .form(&[("grant_type", "client_credentials"), ("scope", "default")])
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await["access_token"]
+    let issued = http
+        .post(node.control_plane_http("/oauth2/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "default")])
+        .send()
+        .await
+        .unwrap();
+    // Token responses are not to be cached (RFC 6749 §5.1).
+    assert_eq!(issued.headers()["cache-control"], "no-store");
+    assert_eq!(issued.headers()["pragma"], "no-cache");
+    let token = ok_json(issued, StatusCode::OK).await["access_token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -56,7 +57,9 @@ async fn introspection_tells_active_tokens_from_the_rest() {
             ])
             .send()
     };
-    let active = ok_json(introspect(token.clone()).await.unwrap(), StatusCode::OK).await;
+    let response = introspect(token.clone()).await.unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let active = ok_json(response, StatusCode::OK).await;
     assert_eq!(active["active"], true, "{active}");
     assert_eq!(active["client_id"], id.as_str());
     assert_eq!(active["token_type"], "Bearer");
