@@ -79,21 +79,6 @@ impl Problems {
         });
     }
 
-    /// Records an operation error's field problems (other errors pass through).
-    pub fn absorb(&mut self, err: OpError) -> Result<(), OpError> {
-        match err {
-            OpError::Invalid(errors) => {
-                self.0.extend(errors);
-                Ok(())
-            }
-            other => Err(other),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: T) -> Result<T, OpError> {
         if self.0.is_empty() {

@@ -81,3 +81,16 @@ pub struct Listed<T> {
     pub page: Page,
     pub total: i64,
 }
+
+impl<T> Listed<T> {
+    /// The page of a short list held whole (an API's resources, the tiers of a level).
+    pub fn page_of(all: Vec<T>, page: Page) -> Listed<T> {
+        let total = all.len() as i64;
+        let items = all
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .collect();
+        Listed { items, page, total }
+    }
+}

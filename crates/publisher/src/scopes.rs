@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::publisher::definition::ScopeDefinition;
@@ -97,12 +96,7 @@ pub(crate) async fn exists(
     principal: Principal,
     Path(encoded): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded.trim_end_matches('='))
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|name| !name.is_empty() && !name.chars().any(char::is_control));
-    let found = match decoded {
+    let found = match crate::wire::decode_name(&encoded) {
         Some(name) if ops::scope_exists(&ctx, &principal, &name).await? => true,
         _ => ops::scope_exists(&ctx, &principal, &encoded).await?,
     };

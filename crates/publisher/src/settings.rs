@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::PolicyLevel;
 use tollgate_operations::publisher::settings as ops;
-use tollgate_operations::Page;
-use tollgate_restcore::{list_body, ApiError, Ctx, Form, Paging, Principal, QueryParams};
+use tollgate_operations::{Listed, Page};
+use tollgate_restcore::{listed_body, ApiError, Ctx, Form, Principal, QueryParams};
 
 pub(crate) async fn settings(
     State(ctx): State<Ctx>,
@@ -82,23 +82,9 @@ pub(crate) async fn throttling_policies(
         }
     };
     let policies = ops::throttling_policies(&ctx, &principal, level).await?;
-    let total = policies.len() as i64;
-    let list: Vec<Value> = policies
-        .iter()
-        .skip(page.offset as usize)
-        .take(page.limit as usize)
-        .map(|policy| tier_json(policy, level))
-        .collect();
-    Ok(list_body(
-        list,
-        Some((
-            Paging {
-                limit: page.limit,
-                offset: page.offset,
-            },
-            total,
-        )),
-    ))
+    Ok(listed_body(&Listed::page_of(policies, page), |policy| {
+        tier_json(policy, level)
+    }))
 }
 
 /// WSO2's `ThrottlingPolicy` of the publisher's API.
@@ -168,24 +154,14 @@ pub(crate) async fn resource_paths(
     QueryParams(q): QueryParams<PolicyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let paths = ops::resource_paths(&ctx, &principal, &api_id).await?;
-    let total = paths.len() as i64;
-    let list = paths
-        .iter()
+    let paths: Vec<(usize, (String, String))> = ops::resource_paths(&ctx, &principal, &api_id)
+        .await?
+        .into_iter()
         .enumerate()
-        .skip(page.offset as usize)
-        .take(page.limit as usize)
-        .map(|(i, (verb, path))| json!({"id": i + 1, "resourcePath": path, "httpVerb": verb}))
         .collect();
-    Ok(list_body(
-        list,
-        Some((
-            Paging {
-                limit: page.limit,
-                offset: page.offset,
-            },
-            total,
-        )),
+    Ok(listed_body(
+        &Listed::page_of(paths, page),
+        |(i, (verb, path))| json!({"id": i + 1, "resourcePath": path, "httpVerb": verb}),
     ))
 }
 
@@ -264,13 +240,7 @@ pub(crate) async fn has_role(
 
 /// A role name as WSO2's clients send it (base64url), without the `Internal/` prefix.
 fn decode_role(encoded: &str) -> String {
-    use base64::Engine;
-    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded.trim_end_matches('='))
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
-        .unwrap_or_else(|| encoded.to_string());
+    let name = crate::wire::decode_name(encoded).unwrap_or_else(|| encoded.to_string());
     name.strip_prefix("Internal/")
         .map(str::to_string)
         .unwrap_or(name)

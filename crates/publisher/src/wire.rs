@@ -145,6 +145,17 @@ pub(crate) fn lifecycle_history_json(history: &[LifecycleEventRow]) -> Value {
     })
 }
 
+/// A name as WSO2's clients put it in a path (scopes, roles): base64url-encoded. `None` when
+/// `encoded` is not that (the caller may then take it as the plain name).
+pub(crate) fn decode_name(encoded: &str) -> Option<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|name| !name.is_empty() && !name.chars().any(char::is_control))
+}
+
 /// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).
 pub(crate) fn rfc3339(millis: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)

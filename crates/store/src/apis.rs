@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 
 use tollgate_model::{ApiSortBy, LifecycleState, SortOrder};
 
-use crate::db::{col, name_col};
+use crate::db::{col, name_col, SqlBuilder};
 use crate::{ApimTx, Result, Store, StoreError};
 
 /// An API as the publisher stores it: indexed columns plus WSO2's full API object.
@@ -127,31 +127,6 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// Text parameters numbered as they are added.
-#[derive(Default)]
-struct SqlBuilder {
-    values: Vec<String>,
-}
-
-impl SqlBuilder {
-    /// Adds a parameter; returns its placeholder.
-    fn bind(&mut self, value: &str) -> String {
-        self.values.push(value.to_string());
-        format!("${}", self.values.len())
-    }
-
-    fn query<'q>(
-        &'q self,
-        sql: &'q str,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        let mut query = sqlx::query(sql);
-        for value in &self.values {
-            query = query.bind(value.as_str());
-        }
-        query
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -713,8 +688,11 @@ impl Store {
             if states.is_empty() {
                 return Ok((Vec::new(), 0));
             }
-            let list: Vec<String> = states.iter().map(|s| sql.bind(s.as_str())).collect();
-            filter.push_str(&format!(" AND lifecycle_status IN ({})", list.join(", ")));
+            let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+            filter.push_str(&format!(
+                " AND lifecycle_status IN ({})",
+                sql.bind_list(&names)
+            ));
         }
         let count_sql = format!("SELECT COUNT(*) AS n FROM am_api WHERE {filter}");
         let total: i64 = col(&sql.query(&count_sql).fetch_one(self.apim()).await?, "n")?;
@@ -745,10 +723,9 @@ impl Store {
         }
         let mut sql = SqlBuilder::default();
         let tenant_at = sql.bind(tenant);
-        let list: Vec<String> = ids.iter().map(|id| sql.bind(id)).collect();
         let text = format!(
             "SELECT {API_SELECT} FROM am_api WHERE tenant = {tenant_at} AND api_id IN ({})",
-            list.join(", ")
+            sql.bind_list(ids)
         );
         sql.query(&text)
             .fetch_all(self.apim())

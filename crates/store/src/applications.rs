@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 
 use tollgate_model::SubscriptionStatus;
 
-use crate::db::{col, name_col};
+use crate::db::{col, name_col, SqlBuilder};
 use crate::{ApimTx, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -327,16 +327,13 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND application_id IN ({})",
-            placeholders.join(", ")
+        let mut sql = SqlBuilder::default();
+        let tenant_at = sql.bind(tenant);
+        let text = format!(
+            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = {tenant_at} AND application_id IN ({})",
+            sql.bind_list(ids)
         );
-        let mut query = sqlx::query(&sql).bind(tenant);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query
+        sql.query(&text)
             .fetch_all(self.apim())
             .await?
             .iter()

@@ -126,3 +126,38 @@ where
         .parse()
         .map_err(|e| StoreError::Corrupt(format!("column {name}: {e}")))
 }
+
+/// Text parameters numbered as they are added, for SQL whose shape depends on the input
+/// (filters, `IN` lists).
+#[derive(Default)]
+pub(crate) struct SqlBuilder {
+    values: Vec<String>,
+}
+
+impl SqlBuilder {
+    /// Adds a parameter; returns its placeholder (`$3`).
+    pub(crate) fn bind(&mut self, value: &str) -> String {
+        self.values.push(value.to_string());
+        format!("${}", self.values.len())
+    }
+
+    /// Adds parameters; returns their placeholders for an `IN` list (`$2, $3`).
+    pub(crate) fn bind_list(&mut self, values: &[&str]) -> String {
+        values
+            .iter()
+            .map(|v| self.bind(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub(crate) fn query<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let mut query = sqlx::query(sql);
+        for value in &self.values {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
+}

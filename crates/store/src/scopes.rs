@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
 
-use crate::db::col;
+use crate::db::{col, SqlBuilder};
 use crate::{ApimTx, Result, Store, StoreError};
 
 /// A scope: shared (`api_id` is `None`) or local to one API; granted to holders of its roles.
@@ -199,16 +199,13 @@ impl Store {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..names.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE tenant = $1 AND name IN ({})",
-            placeholders.join(", ")
+        let mut sql = SqlBuilder::default();
+        let tenant_at = sql.bind(tenant);
+        let text = format!(
+            "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE tenant = {tenant_at} AND name IN ({})",
+            sql.bind_list(names)
         );
-        let mut query = sqlx::query(&sql).bind(tenant);
-        for name in names {
-            query = query.bind(*name);
-        }
-        query
+        sql.query(&text)
             .fetch_all(self.apim())
             .await?
             .iter()
@@ -267,6 +264,29 @@ impl Store {
             })
         })
         .collect()
+    }
+
+    /// How many API resources require each of `names` (names no resource requires are absent).
+    pub async fn scope_use_counts(
+        &self,
+        tenant: &str,
+        names: &[&str],
+    ) -> Result<HashMap<String, i64>> {
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut sql = SqlBuilder::default();
+        let tenant_at = sql.bind(tenant);
+        let text = format!(
+            "SELECT scope, COUNT(*) AS n FROM am_api_resource_scope WHERE tenant = {tenant_at} AND scope IN ({}) GROUP BY scope",
+            sql.bind_list(names)
+        );
+        sql.query(&text)
+            .fetch_all(self.apim())
+            .await?
+            .iter()
+            .map(|row| Ok((col(row, "scope")?, col(row, "n")?)))
+            .collect()
     }
 
     /// Whether a scope (shared or local) named `name` exists.

@@ -37,6 +37,31 @@ async fn create(flow: &Flow, body: Value) -> Value {
     .await
 }
 
+/// Cuts a revision of the API and deploys it to `targets`.
+async fn deploy_new_revision(flow: &Flow, api_id: &str, targets: Value) {
+    let revision = ok_json(
+        flow.post(
+            flow.publisher(&format!("/apis/{api_id}/revisions")),
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let revision_id = revision["id"].as_str().unwrap();
+    ok_json(
+        flow.post(
+            flow.publisher(&format!(
+                "/apis/{api_id}/deploy-revision?revisionId={revision_id}"
+            )),
+            targets,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
 /// The bad fields a 400 names in WSO2's `error` list.
 fn bad_fields(body: &Value) -> Vec<String> {
     body["error"]
@@ -510,27 +535,7 @@ async fn lifecycle_revisions_and_deletion_as_gateways_see_them() {
     )
     .await;
     let proto_id = proto["id"].as_str().unwrap();
-    let revision = ok_json(
-        flow.post(
-            flow.publisher(&format!("/apis/{proto_id}/revisions")),
-            json!({}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        flow.post(
-            flow.publisher(&format!(
-                "/apis/{proto_id}/deploy-revision?revisionId={}",
-                revision["id"].as_str().unwrap()
-            )),
-            json!([{"name": "Default"}]),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    deploy_new_revision(&flow, proto_id, json!([{"name": "Default"}])).await;
     ok_json(
         change(proto_id, "Deploy as a Prototype").await.unwrap(),
         StatusCode::OK,
@@ -615,25 +620,10 @@ async fn lifecycle_revisions_and_deletion_as_gateways_see_them() {
     .await;
 
     // v2 is deployed by no revision yet; deploy it and delete it: the gateway stops serving.
-    let revision = ok_json(
-        flow.post(
-            flow.publisher(&format!("/apis/{v2_id}/revisions")),
-            json!({}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let revision_id = revision["id"].as_str().unwrap();
-    ok_json(
-        flow.post(
-            flow.publisher(&format!(
-                "/apis/{v2_id}/deploy-revision?revisionId={revision_id}"
-            )),
-            json!([{"name": "Default", "vhost": "localhost"}]),
-        )
-        .await,
-        StatusCode::OK,
+    deploy_new_revision(
+        &flow,
+        v2_id,
+        json!([{"name": "Default", "vhost": "localhost"}]),
     )
     .await;
     // Without a token the gateway answers 401 for an API it serves, 404 for one it does not.

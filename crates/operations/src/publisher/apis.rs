@@ -314,7 +314,8 @@ pub async fn copy_api(
     })
 }
 
-fn check_expected_version(row: &ApiRow, expected: Option<i64>) -> OpResult<()> {
+/// Refuses a write based on a copy of the API older than the stored one (`If-Match`).
+pub(crate) fn check_expected_version(row: &ApiRow, expected: Option<i64>) -> OpResult<()> {
     match expected {
         Some(version) if version != row.row_version => Err(OpError::Stale(format!(
             "API {} has changed since it was read (If-Match does not match); read it again",

@@ -229,11 +229,7 @@ pub async fn update_definition(
 ) -> OpResult<Value> {
     actor.require_any(permissions::UPDATE)?;
     let current = services.store.api(&actor.tenant, api_id).await?;
-    if expected_version.is_some_and(|v| v != current.row_version) {
-        return Err(OpError::Stale(format!(
-            "API {api_id} has changed since it was read (If-Match does not match); read it again"
-        )));
-    }
+    super::apis::check_expected_version(&current, expected_version)?;
     let bytes = source.bytes().await?;
     let document = openapi::read(&bytes)?;
     let summary = document.summary()?;

@@ -170,7 +170,10 @@ fn check_refs(root: &Value, node: &Value, at: &str, problems: &mut Problems) {
                 match reference.strip_prefix('#') {
                     Some(pointer) => {
                         let resolved = root.pointer(pointer).is_some()
-                            || root.pointer(&percent_decode(pointer)).is_some();
+                            // `$ref`s may percent-encode their pointer (`%7Bid%7D`).
+                            || root
+                                .pointer(&percent_encoding::percent_decode_str(pointer).decode_utf8_lossy())
+                                .is_some();
                         if !resolved {
                             problems.add(place, format!("'{reference}' points at nothing"));
                         }
@@ -201,26 +204,6 @@ fn check_refs(root: &Value, node: &Value, at: &str, problems: &mut Problems) {
         }
         _ => {}
     }
-}
-
-/// `$ref`s may percent-encode their pointer (`#/paths/~1pets%7Bid%7D`).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Follows a local `$ref` (one level at a time, at most 32), or returns the node itself.

@@ -3,7 +3,7 @@
 //! The archive format (WSO2's project layout) is the REST edge's; this is the typed content.
 
 use serde_json::Value;
-use tollgate_model::{ApiSortBy, LifecycleState, SortOrder};
+use tollgate_model::LifecycleState;
 use tollgate_store::{
     ApiFilter, ApiRow, ApiSearch, Change, DocumentFile, DocumentRow, TextMatch, Thumbnail,
 };
@@ -78,9 +78,7 @@ pub async fn find_api(
     }
     let search = ApiSearch {
         filters,
-        states: None,
-        sort_by: ApiSortBy::CreatedTime,
-        order: SortOrder::Desc,
+        ..ApiSearch::default()
     };
     let (mut found, _) = services
         .store

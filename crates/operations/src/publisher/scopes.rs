@@ -36,15 +36,19 @@ pub async fn list_shared_scopes(
         .store
         .shared_scopes(&actor.tenant, page.limit, page.offset)
         .await?;
-    let mut items = Vec::with_capacity(scopes.len());
-    for scope in scopes {
-        let usage_count = services
-            .store
-            .scope_uses(&actor.tenant, &scope.name)
-            .await?
-            .len() as i64;
-        items.push(SharedScope { scope, usage_count });
-    }
+    // Every scope's usage in one query, not one per scope.
+    let names: Vec<&str> = scopes.iter().map(|s| s.name.as_str()).collect();
+    let counts = services
+        .store
+        .scope_use_counts(&actor.tenant, &names)
+        .await?;
+    let items = scopes
+        .into_iter()
+        .map(|scope| SharedScope {
+            usage_count: counts.get(&scope.name).copied().unwrap_or(0),
+            scope,
+        })
+        .collect();
     Ok(Listed { items, page, total })
 }
 
