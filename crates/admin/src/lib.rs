@@ -3,6 +3,7 @@
 //! handlers are thin edges over `tollgate_operations::admin` and `::environments`.
 
 mod environments;
+mod signing_keys;
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -52,6 +53,12 @@ pub fn routes() -> Routes {
             "/environments/{environment_id}",
             "PUT DELETE",
             axum::routing::put(environments::update).delete(environments::delete),
+        )
+        .route("/signing-keys", "GET", get(signing_keys::list))
+        .route(
+            "/signing-keys/rotate",
+            "POST",
+            axum::routing::post(signing_keys::rotate),
         )
 }
 

@@ -2,25 +2,12 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_keymanager::{new_client, RESIDENT_KEY_MANAGER};
-use tollgate_model::KeyType;
+use tollgate_keymanager::{new_client, Grant, KeyManagerError, TokenRequest, RESIDENT_KEY_MANAGER};
+use tollgate_model::{GrantType, KeyType};
 use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
-use tollgate_store::{Change, KeyMappingRow, OAuthClientRow};
+use tollgate_store::{Change, ClientValidity, KeyMappingRow, OAuthClientRow};
 
 use crate::{own_application, SUBSCRIBE_APP};
-
-const GRANT_TYPES: &[&str] = &[
-    "client_credentials",
-    "password",
-    "refresh_token",
-    "authorization_code",
-    "implicit",
-    "urn:ietf:params:oauth:grant-type:saml2-bearer",
-    "urn:ietf:params:oauth:grant-type:jwt-bearer",
-    "urn:ietf:params:oauth:grant-type:token-exchange",
-    "urn:ietf:params:oauth:grant-type:device_code",
-    "iwa:ntlm",
-];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,28 +18,124 @@ pub(crate) struct KeyGenerateInput {
     key_manager: Option<String>,
     #[serde(default)]
     callback_url: Option<String>,
+    #[serde(default)]
+    additional_properties: Option<Value>,
 }
 
-fn key_json(mapping: &KeyMappingRow, client: &OAuthClientRow) -> Value {
+/// WSO2's per-application token lifetimes in `additionalProperties`, seconds; `-1`, `"N/A"` or
+/// absence mean the configured default.
+const VALIDITY_PROPERTIES: [&str; 4] = [
+    "application_access_token_expiry_time",
+    "user_access_token_expiry_time",
+    "refresh_token_expiry_time",
+    "id_token_expiry_time",
+];
+
+fn parse_validity(
+    properties: Option<&Value>,
+    mut validity: ClientValidity,
+) -> Result<ClientValidity, ApiError> {
+    let Some(properties) = properties else {
+        return Ok(validity);
+    };
+    let Some(properties) = properties.as_object() else {
+        return Err(ApiError::bad_field(
+            "additionalProperties",
+            "must be an object",
+        ));
+    };
+    for (i, name) in VALIDITY_PROPERTIES.iter().enumerate() {
+        let Some(value) = properties.get(*name) else {
+            continue;
+        };
+        let seconds = match value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) if s == "N/A" || s.is_empty() => Some(-1),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            Value::Null => Some(-1),
+            _ => None,
+        };
+        let parsed = match seconds {
+            Some(-1) => None,
+            Some(v) if (1..=MAX_CLIENT_VALIDITY).contains(&v) => Some(v),
+            _ => {
+                return Err(ApiError::bad_field(
+                    format!("additionalProperties.{name}"),
+                    format!("must be a number of seconds from 1 to {MAX_CLIENT_VALIDITY}, or -1 for the default"),
+                ))
+            }
+        };
+        match i {
+            0 => validity.application_access_token = parsed,
+            1 => validity.user_access_token = parsed,
+            2 => validity.refresh_token = parsed,
+            _ => validity.id_token = parsed,
+        }
+    }
+    Ok(validity)
+}
+
+/// The longest lifetime an application may set for its tokens: a year.
+const MAX_CLIENT_VALIDITY: i64 = 365 * 86_400;
+
+fn validity_json(validity: &ClientValidity) -> Value {
+    let show = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "N/A".into());
     json!({
+        "application_access_token_expiry_time": show(validity.application_access_token),
+        "user_access_token_expiry_time": show(validity.user_access_token),
+        "refresh_token_expiry_time": show(validity.refresh_token),
+        "id_token_expiry_time": show(validity.id_token),
+    })
+}
+
+/// Grant types named in a request, each one WSO2 knows.
+fn grant_types(field: &str, names: &[String]) -> Result<Vec<String>, ApiError> {
+    if names.is_empty() {
+        return Err(ApiError::bad_field(
+            field,
+            "must list at least one grant type",
+        ));
+    }
+    for name in names {
+        if GrantType::parse(name).is_none() {
+            return Err(ApiError::bad_field(
+                field,
+                format!("unknown grant type '{name}'; known: {}", GrantType::names()),
+            ));
+        }
+    }
+    Ok(names.to_vec())
+}
+
+/// A key's JSON; the secret only when it was just made (it is stored hashed).
+fn key_json(
+    mapping: &KeyMappingRow,
+    client: &OAuthClientRow,
+    secret: Option<&str>,
+    mode: &str,
+) -> Value {
+    let mut key = json!({
         "keyMappingId": mapping.id,
         "keyManager": mapping.key_manager,
         "consumerKey": client.consumer_key,
-        "consumerSecret": client.consumer_secret,
         "supportedGrantTypes": client.grant_types,
         "callbackUrl": client.callback_url,
         "keyState": "COMPLETED",
         "keyType": mapping.key_type.as_str(),
-        "mode": "CREATED",
-        "additionalProperties": {},
-    })
+        "mode": mode,
+        "additionalProperties": validity_json(&client.validity),
+    });
+    if let Some(secret) = secret {
+        key["consumerSecret"] = secret.into();
+    }
+    key
 }
 
 pub(crate) async fn keys_json(ctx: &Ctx, application_id: &str) -> Result<Vec<Value>, ApiError> {
     let mut keys = Vec::new();
     for mapping in ctx.store.key_mappings_of(application_id).await? {
         if let Some(client) = ctx.store.oauth_client(&mapping.consumer_key).await? {
-            keys.push(key_json(&mapping, &client));
+            keys.push(key_json(&mapping, &client, None, "CREATED"));
         }
     }
     Ok(keys)
@@ -74,6 +157,41 @@ async fn own_key_mapping(
         })
 }
 
+/// The OAuth client behind one of the application's key mappings.
+async fn mapped_client(ctx: &Ctx, mapping: &KeyMappingRow) -> Result<OAuthClientRow, ApiError> {
+    ctx.store
+        .oauth_client(&mapping.consumer_key)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("Requested key mapping {} not found", mapping.id))
+        })
+}
+
+fn key_type_of(text: &str) -> Result<KeyType, ApiError> {
+    KeyType::parse(text).ok_or_else(|| {
+        ApiError::bad_field(
+            "keyType",
+            format!("'{text}' is not one of PRODUCTION, SANDBOX"),
+        )
+    })
+}
+
+/// Only the resident key manager issues keys so far (external ones come with `/key-managers`).
+fn resident_key_manager(name: Option<String>) -> Result<String, ApiError> {
+    let key_manager = name
+        .filter(|k| !k.is_empty() && k != "Default")
+        .unwrap_or_else(|| RESIDENT_KEY_MANAGER.into());
+    if key_manager != RESIDENT_KEY_MANAGER {
+        return Err(ApiError::bad_field(
+            "keyManager",
+            format!(
+                "key manager '{key_manager}' is not configured; only '{RESIDENT_KEY_MANAGER}' is"
+            ),
+        ));
+    }
+    Ok(key_manager)
+}
+
 pub(crate) async fn generate_keys(
     State(ctx): State<Ctx>,
     principal: Principal,
@@ -82,42 +200,25 @@ pub(crate) async fn generate_keys(
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
-    let key_type = KeyType::parse(&input.key_type).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "Field 'keyType': '{}' is not one of PRODUCTION, SANDBOX",
-            input.key_type
-        ))
-    })?;
-    let key_manager = input
-        .key_manager
-        .filter(|k| !k.is_empty() && k != "Default")
-        .unwrap_or_else(|| RESIDENT_KEY_MANAGER.into());
-    if key_manager != RESIDENT_KEY_MANAGER {
-        return Err(ApiError::bad_request(format!(
-            "Field 'keyManager': key manager '{key_manager}' is not configured; only '{RESIDENT_KEY_MANAGER}' is"
-        )));
-    }
-    if input.grant_types_to_be_supported.is_empty() {
-        return Err(ApiError::bad_request(
-            "Field 'grantTypesToBeSupported' must list at least one grant type",
-        ));
-    }
-    if let Some(unknown) = input
-        .grant_types_to_be_supported
-        .iter()
-        .find(|g| !GRANT_TYPES.contains(&g.as_str()))
-    {
-        return Err(ApiError::bad_request(format!(
-            "Field 'grantTypesToBeSupported': unknown grant type '{unknown}'"
-        )));
-    }
-    let client = new_client(
+    let key_type = key_type_of(&input.key_type)?;
+    let key_manager = resident_key_manager(input.key_manager)?;
+    let grants = grant_types(
+        "grantTypesToBeSupported",
+        &input.grant_types_to_be_supported,
+    )?;
+    let validity = parse_validity(
+        input.additional_properties.as_ref(),
+        ClientValidity::default(),
+    )?;
+    let (mut client, secret) = new_client(
         &app.tenant,
         &app.owner,
         &format!("{}_{}_{}", app.owner, app.name, key_type.as_str()),
-        input.grant_types_to_be_supported,
+        grants,
         input.callback_url.as_deref().unwrap_or(""),
     );
+    client.token_type = app.token_type.clone();
+    client.validity = validity;
     let mapping = KeyMappingRow {
         id: uuid::Uuid::new_v4().to_string(),
         tenant: app.tenant.clone(),
@@ -134,7 +235,71 @@ pub(crate) async fn generate_keys(
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(key_json(&mapping, &client)))
+    Ok(Json(key_json(&mapping, &client, Some(&secret), "CREATED")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MapKeysInput {
+    consumer_key: String,
+    consumer_secret: String,
+    key_type: String,
+    #[serde(default)]
+    key_manager: Option<String>,
+}
+
+/// `map-keys`: keys of a client registered elsewhere (dynamic client registration) become the
+/// application's, once its secret proves the caller holds them.
+pub(crate) async fn map_keys(
+    State(ctx): State<Ctx>,
+    client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
+    principal: Principal,
+    Path(application_id): Path<String>,
+    JsonBody(input): JsonBody<MapKeysInput>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let key_type = key_type_of(&input.key_type)?;
+    let key_manager = resident_key_manager(input.key_manager)?;
+    let client = ctx
+        .key_manager
+        .authenticate_client(
+            &input.consumer_key,
+            &input.consumer_secret,
+            source(&client_addr),
+        )
+        .await
+        .map_err(|err| match err {
+            KeyManagerError::InvalidClient => ApiError::bad_field(
+                "consumerSecret",
+                "the consumer key and secret do not match a registered client",
+            ),
+            other => other.into(),
+        })?;
+    if ctx
+        .store
+        .key_mapping_by_consumer_key(&client.consumer_key)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(format!(
+            "Consumer key {} is mapped to an application already",
+            client.consumer_key
+        )));
+    }
+    let mapping = KeyMappingRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: app.tenant.clone(),
+        application_id: app.id.clone(),
+        consumer_key: client.consumer_key.clone(),
+        key_type,
+        key_manager,
+        created_time: tollgate_model::now_millis(),
+    };
+    let mut tx = ctx.store.begin().await?;
+    tx.apply(&Change::MapKeys(mapping.clone())).await?;
+    tx.commit().await?;
+    Ok(Json(key_json(&mapping, &client, None, "MAPPED")))
 }
 
 pub(crate) async fn list(
@@ -146,6 +311,77 @@ pub(crate) async fn list(
     let app = own_application(&ctx, &principal, &application_id).await?;
     let keys = keys_json(&ctx, &app.id).await?;
     Ok(Json(json!({"count": keys.len(), "list": keys})))
+}
+
+pub(crate) async fn get_key(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path((application_id, key_mapping_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
+    let client = mapped_client(&ctx, &mapping).await?;
+    Ok(Json(key_json(&mapping, &client, None, "CREATED")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyUpdateInput {
+    #[serde(default)]
+    supported_grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    callback_url: Option<String>,
+    #[serde(default)]
+    additional_properties: Option<Value>,
+}
+
+/// `PUT oauth-keys/{keyMappingId}`: the grant types, callback URL and token lifetimes.
+pub(crate) async fn update_key(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path((application_id, key_mapping_id)): Path<(String, String)>,
+    JsonBody(input): JsonBody<KeyUpdateInput>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
+    let mut client = mapped_client(&ctx, &mapping).await?;
+    if let Some(names) = &input.supported_grant_types {
+        client.grant_types = grant_types("supportedGrantTypes", names)?;
+    }
+    if let Some(url) = input.callback_url {
+        if url.chars().any(|c| c.is_ascii_control()) {
+            return Err(ApiError::bad_field(
+                "callbackUrl",
+                "must not hold control characters",
+            ));
+        }
+        client.callback_url = url;
+    }
+    client.validity = parse_validity(input.additional_properties.as_ref(), client.validity)?;
+    let mut tx = ctx.store.begin().await?;
+    tx.update_oauth_client(&client).await?;
+    tx.commit().await?;
+    Ok(Json(key_json(&mapping, &client, None, "CREATED")))
+}
+
+/// `regenerate-secret`: a new consumer secret; the old one stops working at once, and the
+/// refresh tokens issued under it are revoked.
+pub(crate) async fn regenerate_secret(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Path((application_id, key_mapping_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(&ctx, &principal, &application_id).await?;
+    let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
+    let client = mapped_client(&ctx, &mapping).await?;
+    let secret = ctx.key_manager.regenerate_secret(&client).await?;
+    Ok(Json(json!({
+        "consumerKey": client.consumer_key,
+        "consumerSecret": secret,
+    })))
 }
 
 #[derive(Deserialize, Default)]
@@ -161,6 +397,15 @@ pub(crate) struct TokenInput {
     grant_type: Option<String>,
 }
 
+fn source(
+    client_addr: &Option<axum::Extension<tollgate_guard::ClientAddr>>,
+) -> Option<std::net::IpAddr> {
+    client_addr
+        .as_ref()
+        .map(|axum::Extension(addr)| addr.0.ip())
+}
+
+/// `generate-token`: a client-credentials token through the key manager's own grant code.
 pub(crate) async fn generate_token(
     State(ctx): State<Ctx>,
     client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
@@ -171,68 +416,58 @@ pub(crate) async fn generate_token(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
-    let client = ctx
-        .store
-        .oauth_client(&mapping.consumer_key)
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("Requested key mapping {key_mapping_id} not found"))
-        })?;
+    let client = mapped_client(&ctx, &mapping).await?;
+    // The owner is signed in already; a secret, when sent, must still be the right one.
     if let Some(secret) = input.consumer_secret.as_deref().filter(|s| !s.is_empty()) {
         ctx.key_manager
-            .authenticate_client(
-                &client.consumer_key,
-                secret,
-                client_addr.map(|axum::Extension(addr)| addr.0.ip()),
-            )
+            .authenticate_client(&client.consumer_key, secret, source(&client_addr))
             .await
             .map_err(|err| match err {
-                tollgate_keymanager::KeyManagerError::InvalidClient => ApiError::bad_request(
-                    "Field 'consumerSecret' does not match the application's consumer secret",
+                KeyManagerError::InvalidClient => ApiError::bad_field(
+                    "consumerSecret",
+                    "does not match the application's consumer secret",
                 ),
                 other => other.into(),
             })?;
     }
     match input.grant_type.as_deref() {
-        None | Some("CLIENT_CREDENTIALS") => {}
+        None | Some("CLIENT_CREDENTIALS") | Some("client_credentials") => {}
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Field 'grantType': '{other}' is not supported; use CLIENT_CREDENTIALS"
-            )))
+            return Err(ApiError::bad_field(
+                "grantType",
+                format!("'{other}' is not supported; use CLIENT_CREDENTIALS"),
+            ))
         }
     }
-    if !client.grant_types.iter().any(|g| g == "client_credentials") {
-        return Err(ApiError::bad_request(
-            "The application's keys do not support the client_credentials grant; regenerate them with it",
-        ));
-    }
-    let validity = match input.validity_period {
-        None | Some(-1) | Some(0) => tollgate_keymanager::DEFAULT_TOKEN_VALIDITY_SECS,
-        Some(v) if (1..=tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS).contains(&v) => v,
+    let validity_period = match input.validity_period {
+        None | Some(-1) | Some(0) => None,
+        Some(v) if v > 0 => Some(v),
         Some(v) => {
-            return Err(ApiError::bad_request(format!(
-            "Field 'validityPeriod' must be from 1 to {} seconds (or -1 for the default), not {v}",
-            tollgate_keymanager::MAX_TOKEN_VALIDITY_SECS
-        )))
+            return Err(ApiError::bad_field(
+                "validityPeriod",
+                format!("must be a positive number of seconds (or -1 for the default), not {v}"),
+            ))
         }
     };
-    let owner_roles = ctx
+    let request = TokenRequest {
+        grant: Grant::ClientCredentials {
+            scope: input.scopes.unwrap_or_default(),
+        },
+        validity_period,
+    };
+    let token = ctx
         .key_manager
-        .user(&app.owner)
-        .await?
-        .map(|u| u.roles)
-        .unwrap_or_default();
-    let requested: Vec<String> = input.scopes.unwrap_or_default();
-    let requested: Vec<&str> = requested.iter().map(String::as_str).collect();
-    let granted = ctx
-        .key_manager
-        .grant_scopes(&app.tenant, &owner_roles, &requested)
-        .await?;
-    let token =
-        ctx.key_manager
-            .issue(&client.consumer_key, &app.owner, false, &granted, validity)?;
+        .grant(&client, request, source(&client_addr))
+        .await
+        .map_err(|err| match err {
+            KeyManagerError::UnauthorizedClient(_) => ApiError::bad_request(
+                "The application's keys do not support the client_credentials grant; add it to their grant types",
+            ),
+            KeyManagerError::InvalidRequest(m) => ApiError::bad_field("validityPeriod", &m),
+            other => other.into(),
+        })?;
     Ok(Json(json!({
-        "accessToken": token.token,
+        "accessToken": token.access_token,
         "tokenScopes": token.scopes,
         "validityTime": token.expires_in,
     })))
@@ -248,6 +483,7 @@ pub(crate) async fn clean_up(
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
     let mut tx = ctx.store.begin().await?;
+    tx.revoke_refresh_tokens_of(&mapping.consumer_key).await?;
     tx.apply(&Change::RemoveKeyMapping(mapping)).await?;
     tx.commit().await?;
     Ok(axum::http::StatusCode::OK)

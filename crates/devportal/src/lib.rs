@@ -58,6 +58,21 @@ pub fn routes() -> Routes {
             get(keys::list),
         )
         .route(
+            "/applications/{application_id}/map-keys",
+            "POST",
+            post(keys::map_keys),
+        )
+        .route(
+            "/applications/{application_id}/oauth-keys/{key_mapping_id}",
+            "GET PUT",
+            get(keys::get_key).put(keys::update_key),
+        )
+        .route(
+            "/applications/{application_id}/oauth-keys/{key_mapping_id}/regenerate-secret",
+            "POST",
+            post(keys::regenerate_secret),
+        )
+        .route(
             "/applications/{application_id}/oauth-keys/{key_mapping_id}/generate-token",
             "POST",
             post(keys::generate_token),

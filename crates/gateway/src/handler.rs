@@ -235,7 +235,7 @@ fn authenticate(
             claims
         }
     };
-    if state.is_revoked(&claims.jti) {
+    if state.is_revoked(&claims.jti, &claims.azp, claims.iat) {
         return Err(GatewayError::InvalidCredentials("token revoked".into()));
     }
     Ok(claims)

@@ -27,6 +27,8 @@ pub struct RuntimeState {
     keys: HashMap<String, VerifyingKey>,
     /// Revoked token ids → expiry (seconds).
     revoked: HashMap<String, i64>,
+    /// Consumer key → tokens issued before this moment (seconds) are revoked.
+    revoked_before: HashMap<String, i64>,
 }
 
 /// One application's subscriptions by API id.
@@ -280,11 +282,23 @@ impl RuntimeState {
             subscriptions,
             keys,
             revoked: copy(&data.revoked_tokens),
+            revoked_before: data
+                .revoked_consumer_keys
+                .iter()
+                .map(|(key, r)| (key.clone(), r.revoked_before))
+                .collect(),
         }
     }
 
-    pub fn is_revoked(&self, jti: &str) -> bool {
+    /// Whether a token was revoked: by its id, or with every token its client was issued
+    /// before a moment (a new consumer secret).
+    pub fn is_revoked(&self, jti: &str, consumer_key: &str, issued_at: i64) -> bool {
         self.revoked.contains_key(jti)
+            || (!self.revoked_before.is_empty()
+                && self
+                    .revoked_before
+                    .get(consumer_key)
+                    .is_some_and(|before| issued_at < *before))
     }
 
     /// The API whose base path is the longest prefix of `path` (at a segment boundary), and the

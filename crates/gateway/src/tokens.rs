@@ -15,6 +15,8 @@ pub struct VerifiedClaims {
     #[serde(default)]
     pub jti: String,
     pub exp: i64,
+    #[serde(default)]
+    pub iat: i64,
 }
 
 struct Entry {

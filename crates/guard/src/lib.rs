@@ -253,6 +253,13 @@ impl Every {
 /// Hands the heap freed after a burst back to the operating system: glibc keeps freed memory in
 /// its arenas (and serves large blocks from them once one has been freed), so a process that
 /// once needed hundreds of megabytes would keep them.
+/// Whether two secrets are equal, in time that does not depend on where they differ: the one
+/// comparison of credentials (client secrets, node credentials, hashes of tokens) everywhere.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
 pub fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointers; it only walks glibc's own free lists.

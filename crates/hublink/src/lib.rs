@@ -71,7 +71,7 @@ impl NodeCredential {
             .ok_or("no node credential presented")?
             .to_str()
             .map_err(|_| "unreadable Authorization header")?;
-        if constant_time_eq(value.as_bytes(), self.authorization().as_bytes()) {
+        if tollgate_guard::constant_time_eq(value.as_bytes(), self.authorization().as_bytes()) {
             Ok(())
         } else {
             Err("wrong node credential")
@@ -162,10 +162,6 @@ impl NodeGate {
             retry_after_secs,
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// TLS client settings trusting the PEM certificates in `trusted` (for nodes with self-signed

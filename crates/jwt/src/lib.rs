@@ -21,15 +21,22 @@ pub const MAX_LEEWAY_SECS: u64 = 600;
 pub struct TokenRules {
     /// Seconds by which `exp` may have passed and `nbf` may lie ahead.
     pub leeway_secs: u64,
+    /// Refuse tokens whose header `typ` is not `at+jwt` (RFC 9068's JWT access tokens), so that
+    /// an ID token or another JWT of the same issuer is never taken for an access token.
+    pub require_at_jwt: bool,
 }
 
 impl Default for TokenRules {
     fn default() -> Self {
         TokenRules {
             leeway_secs: DEFAULT_LEEWAY_SECS,
+            require_at_jwt: false,
         }
     }
 }
+
+/// RFC 9068's media type of JWT access tokens, as the `typ` header names it.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
@@ -53,6 +60,8 @@ pub enum JwtError {
     Invalid(String),
     #[error("unusable key: {0}")]
     BadKey(String),
+    #[error("token is not a JWT access token (typ must be at+jwt)")]
+    NotAnAccessToken,
 }
 
 impl From<jsonwebtoken::errors::Error> for JwtError {
@@ -85,6 +94,7 @@ pub fn key_id(token: &str) -> Result<String, JwtError> {
 pub struct VerifyingKey {
     key: DecodingKey,
     validation: Validation,
+    require_at_jwt: bool,
 }
 
 impl VerifyingKey {
@@ -100,13 +110,29 @@ impl VerifyingKey {
         validation.validate_nbf = true;
         validation.validate_aud = false;
         validation.leeway = rules.leeway_secs;
-        Ok(VerifyingKey { key, validation })
+        Ok(VerifyingKey {
+            key,
+            validation,
+            require_at_jwt: rules.require_at_jwt,
+        })
     }
 
     /// Checks `token`'s signature and claims and returns its claims as `C`.
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, JwtError> {
-        Ok(jsonwebtoken::decode::<C>(token, &self.key, &self.validation)?.claims)
+        let data = jsonwebtoken::decode::<C>(token, &self.key, &self.validation)?;
+        if self.require_at_jwt && !is_access_token_typ(data.header.typ.as_deref()) {
+            return Err(JwtError::NotAnAccessToken);
+        }
+        Ok(data.claims)
     }
+}
+
+/// `at+jwt` or its full media type `application/at+jwt`, in any case (RFC 9068 §4).
+fn is_access_token_typ(typ: Option<&str>) -> bool {
+    typ.is_some_and(|t| {
+        let t = t.strip_prefix("application/").unwrap_or(t);
+        t.eq_ignore_ascii_case(ACCESS_TOKEN_TYP)
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,12 +16,25 @@ use serde::Deserialize;
 use serde_json::json;
 use tollgate_model::scopes;
 
-use crate::{KeyManager, KeyManagerError, DEFAULT_TOKEN_VALIDITY_SECS, MAX_TOKEN_VALIDITY_SECS};
+use crate::{KeyManager, KeyManagerError, TokenRequest};
 
 pub fn router(km: Arc<KeyManager>) -> Router {
     Router::new()
         .route("/client-registration/v0.17/register", post(register))
         .route("/oauth2/token", post(token))
+        .route(
+            "/oauth2/authorize",
+            get(authorize_page).post(authorize_decision),
+        )
+        .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .route(
+            "/oauth2/token/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         .route("/oauth2/jwks", get(jwks))
         .route("/oauth2/revoke", post(revoke))
         .route("/oauth2/introspect", post(introspect))
@@ -53,9 +66,11 @@ impl IntoResponse for OAuthError {
             KeyManagerError::UnauthorizedClient(_) => {
                 (StatusCode::BAD_REQUEST, "unauthorized_client")
             }
-            KeyManagerError::InvalidRequest(_) | KeyManagerError::InvalidToken(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request")
-            }
+            KeyManagerError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            KeyManagerError::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope"),
+            // Only the bearer-token endpoints (userinfo) answer these (RFC 6750 §3.1).
+            KeyManagerError::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            KeyManagerError::InsufficientScope(_) => (StatusCode::FORBIDDEN, "insufficient_scope"),
             KeyManagerError::AccountLocked { .. } => (StatusCode::BAD_REQUEST, "invalid_grant"),
             KeyManagerError::TooManyAttempts { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable")
@@ -79,10 +94,18 @@ impl IntoResponse for OAuthError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
-        if status == StatusCode::UNAUTHORIZED {
+        let challenge = match &self.0 {
+            KeyManagerError::InvalidClient => Some("Basic realm=\"oauth2\""),
+            KeyManagerError::InvalidToken(_) => Some("Bearer error=\"invalid_token\""),
+            KeyManagerError::InsufficientScope(_) => {
+                Some("Bearer error=\"insufficient_scope\", scope=\"openid\"")
+            }
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Basic realm=\"oauth2\""),
+                header::HeaderValue::from_static(challenge),
             );
         }
         no_store(response)
@@ -254,7 +277,7 @@ async fn register(
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    let client = crate::new_client(
+    let (client, secret) = crate::new_client(
         &user.tenant,
         &owner,
         &request.client_name,
@@ -281,7 +304,7 @@ async fn register(
         "clientId": client.consumer_key,
         "clientName": client.client_name,
         "callBackURL": client.callback_url,
-        "clientSecret": client.consumer_secret,
+        "clientSecret": secret,
         "isSaasApplication": saas,
         "appOwner": client.owner,
         "jsonString": json_string,
@@ -370,75 +393,47 @@ async fn token(
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, OAuthError> {
     let (client, form) = authenticated_client(&km, &client_addr, &headers, form).await?;
-    let grant_type = form
-        .get("grant_type")
-        .ok_or_else(|| KeyManagerError::InvalidRequest("grant_type is required".into()))?;
-    if !matches!(grant_type.as_str(), "password" | "client_credentials") {
-        return Err(KeyManagerError::UnsupportedGrantType(grant_type.clone()).into());
-    }
-    if !client.grant_types.iter().any(|g| g == grant_type) {
-        return Err(KeyManagerError::UnauthorizedClient(grant_type.clone()).into());
-    }
-    let requested: Vec<&str> = form
-        .get("scope")
-        .map(|s| s.split_whitespace().collect())
-        .unwrap_or_default();
-    let validity = form
-        .get("validity_period")
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(DEFAULT_TOKEN_VALIDITY_SECS);
-    if validity > MAX_TOKEN_VALIDITY_SECS {
-        return Err(KeyManagerError::InvalidRequest(format!(
-            "validity_period must be at most {MAX_TOKEN_VALIDITY_SECS} seconds"
-        ))
-        .into());
-    }
+    let request = TokenRequest::from_form(&form)?;
+    let response = km.grant(&client, request, source(&client_addr)).await?;
+    Ok(no_store(Json(response.to_json()).into_response()))
+}
 
-    let (subject, roles, user_token) = match grant_type.as_str() {
-        "password" => {
-            let username = form
-                .get("username")
-                .ok_or_else(|| KeyManagerError::InvalidRequest("username is required".into()))?;
-            let password = form
-                .get("password")
-                .ok_or_else(|| KeyManagerError::InvalidRequest("password is required".into()))?;
-            let user = km
-                .authenticate_user(username, password, source(&client_addr))
-                .await?
-                .ok_or_else(|| {
-                    KeyManagerError::InvalidGrant("Authentication failed for the user".into())
-                })?;
-            (user.username, user.roles, true)
-        }
-        _ => {
-            // Client credentials act as the client's owner, as in WSO2.
-            let roles = km
-                .user(&client.owner)
-                .await?
-                .map(|u| u.roles)
-                .unwrap_or_default();
-            (client.owner.clone(), roles, false)
-        }
-    };
-    let (tenant, _) = crate::split_tenant(&subject);
-    let granted = km.grant_scopes(tenant, &roles, &requested).await?;
-    let token = km.issue(
-        &client.consumer_key,
-        &subject,
-        user_token,
-        &granted,
-        validity,
-    )?;
-    Ok(no_store(
-        Json(json!({
-            "access_token": token.token,
-            "scope": token.scopes.join(" "),
-            "token_type": "Bearer",
-            "expires_in": token.expires_in,
-        }))
+async fn authorize_page(
+    State(km): State<Arc<KeyManager>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    km.authorization_page(params).await
+}
+
+async fn authorize_decision(
+    State(km): State<Arc<KeyManager>>,
+    client_addr: Option<Extension<tollgate_guard::ClientAddr>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(form)) => km.authorization_decision(form, source(&client_addr)).await,
+        Err(rejection) => OAuthError(KeyManagerError::InvalidRequest(format!(
+            "the body must be application/x-www-form-urlencoded: {}",
+            rejection.body_text()
+        )))
         .into_response(),
-    ))
+    }
+}
+
+/// OIDC userinfo: the bearer token's user (GET or POST, RFC 6750 header).
+async fn userinfo(
+    State(km): State<Arc<KeyManager>>,
+    headers: HeaderMap,
+) -> Result<Response, OAuthError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| KeyManagerError::InvalidToken("a Bearer access token is required".into()))?;
+    let info = km.userinfo(token).await?;
+    Ok(no_store(Json(info).into_response()))
 }
 
 /// Responses carrying tokens or token details are not to be cached (RFC 6749 §5.1).
@@ -511,21 +506,43 @@ async fn introspect(
 
 /// RFC 8414 authorization server metadata: the endpoints, grants and client authentication
 /// methods this key manager supports now.
-async fn metadata(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
+fn server_metadata(km: &KeyManager) -> serde_json::Value {
     let base = km.base_url();
-    Json(json!({
+    let mut grants = vec!["authorization_code", "client_credentials", "refresh_token"];
+    if km.settings().password_grant {
+        grants.push("password");
+    }
+    let client_auth = ["client_secret_basic", "client_secret_post"];
+    json!({
         "issuer": km.issuer(),
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "token_endpoint": format!("{base}/oauth2/token"),
         "jwks_uri": format!("{base}/oauth2/jwks"),
+        "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
         "revocation_endpoint": format!("{base}/oauth2/revoke"),
         "introspection_endpoint": format!("{base}/oauth2/introspect"),
         "registration_endpoint": format!("{base}/client-registration/v0.17/register"),
-        "grant_types_supported": ["client_credentials", "password"],
-        "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["default", "openid"],
-    }))
+        "grant_types_supported": grants,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": client_auth,
+        "introspection_endpoint_auth_methods_supported": client_auth,
+        "scopes_supported": ["openid", "default"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce",
+            "at_hash", "preferred_username", "groups"],
+    })
+}
+
+async fn metadata(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
+    Json(server_metadata(&km))
+}
+
+/// OpenID Connect discovery, at the issuer's `/.well-known/openid-configuration` (the issuer
+/// ends in `/oauth2/token`, as WSO2's does).
+async fn openid_configuration(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
+    Json(server_metadata(&km))
 }

@@ -210,6 +210,17 @@ pub struct RevokedToken {
     pub expires_at: i64,
 }
 
+/// Every token of a client issued before a moment is revoked (a new secret, keys removed):
+/// WSO2's internal token revocation by consumer key. Kept until such tokens would have expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerKeyRevocation {
+    pub consumer_key: String,
+    /// Tokens whose `iat` is before this (seconds since the Unix epoch) are refused.
+    pub revoked_before: i64,
+    /// When the last such token expires anyway (seconds).
+    pub expires_at: i64,
+}
+
 /// The longest throttling window: a year (a window must fit the clock arithmetic with room to
 /// spare, and a longer quota is a billing matter, not throttling).
 pub const MAX_WINDOW_MILLIS: i64 = 366 * 86_400_000;

@@ -1,8 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Application, DeployedApi, KeyMapping, LifecycleState, PolicyLevel, RevokedToken, SigningKey,
-    Subscription, ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, KeyMapping, LifecycleState, PolicyLevel,
+    RevokedToken, SigningKey, Subscription, ThrottlePolicy,
 };
 
 /// A controller event: one change in the control plane that gateways must learn about.
@@ -56,6 +56,8 @@ pub enum Event {
     KeyRotation(SigningKey),
     #[serde(rename = "TOKEN_REVOCATION")]
     TokenRevocation(RevokedToken),
+    #[serde(rename = "INTERNAL_TOKEN_REVOCATION_CONSUMER_KEY")]
+    ConsumerKeyRevocation(ConsumerKeyRevocation),
     /// A throttling policy created or changed (WSO2 sends POLICY_CREATE and POLICY_UPDATE).
     #[serde(rename = "POLICY_UPDATE")]
     PolicyUpdate(ThrottlePolicy),
@@ -82,6 +84,7 @@ impl Event {
             Event::SubscriptionDelete { .. } => "SUBSCRIPTIONS_DELETE",
             Event::KeyRotation(_) => "KEY_ROTATION",
             Event::TokenRevocation(_) => "TOKEN_REVOCATION",
+            Event::ConsumerKeyRevocation(_) => "INTERNAL_TOKEN_REVOCATION_CONSUMER_KEY",
             Event::PolicyUpdate(_) => "POLICY_UPDATE",
             Event::PolicyDelete { .. } => "POLICY_DELETE",
         }
@@ -117,4 +120,7 @@ pub struct Snapshot {
     /// Revoked tokens that have not expired yet.
     #[serde(default)]
     pub revoked_tokens: Vec<RevokedToken>,
+    /// Consumer keys whose earlier tokens are revoked, until those tokens have expired.
+    #[serde(default)]
+    pub revoked_consumer_keys: Vec<ConsumerKeyRevocation>,
 }

@@ -16,9 +16,9 @@ pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};
 pub use names::{
     AccessControl, ApiSortBy, ApiType, Audience, AuthType, DocumentSource, DocumentType,
-    DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor, HttpVerb,
-    LifecycleAction, LifecycleState, SortOrder, SubscriptionAvailability, SubscriptionStatus,
-    TimeUnit, Transport, UnknownName, Visibility,
+    DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor, GrantType,
+    HttpVerb, LifecycleAction, LifecycleState, SortOrder, SubscriptionAvailability,
+    SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility,
 };
 pub use runtime::{ApplyOutcome, RuntimeData};
 

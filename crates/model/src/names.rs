@@ -439,3 +439,20 @@ mod tests {
         }
     }
 }
+
+wso2_names! {
+    /// OAuth2 grant types by their RFC names, as WSO2's applications list them
+    /// (`supportedGrantTypes`).
+    pub enum GrantType {
+        ClientCredentials = "client_credentials",
+        Password = "password",
+        RefreshToken = "refresh_token",
+        AuthorizationCode = "authorization_code",
+        Implicit = "implicit",
+        JwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        Saml2Bearer = "urn:ietf:params:oauth:grant-type:saml2-bearer",
+        TokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange",
+        DeviceCode = "urn:ietf:params:oauth:grant-type:device_code",
+        IwaNtlm = "iwa:ntlm",
+    }
+}

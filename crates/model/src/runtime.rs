@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use crate::{
-    Application, DeployedApi, Event, EventEnvelope, KeyMapping, PolicyLevel, RevokedToken,
-    RuntimeApi, SigningKey, Snapshot, Subscription, ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, Event, EventEnvelope, KeyMapping, PolicyLevel,
+    RevokedToken, RuntimeApi, SigningKey, Snapshot, Subscription, ThrottlePolicy,
 };
 
 /// The facts a gateway runs on, folded from a snapshot and the events after it.
@@ -28,6 +28,8 @@ pub struct RuntimeData {
     pub policies: HashMap<(PolicyLevel, String), ThrottlePolicy>,
     /// Revoked token id → its expiry (seconds since the Unix epoch).
     pub revoked_tokens: HashMap<String, i64>,
+    /// Consumer key → the revocation of its tokens issued before a moment.
+    pub revoked_consumer_keys: HashMap<String, ConsumerKeyRevocation>,
 }
 
 /// What became of an event handed to [`RuntimeData::apply_envelope`].
@@ -89,6 +91,12 @@ impl RuntimeData {
                     .revoked_tokens
                     .into_iter()
                     .map(Event::TokenRevocation),
+            )
+            .chain(
+                snapshot
+                    .revoked_consumer_keys
+                    .into_iter()
+                    .map(Event::ConsumerKeyRevocation),
             );
         for event in events {
             data.apply(&event);
@@ -186,6 +194,10 @@ impl RuntimeData {
                 self.revoked_tokens
                     .insert(token.jti.clone(), token.expires_at);
             }
+            Event::ConsumerKeyRevocation(revocation) => {
+                self.revoked_consumer_keys
+                    .insert(revocation.consumer_key.clone(), revocation.clone());
+            }
             Event::PolicyUpdate(policy) => {
                 self.policies
                     .insert((policy.level, policy.name.clone()), policy.clone());
@@ -200,6 +212,8 @@ impl RuntimeData {
     pub fn prune_revocations(&mut self, now: i64) {
         self.revoked_tokens
             .retain(|_, expires_at| *expires_at >= now);
+        self.revoked_consumer_keys
+            .retain(|_, revocation| revocation.expires_at >= now);
     }
 
     /// The state as a snapshot again (what a gateway persists to start from when it is alone).
@@ -228,6 +242,7 @@ impl RuntimeData {
                     expires_at: *expires_at,
                 })
                 .collect(),
+            revoked_consumer_keys: self.revoked_consumer_keys.values().cloned().collect(),
         }
     }
 

@@ -32,6 +32,18 @@ pub enum OpError {
     Stale(String),
     #[error(transparent)]
     Store(StoreError),
+    /// The key manager refused or failed (credentials, key material).
+    #[error(transparent)]
+    KeyManager(tollgate_keymanager::KeyManagerError),
+}
+
+impl From<tollgate_keymanager::KeyManagerError> for OpError {
+    fn from(err: tollgate_keymanager::KeyManagerError) -> Self {
+        match err {
+            tollgate_keymanager::KeyManagerError::Store(store) => store.into(),
+            other => OpError::KeyManager(other),
+        }
+    }
 }
 
 fn describe(errors: &[FieldError]) -> String {

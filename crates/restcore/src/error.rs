@@ -119,6 +119,7 @@ impl From<OpError> for ApiError {
             OpError::Conflict(message) => ApiError::conflict(message),
             OpError::Stale(message) => ApiError::new(StatusCode::PRECONDITION_FAILED, message),
             OpError::Store(store) => store.into(),
+            OpError::KeyManager(err) => err.into(),
         }
     }
 }
@@ -146,9 +147,10 @@ impl From<KeyManagerError> for ApiError {
             KeyManagerError::Store(store) => store.into(),
             KeyManagerError::InvalidClient => ApiError::unauthorized("Invalid client credentials"),
             KeyManagerError::InvalidToken(reason) => ApiError::unauthorized(reason),
-            KeyManagerError::InvalidGrant(m) | KeyManagerError::InvalidRequest(m) => {
-                ApiError::bad_request(m)
-            }
+            KeyManagerError::InvalidGrant(m)
+            | KeyManagerError::InvalidRequest(m)
+            | KeyManagerError::InvalidScope(m) => ApiError::bad_request(m),
+            KeyManagerError::InsufficientScope(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             KeyManagerError::UnsupportedGrantType(g) | KeyManagerError::UnauthorizedClient(g) => {
                 ApiError::bad_request(format!("grant type {g} is not allowed"))
             }

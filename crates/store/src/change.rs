@@ -4,7 +4,8 @@
 //! this crate).
 
 use tollgate_model::{
-    DeployedApi, Event, LifecycleState, RevokedToken, RuntimeApi, SigningKey, ThrottlePolicy,
+    ConsumerKeyRevocation, DeployedApi, Event, LifecycleState, RevokedToken, RuntimeApi,
+    SigningKey, ThrottlePolicy,
 };
 
 use crate::{
@@ -28,6 +29,8 @@ pub enum Change {
         client: OAuthClientRow,
         mapping: KeyMappingRow,
     },
+    /// Keys of a client registered elsewhere (`map-keys`): the mapping only.
+    MapKeys(KeyMappingRow),
     RemoveKeyMapping(KeyMappingRow),
     /// A revision deployed to an environment (replacing what was deployed there).
     DeployRevision {
@@ -57,16 +60,23 @@ pub enum Change {
     CreatePolicy(ThrottlePolicy),
     UpdatePolicy(ThrottlePolicy),
     DeletePolicy(ThrottlePolicy),
-    /// A new token signing key: stored sealed, announced by its public half.
+    /// A new token signing key: stored sealed, announced by its public half. When it replaces
+    /// keys (rotation), those stay published until `retire_previous_after` (seconds).
     AddSigningKey {
         tenant: String,
         stored: SigningKeyRow,
         public: SigningKey,
+        retire_previous_after: Option<i64>,
     },
     /// Applies only if the token was not revoked already.
     RevokeToken {
         tenant: String,
         token: RevokedToken,
+    },
+    /// Every token of a consumer key issued before a moment (replacing an earlier revocation).
+    RevokeConsumerKey {
+        tenant: String,
+        revocation: ConsumerKeyRevocation,
     },
 }
 
@@ -80,13 +90,14 @@ impl Change {
             Change::CreateSubscription(sub)
             | Change::UpdateSubscription(sub)
             | Change::DeleteSubscription(sub) => &sub.tenant,
-            Change::CreateKeyMapping { mapping, .. } | Change::RemoveKeyMapping(mapping) => {
-                &mapping.tenant
-            }
+            Change::CreateKeyMapping { mapping, .. }
+            | Change::MapKeys(mapping)
+            | Change::RemoveKeyMapping(mapping) => &mapping.tenant,
             Change::DeployRevision { tenant, .. }
             | Change::UndeployRevision { tenant, .. }
             | Change::AddSigningKey { tenant, .. }
-            | Change::RevokeToken { tenant, .. } => tenant,
+            | Change::RevokeToken { tenant, .. }
+            | Change::RevokeConsumerKey { tenant, .. } => tenant,
             Change::ChangeLifecycle { api, .. }
             | Change::SetDefaultVersion(api)
             | Change::DeleteApi(api) => &api.tenant,
@@ -111,7 +122,9 @@ impl Change {
                 application_id: sub.application_id.clone(),
                 api_id: sub.api_id.clone(),
             },
-            Change::CreateKeyMapping { mapping, .. } => Event::KeyMappingCreate(mapping.to_model()),
+            Change::CreateKeyMapping { mapping, .. } | Change::MapKeys(mapping) => {
+                Event::KeyMappingCreate(mapping.to_model())
+            }
             Change::RemoveKeyMapping(mapping) => Event::KeyMappingRemove {
                 consumer_key: mapping.consumer_key.clone(),
             },
@@ -151,6 +164,9 @@ impl Change {
             },
             Change::AddSigningKey { public, .. } => Event::KeyRotation(public.clone()),
             Change::RevokeToken { token, .. } => Event::TokenRevocation(token.clone()),
+            Change::RevokeConsumerKey { revocation, .. } => {
+                Event::ConsumerKeyRevocation(revocation.clone())
+            }
         }
     }
 }
@@ -175,6 +191,7 @@ impl ApimTx {
                 self.insert_oauth_client(client).await?;
                 self.insert_key_mapping(mapping).await.map(|_| true)?
             }
+            Change::MapKeys(mapping) => self.insert_key_mapping(mapping).await.map(|_| true)?,
             Change::RemoveKeyMapping(mapping) => {
                 self.delete_key_mapping(mapping).await.map(|_| true)?
             }
@@ -208,11 +225,23 @@ impl ApimTx {
             Change::CreatePolicy(policy) => self.insert_policy(policy).await.map(|_| true)?,
             Change::UpdatePolicy(policy) => self.update_policy(policy).await.map(|_| true)?,
             Change::DeletePolicy(policy) => self.delete_policy(&policy.id).await.map(|_| true)?,
-            Change::AddSigningKey { tenant, stored, .. } => self
-                .insert_signing_key(tenant, stored)
+            Change::AddSigningKey {
+                tenant,
+                stored,
+                retire_previous_after,
+                ..
+            } => {
+                self.insert_signing_key(tenant, stored).await?;
+                if let Some(after) = retire_previous_after {
+                    self.retire_signing_keys_except(&stored.kid, *after).await?;
+                }
+                true
+            }
+            Change::RevokeToken { tenant, token } => self.revoke_token(tenant, token).await?,
+            Change::RevokeConsumerKey { tenant, revocation } => self
+                .revoke_consumer_key(tenant, revocation)
                 .await
                 .map(|_| true)?,
-            Change::RevokeToken { tenant, token } => self.revoke_token(tenant, token).await?,
         };
         if applied {
             let seq = self.emit(change.tenant(), &change.event()).await?;

@@ -9,13 +9,29 @@ use crate::{ApimTx, Result, Store, StoreError};
 pub struct OAuthClientRow {
     pub consumer_key: String,
     pub tenant: String,
-    /// Kept retrievable, as WSO2 does by default, because the Developer Portal shows it again.
+    /// A hash of the secret (`sha256:…`, see the key manager's `secrets`), never the secret.
     pub consumer_secret: String,
     pub client_name: String,
     pub owner: String,
     pub grant_types: Vec<String>,
     pub callback_url: String,
     pub created_time: i64,
+    /// `JWT` (signed access tokens) or `OAUTH` (opaque ones), WSO2's application token types.
+    pub token_type: String,
+    /// Token lifetimes of this client in seconds; `None`: the configured default.
+    pub validity: ClientValidity,
+    /// The key manager that issued the client (another issuer's clients come from `map-keys`).
+    pub key_manager: String,
+}
+
+/// Token lifetimes of one client, in seconds (`None`: the configured default), after WSO2's
+/// `application_access_token_expiry_time` and its siblings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientValidity {
+    pub application_access_token: Option<i64>,
+    pub user_access_token: Option<i64>,
+    pub refresh_token: Option<i64>,
+    pub id_token: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,13 +53,16 @@ pub struct SigningKeyRow {
     pub e: String,
     pub issuer: String,
     pub created_time: i64,
+    /// Set when a newer key took over: published until then (seconds), dropped after.
+    pub retire_after: Option<i64>,
 }
 
 const CLIENT_COLUMNS: &str =
-    "consumer_key, tenant, consumer_secret, client_name, owner, grant_types, callback_url, created_time";
+    "consumer_key, tenant, consumer_secret, client_name, owner, grant_types, callback_url, created_time, \
+     token_type, app_token_validity, user_token_validity, refresh_token_validity, id_token_validity, key_manager";
 const MAPPING_COLUMNS: &str =
     "key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, created_time";
-const SIGNING_COLUMNS: &str = "kid, private_key_pem, n, e, issuer, created_time";
+const SIGNING_COLUMNS: &str = "kid, private_key_pem, n, e, issuer, created_time, retire_after";
 
 fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
     Ok(OAuthClientRow {
@@ -58,6 +77,14 @@ fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
             .collect(),
         callback_url: col(row, "callback_url")?,
         created_time: col(row, "created_time")?,
+        token_type: col(row, "token_type")?,
+        validity: ClientValidity {
+            application_access_token: col(row, "app_token_validity")?,
+            user_access_token: col(row, "user_token_validity")?,
+            refresh_token: col(row, "refresh_token_validity")?,
+            id_token: col(row, "id_token_validity")?,
+        },
+        key_manager: col(row, "key_manager")?,
     })
 }
 
@@ -83,6 +110,7 @@ pub(crate) fn signing_key_from(row: &AnyRow) -> Result<SigningKeyRow> {
         e: col(row, "e")?,
         issuer: col(row, "issuer")?,
         created_time: col(row, "created_time")?,
+        retire_after: col(row, "retire_after")?,
     })
 }
 
@@ -113,7 +141,7 @@ impl SigningKeyRow {
 impl ApimTx {
     pub async fn insert_oauth_client(&mut self, client: &OAuthClientRow) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO am_oauth_client ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO am_oauth_client ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&client.consumer_key)
         .bind(&client.tenant)
@@ -123,8 +151,49 @@ impl ApimTx {
         .bind(client.grant_types.join(" "))
         .bind(&client.callback_url)
         .bind(client.created_time)
+        .bind(&client.token_type)
+        .bind(client.validity.application_access_token)
+        .bind(client.validity.user_access_token)
+        .bind(client.validity.refresh_token)
+        .bind(client.validity.id_token)
+        .bind(&client.key_manager)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::conflict_on_unique(e, || {
+                format!("consumer key {} is taken", client.consumer_key)
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Changes what a client may do: grant types, callback URL, token lifetimes and type.
+    pub async fn update_oauth_client(&mut self, client: &OAuthClientRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_oauth_client SET grant_types = $1, callback_url = $2, token_type = $3, \
+             app_token_validity = $4, user_token_validity = $5, refresh_token_validity = $6, \
+             id_token_validity = $7 WHERE consumer_key = $8",
+        )
+        .bind(client.grant_types.join(" "))
+        .bind(&client.callback_url)
+        .bind(&client.token_type)
+        .bind(client.validity.application_access_token)
+        .bind(client.validity.user_access_token)
+        .bind(client.validity.refresh_token)
+        .bind(client.validity.id_token)
+        .bind(&client.consumer_key)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    /// Replaces a client's stored secret (a hash).
+    pub async fn set_client_secret(&mut self, consumer_key: &str, secret_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE am_oauth_client SET consumer_secret = $1 WHERE consumer_key = $2")
+            .bind(secret_hash)
+            .bind(consumer_key)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -172,7 +241,7 @@ impl ApimTx {
         key: &SigningKeyRow,
     ) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO am_signing_key (tenant, active, {SIGNING_COLUMNS}) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO am_signing_key (tenant, active, {SIGNING_COLUMNS}) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .bind(tenant)
         .bind(&key.kid)
@@ -181,6 +250,23 @@ impl ApimTx {
         .bind(&key.e)
         .bind(&key.issuer)
         .bind(key.created_time)
+        .bind(key.retire_after)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks every current key but `kid` as superseded: published until `retire_after`.
+    pub(crate) async fn retire_signing_keys_except(
+        &mut self,
+        kid: &str,
+        retire_after: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE am_signing_key SET retire_after = $1 WHERE kid <> $2 AND active = 1 AND retire_after IS NULL",
+        )
+        .bind(retire_after)
+        .bind(kid)
         .execute(self.conn())
         .await?;
         Ok(())
@@ -263,11 +349,13 @@ impl Store {
         .collect()
     }
 
-    /// The active signing keys, newest first.
+    /// The signing keys still published (current or not yet retired), newest first.
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRow>> {
         sqlx::query(&format!(
-            "SELECT {SIGNING_COLUMNS} FROM am_signing_key WHERE active = 1 ORDER BY created_time DESC, kid"
+            "SELECT {SIGNING_COLUMNS} FROM am_signing_key WHERE active = 1 \
+             AND (retire_after IS NULL OR retire_after > $1) ORDER BY created_time DESC, kid"
         ))
+        .bind(tollgate_model::now_millis() / 1000)
         .fetch_all(self.apim())
         .await?
         .iter()

@@ -15,6 +15,7 @@ mod environments;
 mod gateways;
 mod keys;
 mod migrate;
+mod oauth;
 mod outbox;
 mod policies;
 mod scopes;
@@ -31,7 +32,8 @@ pub use db::{Dialect, StoreError};
 pub use documents::{DocumentFile, DocumentRow};
 pub use environments::EnvironmentRow;
 pub use gateways::GatewayStatusRow;
-pub use keys::{KeyMappingRow, OAuthClientRow, SigningKeyRow};
+pub use keys::{ClientValidity, KeyMappingRow, OAuthClientRow, SigningKeyRow};
+pub use oauth::{AccessTokenRow, AuthorizationCodeRow, IssuedToken, RefreshState, RefreshTokenRow};
 pub use scopes::{ScopeRow, ScopeUse};
 pub use users::UserRow;
 

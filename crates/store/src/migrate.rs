@@ -63,6 +63,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "gateway_status",
             sql: include_str!("../migrations/apim/0009_gateway_status.sql"),
         },
+        Migration {
+            version: 10,
+            name: "oauth",
+            sql: include_str!("../migrations/apim/0010_oauth.sql"),
+        },
     ],
 };
 

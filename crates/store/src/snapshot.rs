@@ -67,8 +67,10 @@ impl Store {
         .map(|r| subscription_from(r).map(|s| s.to_model()))
         .collect::<Result<_>>()?;
         let signing_keys = sqlx::query(
-            "SELECT kid, private_key_pem, n, e, issuer, created_time FROM am_signing_key WHERE active = 1",
+            "SELECT kid, private_key_pem, n, e, issuer, created_time, retire_after FROM am_signing_key \
+             WHERE active = 1 AND (retire_after IS NULL OR retire_after > $1)",
         )
+        .bind(tollgate_model::now_millis() / 1000)
         .fetch_all(&mut *tx)
         .await?
         .iter()
@@ -89,6 +91,21 @@ impl Store {
                     })
                 })
                 .collect::<Result<_>>()?;
+        let revoked_consumer_keys = sqlx::query(
+            "SELECT consumer_key, revoked_before, expires_at FROM am_consumer_key_revocation WHERE expires_at >= $1",
+        )
+        .bind(now_secs)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(tollgate_model::ConsumerKeyRevocation {
+                consumer_key: col(r, "consumer_key")?,
+                revoked_before: col(r, "revoked_before")?,
+                expires_at: col(r, "expires_at")?,
+            })
+        })
+        .collect::<Result<_>>()?;
         tx.commit().await?;
         Ok(Snapshot {
             epoch: self.epoch().to_string(),
@@ -100,6 +117,7 @@ impl Store {
             signing_keys,
             policies,
             revoked_tokens,
+            revoked_consumer_keys,
         })
     }
 }

@@ -153,6 +153,17 @@ impl Flow {
         name: &str,
         api_id: Option<&str>,
     ) -> (String, String) {
+        let (app_id, _, token) = self.application_with_keys(name, api_id).await;
+        (app_id, token)
+    }
+
+    /// As [`Flow::application_with_token`], also returning the generated keys (the only answer
+    /// that shows the consumer secret: it is stored hashed).
+    pub async fn application_with_keys(
+        &self,
+        name: &str,
+        api_id: Option<&str>,
+    ) -> (String, Value, String) {
         let app = ok_json(
             self.post(
                 self.devportal("/applications"),
@@ -179,7 +190,7 @@ impl Flow {
         let listed = self.production_key(&app_id).await;
         assert_eq!(listed["consumerKey"], keys["consumerKey"]);
         let token = self.token_for(&app_id, &keys, 3600).await;
-        (app_id, token)
+        (app_id, keys, token)
     }
 
     /// Subscribes an application to an API at `tier`; returns the subscription.

@@ -108,6 +108,85 @@ pub struct OAuth {
     /// 30 s, not WSO2's 300).
     #[serde(default)]
     pub timestamp_skew: Option<u64>,
+    #[serde(default)]
+    pub token_validation: TokenValidation,
+    #[serde(default)]
+    pub grant_type: GrantTypes,
+}
+
+/// `[oauth.token_validation]`: token lifetimes in seconds, with WSO2's keys and defaults, and
+/// two of Tollgate's own (`max_token_validity`, `require_at_jwt`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenValidation {
+    #[serde(default = "TokenValidation::hour")]
+    pub app_access_token_validity: i64,
+    #[serde(default = "TokenValidation::hour")]
+    pub user_access_token_validity: i64,
+    #[serde(default = "TokenValidation::day")]
+    pub refresh_token_validity: i64,
+    #[serde(default = "TokenValidation::hour")]
+    pub id_token_validity: i64,
+    #[serde(default = "TokenValidation::five_minutes")]
+    pub authorization_code_validity: i64,
+    /// The longest any access or ID token lives, whatever a client asks; also how long a
+    /// replaced signing key stays published.
+    #[serde(default = "TokenValidation::year")]
+    pub max_token_validity: i64,
+    /// Gateways and REST APIs refuse JWTs whose `typ` is not `at+jwt` (RFC 9068).
+    #[serde(default)]
+    pub require_at_jwt: bool,
+}
+
+impl TokenValidation {
+    fn hour() -> i64 {
+        3600
+    }
+    fn day() -> i64 {
+        86_400
+    }
+    fn five_minutes() -> i64 {
+        300
+    }
+    fn year() -> i64 {
+        365 * 86_400
+    }
+}
+
+impl Default for TokenValidation {
+    fn default() -> Self {
+        TokenValidation {
+            app_access_token_validity: Self::hour(),
+            user_access_token_validity: Self::hour(),
+            refresh_token_validity: Self::day(),
+            id_token_validity: Self::hour(),
+            authorization_code_validity: Self::five_minutes(),
+            max_token_validity: Self::year(),
+            require_at_jwt: false,
+        }
+    }
+}
+
+/// `[oauth.grant_type.*]`: grants that can be switched off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantTypes {
+    #[serde(default)]
+    pub password: GrantSwitch,
+}
+
+/// `[oauth.grant_type.password] enable = false` (RFC 9700 deprecates the password grant).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSwitch {
+    #[serde(default = "yes")]
+    pub enable: bool,
+}
+
+impl Default for GrantSwitch {
+    fn default() -> Self {
+        GrantSwitch { enable: true }
+    }
 }
 
 impl OAuth {
@@ -116,6 +195,20 @@ impl OAuth {
             leeway_secs: self
                 .timestamp_skew
                 .unwrap_or(tollgate_jwt::DEFAULT_LEEWAY_SECS),
+            require_at_jwt: self.token_validation.require_at_jwt,
+        }
+    }
+
+    pub fn token_settings(&self) -> tollgate_keymanager::TokenSettings {
+        let v = &self.token_validation;
+        tollgate_keymanager::TokenSettings {
+            app_access_token_validity: v.app_access_token_validity,
+            user_access_token_validity: v.user_access_token_validity,
+            refresh_token_validity: v.refresh_token_validity,
+            id_token_validity: v.id_token_validity,
+            authorization_code_validity: v.authorization_code_validity,
+            max_token_validity: v.max_token_validity,
+            password_grant: self.grant_type.password.enable,
         }
     }
 }
@@ -643,6 +736,51 @@ impl Config {
                         "{skew} is more than {} seconds",
                         tollgate_jwt::MAX_LEEWAY_SECS
                     ),
+                ));
+            }
+        }
+        let validation = &self.oauth.token_validation;
+        const TEN_YEARS: i64 = 10 * 365 * 86_400;
+        if !(1..=TEN_YEARS).contains(&validation.max_token_validity) {
+            return Err(invalid(
+                "oauth.token_validation.max_token_validity",
+                format!(
+                    "{} is not a number of seconds from 1 to {TEN_YEARS}",
+                    validation.max_token_validity
+                ),
+            ));
+        }
+        for (key, value, most) in [
+            (
+                "app_access_token_validity",
+                validation.app_access_token_validity,
+                validation.max_token_validity,
+            ),
+            (
+                "user_access_token_validity",
+                validation.user_access_token_validity,
+                validation.max_token_validity,
+            ),
+            (
+                "id_token_validity",
+                validation.id_token_validity,
+                validation.max_token_validity,
+            ),
+            (
+                "refresh_token_validity",
+                validation.refresh_token_validity,
+                TEN_YEARS,
+            ),
+            (
+                "authorization_code_validity",
+                validation.authorization_code_validity,
+                3600,
+            ),
+        ] {
+            if !(1..=most).contains(&value) {
+                return Err(invalid(
+                    &format!("oauth.token_validation.{key}"),
+                    format!("{value} is not a number of seconds from 1 to {most}"),
                 ));
             }
         }

@@ -40,6 +40,21 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Manage the key manager's token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a signing key that signs from now on; the old one stays published until the tokens
+    /// it signed have expired.
+    Rotate {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +96,9 @@ fn main() -> ExitCode {
             Command::Users {
                 command: UsersCommand::Unlock { username, config },
             } => node::unlock_user(load(config.as_deref())?, &username).await,
+            Command::Keys {
+                command: KeysCommand::Rotate { config },
+            } => node::rotate_keys(load(config.as_deref())?).await,
         }
     });
     match result {

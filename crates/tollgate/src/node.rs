@@ -340,6 +340,7 @@ async fn start_control_plane(
     let locking = &config.identity_mgt.account_locking;
     let settings = tollgate_keymanager::KeyManagerSettings {
         rules: config.oauth.token_rules(),
+        tokens: config.oauth.token_settings(),
         vault: crate::admin::keystore_vault(config)?,
         logins: tollgate_keymanager::Logins::new(
             passwords,
@@ -355,6 +356,10 @@ async fn start_control_plane(
     let key_manager = tollgate_keymanager::KeyManager::start(store.clone(), issuer, settings)
         .await
         .map_err(|e| format!("starting the key manager: {e}"))?;
+    node.tasks.spawn(key_manager_upkeep(
+        key_manager.clone(),
+        node.shutdown.clone(),
+    ));
     match relay_to {
         RelayTo::InProcess(hub) => {
             let relay = OutboxRelay::in_process(store.clone(), hub)
@@ -399,6 +404,62 @@ async fn start_control_plane(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// How often a key manager looks for signing keys added elsewhere (another control plane,
+/// `tollgate keys rotate`), and forgets expired token state.
+const KEY_SET_CHECK: Duration = Duration::from_secs(5);
+const TOKEN_PURGE_EVERY: u32 = 720;
+
+async fn key_manager_upkeep(
+    key_manager: Arc<tollgate_keymanager::KeyManager>,
+    shutdown: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(KEY_SET_CHECK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut count: u32 = 0;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(err) = key_manager.refresh_keys().await {
+            tracing::warn!(error = %err, "checking the signing key set failed");
+        }
+        count = count.wrapping_add(1);
+        if count % TOKEN_PURGE_EVERY == 1 {
+            match key_manager.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired token state forgotten"),
+                Err(err) => tracing::warn!(error = %err, "purging expired token state failed"),
+            }
+        }
+    }
+}
+
+/// `tollgate keys rotate`: a new signing key in the store; running key managers sign with it
+/// within seconds, gateways learn of it by event, and the replaced key stays published until
+/// the tokens it signed have expired.
+pub async fn rotate_keys(config: Config) -> Result<(), String> {
+    let store = open_store(&config, true).await?;
+    let issuer = format!(
+        "https://{}:{}/oauth2/token",
+        config.server.hostname,
+        config.port(ports::CONTROL_PLANE_HTTPS)
+    );
+    let result = tollgate_keymanager::KeyManager::rotate_stored_keys(
+        &store,
+        &crate::admin::keystore_vault(&config)?,
+        &issuer,
+        &config.oauth.token_settings(),
+        config.oauth.token_rules(),
+    )
+    .await
+    .map_err(|e| e.to_string());
+    store.close().await;
+    let key = result?;
+    tracing::info!(kid = %key.kid, "signing key rotated");
     Ok(())
 }
 

@@ -496,6 +496,22 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         json!({"consumerSecret": keys["consumerSecret"], "validityPeriod": 3600, "scopes": []}),
     )
     .await;
+    rest.get(&d(&format!("/applications/{app_id}/oauth-keys/{mapping}")))
+        .await;
+    rest.send(
+        Method::PUT,
+        &d(&format!("/applications/{app_id}/oauth-keys/{mapping}")),
+        json!({"supportedGrantTypes": ["client_credentials", "refresh_token"], "callbackUrl": "https://app.example/cb"}),
+    )
+    .await;
+    rest.send(
+        Method::POST,
+        &d(&format!(
+            "/applications/{app_id}/oauth-keys/{mapping}/regenerate-secret"
+        )),
+        json!({}),
+    )
+    .await;
 
     // Publisher views of subscriptions.
     rest.get(&p(&format!("/subscriptions?apiId={id}"))).await;
@@ -653,8 +669,15 @@ fn coverage() -> String {
          `scripts/rest-coverage` from the specs and the routes the REST crates declare; a test\n\
          fails when it is stale.\n",
     );
+    let mut in_specs = BTreeSet::new();
     for spec in specs() {
         let operations = spec.operations();
+        for (method, template) in &operations {
+            in_specs.insert((
+                method.to_string(),
+                format!("{}{}", spec.base, Operation::shape(template)),
+            ));
+        }
         let implemented = |method: &str, template: &str| {
             declared.contains(&(
                 method.to_string(),
@@ -683,6 +706,22 @@ fn coverage() -> String {
             out.push_str(&format!("| {mark} | `{method} {template}` | {summary} |\n"));
         }
         let _ = spec.file;
+    }
+    let own: Vec<_> = tollgate_controlplane::rest_operations()
+        .into_iter()
+        .filter(|(base, op)| {
+            !in_specs.contains(&(
+                op.method.to_string(),
+                format!("{base}{}", Operation::shape(op.path)),
+            ))
+        })
+        .collect();
+    out.push_str(&format!(
+        "\n## Tollgate's own operations (not in WSO2's specs): {}\n\n| operation |\n|---|\n",
+        own.len()
+    ));
+    for (base, op) in own {
+        out.push_str(&format!("| `{} {base}{}` |\n", op.method, op.path));
     }
     out
 }

@@ -215,9 +215,8 @@ async fn subscribed(
             flow.publish_api(api).await
         }
     };
-    let (app_id, _) = flow.application_with_token(app_name, None).await;
+    let (app_id, key, _) = flow.application_with_keys(app_name, None).await;
     let sub = flow.subscribe(&app_id, &api_id, tier).await;
-    let key = flow.production_key(&app_id).await;
     let token = flow.token_for(&app_id, &key, 3600).await;
     Subscribed {
         api_id,

@@ -142,7 +142,12 @@ async fn metadata_lists_what_is_supported() {
         );
         assert_eq!(
             metadata["grant_types_supported"],
-            json!(["client_credentials", "password"])
+            json!([
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "password"
+            ])
         );
         assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],

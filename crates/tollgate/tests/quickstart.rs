@@ -81,9 +81,8 @@ async fn quick_start_publish_subscribe_invoke() {
     )
     .await;
     assert_eq!(deployed[0]["name"], "Default");
-    let (app_id, app_token) = flow
-        .application_with_token("DefaultApplication", None)
-        .await;
+    let (app_id, generated_keys, app_token) =
+        flow.application_with_keys("DefaultApplication", None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     error_body(
         flow.http
@@ -148,8 +147,9 @@ async fn quick_start_publish_subscribe_invoke() {
     );
 
     // The token endpoint's client-credentials grant with the application's own keys works as well,
-    // and the JWKS publishes the key that signed it.
-    let key = flow.production_key(&app_id).await;
+    // and the JWKS publishes the key that signed it. The secret is shown only when generated.
+    let key = generated_keys;
+    assert!(flow.production_key(&app_id).await["consumerSecret"].is_null());
     let (consumer_key, consumer_secret) = (
         key["consumerKey"].as_str().unwrap(),
         key["consumerSecret"].as_str().unwrap(),
