@@ -176,6 +176,24 @@ fn key_type_of(text: &str) -> Result<KeyType, ApiError> {
     })
 }
 
+/// A fresh mapping of `consumer_key` to the application's keys of `key_type`.
+fn new_mapping(
+    app: &tollgate_store::ApplicationRow,
+    consumer_key: &str,
+    key_type: KeyType,
+    key_manager: String,
+) -> KeyMappingRow {
+    KeyMappingRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: app.tenant.clone(),
+        application_id: app.id.clone(),
+        consumer_key: consumer_key.to_string(),
+        key_type,
+        key_manager,
+        created_time: tollgate_model::now_millis(),
+    }
+}
+
 /// Only the resident key manager issues keys so far (external ones come with `/key-managers`).
 fn resident_key_manager(name: Option<String>) -> Result<String, ApiError> {
     let key_manager = name
@@ -219,15 +237,7 @@ pub(crate) async fn generate_keys(
     );
     client.token_type = app.token_type.clone();
     client.validity = validity;
-    let mapping = KeyMappingRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant: app.tenant.clone(),
-        application_id: app.id.clone(),
-        consumer_key: client.consumer_key.clone(),
-        key_type,
-        key_manager,
-        created_time: tollgate_model::now_millis(),
-    };
+    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager);
     let mut tx = ctx.store.begin().await?;
     tx.apply(&Change::CreateKeyMapping {
         client: client.clone(),
@@ -287,15 +297,7 @@ pub(crate) async fn map_keys(
             client.consumer_key
         )));
     }
-    let mapping = KeyMappingRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant: app.tenant.clone(),
-        application_id: app.id.clone(),
-        consumer_key: client.consumer_key.clone(),
-        key_type,
-        key_manager,
-        created_time: tollgate_model::now_millis(),
-    };
+    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager);
     let mut tx = ctx.store.begin().await?;
     tx.apply(&Change::MapKeys(mapping.clone())).await?;
     tx.commit().await?;

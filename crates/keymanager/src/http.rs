@@ -29,12 +29,9 @@ pub fn router(km: Arc<KeyManager>) -> Router {
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
         .route(
             "/oauth2/token/.well-known/openid-configuration",
-            get(openid_configuration),
+            get(metadata),
         )
-        .route(
-            "/.well-known/openid-configuration",
-            get(openid_configuration),
-        )
+        .route("/.well-known/openid-configuration", get(metadata))
         .route("/oauth2/jwks", get(jwks))
         .route("/oauth2/revoke", post(revoke))
         .route("/oauth2/introspect", post(introspect))
@@ -506,6 +503,8 @@ async fn introspect(
 
 /// RFC 8414 authorization server metadata: the endpoints, grants and client authentication
 /// methods this key manager supports now.
+/// The same document answers OpenID Connect discovery, at the issuer's
+/// `/.well-known/openid-configuration` (the issuer ends in `/oauth2/token`, as WSO2's does).
 fn server_metadata(km: &KeyManager) -> serde_json::Value {
     let base = km.base_url();
     let mut grants = vec!["authorization_code", "client_credentials", "refresh_token"];
@@ -538,11 +537,5 @@ fn server_metadata(km: &KeyManager) -> serde_json::Value {
 }
 
 async fn metadata(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
-    Json(server_metadata(&km))
-}
-
-/// OpenID Connect discovery, at the issuer's `/.well-known/openid-configuration` (the issuer
-/// ends in `/oauth2/token`, as WSO2's does).
-async fn openid_configuration(State(km): State<Arc<KeyManager>>) -> Json<serde_json::Value> {
     Json(server_metadata(&km))
 }
