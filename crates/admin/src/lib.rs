@@ -1,8 +1,10 @@
 //! The Admin REST API (`/api/am/admin/v4`), after WSO2's: throttling tiers (subscription and
-//! application levels) — list, read, create, change, delete — and gateway environments. The
+//! application levels) — list, read, create, change, delete — gateway environments, key
+//! managers and the signing keys. The
 //! handlers are thin edges over `tollgate_operations::admin` and `::environments`.
 
 mod environments;
+pub mod key_managers;
 mod signing_keys;
 
 use axum::extract::{Path, State};
@@ -53,6 +55,18 @@ pub fn routes() -> Routes {
             "/environments/{environment_id}",
             "PUT DELETE",
             axum::routing::put(environments::update).delete(environments::delete),
+        )
+        .route(
+            "/key-managers",
+            "GET POST",
+            get(key_managers::list).post(key_managers::create),
+        )
+        .route(
+            "/key-managers/{key_manager_id}",
+            "GET PUT DELETE",
+            get(key_managers::get)
+                .put(key_managers::update)
+                .delete(key_managers::delete),
         )
         .route("/signing-keys", "GET", get(signing_keys::list))
         .route(

@@ -10,23 +10,58 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use tollgate_hublink::NodeGate;
+use tollgate_keymanager::KeyManager;
 use tollgate_restcore::{ApiError, QueryParams};
 use tollgate_store::Store;
 
 #[derive(Clone)]
 struct InternalState {
     store: Store,
+    key_manager: Arc<KeyManager>,
     gate: Option<Arc<NodeGate>>,
 }
 
-pub fn router(store: Store, gate: Option<Arc<NodeGate>>) -> Router {
+pub fn router(store: Store, key_manager: Arc<KeyManager>, gate: Option<Arc<NodeGate>>) -> Router {
     Router::new()
         .route("/internal/data/v1/runtime-snapshot", get(runtime_snapshot))
         .route(
             tollgate_model::wire::GATEWAY_REPORT_PATH,
             axum::routing::post(gateway_report),
         )
-        .with_state(InternalState { store, gate })
+        .route(
+            tollgate_model::wire::INTROSPECT_PATH,
+            axum::routing::post(introspect),
+        )
+        .with_state(InternalState {
+            store,
+            key_manager,
+            gate,
+        })
+}
+
+/// A gateway asks about an opaque token: 200 with what it needs when the token is active, 204
+/// when it is not.
+async fn introspect(
+    State(state): State<InternalState>,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = admit(&state, client, &headers).await {
+        return refused;
+    }
+    let Some(token) = form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "token")
+        .map(|(_, token)| token.into_owned())
+        .filter(|token| !token.is_empty())
+    else {
+        return ApiError::bad_field("token", "is required (a form field)").into_response();
+    };
+    match state.key_manager.introspect_for_gateway(&token).await {
+        Ok(Some(active)) => (StatusCode::OK, Json(active)).into_response(),
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => ApiError::from(err).into_response(),
+    }
 }
 
 #[derive(Deserialize)]

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_keymanager::{new_client, Grant, KeyManagerError, TokenRequest, RESIDENT_KEY_MANAGER};
 use tollgate_model::{GrantType, KeyType};
-use tollgate_restcore::{ApiError, Ctx, JsonBody, Principal};
-use tollgate_store::{Change, ClientValidity, KeyMappingRow, OAuthClientRow};
+use tollgate_restcore::{check_line, ApiError, Ctx, JsonBody, Principal};
+use tollgate_store::{Change, ClientValidity, KeyManagerRow, KeyMappingRow, OAuthClientRow};
 
 use crate::{own_application, SUBSCRIBE_APP};
 
@@ -194,20 +194,36 @@ fn new_mapping(
     }
 }
 
-/// Only the resident key manager issues keys so far (external ones come with `/key-managers`).
-fn resident_key_manager(name: Option<String>) -> Result<String, ApiError> {
-    let key_manager = name
-        .filter(|k| !k.is_empty() && k != "Default")
-        .unwrap_or_else(|| RESIDENT_KEY_MANAGER.into());
-    if key_manager != RESIDENT_KEY_MANAGER {
-        return Err(ApiError::bad_field(
+/// The key manager `name` names (none: the resident one), which must be enabled.
+async fn key_manager_named(
+    ctx: &Ctx,
+    tenant: &str,
+    name: Option<&str>,
+) -> Result<KeyManagerRow, ApiError> {
+    let name = name.unwrap_or_default();
+    match tollgate_operations::key_managers::by_name(ctx, tenant, name).await? {
+        Some(km) if km.enabled => Ok(km),
+        Some(km) => Err(ApiError::bad_field(
             "keyManager",
-            format!(
-                "key manager '{key_manager}' is not configured; only '{RESIDENT_KEY_MANAGER}' is"
-            ),
-        ));
+            format!("key manager '{}' is disabled", km.name),
+        )),
+        None => Err(ApiError::bad_field(
+            "keyManager",
+            format!("no key manager named '{name}' is configured"),
+        )),
     }
-    Ok(key_manager)
+}
+
+/// The mapping's client, which must be the resident key manager's: another key manager's
+/// clients are changed, and get tokens, there.
+async fn resident_client(ctx: &Ctx, mapping: &KeyMappingRow) -> Result<OAuthClientRow, ApiError> {
+    if mapping.key_manager != RESIDENT_KEY_MANAGER {
+        return Err(ApiError::bad_request(format!(
+            "These keys belong to the key manager '{}': manage them, and get tokens, there",
+            mapping.key_manager
+        )));
+    }
+    mapped_client(ctx, mapping).await
 }
 
 pub(crate) async fn generate_keys(
@@ -219,7 +235,16 @@ pub(crate) async fn generate_keys(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let key_type = key_type_of(&input.key_type)?;
-    let key_manager = resident_key_manager(input.key_manager)?;
+    let key_manager = key_manager_named(&ctx, &app.tenant, input.key_manager.as_deref()).await?;
+    if key_manager.name != RESIDENT_KEY_MANAGER {
+        return Err(ApiError::bad_field(
+            "keyManager",
+            format!(
+                "'{}' is an external key manager: register the client there and map its keys (map-keys)",
+                key_manager.name
+            ),
+        ));
+    }
     let grants = grant_types(
         "grantTypesToBeSupported",
         &input.grant_types_to_be_supported,
@@ -237,7 +262,7 @@ pub(crate) async fn generate_keys(
     );
     client.token_type = app.token_type.clone();
     client.validity = validity;
-    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager);
+    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager.name);
     let mut tx = ctx.store.begin().await?;
     tx.apply(&Change::CreateKeyMapping {
         client: client.clone(),
@@ -258,8 +283,9 @@ pub(crate) struct MapKeysInput {
     key_manager: Option<String>,
 }
 
-/// `map-keys`: keys of a client registered elsewhere (dynamic client registration) become the
-/// application's, once its secret proves the caller holds them.
+/// `map-keys`: keys of a client registered elsewhere become the application's, once the caller
+/// proves it holds them: with the resident key manager, by its secret; with an external one, by
+/// that key manager's token endpoint granting the client a token.
 pub(crate) async fn map_keys(
     State(ctx): State<Ctx>,
     client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
@@ -270,36 +296,79 @@ pub(crate) async fn map_keys(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let key_type = key_type_of(&input.key_type)?;
-    let key_manager = resident_key_manager(input.key_manager)?;
-    let client = ctx
-        .key_manager
-        .authenticate_client(
-            &input.consumer_key,
-            &input.consumer_secret,
-            source(&client_addr),
-        )
-        .await
-        .map_err(|err| match err {
-            KeyManagerError::InvalidClient => ApiError::bad_field(
-                "consumerSecret",
-                "the consumer key and secret do not match a registered client",
-            ),
-            other => other.into(),
-        })?;
+    let key_manager = key_manager_named(&ctx, &app.tenant, input.key_manager.as_deref()).await?;
+    let secret_refused = |err| match err {
+        KeyManagerError::InvalidClient => ApiError::bad_field(
+            "consumerSecret",
+            "the consumer key and secret do not match a registered client",
+        ),
+        other => other.into(),
+    };
+    let (client, external) = if key_manager.name == RESIDENT_KEY_MANAGER {
+        let client = ctx
+            .key_manager
+            .authenticate_client(
+                &input.consumer_key,
+                &input.consumer_secret,
+                source(&client_addr),
+            )
+            .await
+            .map_err(secret_refused)?;
+        (client, false)
+    } else {
+        check_line("consumerKey", &input.consumer_key)?;
+        let Some(token_endpoint) = key_manager.settings["tokenEndpoint"].as_str() else {
+            return Err(ApiError::bad_field(
+                "keyManager",
+                format!(
+                    "'{}' has no tokenEndpoint to prove the client's credentials with",
+                    key_manager.name
+                ),
+            ));
+        };
+        ctx.key_manager
+            .check_remote_client(token_endpoint, &input.consumer_key, &input.consumer_secret)
+            .await
+            .map_err(secret_refused)?;
+        // The client is recorded (without a secret: the other key manager keeps it) so the
+        // mapping names a known client; the resident key manager never authenticates it.
+        let client = OAuthClientRow {
+            consumer_key: input.consumer_key.clone(),
+            tenant: app.tenant.clone(),
+            consumer_secret: String::new(),
+            client_name: format!("{}_{}_{}", app.owner, app.name, key_type.as_str()),
+            owner: app.owner.clone(),
+            grant_types: Vec::new(),
+            callback_url: String::new(),
+            created_time: tollgate_model::now_millis(),
+            token_type: "JWT".into(),
+            validity: ClientValidity::default(),
+            key_manager: key_manager.name.clone(),
+        };
+        (client, true)
+    };
     if ctx
         .store
-        .key_mapping_by_consumer_key(&client.consumer_key)
+        .key_mapping_by_consumer_key(&input.consumer_key)
         .await?
         .is_some()
     {
         return Err(ApiError::conflict(format!(
             "Consumer key {} is mapped to an application already",
-            client.consumer_key
+            input.consumer_key
         )));
     }
-    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager);
+    let mapping = new_mapping(&app, &input.consumer_key, key_type, key_manager.name);
     let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::MapKeys(mapping.clone())).await?;
+    if external {
+        tx.apply(&Change::CreateKeyMapping {
+            client: client.clone(),
+            mapping: mapping.clone(),
+        })
+        .await?;
+    } else {
+        tx.apply(&Change::MapKeys(mapping.clone())).await?;
+    }
     tx.commit().await?;
     Ok(Json(key_json(&mapping, &client, None, "MAPPED")))
 }
@@ -348,7 +417,7 @@ pub(crate) async fn update_key(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
-    let mut client = mapped_client(&ctx, &mapping).await?;
+    let mut client = resident_client(&ctx, &mapping).await?;
     if let Some(names) = &input.supported_grant_types {
         client.grant_types = grant_types("supportedGrantTypes", names)?;
     }
@@ -378,7 +447,7 @@ pub(crate) async fn regenerate_secret(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
-    let client = mapped_client(&ctx, &mapping).await?;
+    let client = resident_client(&ctx, &mapping).await?;
     let secret = ctx.key_manager.regenerate_secret(&client).await?;
     Ok(Json(json!({
         "consumerKey": client.consumer_key,
@@ -418,7 +487,7 @@ pub(crate) async fn generate_token(
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
     let mapping = own_key_mapping(&ctx, &app.id, &key_mapping_id).await?;
-    let client = mapped_client(&ctx, &mapping).await?;
+    let client = resident_client(&ctx, &mapping).await?;
     // The owner is signed in already; a secret, when sent, must still be the right one.
     if let Some(secret) = input.consumer_secret.as_deref().filter(|s| !s.is_empty()) {
         ctx.key_manager

@@ -5,6 +5,7 @@
 
 mod apis;
 mod applications;
+mod key_managers;
 mod keys;
 mod subscriptions;
 
@@ -20,6 +21,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .route("/apis", "GET", get(apis::list))
         .route("/apis/{api_id}", "GET", get(apis::get))
+        .route("/key-managers", "GET", get(key_managers::list))
         .route(
             "/applications",
             "GET POST",

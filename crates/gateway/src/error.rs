@@ -36,6 +36,13 @@ pub enum GatewayError {
     /// being forwarded: the client's fault, not the backend's.
     #[error("the request body is malformed: {0}")]
     ClientBody(String),
+    /// The token names a key its (external) issuer's key set does not hold yet: fetch the set
+    /// again, then check once more. Refused as invalid credentials if it reaches a client.
+    #[error("unknown signing key of {0:?}")]
+    NeedsKeys(std::sync::Arc<crate::state::ExternalIssuer>),
+    /// An opaque token not seen before: ask the key manager, then check once more.
+    #[error("opaque token to introspect")]
+    NeedsIntrospection(std::sync::Arc<str>),
 }
 
 impl GatewayError {
@@ -52,7 +59,9 @@ impl GatewayError {
             GatewayError::MissingCredentials => {
                 (StatusCode::UNAUTHORIZED, "900902", "Missing Credentials")
             }
-            GatewayError::InvalidCredentials(_) => {
+            GatewayError::InvalidCredentials(_)
+            | GatewayError::NeedsKeys(_)
+            | GatewayError::NeedsIntrospection(_) => {
                 (StatusCode::UNAUTHORIZED, "900901", "Invalid Credentials")
             }
             GatewayError::NotSubscribed => (StatusCode::FORBIDDEN, "900908", "Resource forbidden"),
@@ -101,7 +110,9 @@ impl GatewayError {
             GatewayError::MissingCredentials => {
                 "Invalid Credentials. Make sure your API invocation call has a header: 'Authorization : Bearer ACCESS_TOKEN'".into()
             }
-            GatewayError::InvalidCredentials(_) => {
+            GatewayError::InvalidCredentials(_)
+            | GatewayError::NeedsKeys(_)
+            | GatewayError::NeedsIntrospection(_) => {
                 "Invalid Credentials. Make sure you have provided the correct security credentials".into()
             }
             GatewayError::NotSubscribed => {

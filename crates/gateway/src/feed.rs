@@ -9,7 +9,8 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tollgate_hublink::{Backoff, Link, NodeCredential};
 use tollgate_model::wire::{
-    FeedItem, Frame, FrameBody, GatewayReport, ThrottleHit, GATEWAY_REPORT_PATH, SUBSCRIBE_PATH,
+    FeedItem, Frame, FrameBody, GatewayReport, IntrospectedToken, ThrottleHit, GATEWAY_REPORT_PATH,
+    INTROSPECT_PATH, SUBSCRIBE_PATH,
 };
 use tollgate_model::Snapshot;
 
@@ -100,6 +101,36 @@ impl StateFeed for NetworkFeed {
                 .json::<Snapshot>()
                 .await
                 .map_err(|e| format!("{url}: unreadable snapshot: {e}"))
+        })
+    }
+
+    fn introspect<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let url = format!("{}{INTROSPECT_PATH}", self.service_url);
+            let response = self
+                .http
+                .post(&url)
+                .header(http::header::AUTHORIZATION, self.credential.authorization())
+                .form(&[("token", token)])
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            if !status.is_success() {
+                return Err(format!("{url}: {status}"));
+            }
+            response
+                .json::<IntrospectedToken>()
+                .await
+                .map(Some)
+                .map_err(|e| format!("{url}: unreadable answer: {e}"))
         })
     }
 

@@ -13,9 +13,9 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Response};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use tollgate_model::{KeyType, LifecycleState, Operation};
+use tollgate_model::{KeyType, LifecycleState, Operation, RESIDENT_KEY_MANAGER};
 
-use crate::state::{ApiRoute, SubscriptionAccess, ThrottleRule};
+use crate::state::{ApiRoute, ExternalIssuer, SubscriptionAccess, ThrottleRule};
 use crate::tokens::VerifiedClaims;
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
@@ -38,6 +38,9 @@ pub async fn handle(
                 }
                 GatewayError::ClientBody(reason) => {
                     tracing::debug!(%reason, "the client's request body was malformed")
+                }
+                GatewayError::InvalidCredentials(reason) => {
+                    tracing::debug!(%reason, "credentials refused")
                 }
                 _ => {}
             }
@@ -134,11 +137,34 @@ async fn process(
     if let Some(probe) = path.strip_prefix(HEALTH_PREFIX) {
         return Ok(health(gateway, probe).map(Either::Right));
     }
+    let admission = match admit(gateway, state, request.method(), &path, request.headers()) {
+        // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
+        // fetch for all waiting requests) and try once more.
+        Err(GatewayError::NeedsKeys(issuer)) => {
+            gateway.refresh_key_set(&issuer).await;
+            admit(gateway, state, request.method(), &path, request.headers())
+        }
+        // An opaque token not seen before: the key manager says what it is.
+        Err(GatewayError::NeedsIntrospection(token)) => {
+            gateway.introspect(&token).await;
+            admit(gateway, state, request.method(), &path, request.headers())
+        }
+        other => other,
+    }
+    .map_err(|err| match err {
+        GatewayError::NeedsKeys(_) => {
+            GatewayError::InvalidCredentials("unknown signing key".into())
+        }
+        GatewayError::NeedsIntrospection(_) => {
+            GatewayError::InvalidCredentials("the token could not be introspected".into())
+        }
+        other => other,
+    });
     let Admission {
         route,
         resource_path,
         key_type,
-    } = admit(gateway, state, request.method(), &path, request.headers())?;
+    } = admission?;
 
     // Prepare the upstream request.
     let upstream = route
@@ -221,11 +247,25 @@ fn authenticate(
         .map(<[u8]>::trim_ascii)
         .filter(|t| !t.is_empty())
         .ok_or(GatewayError::MissingCredentials)?;
-    let claims = match gateway
-        .tokens
-        .get(token, now_secs, |kid| state.verifying_key(kid).is_some())
-    {
+    let claims = match gateway.tokens.get(token, now_secs, |kid, claims| {
+        state.still_trusts(kid, claims)
+    }) {
         Some(claims) => claims,
+        // A JWT has three parts; anything else is an opaque token, which only the key manager
+        // can vouch for.
+        None if token.iter().filter(|&&b| b == b'.').count() != 2 => {
+            if token.len() > MAX_OPAQUE_TOKEN_BYTES
+                || !token.iter().all(|b| b.is_ascii_graphic())
+                || gateway.known_inactive(token, now_secs * 1000)
+            {
+                return Err(GatewayError::InvalidCredentials(
+                    "unknown or inactive token".into(),
+                ));
+            }
+            let token = std::str::from_utf8(token)
+                .map_err(|_| GatewayError::InvalidCredentials("token is not text".into()))?;
+            return Err(GatewayError::NeedsIntrospection(token.into()));
+        }
         None => {
             let token = std::str::from_utf8(token)
                 .map_err(|_| GatewayError::InvalidCredentials("token is not text".into()))?;
@@ -241,21 +281,85 @@ fn authenticate(
     Ok(claims)
 }
 
-/// The full check of a JWT (see [`tollgate_jwt`]): the signing key its `kid` names, the RS256
-/// signature, `exp`, `nbf` and `iss`.
+/// The longest opaque token sent to the key manager (Tollgate's are 28 characters; WSO2's 36).
+const MAX_OPAQUE_TOKEN_BYTES: usize = 512;
+
+/// The full check of a JWT (see [`tollgate_jwt`]). The `iss` it claims selects who verifies
+/// it: an enabled external key manager with that issuer (its key set, its claim names), else the
+/// resident key manager (the signing key its `kid` names; that key's issuer must match).
 pub fn verify_token(
     state: &RuntimeState,
     token: &str,
 ) -> Result<(String, VerifiedClaims), GatewayError> {
-    let kid =
-        tollgate_jwt::key_id(token).map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
+    let invalid = |e: tollgate_jwt::JwtError| GatewayError::InvalidCredentials(e.to_string());
+    let kid = tollgate_jwt::key_id(token).map_err(invalid)?;
+    if let Some(issuer) = tollgate_jwt::unverified_issuer(token)
+        .ok()
+        .and_then(|iss| state.external_issuer(&iss))
+    {
+        let claims = verify_external(issuer, &kid, token)?;
+        return Ok((kid, claims));
+    }
     let key = state
         .verifying_key(&kid)
         .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
-    let claims = key
-        .verify::<VerifiedClaims>(token)
-        .map_err(|e| GatewayError::InvalidCredentials(e.to_string()))?;
+    let claims = key.verify::<VerifiedClaims>(token).map_err(invalid)?;
     Ok((kid, claims))
+}
+
+/// A token of an external key manager, verified with its key set; the client and the scopes
+/// are read from the claims it names.
+fn verify_external(
+    issuer: &Arc<ExternalIssuer>,
+    kid: &str,
+    token: &str,
+) -> Result<VerifiedClaims, GatewayError> {
+    use serde_json::Value;
+    let claims: serde_json::Map<String, Value> = match issuer.keys.verify(kid, token) {
+        Ok(claims) => claims,
+        Err(tollgate_jwt::JwtError::UnknownKey) => {
+            return Err(GatewayError::NeedsKeys(issuer.clone()))
+        }
+        Err(err) => return Err(GatewayError::InvalidCredentials(err.to_string())),
+    };
+    let config = &issuer.config;
+    let consumer_key = claims
+        .get(&config.consumer_key_claim)
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            GatewayError::InvalidCredentials(format!(
+                "token has no '{}' claim naming its client",
+                config.consumer_key_claim
+            ))
+        })?;
+    let scope = match claims.get(&config.scopes_claim) {
+        Some(Value::String(scopes)) => scopes.clone(),
+        Some(Value::Array(scopes)) => scopes
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    };
+    Ok(VerifiedClaims {
+        azp: consumer_key.to_string(),
+        scope,
+        jti: claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        exp: claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .unwrap_or_default(),
+        iat: claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .unwrap_or_default(),
+        origin: Some(issuer.clone()),
+        introspected: false,
+    })
 }
 
 /// Finds the application behind the token and checks its subscription and the resource's
@@ -267,9 +371,18 @@ fn authorize<'s>(
     operation: &Operation,
     claims: &VerifiedClaims,
 ) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
-    let mapping = state.key_mapping(&claims.azp).ok_or_else(|| {
-        GatewayError::InvalidCredentials("token not issued to an application".into())
-    })?;
+    // The client must be mapped through the key manager that issued the token: the same
+    // consumer key at another issuer is another client.
+    let issued_by = claims
+        .origin
+        .as_ref()
+        .map_or(RESIDENT_KEY_MANAGER, |origin| origin.config.name.as_str());
+    let mapping = state
+        .key_mapping(&claims.azp)
+        .filter(|mapping| mapping.key_manager == issued_by)
+        .ok_or_else(|| {
+            GatewayError::InvalidCredentials("token not issued to an application".into())
+        })?;
     let application = state
         .application(&mapping.application_id)
         .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;

@@ -10,6 +10,7 @@ mod error;
 mod feed;
 pub mod handler;
 pub mod hits;
+pub mod keysets;
 pub mod path;
 pub mod report;
 mod state;
@@ -19,7 +20,7 @@ mod upstream;
 
 pub use error::GatewayError;
 pub use feed::NetworkFeed;
-pub use state::RuntimeState;
+pub use state::{ExternalIssuer, RuntimeState};
 pub use sync::{StateFeed, Synchronizer};
 pub use upstream::{Backends, Upstream};
 
@@ -78,15 +79,32 @@ pub struct Gateway {
     hits: Arc<hits::HitCounter>,
     tokens: tokens::TokenCache,
     token_rules: tollgate_jwt::TokenRules,
+    /// Fetches external key managers' key sets.
+    key_fetch: reqwest::Client,
+    /// Where opaque tokens are introspected (the gateway's feed), once it has one.
+    introspection: std::sync::OnceLock<Arc<dyn StateFeed>>,
+    /// Opaque tokens the key manager said are not active, by hash → until (milliseconds).
+    inactive: quick_cache::sync::Cache<u64, i64>,
 }
+
+/// How long a gateway remembers that an opaque token is not active: short, since a token is
+/// never active after being inactive, but a flood of bad tokens must not each cost a call.
+pub const INACTIVE_TOKEN_MILLIS: i64 = 5_000;
 
 impl Gateway {
     pub fn new() -> Arc<Gateway> {
         Gateway::with_token_rules(tollgate_jwt::TokenRules::default())
     }
 
-    /// A gateway that checks tokens with `rules` (the clock leeway).
+    /// A gateway that checks tokens with `rules` (the clock leeway), fetching external key sets
+    /// with the public web's certificate roots.
     pub fn with_token_rules(rules: tollgate_jwt::TokenRules) -> Arc<Gateway> {
+        Gateway::configured(rules, keysets::http_client(None))
+    }
+
+    /// A gateway that checks tokens with `rules` and fetches external key managers' key sets
+    /// with `key_fetch`.
+    pub fn configured(rules: tollgate_jwt::TokenRules, key_fetch: reqwest::Client) -> Arc<Gateway> {
         Arc::new(Gateway {
             state: ArcSwap::from_pointee(RuntimeState::default()),
             decisions: ArcSwap::from_pointee(HashMap::default()),
@@ -94,7 +112,63 @@ impl Gateway {
             hits: Default::default(),
             tokens: tokens::TokenCache::new(rules),
             token_rules: rules,
+            key_fetch,
+            introspection: std::sync::OnceLock::new(),
+            inactive: quick_cache::sync::Cache::new(10_000),
         })
+    }
+
+    /// Introspects opaque tokens through `feed` (set once, at start).
+    pub fn introspect_with(&self, feed: Arc<dyn StateFeed>) {
+        let _ = self.introspection.set(feed);
+    }
+
+    /// Asks the key manager about an opaque token and remembers the answer: until the token
+    /// expires when it is active, for [`INACTIVE_TOKEN_MILLIS`] when not. Nothing is remembered
+    /// when the key manager cannot be asked.
+    pub async fn introspect(&self, token: &str) {
+        let Some(feed) = self.introspection.get() else {
+            return;
+        };
+        match feed.introspect(token).await {
+            Ok(Some(active)) => {
+                let claims = tokens::VerifiedClaims {
+                    azp: active.client_id,
+                    scope: active.scope,
+                    jti: active.jti,
+                    exp: active.exp,
+                    iat: active.iat,
+                    origin: None,
+                    introspected: true,
+                };
+                self.tokens.insert(token, "", Arc::new(claims));
+            }
+            Ok(None) => {
+                let until = tollgate_model::now_millis() + INACTIVE_TOKEN_MILLIS;
+                self.inactive
+                    .insert(self.tokens.hash_of(token.as_bytes()), until);
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot introspect a token"),
+        }
+    }
+
+    /// Whether the key manager said moments ago that this opaque token is not active.
+    pub(crate) fn known_inactive(&self, token: &[u8], now_millis: i64) -> bool {
+        self.inactive
+            .get(&self.tokens.hash_of(token))
+            .is_some_and(|until| until > now_millis)
+    }
+
+    /// Fetches `issuer`'s key set again, unless that happened moments ago (a token naming an
+    /// unknown key must not make every request fetch).
+    pub async fn refresh_key_set(&self, issuer: &ExternalIssuer) {
+        if let Err(err) = issuer
+            .keys
+            .refresh(&self.key_fetch, keysets::ON_DEMAND_INTERVAL)
+            .await
+        {
+            tracing::warn!(key_manager = %issuer.config.name, error = %err, "cannot fetch key set");
+        }
     }
 
     /// How tokens are checked; states are built with it.

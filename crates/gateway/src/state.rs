@@ -1,10 +1,13 @@
 use std::sync::Arc;
 
+use tollgate_jwt::remote::RemoteKeySet;
 use tollgate_jwt::{TokenRules, VerifyingKey};
 use tollgate_model::{
-    wire, Application, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi, RuntimeData,
-    Subscription, SubscriptionStatus,
+    wire, Application, ExternalKeyManager, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi,
+    RuntimeData, Subscription, SubscriptionStatus,
 };
+
+use crate::tokens::VerifiedClaims;
 
 use crate::upstream::Upstream;
 use crate::HashMap;
@@ -29,6 +32,25 @@ pub struct RuntimeState {
     revoked: HashMap<String, i64>,
     /// Consumer key → tokens issued before this moment (seconds) are revoked.
     revoked_before: HashMap<String, i64>,
+    /// Enabled external key managers by the `iss` of their tokens.
+    external: HashMap<String, Arc<ExternalIssuer>>,
+}
+
+/// An external key manager as the request path uses it: its settings and its signing keys.
+/// The keys are fetched by the gateway itself (see `keysets`), so they change inside an
+/// otherwise immutable state; a state rebuilt with the same settings keeps the same keys.
+pub struct ExternalIssuer {
+    pub config: ExternalKeyManager,
+    pub keys: RemoteKeySet,
+}
+
+impl std::fmt::Debug for ExternalIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalIssuer")
+            .field("name", &self.config.name)
+            .field("issuer", &self.config.issuer)
+            .finish()
+    }
 }
 
 /// One application's subscriptions by API id.
@@ -273,6 +295,24 @@ impl RuntimeState {
                 },
             )
             .collect();
+        let external = data
+            .key_managers
+            .values()
+            .filter(|km| km.enabled)
+            .map(|km| {
+                let issuer = previous
+                    .and_then(|p| p.external.get(&km.issuer))
+                    .filter(|before| before.config == *km)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Arc::new(ExternalIssuer {
+                            keys: RemoteKeySet::new(&km.issuer, &km.jwks_endpoint, rules),
+                            config: km.clone(),
+                        })
+                    });
+                (km.issuer.clone(), issuer)
+            })
+            .collect();
         RuntimeState {
             epoch: data.epoch.clone(),
             seq: data.seq,
@@ -287,6 +327,32 @@ impl RuntimeState {
                 .iter()
                 .map(|(key, r)| (key.clone(), r.revoked_before))
                 .collect(),
+            external,
+        }
+    }
+
+    /// The enabled external key manager whose tokens carry `issuer`.
+    pub fn external_issuer(&self, issuer: &str) -> Option<&Arc<ExternalIssuer>> {
+        self.external.get(issuer)
+    }
+
+    pub fn external_issuers(&self) -> impl Iterator<Item = &Arc<ExternalIssuer>> {
+        self.external.values()
+    }
+
+    /// Whether a token verified earlier with key `kid` would still be: its key manager is the
+    /// same (not removed, disabled or changed since) and still publishes the key. (An opaque
+    /// token's introspection holds until it expires or is revoked.)
+    pub fn still_trusts(&self, kid: &str, claims: &VerifiedClaims) -> bool {
+        if claims.introspected {
+            return true;
+        }
+        match &claims.origin {
+            None => self.keys.contains_key(kid),
+            Some(origin) => self
+                .external
+                .get(&origin.config.issuer)
+                .is_some_and(|current| Arc::ptr_eq(current, origin) && origin.keys.knows(kid)),
         }
     }
 

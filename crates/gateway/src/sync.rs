@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
-use tollgate_model::wire::{FeedItem, ThrottleHit};
+use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
 use tollgate_model::{ApplyOutcome, RuntimeData, Snapshot};
 
 use crate::{Gateway, RuntimeState};
@@ -23,6 +23,12 @@ pub trait StateFeed: Send + Sync + 'static {
     /// Tells the control plane which outbox position the state has applied (called after every
     /// change and once a second; the feed decides how often to pass it on); never blocks.
     fn report_applied(&self, epoch: &str, seq: i64);
+    /// Asks the key manager about an opaque access token: `Ok(None)` when it is not active
+    /// (unknown, expired or revoked).
+    fn introspect<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>>;
 }
 
 /// Keeps a gateway's runtime state current: loads a snapshot, applies events in order, reloads

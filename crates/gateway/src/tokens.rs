@@ -17,6 +17,12 @@ pub struct VerifiedClaims {
     pub exp: i64,
     #[serde(default)]
     pub iat: i64,
+    /// The external key manager that issued the token; `None` for the resident one.
+    #[serde(skip)]
+    pub origin: Option<Arc<crate::state::ExternalIssuer>>,
+    /// An opaque token the key manager vouched for (by introspection), not a JWT.
+    #[serde(skip)]
+    pub introspected: bool,
 }
 
 struct Entry {
@@ -50,6 +56,11 @@ impl TokenCache {
         }
     }
 
+    /// A hash of a whole token (for opaque ones, which have no signature to key on).
+    pub fn hash_of(&self, token: &[u8]) -> u64 {
+        self.hasher.hash_one(token)
+    }
+
     fn key(&self, token: &[u8]) -> u64 {
         // A JWT ends with its signature, unique per token: its last 32 characters (192 bits) are
         // key enough, and cheaper to hash than the whole. The full comparison below guards
@@ -59,17 +70,17 @@ impl TokenCache {
     }
 
     /// The cached claims of `token`, if it was verified before, has not expired, and its signing
-    /// key is still trusted (`key_known`).
+    /// key is still trusted (`trusted(kid, claims)`).
     pub fn get(
         &self,
         token: &[u8],
         now_secs: i64,
-        key_known: impl Fn(&str) -> bool,
+        trusted: impl Fn(&str, &VerifiedClaims) -> bool,
     ) -> Option<Arc<VerifiedClaims>> {
         let entry = self.entries.get(&self.key(token))?;
         if entry.token.as_bytes() != token
             || entry.claims.exp.saturating_add(self.leeway_secs) <= now_secs
-            || !key_known(&entry.kid)
+            || !trusted(&entry.kid, &entry.claims)
         {
             return None;
         }

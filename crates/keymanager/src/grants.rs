@@ -44,6 +44,12 @@ pub enum Grant {
         redirect_uri: String,
         code_verifier: String,
     },
+    /// RFC 7523: a JWT an external key manager signed for this server, exchanged for a token
+    /// of its subject.
+    JwtBearer {
+        assertion: String,
+        scope: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Grant {
@@ -60,6 +66,7 @@ impl Grant {
             Grant::Password { .. } => GrantType::Password,
             Grant::RefreshToken { .. } => GrantType::RefreshToken,
             Grant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Grant::JwtBearer { .. } => GrantType::JwtBearer,
         }
     }
 }
@@ -127,6 +134,10 @@ impl TokenRequest {
                 code: required(form, "code")?,
                 redirect_uri: required(form, "redirect_uri")?,
                 code_verifier: required(form, "code_verifier")?,
+            },
+            Some(GrantType::JwtBearer) => Grant::JwtBearer {
+                assertion: required(form, "assertion")?,
+                scope: scope_list(form.get("scope")),
             },
             _ => return Err(KeyManagerError::UnsupportedGrantType(grant_type)),
         };
@@ -215,22 +226,17 @@ impl KeyManager {
                     .map(|u| u.roles)
                     .unwrap_or_default();
                 let scopes = self.scopes_for(&client.owner, &roles, &scope).await?;
-                let mut tx = self.store.begin().await?;
                 let issued = self
-                    .issue_in(
-                        &mut tx,
-                        Issue {
-                            client,
-                            subject: client.owner.clone(),
-                            user_token: false,
-                            scopes,
-                            validity_period,
-                            refresh: Refresh::No,
-                            openid: None,
-                        },
-                    )
+                    .issue(Issue {
+                        client,
+                        subject: client.owner.clone(),
+                        user_token: false,
+                        scopes,
+                        validity_period,
+                        refresh: Refresh::No,
+                        openid: None,
+                    })
                     .await?;
-                tx.commit().await?;
                 Ok(issued.response)
             }
             Grant::Password {
@@ -249,22 +255,17 @@ impl KeyManager {
                     .iter()
                     .any(|s| s == "openid")
                     .then(|| (None, now_secs()));
-                let mut tx = self.store.begin().await?;
                 let issued = self
-                    .issue_in(
-                        &mut tx,
-                        Issue {
-                            client,
-                            subject: user.username,
-                            user_token: true,
-                            scopes,
-                            validity_period,
-                            refresh: self.refresh_for(client, Refresh::New),
-                            openid,
-                        },
-                    )
+                    .issue(Issue {
+                        client,
+                        subject: user.username,
+                        user_token: true,
+                        scopes,
+                        validity_period,
+                        refresh: self.refresh_for(client, Refresh::New),
+                        openid,
+                    })
                     .await?;
-                tx.commit().await?;
                 Ok(issued.response)
             }
             Grant::RefreshToken {
@@ -288,7 +289,71 @@ impl KeyManager {
                 )
                 .await
             }
+            Grant::JwtBearer { assertion, scope } => {
+                self.exchange_assertion(client, &assertion, &scope, validity_period)
+                    .await
+            }
         }
+    }
+
+    /// RFC 7523 §2.1: the assertion's issuer must be an enabled external key manager of the
+    /// client's tenant, and its audience this server. The token is its `sub`'s, with the scopes
+    /// a local user of that name may have (none bound to roles when there is no such user).
+    async fn exchange_assertion(
+        &self,
+        client: &OAuthClientRow,
+        assertion: &str,
+        scope: &[String],
+        validity_period: Option<i64>,
+    ) -> Result<TokenResponse> {
+        let issuer = tollgate_jwt::unverified_issuer(assertion)
+            .map_err(|e| KeyManagerError::InvalidGrant(format!("the assertion: {e}")))?;
+        let key_manager = self
+            .store
+            .key_manager_by_issuer(&client.tenant, &issuer)
+            .await?
+            .ok_or_else(|| {
+                KeyManagerError::InvalidGrant(format!(
+                    "the assertion's issuer '{issuer}' is not a trusted key manager"
+                ))
+            })?;
+        let claims = self
+            .external
+            .verify_assertion(&key_manager, assertion, std::slice::from_ref(&self.issuer))
+            .await?;
+        let subject = claims
+            .get("sub")
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
+            .ok_or_else(|| KeyManagerError::InvalidGrant("the assertion has no 'sub'".into()))?
+            .to_string();
+        let roles = self
+            .user(&subject)
+            .await?
+            .map(|u| u.roles)
+            .unwrap_or_default();
+        let scopes = self.scopes_for(&subject, &roles, scope).await?;
+        let issued = self
+            .issue(Issue {
+                client,
+                subject,
+                user_token: true,
+                scopes,
+                validity_period,
+                refresh: Refresh::No,
+                openid: None,
+            })
+            .await?;
+        tracing::info!(key_manager = %key_manager.name, "assertion exchanged for a token");
+        Ok(issued.response)
+    }
+
+    /// Issues tokens in a transaction of their own.
+    async fn issue(&self, issue: Issue<'_>) -> Result<Issued> {
+        let mut tx = self.store.begin().await?;
+        let issued = self.issue_in(&mut tx, issue).await?;
+        tx.commit().await?;
+        Ok(issued)
     }
 
     /// The scopes of a token for `subject` holding `roles`: what they asked for and may have.

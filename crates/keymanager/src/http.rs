@@ -72,7 +72,9 @@ impl IntoResponse for OAuthError {
             KeyManagerError::TooManyAttempts { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable")
             }
-            KeyManagerError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"),
+            KeyManagerError::Busy | KeyManagerError::Upstream(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+            }
             KeyManagerError::Store(tollgate_store::StoreError::InvalidText(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
             }
@@ -321,6 +323,7 @@ fn refused_login(err: KeyManagerError) -> Response {
             (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
         }
         KeyManagerError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        KeyManagerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "Bad Gateway"),
         _ => return internal(err),
     };
     let mut response = wso2_error(status, message, err.to_string());
@@ -507,10 +510,7 @@ async fn introspect(
 /// `/.well-known/openid-configuration` (the issuer ends in `/oauth2/token`, as WSO2's does).
 fn server_metadata(km: &KeyManager) -> serde_json::Value {
     let base = km.base_url();
-    let mut grants = vec!["authorization_code", "client_credentials", "refresh_token"];
-    if km.settings().password_grant {
-        grants.push("password");
-    }
+    let grants = km.supported_grants();
     let client_auth = ["client_secret_basic", "client_secret_post"];
     json!({
         "issuer": km.issuer(),

@@ -7,6 +7,7 @@
 //! serves API traffic: gateways verify its tokens themselves with the published keys.
 
 mod authorize;
+mod external;
 mod grants;
 mod http;
 mod logins;
@@ -30,7 +31,7 @@ use arc_swap::ArcSwap;
 use tollgate_store::{ClientValidity, OAuthClientRow, SigningKeyRow, Store, StoreError, UserRow};
 
 /// The name WSO2 gives its built-in key manager, shown in key mappings.
-pub const RESIDENT_KEY_MANAGER: &str = "Resident Key Manager";
+pub use tollgate_model::RESIDENT_KEY_MANAGER;
 
 /// Token lifetimes and which grants are on: `[oauth.token_validation]` and
 /// `[oauth.grant_type.password]` of `deployment.toml`. Seconds throughout.
@@ -100,6 +101,9 @@ pub enum KeyManagerError {
     /// Too many failed credential checks from this client address.
     #[error("too many failed attempts from this address")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// Another authorization server could not be reached or answered unexpectedly.
+    #[error("the key manager at {0}")]
+    Upstream(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -140,6 +144,7 @@ pub struct KeyManager {
     rules: tollgate_jwt::TokenRules,
     logins: Logins,
     settings: TokenSettings,
+    external: external::ExternalIssuers,
 }
 
 /// How a key manager checks tokens and credentials.
@@ -196,6 +201,7 @@ impl KeyManager {
             rules: settings.rules,
             logins: settings.logins,
             settings: settings.tokens,
+            external: external::ExternalIssuers::new(),
         }))
     }
 
@@ -346,7 +352,13 @@ impl KeyManager {
             self.store.oauth_client(client_id).await?
         };
         match client {
-            Some(client) if secret_matches(&client.consumer_secret, client_secret) => Ok(client),
+            // Another key manager's clients (mapped keys) authenticate there, never here.
+            Some(client)
+                if client.key_manager == RESIDENT_KEY_MANAGER
+                    && secret_matches(&client.consumer_secret, client_secret) =>
+            {
+                Ok(client)
+            }
             _ => {
                 self.logins.source_failed(source);
                 Err(KeyManagerError::InvalidClient)
@@ -429,6 +441,27 @@ impl KeyManager {
         Ok(Some(claims))
     }
 
+    /// What a gateway needs of an active opaque token (JWTs gateways verify themselves);
+    /// `None` when it is unknown, expired or revoked.
+    pub async fn introspect_for_gateway(
+        &self,
+        token: &str,
+    ) -> Result<Option<tollgate_model::wire::IntrospectedToken>> {
+        if token.contains('.') {
+            return Ok(None);
+        }
+        Ok(self
+            .introspect(token)
+            .await?
+            .map(|claims| tollgate_model::wire::IntrospectedToken {
+                client_id: claims.azp,
+                scope: claims.scope,
+                jti: claims.jti,
+                exp: claims.exp,
+                iat: claims.iat,
+            }))
+    }
+
     /// A new secret for a client: the old one stops working at once, and every token issued
     /// to the client so far is revoked (refresh tokens here, access tokens on every gateway).
     /// Returns the secret, which is shown once.
@@ -480,6 +513,36 @@ impl KeyManager {
             "preferred_username": user.username,
             "groups": user.roles,
         }))
+    }
+
+    /// Proves the caller holds the credentials of a client registered at another key manager:
+    /// that key manager's token endpoint grants them a token.
+    pub async fn check_remote_client(
+        &self,
+        token_endpoint: &str,
+        consumer_key: &str,
+        consumer_secret: &str,
+    ) -> Result<()> {
+        self.external
+            .check_client(token_endpoint, consumer_key, consumer_secret)
+            .await
+    }
+
+    /// The grant types `/oauth2/token` accepts, by their RFC names.
+    pub fn supported_grants(&self) -> Vec<&'static str> {
+        let mut grants = vec![
+            tollgate_model::GrantType::AuthorizationCode,
+            tollgate_model::GrantType::ClientCredentials,
+            tollgate_model::GrantType::RefreshToken,
+            tollgate_model::GrantType::JwtBearer,
+        ];
+        if self.settings().password_grant {
+            grants.push(tollgate_model::GrantType::Password);
+        }
+        grants
+            .into_iter()
+            .map(tollgate_model::GrantType::as_str)
+            .collect()
     }
 
     /// The URL the OAuth2 endpoints live under (the issuer without `/oauth2/token`).

@@ -168,6 +168,29 @@ pub struct SigningKey {
     pub issuer: String,
 }
 
+/// The name WSO2 gives the key manager built into the control plane.
+pub const RESIDENT_KEY_MANAGER: &str = "Resident Key Manager";
+
+/// Another authorization server whose tokens gateways accept (WSO2's third-party key manager),
+/// as gateways need it: which issuer it is, where its keys are, and which claims carry the
+/// client and the scopes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalKeyManager {
+    pub id: String,
+    pub tenant: String,
+    /// What key mappings name (`keyManager` of `map-keys`).
+    pub name: String,
+    /// The `iss` of its tokens: selects this key manager for a token.
+    pub issuer: String,
+    /// Where its signing keys are published (a JWKS URL).
+    pub jwks_endpoint: String,
+    /// The claim that holds the client's consumer key (WSO2's default `azp`).
+    pub consumer_key_claim: String,
+    /// The claim that holds the granted scopes, a space-separated string or an array.
+    pub scopes_claim: String,
+    pub enabled: bool,
+}
+
 /// The level a throttling policy applies at, as WSO2's Admin API names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

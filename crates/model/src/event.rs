@@ -1,8 +1,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Application, ConsumerKeyRevocation, DeployedApi, KeyMapping, LifecycleState, PolicyLevel,
-    RevokedToken, SigningKey, Subscription, ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, ExternalKeyManager, KeyMapping,
+    LifecycleState, PolicyLevel, RevokedToken, SigningKey, Subscription, ThrottlePolicy,
 };
 
 /// A controller event: one change in the control plane that gateways must learn about.
@@ -63,6 +63,12 @@ pub enum Event {
     PolicyUpdate(ThrottlePolicy),
     #[serde(rename = "POLICY_DELETE")]
     PolicyDelete { level: PolicyLevel, name: String },
+    /// An external key manager added or changed (WSO2's KEY_MANAGER_CONFIGURATION, action
+    /// add or update).
+    #[serde(rename = "KEY_MANAGER_CONFIGURATION_UPDATE")]
+    KeyManagerUpdate(ExternalKeyManager),
+    #[serde(rename = "KEY_MANAGER_CONFIGURATION_DELETE")]
+    KeyManagerDelete { id: String },
 }
 
 impl Event {
@@ -87,6 +93,8 @@ impl Event {
             Event::ConsumerKeyRevocation(_) => "INTERNAL_TOKEN_REVOCATION_CONSUMER_KEY",
             Event::PolicyUpdate(_) => "POLICY_UPDATE",
             Event::PolicyDelete { .. } => "POLICY_DELETE",
+            Event::KeyManagerUpdate(_) => "KEY_MANAGER_CONFIGURATION_UPDATE",
+            Event::KeyManagerDelete { .. } => "KEY_MANAGER_CONFIGURATION_DELETE",
         }
     }
 }
@@ -123,4 +131,7 @@ pub struct Snapshot {
     /// Consumer keys whose earlier tokens are revoked, until those tokens have expired.
     #[serde(default)]
     pub revoked_consumer_keys: Vec<ConsumerKeyRevocation>,
+    /// External key managers (enabled or not).
+    #[serde(default)]
+    pub key_managers: Vec<ExternalKeyManager>,
 }

@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
 use crate::{
-    Application, ConsumerKeyRevocation, DeployedApi, Event, EventEnvelope, KeyMapping, PolicyLevel,
-    RevokedToken, RuntimeApi, SigningKey, Snapshot, Subscription, ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, Event, EventEnvelope, ExternalKeyManager,
+    KeyMapping, PolicyLevel, RevokedToken, RuntimeApi, SigningKey, Snapshot, Subscription,
+    ThrottlePolicy,
 };
 
 /// The facts a gateway runs on, folded from a snapshot and the events after it.
@@ -30,6 +31,8 @@ pub struct RuntimeData {
     pub revoked_tokens: HashMap<String, i64>,
     /// Consumer key → the revocation of its tokens issued before a moment.
     pub revoked_consumer_keys: HashMap<String, ConsumerKeyRevocation>,
+    /// External key managers by id.
+    pub key_managers: HashMap<String, ExternalKeyManager>,
 }
 
 /// What became of an event handed to [`RuntimeData::apply_envelope`].
@@ -97,6 +100,12 @@ impl RuntimeData {
                     .revoked_consumer_keys
                     .into_iter()
                     .map(Event::ConsumerKeyRevocation),
+            )
+            .chain(
+                snapshot
+                    .key_managers
+                    .into_iter()
+                    .map(Event::KeyManagerUpdate),
             );
         for event in events {
             data.apply(&event);
@@ -198,6 +207,13 @@ impl RuntimeData {
                 self.revoked_consumer_keys
                     .insert(revocation.consumer_key.clone(), revocation.clone());
             }
+            Event::KeyManagerUpdate(key_manager) => {
+                self.key_managers
+                    .insert(key_manager.id.clone(), key_manager.clone());
+            }
+            Event::KeyManagerDelete { id } => {
+                self.key_managers.remove(id);
+            }
             Event::PolicyUpdate(policy) => {
                 self.policies
                     .insert((policy.level, policy.name.clone()), policy.clone());
@@ -243,6 +259,7 @@ impl RuntimeData {
                 })
                 .collect(),
             revoked_consumer_keys: self.revoked_consumer_keys.values().cloned().collect(),
+            key_managers: self.key_managers.values().cloned().collect(),
         }
     }
 

@@ -122,3 +122,19 @@ pub struct GatewayReport {
 
 /// Path of the control plane's endpoint gateways report to, under its internal data API.
 pub const GATEWAY_REPORT_PATH: &str = "/internal/data/v1/gateway-status";
+
+/// Path of the control plane's introspection of opaque tokens for gateways (the body is the
+/// token, as `token=` in a form, like RFC 7662).
+pub const INTROSPECT_PATH: &str = "/internal/data/v1/introspect";
+
+/// An active opaque access token, as a gateway needs it (what RFC 7662's answer says of it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntrospectedToken {
+    pub client_id: String,
+    pub scope: String,
+    /// The token's id: what its revocation names.
+    pub jti: String,
+    pub exp: i64,
+    pub iat: i64,
+}

@@ -10,6 +10,7 @@ mod actor;
 pub mod admin;
 pub mod environments;
 mod error;
+pub mod key_managers;
 pub mod publisher;
 
 pub use actor::Actor;

@@ -184,21 +184,28 @@ pub(crate) async fn validate_endpoint(
     Ok(Json(body))
 }
 
-/// The key managers APIs can trust: the resident one.
-pub(crate) async fn key_managers(principal: Principal) -> Result<Json<Value>, ApiError> {
-    principal.require_any(&["apim:api_view", "apim:api_create", "apim:api_manage"])?;
-    Ok(Json(json!({
-        "count": 1,
-        "list": [{
-            "id": tollgate_keymanager::RESIDENT_KEY_MANAGER,
-            "name": tollgate_keymanager::RESIDENT_KEY_MANAGER,
-            "displayName": tollgate_keymanager::RESIDENT_KEY_MANAGER,
-            "type": "default",
-            "description": "This is Resident Key Manager",
-            "enabled": true,
-            "additionalProperties": [],
-        }],
-    })))
+/// The key managers APIs can trust: the resident one and the enabled external ones.
+pub(crate) async fn key_managers(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let all = tollgate_operations::key_managers::list(&ctx, &principal).await?;
+    let list: Vec<Value> = all
+        .iter()
+        .filter(|km| km.enabled)
+        .map(|km| {
+            json!({
+                "id": km.id,
+                "name": km.name,
+                "displayName": km.display_name,
+                "type": km.kind,
+                "description": km.description,
+                "enabled": km.enabled,
+                "additionalProperties": [],
+            })
+        })
+        .collect();
+    Ok(Json(json!({"count": list.len(), "list": list})))
 }
 
 /// `HEAD /roles/{role}` (the name base64url-encoded, as WSO2's clients send it): whether the

@@ -175,6 +175,10 @@ impl From<KeyManagerError> for ApiError {
                 "The server is busy checking credentials; retry shortly",
             )
             .with_retry_after(Some(1)),
+            KeyManagerError::Upstream(reason) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("The key manager at {reason}"),
+            ),
         }
     }
 }

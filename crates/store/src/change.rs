@@ -9,8 +9,8 @@ use tollgate_model::{
 };
 
 use crate::{
-    ApiRow, ApimTx, ApplicationRow, DeploymentRow, KeyMappingRow, OAuthClientRow, Result,
-    SigningKeyRow, SubscriptionRow,
+    ApiRow, ApimTx, ApplicationRow, DeploymentRow, KeyManagerRow, KeyMappingRow, OAuthClientRow,
+    Result, SigningKeyRow, SubscriptionRow,
 };
 
 /// One change of what gateways enforce, with everything its write and its event need.
@@ -78,6 +78,9 @@ pub enum Change {
         tenant: String,
         revocation: ConsumerKeyRevocation,
     },
+    CreateKeyManager(KeyManagerRow),
+    UpdateKeyManager(KeyManagerRow),
+    DeleteKeyManager(KeyManagerRow),
 }
 
 impl Change {
@@ -104,6 +107,9 @@ impl Change {
             Change::CreatePolicy(policy)
             | Change::UpdatePolicy(policy)
             | Change::DeletePolicy(policy) => &policy.tenant,
+            Change::CreateKeyManager(km)
+            | Change::UpdateKeyManager(km)
+            | Change::DeleteKeyManager(km) => &km.tenant,
         }
     }
 
@@ -167,6 +173,10 @@ impl Change {
             Change::RevokeConsumerKey { revocation, .. } => {
                 Event::ConsumerKeyRevocation(revocation.clone())
             }
+            Change::CreateKeyManager(km) | Change::UpdateKeyManager(km) => {
+                Event::KeyManagerUpdate(km.to_model())
+            }
+            Change::DeleteKeyManager(km) => Event::KeyManagerDelete { id: km.id.clone() },
         }
     }
 }
@@ -242,6 +252,9 @@ impl ApimTx {
                 .revoke_consumer_key(tenant, revocation)
                 .await
                 .map(|_| true)?,
+            Change::CreateKeyManager(km) => self.insert_key_manager(km).await.map(|_| true)?,
+            Change::UpdateKeyManager(km) => self.update_key_manager(km).await.map(|_| true)?,
+            Change::DeleteKeyManager(km) => self.delete_key_manager(&km.id).await.map(|_| true)?,
         };
         if applied {
             let seq = self.emit(change.tenant(), &change.event()).await?;

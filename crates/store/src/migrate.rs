@@ -68,6 +68,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "oauth",
             sql: include_str!("../migrations/apim/0010_oauth.sql"),
         },
+        Migration {
+            version: 11,
+            name: "key_managers",
+            sql: include_str!("../migrations/apim/0011_key_managers.sql"),
+        },
     ],
 };
 

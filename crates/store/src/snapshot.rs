@@ -106,6 +106,15 @@ impl Store {
             })
         })
         .collect::<Result<_>>()?;
+        let key_managers = sqlx::query(&format!(
+            "SELECT {} FROM am_key_manager",
+            crate::key_managers::KEY_MANAGER_COLUMNS
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| crate::key_managers::key_manager_from(r).map(|k| k.to_model()))
+        .collect::<Result<_>>()?;
         tx.commit().await?;
         Ok(Snapshot {
             epoch: self.epoch().to_string(),
@@ -118,6 +127,7 @@ impl Store {
             policies,
             revoked_tokens,
             revoked_consumer_keys,
+            key_managers,
         })
     }
 }

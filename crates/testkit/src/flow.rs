@@ -164,10 +164,21 @@ impl Flow {
         name: &str,
         api_id: Option<&str>,
     ) -> (String, Value, String) {
+        self.application_with_token_type(name, api_id, "JWT").await
+    }
+
+    /// As [`Flow::application_with_keys`], for tokens of `token_type` (`JWT`, or `OAUTH` for
+    /// opaque ones).
+    pub async fn application_with_token_type(
+        &self,
+        name: &str,
+        api_id: Option<&str>,
+        token_type: &str,
+    ) -> (String, Value, String) {
         let app = ok_json(
             self.post(
                 self.devportal("/applications"),
-                json!({"name": name, "throttlingPolicy": "Unlimited", "description": "quick start", "tokenType": "JWT"}),
+                json!({"name": name, "throttlingPolicy": "Unlimited", "description": "quick start", "tokenType": token_type}),
             )
             .await,
             StatusCode::CREATED,

@@ -24,7 +24,7 @@ use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
 use tollgate_gateway::{Backends, Gateway, NetworkFeed, StateFeed, Synchronizer};
 use tollgate_guard::{FailureGuard, SourceKey};
 use tollgate_hublink::{NodeCredential, NodeGate};
-use tollgate_model::wire::{FeedItem, ThrottleHit};
+use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
 use tollgate_model::Snapshot;
 use tollgate_store::Store;
 use tollgate_traffic::EventHub;
@@ -110,7 +110,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         Profile::AllInOne => {
             let store = open_store(&config, true).await?;
             let hub = start_hub(&mut node, &store).await?;
-            start_control_plane(
+            let key_manager = start_control_plane(
                 &config,
                 &mut node,
                 &store,
@@ -136,6 +136,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             let feed = Arc::new(InProcessFeed {
                 hub,
                 store: store.clone(),
+                key_manager,
                 labels: labels.clone(),
                 reports: Default::default(),
             });
@@ -324,7 +325,7 @@ async fn start_control_plane(
     credential: Option<NodeCredential>,
     relay_to: RelayTo,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<(), String> {
+) -> Result<Arc<tollgate_keymanager::KeyManager>, String> {
     // argon2 on one worker per core, never more (see tollgate_keymanager::Passwords).
     let passwords = tollgate_keymanager::Passwords::start(
         std::thread::available_parallelism()
@@ -380,7 +381,7 @@ async fn start_control_plane(
     }
     let ctx = Arc::new(RestContext {
         store: store.clone(),
-        key_manager,
+        key_manager: key_manager.clone(),
         environments: environments(config),
         control_plane_url: format!(
             "https://{}:{}",
@@ -404,7 +405,7 @@ async fn start_control_plane(
         )
         .await?;
     }
-    Ok(())
+    Ok(key_manager)
 }
 
 /// How often a key manager looks for signing keys added elsewhere (another control plane,
@@ -471,12 +472,22 @@ async fn start_gateway(
     labels: Vec<String>,
     opened: &mut Vec<(&'static str, u16)>,
 ) -> Result<Arc<Gateway>, String> {
-    let gateway = Gateway::with_token_rules(config.oauth.token_rules());
+    let backend_tls = tollgate_gateway::backend_tls(config.truststore.file_name.as_deref())
+        .map_err(|e| format!("[truststore] file_name: {e}"))?;
+    let gateway = Gateway::configured(
+        config.oauth.token_rules(),
+        tollgate_gateway::keysets::http_client(Some(&backend_tls)),
+    );
+    node.tasks.spawn(tollgate_gateway::keysets::keep_fresh(
+        gateway.clone(),
+        node.shutdown.clone(),
+    ));
     node.tasks.spawn(tollgate_gateway::hits::report(
         gateway.hits(),
         feed.clone(),
         node.shutdown.clone(),
     ));
+    gateway.introspect_with(feed.clone());
     let mut synchronizer = Synchronizer::new(gateway.clone(), feed, labels);
     if config.server.profile == Profile::Gateway {
         synchronizer =
@@ -487,8 +498,6 @@ async fn start_gateway(
     let shards = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let backend_tls = tollgate_gateway::backend_tls(config.truststore.file_name.as_deref())
-        .map_err(|e| format!("[truststore] file_name: {e}"))?;
     let make_service = {
         let gateway = gateway.clone();
         move || {
@@ -581,6 +590,7 @@ fn environments(config: &Config) -> Vec<GatewayEnvironment> {
 struct InProcessFeed {
     hub: Arc<EventHub>,
     store: Store,
+    key_manager: Arc<tollgate_keymanager::KeyManager>,
     labels: Vec<String>,
     reports: tollgate_gateway::report::AppliedReports,
 }
@@ -596,6 +606,18 @@ impl StateFeed for InProcessFeed {
 
     fn report_hits(&self, hits: Vec<ThrottleHit>) {
         self.hub.record_hits("in-process", &hits);
+    }
+
+    fn introspect<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            self.key_manager
+                .introspect_for_gateway(token)
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn report_applied(&self, epoch: &str, seq: i64) {

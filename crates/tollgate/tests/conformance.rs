@@ -461,6 +461,7 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     let app_id = app["applicationId"].as_str().unwrap().to_string();
     rest.get(&d("/applications")).await;
     rest.get(&d(&format!("/applications/{app_id}"))).await;
+    rest.get(&d("/key-managers")).await;
     rest.send(
         Method::PUT,
         &d(&format!("/applications/{app_id}")),
@@ -549,6 +550,22 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         tier["policyId"].as_str().unwrap()
     )))
     .await;
+    rest.get(&a("/key-managers")).await;
+    let key_manager_body = json!({"name": "Partner", "type": "custom", "issuer": "https://idp.example.com/oauth2/token",
+        "certificates": {"type": "JWKS", "value": "http://127.0.0.1:9/jwks"},
+        "tokenEndpoint": "https://idp.example.com/oauth2/token", "consumerKeyClaim": "azp", "scopesClaim": "scope", "enabled": true});
+    let key_manager = rest
+        .send(Method::POST, &a("/key-managers"), key_manager_body.clone())
+        .await;
+    let key_manager_id = key_manager["id"].as_str().unwrap_or_default().to_string();
+    rest.get(&a(&format!("/key-managers/{key_manager_id}")))
+        .await;
+    rest.send(
+        Method::PUT,
+        &a(&format!("/key-managers/{key_manager_id}")),
+        key_manager_body,
+    )
+    .await;
     rest.get(&a("/environments")).await;
     rest.send(
         Method::POST,
@@ -558,6 +575,12 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     .await;
 
     // Clean-up operations last.
+    rest.call(
+        Method::DELETE,
+        &a(&format!("/key-managers/{key_manager_id}")),
+        Body::None,
+    )
+    .await;
     rest.call(
         Method::DELETE,
         &d(&format!("/subscriptions/{sub_id}")),

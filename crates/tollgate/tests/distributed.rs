@@ -803,12 +803,76 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
     .await;
 }
 
+/// Opaque tokens (an application of token type OAUTH): each gateway asks the control plane
+/// about one over the network, remembers the answer, and refuses the token once it is revoked.
+async fn opaque_tokens_on_both_gateways(topology: &Topology, flow: &Flow, api_id: &str) {
+    let (_, keys, token) = flow
+        .application_with_token_type("OpaqueApp", Some(api_id), "OAUTH")
+        .await;
+    assert!(!token.contains('.'), "not an opaque token: {token}");
+    let path = "/pizzashack/1.0.0/menu";
+    on_all_gateways(
+        flow,
+        &topology.gateways,
+        path,
+        &token,
+        reqwest::Method::GET,
+        StatusCode::OK,
+    )
+    .await;
+    for gateway in &topology.gateways {
+        for _ in 0..20 {
+            let response = flow
+                .http
+                .get(gateway.gateway_http(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        // An opaque token the key manager never issued.
+        let response = flow
+            .http
+            .get(gateway.gateway_http(path))
+            .bearer_auth("0123456789abcdef0123456789abcdef")
+            .send()
+            .await
+            .unwrap();
+        let body = error_body(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(body["code"], "900901");
+    }
+    let revoked = flow
+        .http
+        .post(topology.control_plane.control_plane_https("/oauth2/revoke"))
+        .basic_auth(
+            keys["consumerKey"].as_str().unwrap(),
+            keys["consumerSecret"].as_str(),
+        )
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let took = on_all_gateways(
+        flow,
+        &topology.gateways,
+        path,
+        &token,
+        reqwest::Method::GET,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    eprintln!("a revoked opaque token was refused by both gateways {took:?} after its revocation");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_traffic_manager_and_two_gateways() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let mut topology = Topology::start(true).await;
     let (flow, s) = changes_reach_both_gateways(&topology).await;
     two_gateways_share_one_limit(&topology, &flow, &s.api_id).await;
+    opaque_tokens_on_both_gateways(&topology, &flow, &s.api_id).await;
 
     // (iv) The traffic manager goes away: gateways keep serving what they know; a change made
     // meanwhile waits in the outbox and reaches them once it is back.

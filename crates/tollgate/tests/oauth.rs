@@ -146,6 +146,7 @@ async fn metadata_lists_what_is_supported() {
                 "authorization_code",
                 "client_credentials",
                 "refresh_token",
+                "urn:ietf:params:oauth:grant-type:jwt-bearer",
                 "password"
             ])
         );

@@ -1010,17 +1010,29 @@ async fn the_password_grant_can_be_switched_off() {
     );
 }
 
+/// An all-in-one node with PizzaShack published on a mock backend, and an admin flow on it.
+async fn node_serving_pizzashack() -> (
+    tollgate_testkit::MockBackend,
+    Node,
+    reqwest::Client,
+    Flow,
+    String,
+) {
+    let backend = tollgate_testkit::MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let api_id = flow
+        .publish_api(tollgate_testkit::flow::pizzashack(&backend.url()))
+        .await;
+    (backend, node, http_client(), flow, api_id)
+}
+
 /// A new consumer secret is an event: the gateway refuses the tokens issued before it, and
 /// accepts the ones issued after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_regenerated_secret_revokes_earlier_tokens_at_the_gateway() {
-    use tollgate_testkit::flow::{eventually, pizzashack};
-    use tollgate_testkit::MockBackend;
-    let backend = MockBackend::start().await;
-    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
-    let http = http_client();
-    let flow = Flow::login(&node).await;
-    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+    use tollgate_testkit::flow::eventually;
+    let (_backend, node, http, flow, api_id) = node_serving_pizzashack().await;
     let (app_id, token) = flow
         .application_with_token("revoking-app", Some(&api_id))
         .await;
@@ -1077,4 +1089,62 @@ async fn a_regenerated_secret_revokes_earlier_tokens_at_the_gateway() {
 /// machine is shared).
 fn tracing_free_note(waited: std::time::Duration) {
     eprintln!("revocation reached the gateway after {waited:?}");
+}
+
+/// Opaque tokens (an application of token type OAUTH) at the gateway of an all-in-one node:
+/// introspected once, then served from the cache; a revoked one is refused, an unknown one too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opaque_tokens_pass_the_gateway_by_introspection() {
+    use tollgate_testkit::flow::eventually;
+    let (_backend, node, http, flow, api_id) = node_serving_pizzashack().await;
+    let (_, keys, token) = flow
+        .application_with_token_type("opaque-app", Some(&api_id), "OAUTH")
+        .await;
+    assert!(!token.contains('.'), "not an opaque token: {token}");
+    let menu = node.gateway_http("/pizzashack/1.0.0/menu");
+    let served = eventually(&http, &menu, Some(&token), StatusCode::OK).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    for _ in 0..20 {
+        let served = http.get(&menu).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(served.status(), StatusCode::OK);
+    }
+    for unknown in ["0123456789abcdef0123456789abcdef", "not/an\"opaque token"] {
+        let refused = http.get(&menu).bearer_auth(unknown).send().await.unwrap();
+        let body = error_body(refused, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(body["code"], "900901");
+    }
+
+    let client = (
+        keys["consumerKey"].as_str().unwrap().to_string(),
+        keys["consumerSecret"].as_str().unwrap().to_string(),
+    );
+    let revoked = http
+        .post(node.control_plane_https("/oauth2/revoke"))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    let refused = eventually(&http, &menu, Some(&token), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    tracing_free_note(started.elapsed());
+
+    // A new opaque token of the same client works at once.
+    let fresh = ok_json(
+        token_request(
+            &http,
+            &node,
+            &client,
+            &[("grant_type", "client_credentials")],
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let fresh = fresh["access_token"].as_str().unwrap();
+    assert!(!fresh.contains('.'));
+    let served = http.get(&menu).bearer_auth(fresh).send().await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
 }

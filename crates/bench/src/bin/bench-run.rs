@@ -385,8 +385,16 @@ fn run_rounds(
     }
 }
 
-/// Publishes the two benchmark APIs; returns a subscribed application's token and consumer key.
-async fn set_up(node: &Node, backend: &str) -> (String, String) {
+/// What `set_up` makes: a subscribed application's JWT and consumer key, and another's opaque
+/// token.
+struct Credentials {
+    token: String,
+    consumer_key: String,
+    opaque_token: String,
+}
+
+/// Publishes the two benchmark APIs and subscribes two applications (JWT and opaque tokens).
+async fn set_up(node: &Node, backend: &str) -> Credentials {
     let flow = Flow::login(node).await;
     let admin = |r: reqwest::RequestBuilder| r.basic_auth("admin", Some(&node.admin_password));
     // A tier the run never reaches, so the throttle is checked and counted but never trips.
@@ -416,10 +424,16 @@ async fn set_up(node: &Node, backend: &str) -> (String, String) {
     let key = flow.production_key(&app_id).await;
     let token = flow.token_for(&app_id, &key, 86_400).await;
     let consumer_key = key["consumerKey"].as_str().unwrap().to_string();
-    // Wait until the gateway serves both.
+    let (opaque_app, opaque_key, _) = flow
+        .application_with_token_type("BenchOpaqueApp", None, "OAUTH")
+        .await;
+    flow.subscribe(&opaque_app, &api_id, "BenchTier").await;
+    let opaque_token = flow.token_for(&opaque_app, &opaque_key, 86_400).await;
+    // Wait until the gateway serves all three.
     for (path, auth) in [
         ("/bench-none/1.0.0/hello", None),
         ("/bench/1.0.0/hello", Some(&token)),
+        ("/bench/1.0.0/hello", Some(&opaque_token)),
     ] {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -439,7 +453,11 @@ async fn set_up(node: &Node, backend: &str) -> (String, String) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    (token, consumer_key)
+    Credentials {
+        token,
+        consumer_key,
+        opaque_token,
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -505,8 +523,11 @@ async fn main() {
     let nginx_port = free_port();
     let nginx = start_nginx(work.path(), nginx_port, backend_port);
     wait_http(&format!("http://127.0.0.1:{nginx_port}/hello")).await;
-    let (token, consumer_key) =
-        set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
+    let Credentials {
+        token,
+        consumer_key,
+        opaque_token,
+    } = set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
 
     let mut targets = vec![
         Target {
@@ -534,6 +555,13 @@ async fn main() {
             name: "Tollgate, full chain (JWT)".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
             token: Some(token.clone()),
+            pid: all_in_one.pid(),
+            rotate: None,
+        },
+        Target {
+            name: "Tollgate, opaque token (cached introspection)".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            token: Some(opaque_token),
             pid: all_in_one.pid(),
             rotate: None,
         },
@@ -625,7 +653,6 @@ async fn main() {
     table.push_str(
         "| Tollgate, API key | — | — | — | — | — | — | — | (API keys are not built yet)\n",
     );
-    table.push_str("| Tollgate, opaque token (cached introspection) | — | — | — | — | — | — | — | (opaque tokens are not built yet)\n");
     let footprint = format!(
         "\n| node | start to ready | idle memory (RSS) |\n|---|---:|---:|\n| all-in-one (first start: schema, keys, certificate) | {} ms | {:.1} MB |\n| gateway (state from a control plane) | {} ms | {:.1} MB |\n",
         aio_ready.as_millis(),
