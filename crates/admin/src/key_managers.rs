@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tollgate_operations::key_managers::{self as ops, KeyManagerInput, ENDPOINT_FIELDS};
-use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
+use tollgate_restcore::{list_body, ApiError, Ctx, Form, JsonBody, Principal};
 use tollgate_store::KeyManagerRow;
 
 /// WSO2's other `KeyManager` fields, kept as given.
@@ -127,6 +127,40 @@ fn input_of(body: KeyManagerBody) -> Result<KeyManagerInput, ApiError> {
         endpoints,
         settings,
     })
+}
+
+/// `POST /key-managers/discover` (multipart `url`, `type`): WSO2's `KeyManagerWellKnownResponse`.
+pub(crate) async fn discover(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    form: Form,
+) -> Result<Json<Value>, ApiError> {
+    let url = form
+        .text("url")?
+        .ok_or_else(|| ApiError::bad_field("url", "is required: the well-known endpoint"))?
+        .to_string();
+    let kind = form.text("type")?.unwrap_or("custom").to_string();
+    let found = ops::discover(&ctx, &principal, &url, &kind).await?;
+    Ok(Json(match found {
+        None => json!({"valid": false}),
+        Some(input) => {
+            let mut value = json!({
+                "type": input.kind,
+                "issuer": input.issuer,
+                "certificates": {"type": "JWKS", "value": input.certificate_value},
+                "consumerKeyClaim": input.consumer_key_claim,
+                "scopesClaim": input.scopes_claim,
+                "enabled": true,
+            });
+            for (field, url) in input.endpoints {
+                value[field] = json!(url);
+            }
+            for (field, setting) in input.settings {
+                value[field] = setting;
+            }
+            json!({"valid": true, "value": value})
+        }
+    }))
 }
 
 pub(crate) async fn list(

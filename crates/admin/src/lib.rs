@@ -62,6 +62,11 @@ pub fn routes() -> Routes {
             get(key_managers::list).post(key_managers::create),
         )
         .route(
+            "/key-managers/discover",
+            "POST",
+            axum::routing::post(key_managers::discover),
+        )
+        .route(
             "/key-managers/{key_manager_id}",
             "GET PUT DELETE",
             get(key_managers::get)

@@ -47,6 +47,7 @@ fn runtime(i: usize, backend: &str) -> String {
             sandbox: None,
         },
         is_default_version: false,
+        audiences: vec![],
     })
     .unwrap_or_default()
 }
@@ -120,6 +121,7 @@ pub async fn seed(url: &str, backend: &str) -> Result<(), String> {
 /// key manager issues them) and writes them one per line to `out`.
 pub async fn tokens(
     apim_db: &Path,
+    keystore_password: &str,
     consumer_key: &str,
     count: usize,
     out: &Path,
@@ -134,7 +136,10 @@ pub async fn tokens(
     .await
     .map_err(|e| e.to_string())?;
     let kid: String = row.try_get("kid").map_err(|e| e.to_string())?;
-    let pem: String = row.try_get("private_key_pem").map_err(|e| e.to_string())?;
+    let stored: String = row.try_get("private_key_pem").map_err(|e| e.to_string())?;
+    let pem = tollgate_keymanager::Vault::new(keystore_password.to_string(), None)
+        .open_pem(&kid, &stored)
+        .map_err(|e| e.to_string())?;
     let issuer: String = row.try_get("issuer").map_err(|e| e.to_string())?;
     let der = rsa::RsaPrivateKey::from_pkcs1_pem(&pem)
         .and_then(|k| k.to_pkcs1_der())

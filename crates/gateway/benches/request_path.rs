@@ -65,6 +65,12 @@ fn jwt_check_cold() -> bool {
     FIXTURE.with(|f| handler::verify_token(&f.state, divan::black_box(&f.token)).is_ok())
 }
 
+/// What a cold check spends to choose the issuer: the `iss` read before verification.
+#[divan::bench]
+fn jwt_issuer_peek() -> bool {
+    FIXTURE.with(|f| tollgate_jwt::unverified_issuer(divan::black_box(&f.token)).is_ok())
+}
+
 /// The whole policy chain with a warm token cache: route, token (cached), subscription, throttle
 /// check and the hit.
 #[divan::bench]

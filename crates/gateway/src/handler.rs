@@ -357,6 +357,15 @@ fn verify_external(
             .get("iat")
             .and_then(Value::as_i64)
             .unwrap_or_default(),
+        aud: match claims.get("aud") {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(many)) => many
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        },
         origin: Some(issuer.clone()),
         introspected: false,
     })
@@ -371,6 +380,13 @@ fn authorize<'s>(
     operation: &Operation,
     claims: &VerifiedClaims,
 ) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
+    // An API that names audiences takes only tokens meant for one of them.
+    let audiences = &route.api.audiences;
+    if !audiences.is_empty() && !claims.aud.iter().any(|aud| audiences.contains(aud)) {
+        return Err(GatewayError::InvalidCredentials(
+            "the token is meant for another audience".into(),
+        ));
+    }
     // The client must be mapped through the key manager that issued the token: the same
     // consumer key at another issuer is another client.
     let issued_by = claims

@@ -138,6 +138,7 @@ impl Gateway {
                     jti: active.jti,
                     exp: active.exp,
                     iat: active.iat,
+                    aud: Vec::new(),
                     origin: None,
                     introspected: true,
                 };

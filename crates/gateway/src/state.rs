@@ -436,6 +436,7 @@ mod tests {
                 operations,
                 endpoints: Endpoints::default(),
                 is_default_version: false,
+                audiences: vec![],
             },
         }));
         RuntimeState::build(&data)
@@ -492,6 +493,7 @@ mod tests {
                         sandbox: None,
                     },
                     is_default_version: false,
+                    audiences: vec![],
                 },
             }));
         }

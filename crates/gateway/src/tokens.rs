@@ -4,6 +4,8 @@
 //! expiry, its signing key still being trusted, and revocation (done by the caller).
 
 use std::hash::BuildHasher;
+
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// What the request path needs from a verified token.
@@ -17,12 +19,30 @@ pub struct VerifiedClaims {
     pub exp: i64,
     #[serde(default)]
     pub iat: i64,
+    /// The audiences the token names (`aud`: one string or an array).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub aud: Vec<String>,
     /// The external key manager that issued the token; `None` for the resident one.
     #[serde(skip)]
     pub origin: Option<Arc<crate::state::ExternalIssuer>>,
     /// An opaque token the key manager vouched for (by introspection), not a JWT.
     #[serde(skip)]
     pub introspected: bool,
+}
+
+/// `aud` as RFC 7519 allows it: one string, or an array of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(one)) => vec![one],
+        Some(OneOrMany::Many(many)) => many,
+    })
 }
 
 struct Entry {

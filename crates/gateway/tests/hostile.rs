@@ -106,6 +106,7 @@ fn setup() -> Setup {
                 sandbox: None,
             },
             is_default_version: false,
+            audiences: vec![],
         },
     }));
     let gateway = Gateway::new();

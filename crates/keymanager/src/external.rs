@@ -71,6 +71,23 @@ impl ExternalIssuers {
         )))
     }
 
+    /// Another authorization server's metadata (OpenID Connect discovery or RFC 8414), read
+    /// from `url`.
+    pub(crate) async fn discover(&self, url: &str) -> Result<serde_json::Value> {
+        let failed = |e: &dyn std::fmt::Display| KeyManagerError::Upstream(format!("{url}: {e}"));
+        let response = self.http.get(url).send().await.map_err(|e| failed(&e))?;
+        if !response.status().is_success() {
+            return Err(failed(&format!("HTTP {}", response.status())));
+        }
+        let metadata: serde_json::Value = response.json().await.map_err(|e| failed(&e))?;
+        if !metadata["issuer"].is_string() {
+            return Err(failed(
+                &"the answer is not authorization server metadata (no issuer)",
+            ));
+        }
+        Ok(metadata)
+    }
+
     /// The key set of `issuer` at `jwks_url`, fetched when it is new or stale.
     pub(crate) async fn key_set(&self, issuer: &str, jwks_url: &str) -> Arc<RemoteKeySet> {
         let set = {

@@ -528,6 +528,12 @@ impl KeyManager {
             .await
     }
 
+    /// Another authorization server's discovery document (`.well-known/openid-configuration`
+    /// or `oauth-authorization-server`).
+    pub async fn discover_remote(&self, url: &str) -> Result<serde_json::Value> {
+        self.external.discover(url).await
+    }
+
     /// The grant types `/oauth2/token` accepts, by their RFC names.
     pub fn supported_grants(&self) -> Vec<&'static str> {
         let mut grants = vec![

@@ -67,6 +67,14 @@ impl Vault {
         ))
     }
 
+    /// The PEM of a stored private key (for tools that sign outside a key manager, such as the
+    /// benchmark's token generator).
+    pub fn open_pem(&self, kid: &str, stored: &str) -> Result<String, KeyManagerError> {
+        Ok(match self.open(kid, stored)? {
+            Opened::Current(pem) | Opened::Stale(pem) => pem,
+        })
+    }
+
     /// Decrypts a stored private key.
     pub(crate) fn open(&self, kid: &str, stored: &str) -> Result<Opened, KeyManagerError> {
         let Some(sealed) = stored.strip_prefix(PREFIX) else {

@@ -85,6 +85,9 @@ pub struct RuntimeApi {
     /// The default version of its name: gateways also serve it without the version in the path.
     #[serde(default)]
     pub is_default_version: bool,
+    /// A token must name one of these in `aud` to call the API; empty: any audience.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
 }
 
 impl RuntimeApi {
@@ -300,6 +303,7 @@ mod tests {
             operations: vec![],
             endpoints: Endpoints::default(),
             is_default_version: true,
+            audiences: vec![],
         };
         assert_eq!(api("/pizzashack").base_path(), "/pizzashack/1.0.0");
         assert_eq!(api("/pizzashack").default_version_path(), "/pizzashack");

@@ -287,6 +287,7 @@ mod tests {
             operations: vec![],
             endpoints: Endpoints::default(),
             is_default_version: false,
+            audiences: vec![],
         }
     }
 

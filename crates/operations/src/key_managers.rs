@@ -342,6 +342,71 @@ pub async fn delete(services: &Services, actor: &Actor, id: &str) -> OpResult<()
     Ok(())
 }
 
+/// WSO2's "discover": reads another authorization server's well-known endpoint and describes
+/// it as a key manager of type `kind`, ready to be added (nothing is stored). `None` when the
+/// endpoint cannot be read or is not such a document (WSO2 answers `valid: false`).
+pub async fn discover(
+    services: &Services,
+    actor: &Actor,
+    url: &str,
+    kind: &str,
+) -> OpResult<Option<KeyManagerInput>> {
+    actor.require_any(&[
+        "apim:admin",
+        "apim:admin_operations",
+        "apim:keymanagers_manage",
+    ])?;
+    if !is_http_url(url) {
+        return Err(OpError::invalid(
+            "url",
+            "must be the http(s) URL of a well-known endpoint",
+        ));
+    }
+    let metadata = match services.key_manager.discover_remote(url).await {
+        Ok(metadata) => metadata,
+        Err(err) => {
+            tracing::info!(%url, error = %err, "key manager discovery failed");
+            return Ok(None);
+        }
+    };
+    let text = |field: &str| metadata[field].as_str().map(str::to_string);
+    let mut endpoints = vec![("wellKnownEndpoint".to_string(), url.to_string())];
+    for (field, name) in [
+        ("tokenEndpoint", "token_endpoint"),
+        ("revokeEndpoint", "revocation_endpoint"),
+        ("introspectionEndpoint", "introspection_endpoint"),
+        ("userInfoEndpoint", "userinfo_endpoint"),
+        ("authorizeEndpoint", "authorization_endpoint"),
+        ("clientRegistrationEndpoint", "registration_endpoint"),
+    ] {
+        if let Some(value) = text(name) {
+            endpoints.push((field.to_string(), value));
+        }
+    }
+    let mut settings = serde_json::Map::new();
+    if let Some(grants) = metadata
+        .get("grant_types_supported")
+        .filter(|g| g.is_array())
+    {
+        settings.insert("availableGrantTypes".into(), grants.clone());
+    }
+    let issuer = text("issuer");
+    Ok(Some(KeyManagerInput {
+        name: String::new(),
+        display_name: None,
+        kind: kind.to_string(),
+        description: None,
+        certificate_type: Some("JWKS".into()),
+        certificate_value: text("jwks_uri"),
+        consumer_key_claim: Some(DEFAULT_CONSUMER_KEY_CLAIM.into()),
+        scopes_claim: Some(DEFAULT_SCOPES_CLAIM.into()),
+        enabled: Some(true),
+        issuer,
+        endpoints,
+        settings,
+    }))
+}
+
 fn refuse_resident(id: &str) -> OpResult<()> {
     if id == resident_id() {
         return Err(OpError::NotAllowed(format!(

@@ -551,6 +551,14 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     )))
     .await;
     rest.get(&a("/key-managers")).await;
+    rest.form(
+        Method::POST,
+        &a("/key-managers/discover"),
+        Form::new()
+            .text("url", "http://127.0.0.1:9/.well-known/openid-configuration")
+            .text("type", "WSO2-IS"),
+    )
+    .await;
     let key_manager_body = json!({"name": "Partner", "type": "custom", "issuer": "https://idp.example.com/oauth2/token",
         "certificates": {"type": "JWKS", "value": "http://127.0.0.1:9/jwks"},
         "tokenEndpoint": "https://idp.example.com/oauth2/token", "consumerKeyClaim": "azp", "scopesClaim": "scope", "enabled": true});

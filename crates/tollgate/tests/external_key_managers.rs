@@ -5,7 +5,7 @@
 //! (rate-limited) on an unknown `kid`, and stops trusting a disabled one at once. Application
 //! keys are mapped from them; the resident key manager exchanges their assertions (JWT bearer
 //! grant). And the gateway refuses forged, expired, premature, misaddressed and mistyped tokens
-//! with 401 900901.
+//! with 401 900901, and an API that names its audiences takes only tokens meant for one of them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -365,6 +365,49 @@ async fn gateways_trust_external_key_managers_by_issuer() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+
+    // Discovery reads the issuer's well-known endpoint into a key manager to add.
+    let discover = |url: String| {
+        setup
+            .admin
+            .http
+            .post(setup.admin_api("/key-managers/discover"))
+            .bearer_auth(&setup.admin.token)
+            .multipart(
+                reqwest::multipart::Form::new()
+                    .text("url", url)
+                    .text("type", "custom"),
+            )
+            .send()
+    };
+    let found = ok_json(
+        discover(format!(
+            "{}/issuer/.well-known/openid-configuration",
+            partner.url
+        ))
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(found["valid"], true, "{found}");
+    assert_eq!(found["value"]["issuer"], partner.issuer());
+    assert_eq!(
+        found["value"]["certificates"]["value"],
+        format!("{}/jwks", partner.url)
+    );
+    assert_eq!(
+        found["value"]["tokenEndpoint"],
+        format!("{}/token", partner.url)
+    );
+    let nothing = ok_json(
+        discover(format!("{}/nothing-here", partner.url))
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(nothing["valid"], false);
 
     // The other issuer is added first: were key managers tried in list order, its key "k1"
     // would be tried for the partner's tokens too.
@@ -881,6 +924,63 @@ async fn the_gateway_refuses_forged_and_misused_tokens() {
     // The genuine ones still pass.
     assert_eq!(setup.call(&good).await, StatusCode::OK);
     assert_eq!(setup.call(&resident).await, StatusCode::OK);
+
+    // An API that names its audiences takes only tokens meant for one of them.
+    let mut orders = pizzashack(&setup._backend.url());
+    orders["name"] = json!("Orders");
+    orders["context"] = json!("/orders");
+    orders["audiences"] = json!(["https://orders.example"]);
+    let orders_id = setup.admin.publish_api(orders).await;
+    let stored = setup
+        .get(setup.admin.publisher(&format!("/apis/{orders_id}")))
+        .await;
+    assert_eq!(stored["audiences"], json!(["https://orders.example"]));
+    setup
+        .admin
+        .subscribe(&setup.app_id, &orders_id, "Unlimited")
+        .await;
+    let orders_menu = setup.node.gateway_http("/orders/1.0.0/menu");
+    let meant = partner.access_token(
+        "k1",
+        CLIENT_ID,
+        json!({"aud": ["https://elsewhere.example", "https://orders.example"]}),
+    );
+    let response = eventually(
+        &setup.admin.http,
+        &orders_menu,
+        Some(&meant),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for (why, token) in [
+        ("another audience", good.clone()),
+        (
+            "no audience",
+            partner.access_token("k1", CLIENT_ID, json!({"aud": null})),
+        ),
+    ] {
+        let response = setup
+            .admin
+            .http
+            .get(&orders_menu)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let body = error_body(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(body["code"], "900901", "{why}: {body}");
+    }
+    let mut bad = pizzashack(&setup._backend.url());
+    bad["name"] = json!("BadAudiences");
+    bad["context"] = json!("/bad-audiences");
+    bad["audiences"] = json!(["", "x"]);
+    let body = error_body(
+        setup.admin.post(setup.admin.publisher("/apis"), bad).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(body.to_string().contains("audiences[0]"), "{body}");
 }
 
 /// An RFC 6749 §5.2 error answer (400).

@@ -589,7 +589,18 @@ async fn main() {
         let rss = status_kb(all_in_one.pid(), "VmRSS");
         let tokens = work.path().join("tokens.txt");
         let signing = Instant::now();
-        if let Err(err) = tollgate_bench::scale::tokens(&db, &consumer_key, 100_000, &tokens).await
+        // The node generated its keystore password into its data folder.
+        let keystore_password =
+            std::fs::read_to_string(all_in_one.data_dir.path().join("data/keystore-password"))
+                .unwrap_or_default();
+        if let Err(err) = tollgate_bench::scale::tokens(
+            &db,
+            keystore_password.trim(),
+            &consumer_key,
+            100_000,
+            &tokens,
+        )
+        .await
         {
             eprintln!("bench-run: {err}");
             std::process::exit(1);

@@ -59,6 +59,14 @@ pub struct ApiDefinition {
     pub visibility: Visibility,
     #[serde(default, deserialize_with = "null_as_default")]
     pub visible_roles: Vec<String>,
+    /// The `aud` values a token must carry (one of them) to call the API; none: any. (WSO2
+    /// adds this field after 4.2; a 4.2 client never sends it.)
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub audiences: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_control: Option<AccessControl>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -343,6 +351,9 @@ fn default_endpoint_type() -> EndpointType {
 }
 
 /// WSO2's clients send `null` for absent lists and flags; read it as the default.
+/// The most audiences an API may name.
+const MAX_AUDIENCES: usize = 20;
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -503,6 +514,15 @@ impl ApiDefinition {
                     "must have at most 32766 characters",
                 );
             }
+        }
+        if self.audiences.len() > MAX_AUDIENCES {
+            problems.add(
+                "audiences",
+                format!("must list at most {MAX_AUDIENCES} audiences"),
+            );
+        }
+        for (i, audience) in self.audiences.iter().enumerate() {
+            check_text(&mut problems, &format!("audiences[{i}]"), audience, 1, 255);
         }
         if self.visibility == Visibility::Restricted && self.visible_roles.is_empty() {
             problems.add(

@@ -26,6 +26,7 @@ fn runtime_of(api: &ApiRow, revision_id: &str) -> OpResult<RuntimeApi> {
         operations: definition.runtime_operations(),
         endpoints: definition.runtime_endpoints(),
         is_default_version: api.is_default_version,
+        audiences: definition.audiences.clone(),
     })
 }
 
