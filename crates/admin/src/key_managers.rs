@@ -167,7 +167,7 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let all = ops::list(&ctx, &principal).await?;
+    let all = ops::list_managed(&ctx, &principal).await?;
     Ok(list_body(all.iter().map(key_manager_info).collect(), None))
 }
 

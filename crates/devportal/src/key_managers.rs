@@ -28,7 +28,7 @@ fn key_manager_info(km: &KeyManagerRow) -> Value {
         "enableMapOAuthConsumerApps": setting("enableMapOAuthConsumerApps").unwrap_or(json!(true)),
         "applicationConfiguration": [],
         "alias": setting("alias").unwrap_or(json!("")),
-        "additionalProperties": setting("additionalProperties").unwrap_or(json!({})),
+        "additionalProperties": {},
         "tokenType": setting("tokenType").unwrap_or(json!("DIRECT")),
     })
 }

@@ -43,6 +43,10 @@ pub enum GatewayError {
     /// An opaque token not seen before: ask the key manager, then check once more.
     #[error("opaque token to introspect")]
     NeedsIntrospection(std::sync::Arc<str>),
+    /// The key manager could not be asked about a token (unreachable, or too many questions
+    /// under way): the client may retry; the token may well be valid.
+    #[error("the key manager cannot validate the token now: {0}")]
+    AuthenticationUnavailable(String),
 }
 
 impl GatewayError {
@@ -98,6 +102,11 @@ impl GatewayError {
             GatewayError::BadPath(_) | GatewayError::ClientBody(_) => {
                 (StatusCode::BAD_REQUEST, "400", "Bad Request")
             }
+            GatewayError::AuthenticationUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "900900",
+                "Unclassified Authentication Failure",
+            ),
         }
     }
 
@@ -120,6 +129,9 @@ impl GatewayError {
             }
             GatewayError::Throttled { .. } => {
                 "You have exceeded your quota. Your subscription's request limit for the current window has been reached".into()
+            }
+            GatewayError::AuthenticationUnavailable(_) => {
+                "The token could not be validated now; retry shortly".into()
             }
             // The backend's address and the socket error stay in the log, not in the response.
             GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),

@@ -145,10 +145,10 @@ async fn process(
             admit(gateway, state, request.method(), &path, request.headers())
         }
         // An opaque token not seen before: the key manager says what it is.
-        Err(GatewayError::NeedsIntrospection(token)) => {
-            gateway.introspect(&token).await;
-            admit(gateway, state, request.method(), &path, request.headers())
-        }
+        Err(GatewayError::NeedsIntrospection(token)) => match gateway.introspect(&token).await {
+            Ok(()) => admit(gateway, state, request.method(), &path, request.headers()),
+            Err(unavailable) => Err(unavailable),
+        },
         other => other,
     }
     .map_err(|err| match err {
@@ -254,8 +254,10 @@ fn authenticate(
         // A JWT has three parts; anything else is an opaque token, which only the key manager
         // can vouch for.
         None if token.iter().filter(|&&b| b == b'.').count() != 2 => {
-            if token.len() > MAX_OPAQUE_TOKEN_BYTES
-                || !token.iter().all(|b| b.is_ascii_graphic())
+            if !(MIN_OPAQUE_TOKEN_BYTES..=MAX_OPAQUE_TOKEN_BYTES).contains(&token.len())
+                || !token
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
                 || gateway.known_inactive(token, now_secs * 1000)
             {
                 return Err(GatewayError::InvalidCredentials(
@@ -281,8 +283,10 @@ fn authenticate(
     Ok(claims)
 }
 
-/// The longest opaque token sent to the key manager (Tollgate's are 28 characters; WSO2's 36).
-const MAX_OPAQUE_TOKEN_BYTES: usize = 512;
+/// The shape of an opaque token worth asking the key manager about: Tollgate's are 28 base64url
+/// characters, WSO2's 36 (a UUID); anything else is refused without a call.
+const MIN_OPAQUE_TOKEN_BYTES: usize = 16;
+const MAX_OPAQUE_TOKEN_BYTES: usize = 128;
 
 /// The full check of a JWT (see [`tollgate_jwt`]). The `iss` it claims selects who verifies
 /// it: an enabled external key manager with that issuer (its key set, its claim names), else the
@@ -292,14 +296,20 @@ pub fn verify_token(
     token: &str,
 ) -> Result<(String, VerifiedClaims), GatewayError> {
     let invalid = |e: tollgate_jwt::JwtError| GatewayError::InvalidCredentials(e.to_string());
-    let kid = tollgate_jwt::key_id(token).map_err(invalid)?;
+    let kid = tollgate_jwt::key_id(token);
     if let Some(issuer) = tollgate_jwt::unverified_issuer(token)
         .ok()
         .and_then(|iss| state.external_issuer(&iss))
     {
+        // An issuer with a single key may name none.
+        let kid = match kid {
+            Err(tollgate_jwt::JwtError::NoKeyId) => String::new(),
+            other => other.map_err(invalid)?,
+        };
         let claims = verify_external(issuer, &kid, token)?;
         return Ok((kid, claims));
     }
+    let kid = kid.map_err(invalid)?;
     let key = state
         .verifying_key(&kid)
         .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
@@ -322,6 +332,12 @@ fn verify_external(
         }
         Err(err) => return Err(GatewayError::InvalidCredentials(err.to_string())),
     };
+    // An ID token of the same issuer (same keys, often `azp` = the client) is no access token.
+    if claims.contains_key("nonce") || claims.contains_key("at_hash") {
+        return Err(GatewayError::InvalidCredentials(
+            "an ID token is not an access token".into(),
+        ));
+    }
     let config = &issuer.config;
     let consumer_key = claims
         .get(&config.consumer_key_claim)
@@ -402,6 +418,16 @@ fn authorize<'s>(
     let application = state
         .application(&mapping.application_id)
         .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;
+    // An external key manager vouches for its own tenant's clients only.
+    if claims
+        .origin
+        .as_ref()
+        .is_some_and(|origin| origin.config.tenant != application.tenant)
+    {
+        return Err(GatewayError::InvalidCredentials(
+            "token not issued to an application".into(),
+        ));
+    }
     let Some(entry) = state.subscription(&application.id, &route.api.id) else {
         // A prototype is for trying out: any application's token may call it.
         if route.api.lifecycle_status == LifecycleState::Prototyped {

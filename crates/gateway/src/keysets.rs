@@ -23,7 +23,8 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn http_client(tls: Option<&rustls::ClientConfig>) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(3));
+        // No redirects: one could lead from https to plain http, where a key set can be swapped.
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(tls) = tls {
         builder = builder.use_preconfigured_tls(tls.clone());
     }

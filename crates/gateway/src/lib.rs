@@ -85,7 +85,12 @@ pub struct Gateway {
     introspection: std::sync::OnceLock<Arc<dyn StateFeed>>,
     /// Opaque tokens the key manager said are not active, by hash → until (milliseconds).
     inactive: quick_cache::sync::Cache<u64, i64>,
+    /// Bounds the introspections under way: unknown tokens must not become a flood of calls.
+    introspections: tokio::sync::Semaphore,
 }
+
+/// How many introspections one gateway has under way at most.
+const MAX_CONCURRENT_INTROSPECTIONS: usize = 32;
 
 /// How long a gateway remembers that an opaque token is not active: short, since a token is
 /// never active after being inactive, but a flood of bad tokens must not each cost a call.
@@ -115,6 +120,7 @@ impl Gateway {
             key_fetch,
             introspection: std::sync::OnceLock::new(),
             inactive: quick_cache::sync::Cache::new(10_000),
+            introspections: tokio::sync::Semaphore::new(MAX_CONCURRENT_INTROSPECTIONS),
         })
     }
 
@@ -124,11 +130,19 @@ impl Gateway {
     }
 
     /// Asks the key manager about an opaque token and remembers the answer: until the token
-    /// expires when it is active, for [`INACTIVE_TOKEN_MILLIS`] when not. Nothing is remembered
-    /// when the key manager cannot be asked.
-    pub async fn introspect(&self, token: &str) {
+    /// expires when it is active, for [`INACTIVE_TOKEN_MILLIS`] when not. When the key manager
+    /// cannot be asked (unreachable, or too many questions under way), nothing is remembered
+    /// and the request is answered 503.
+    pub async fn introspect(&self, token: &str) -> Result<(), GatewayError> {
         let Some(feed) = self.introspection.get() else {
-            return;
+            return Err(GatewayError::AuthenticationUnavailable(
+                "no key manager to ask".into(),
+            ));
+        };
+        let Ok(_slot) = self.introspections.try_acquire() else {
+            return Err(GatewayError::AuthenticationUnavailable(
+                "too many introspections under way".into(),
+            ));
         };
         match feed.introspect(token).await {
             Ok(Some(active)) => {
@@ -149,8 +163,12 @@ impl Gateway {
                 self.inactive
                     .insert(self.tokens.hash_of(token.as_bytes()), until);
             }
-            Err(err) => tracing::warn!(error = %err, "cannot introspect a token"),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot introspect a token");
+                return Err(GatewayError::AuthenticationUnavailable(err));
+            }
         }
+        Ok(())
     }
 
     /// Whether the key manager said moments ago that this opaque token is not active.

@@ -41,7 +41,7 @@ pub struct RuntimeState {
 /// otherwise immutable state; a state rebuilt with the same settings keeps the same keys.
 pub struct ExternalIssuer {
     pub config: ExternalKeyManager,
-    pub keys: RemoteKeySet,
+    pub keys: Arc<RemoteKeySet>,
 }
 
 impl std::fmt::Debug for ExternalIssuer {
@@ -306,7 +306,7 @@ impl RuntimeState {
                     .cloned()
                     .unwrap_or_else(|| {
                         Arc::new(ExternalIssuer {
-                            keys: RemoteKeySet::new(&km.issuer, &km.jwks_endpoint, rules),
+                            keys: Arc::new(RemoteKeySet::new(&km.issuer, &km.jwks_endpoint, rules)),
                             config: km.clone(),
                         })
                     });

@@ -25,8 +25,8 @@ pub struct RemoteKeySet {
     /// When the set was last fetched successfully / last tried (milliseconds; 0 = never).
     fetched_at: AtomicI64,
     tried_at: AtomicI64,
-    /// Held by the one caller fetching.
-    fetching: tokio::sync::Mutex<()>,
+    /// Held by the one fetch under way.
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn now_millis() -> i64 {
@@ -46,7 +46,7 @@ impl RemoteKeySet {
             keys: ArcSwap::from_pointee(HashMap::new()),
             fetched_at: AtomicI64::new(0),
             tried_at: AtomicI64::new(0),
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -105,15 +105,16 @@ impl RemoteKeySet {
     }
 
     /// Fetches the set again unless it was fetched or tried less than `min_interval` ago.
-    /// Concurrent callers wait for the one fetch under way instead of starting their own.
-    /// Returns whether a fetch happened and succeeded.
+    /// Concurrent callers wait for the one fetch under way instead of starting their own. The
+    /// fetch runs as a task of its own: a caller that goes away (a client resetting its request)
+    /// neither cancels it nor loses its result. Returns whether a fetch happened and succeeded.
     pub async fn refresh(
-        &self,
+        self: &Arc<Self>,
         http: &reqwest::Client,
         min_interval: Duration,
     ) -> Result<bool, JwtError> {
         let tried = self.tried_at.load(Ordering::Relaxed);
-        let _fetching = self.fetching.lock().await;
+        let fetching = self.fetching.clone().lock_owned().await;
         // Someone else fetched while this caller waited: its result is as fresh as ours would be.
         if self.tried_at.load(Ordering::Relaxed) != tried {
             return Ok(false);
@@ -122,11 +123,17 @@ impl RemoteKeySet {
             return Ok(false);
         }
         self.tried_at.store(now_millis(), Ordering::Relaxed);
-        let keys = self.fetch(http).await?;
-        tracing::debug!(issuer = %self.issuer, keys = keys.len(), "key set fetched");
-        self.keys.store(Arc::new(keys));
-        self.fetched_at.store(now_millis(), Ordering::Relaxed);
-        Ok(true)
+        let (set, http) = (self.clone(), http.clone());
+        tokio::spawn(async move {
+            let _fetching = fetching;
+            let keys = set.fetch(&http).await?;
+            tracing::debug!(issuer = %set.issuer, keys = keys.len(), "key set fetched");
+            set.keys.store(Arc::new(keys));
+            set.fetched_at.store(now_millis(), Ordering::Relaxed);
+            Ok(true)
+        })
+        .await
+        .map_err(|e| JwtError::Fetch(e.to_string()))?
     }
 
     async fn fetch(
@@ -150,12 +157,13 @@ impl RemoteKeySet {
     }
 }
 
-/// The usable keys of a JWKS by `kid`; keys without an id, or unusable ones, are skipped.
+/// The usable keys of a JWKS by `kid` (a key without one under the empty id, for issuers with
+/// a single key that name none); unusable keys are skipped.
 pub fn parse_set(set: &JwkSet, issuer: &str, rules: TokenRules) -> HashMap<String, VerifyingKey> {
     set.keys
         .iter()
         .filter_map(|jwk| {
-            let kid = jwk.common.key_id.clone()?;
+            let kid = jwk.common.key_id.clone().unwrap_or_default();
             match VerifyingKey::from_jwk(jwk, issuer, rules) {
                 Ok(key) => Some((kid, key)),
                 Err(err) => {

@@ -27,8 +27,10 @@ pub(crate) struct ExternalIssuers {
 impl ExternalIssuers {
     pub(crate) fn new() -> ExternalIssuers {
         ExternalIssuers {
+            // No redirects: one could lead from https to plain http.
             http: reqwest::Client::builder()
                 .timeout(CALL_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
             key_sets: Mutex::new(HashMap::new()),
@@ -36,7 +38,7 @@ impl ExternalIssuers {
     }
 
     /// Whether `token_endpoint` grants `consumer_key` and `consumer_secret` a client-credentials
-    /// token: proof the caller holds that client's credentials.
+    /// token: proof the caller holds that (confidential) client's credentials.
     pub(crate) async fn check_client(
         &self,
         token_endpoint: &str,
@@ -55,15 +57,10 @@ impl ExternalIssuers {
         if status.is_success() {
             return Ok(());
         }
+        // Only a token proves the credentials: a public client (no secret) is refused a grant
+        // whatever secret is sent, and must not be claimable by anyone who knows its id.
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::BAD_REQUEST
         {
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            let error = body["error"].as_str().unwrap_or_default();
-            // Valid credentials may still be refused the grant (unauthorized_client): they were
-            // authenticated, which is what is asked here.
-            if error == "unauthorized_client" || error == "unsupported_grant_type" {
-                return Ok(());
-            }
             return Err(KeyManagerError::InvalidClient);
         }
         Err(KeyManagerError::Upstream(format!(

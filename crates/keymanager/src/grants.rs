@@ -15,6 +15,10 @@ use crate::secrets::{hash_secret, random_token};
 use crate::tokens::{at_hash, Claims, IdTokenClaims};
 use crate::{split_tenant, KeyManager, KeyManagerError, Result};
 
+/// The longest an assertion of the JWT bearer grant may be valid for (RFC 7523 §3: the
+/// server may refuse far-off expiries).
+const MAX_ASSERTION_LIFETIME_SECS: i64 = 3600;
+
 /// What a client asks the token endpoint for.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
@@ -297,8 +301,8 @@ impl KeyManager {
     }
 
     /// RFC 7523 §2.1: the assertion's issuer must be an enabled external key manager of the
-    /// client's tenant, and its audience this server. The token is its `sub`'s, with the scopes
-    /// a local user of that name may have (none bound to roles when there is no such user).
+    /// client's tenant, its audience this server, its lifetime short. The token is for its
+    /// `sub` as a federated user of that key manager, with the requested scopes no role guards.
     async fn exchange_assertion(
         &self,
         client: &OAuthClientRow,
@@ -321,18 +325,31 @@ impl KeyManager {
             .external
             .verify_assertion(&key_manager, assertion, std::slice::from_ref(&self.issuer))
             .await?;
-        let subject = claims
+        let remote_subject = claims
             .get("sub")
             .and_then(|s| s.as_str())
-            .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
-            .ok_or_else(|| KeyManagerError::InvalidGrant("the assertion has no 'sub'".into()))?
-            .to_string();
-        let roles = self
-            .user(&subject)
-            .await?
-            .map(|u| u.roles)
-            .unwrap_or_default();
-        let scopes = self.scopes_for(&subject, &roles, scope).await?;
+            .filter(|s| !s.is_empty() && s.len() <= 255 && !s.chars().any(char::is_control))
+            .ok_or_else(|| KeyManagerError::InvalidGrant("the assertion has no 'sub'".into()))?;
+        let expires = claims
+            .get("exp")
+            .and_then(|e| e.as_i64())
+            .unwrap_or(i64::MAX);
+        if expires > now_secs() + MAX_ASSERTION_LIFETIME_SECS {
+            return Err(KeyManagerError::InvalidGrant(format!(
+                "the assertion must expire within {MAX_ASSERTION_LIFETIME_SECS} seconds"
+            )));
+        }
+        // The subject is the other key manager's user, never a local one of the same name: it
+        // is named in that key manager's domain (`Partner/alice`, '@' escaped so that no
+        // tenant can be smuggled in), lives in the client's tenant, and holds no local roles —
+        // so only scopes bound to no role are granted.
+        let federated = format!("{}/{}", key_manager.name, remote_subject).replace('@', "%40");
+        let subject = if client.tenant == tollgate_model::SUPER_TENANT {
+            federated
+        } else {
+            format!("{federated}@{}", client.tenant)
+        };
+        let scopes = self.scopes_for(&subject, &[], scope).await?;
         let issued = self
             .issue(Issue {
                 client,
@@ -443,7 +460,7 @@ impl KeyManager {
         let mut tx = self.store.begin().await?;
         if !tx.use_refresh_token(&hash).await? {
             // A concurrent exchange of the same token won: this one is a replay.
-            drop(tx);
+            tx.rollback().await?;
             self.revoke_family(&row.tenant, &row.family_id).await?;
             return Err(KeyManagerError::InvalidGrant(
                 "the refresh token was used already; every token of its grant is revoked".into(),
@@ -488,7 +505,7 @@ impl KeyManager {
         }
         let mut tx = self.store.begin().await?;
         if !tx.use_authorization_code(&hash).await? {
-            drop(tx);
+            tx.rollback().await?;
             self.revoke_code_tokens(&row).await?;
             tracing::warn!(client = %client.consumer_key,
                 "an authorization code was presented again; the tokens issued from it are revoked");

@@ -236,6 +236,11 @@ pub struct RevokedToken {
     pub expires_at: i64,
 }
 
+/// How long a revocation is kept after its token's expiry: the largest clock leeway a verifier
+/// may apply (`[oauth] timestamp_skew` is at most 600 s), during which a verifier could still
+/// take the token.
+pub const REVOCATION_GRACE_SECS: i64 = 600;
+
 /// Every token of a client issued before a moment is revoked (a new secret, keys removed):
 /// WSO2's internal token revocation by consumer key. Kept until such tokens would have expired.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -224,12 +224,14 @@ impl RuntimeData {
         }
     }
 
-    /// Forgets revoked tokens that have expired anyway (`now` in seconds).
+    /// Forgets revoked tokens that no verifier would take anyway: expired longer than the
+    /// largest clock leeway ago (`now` in seconds).
     pub fn prune_revocations(&mut self, now: i64) {
+        let horizon = now.saturating_sub(crate::REVOCATION_GRACE_SECS);
         self.revoked_tokens
-            .retain(|_, expires_at| *expires_at >= now);
+            .retain(|_, expires_at| *expires_at >= horizon);
         self.revoked_consumer_keys
-            .retain(|_, revocation| revocation.expires_at >= now);
+            .retain(|_, revocation| revocation.expires_at >= horizon);
     }
 
     /// The state as a snapshot again (what a gateway persists to start from when it is alone).

@@ -10,6 +10,12 @@ use tollgate_store::{Change, KeyManagerRow};
 use crate::{Actor, OpError, OpResult, Problems, Services};
 
 const MANAGE: &[&str] = &["apim:admin", "apim:keymanagers_manage"];
+/// Who may read a key manager's whole configuration (its settings can hold connector secrets).
+const ADMIN_VIEW: &[&str] = &[
+    "apim:admin",
+    "apim:keymanagers_manage",
+    "apim:admin_operations",
+];
 /// Who may see the key managers: administrators, and the portals' users choosing one for keys
 /// or for an API.
 const VIEW: &[&str] = &[
@@ -113,16 +119,34 @@ fn resident(services: &Services, tenant: &str) -> KeyManagerRow {
     }
 }
 
-/// The resident key manager and the tenant's external ones, by name.
+/// The resident key manager and the tenant's external ones, by name, for the portals: without
+/// WSO2's `additionalProperties` (where connectors keep their credentials).
 pub async fn list(services: &Services, actor: &Actor) -> OpResult<Vec<KeyManagerRow>> {
     actor.require_any(VIEW)?;
-    let mut all = vec![resident(services, &actor.tenant)];
-    all.extend(services.store.key_managers(&actor.tenant).await?);
+    let mut all = all_of(services, &actor.tenant).await?;
+    for km in &mut all {
+        if let Some(settings) = km.settings.as_object_mut() {
+            settings.remove("additionalProperties");
+        }
+    }
     Ok(all)
 }
 
+/// As [`list`], whole, for administrators.
+pub async fn list_managed(services: &Services, actor: &Actor) -> OpResult<Vec<KeyManagerRow>> {
+    actor.require_any(ADMIN_VIEW)?;
+    all_of(services, &actor.tenant).await
+}
+
+async fn all_of(services: &Services, tenant: &str) -> OpResult<Vec<KeyManagerRow>> {
+    let mut all = vec![resident(services, tenant)];
+    all.extend(services.store.key_managers(tenant).await?);
+    Ok(all)
+}
+
+/// One key manager's whole configuration, for administrators.
 pub async fn get(services: &Services, actor: &Actor, id: &str) -> OpResult<KeyManagerRow> {
-    actor.require_any(VIEW)?;
+    actor.require_any(ADMIN_VIEW)?;
     if id == resident_id() {
         return Ok(resident(services, &actor.tenant));
     }
@@ -148,9 +172,21 @@ pub async fn by_name(
     Ok(services.store.key_manager_by_name(tenant, name).await?)
 }
 
-fn is_http_url(text: &str) -> bool {
+/// An https URL, or an http one on this machine (loopback): key sets and client secrets must
+/// not cross a network in the clear.
+fn is_secure_url(text: &str) -> bool {
     text.parse::<http::Uri>()
-        .is_ok_and(|uri| matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some())
+        .is_ok_and(|uri| match (uri.scheme_str(), uri.host()) {
+            (Some("https"), Some(_)) => true,
+            (Some("http"), Some(host)) => {
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            _ => false,
+        })
 }
 
 /// Checks an input, reporting every problem; the row it describes (id, tenant, time to fill).
@@ -213,9 +249,9 @@ fn checked(services: &Services, input: KeyManagerInput) -> OpResult<KeyManagerRo
             "certificates.type",
             "PEM certificates are not supported yet; give the key manager's JWKS endpoint (type JWKS)",
         ),
-        Some(CertificateType::Jwks) if !is_http_url(&jwks_endpoint) => problems.add(
+        Some(CertificateType::Jwks) if !is_secure_url(&jwks_endpoint) => problems.add(
             "certificates.value",
-            "must be the http(s) URL of the key manager's JWKS endpoint",
+            "must be the https URL of the key manager's JWKS endpoint (http only on loopback)",
         ),
         _ => {}
     }
@@ -251,8 +287,11 @@ fn checked(services: &Services, input: KeyManagerInput) -> OpResult<KeyManagerRo
             continue;
         }
         // `alias` may be any audience value; the rest are URLs.
-        if field != "alias" && !is_http_url(&url) {
-            problems.add(field.as_str(), "must be an http(s) URL");
+        if field != "alias" && !is_secure_url(&url) {
+            problems.add(
+                field.as_str(),
+                "must be an https URL (http only on loopback)",
+            );
         }
         settings.insert(field, Value::String(url));
     }
@@ -299,9 +338,12 @@ pub async fn update(
 ) -> OpResult<KeyManagerRow> {
     actor.require_any(MANAGE)?;
     refuse_resident(id)?;
-    let changed = checked(services, input)?;
     let mut tx = services.store.begin().await?;
     let current = tx.key_manager(&actor.tenant, id).await?;
+    // Leaving `enabled` out changes nothing: an edit must not re-enable what was disabled.
+    let mut input = input;
+    input.enabled = input.enabled.or(Some(current.enabled));
+    let changed = checked(services, input)?;
     if changed.name != current.name {
         return Err(OpError::invalid(
             "name",
@@ -356,10 +398,10 @@ pub async fn discover(
         "apim:admin_operations",
         "apim:keymanagers_manage",
     ])?;
-    if !is_http_url(url) {
+    if !is_secure_url(url) {
         return Err(OpError::invalid(
             "url",
-            "must be the http(s) URL of a well-known endpoint",
+            "must be the https URL of a well-known endpoint (http only on loopback)",
         ));
     }
     let metadata = match services.key_manager.discover_remote(url).await {

@@ -160,6 +160,14 @@ impl ApimTx {
         Ok(())
     }
 
+    /// Undoes the transaction, and only then lets the next writer in. (A transaction merely
+    /// dropped is rolled back a moment later, while the next writer may already run: on SQLite
+    /// it then finds the database locked.)
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }

@@ -311,15 +311,16 @@ impl ApimTx {
     /// opaque tokens. Returns how many rows went.
     pub async fn purge_expired_tokens(&mut self, now_secs: i64) -> Result<u64> {
         let mut purged = 0;
-        for table in [
-            "am_refresh_token",
-            "am_authorization_code",
-            "am_access_token",
-            "am_revoked_token",
-            "am_consumer_key_revocation",
+        let revocation_horizon = now_secs - tollgate_model::REVOCATION_GRACE_SECS;
+        for (table, before) in [
+            ("am_refresh_token", now_secs),
+            ("am_authorization_code", now_secs),
+            ("am_access_token", now_secs),
+            ("am_revoked_token", revocation_horizon),
+            ("am_consumer_key_revocation", revocation_horizon),
         ] {
             purged += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
-                .bind(now_secs)
+                .bind(before)
                 .execute(self.conn())
                 .await?
                 .rows_affected();

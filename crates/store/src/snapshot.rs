@@ -77,7 +77,8 @@ impl Store {
         .map(|r| signing_key_from(r).map(|k| k.to_model()))
         .collect::<Result<_>>()?;
         let policies = crate::policies::all_policies(&mut tx).await?;
-        let now_secs = tollgate_model::now_millis() / 1000;
+        // Revocations outlive their tokens by the largest clock leeway (see the constant).
+        let now_secs = tollgate_model::now_millis() / 1000 - tollgate_model::REVOCATION_GRACE_SECS;
         let revoked_tokens =
             sqlx::query("SELECT jti, expires_at FROM am_revoked_token WHERE expires_at >= $1")
                 .bind(now_secs)

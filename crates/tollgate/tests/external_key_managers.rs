@@ -352,6 +352,22 @@ async fn gateways_trust_external_key_managers_by_issuer() {
     for field in ["issuer", "certificates.type", "tokenEndpoint"] {
         assert!(text.contains(field), "{field} not named: {text}");
     }
+    // Key sets and secrets never cross a network in the clear: http only on loopback.
+    let mut plain = key_manager_body("Plain", &partner);
+    plain["certificates"] = json!({"type": "JWKS", "value": "http://idp.example.com/jwks"});
+    plain["tokenEndpoint"] = json!("http://idp.example.com/token");
+    let body = error_body(
+        setup
+            .admin
+            .post(setup.admin_api("/key-managers"), plain)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let text = body.to_string();
+    for field in ["certificates.value", "tokenEndpoint"] {
+        assert!(text.contains(field), "{field} not named: {text}");
+    }
     let mut resident_issuer = key_manager_body("Impostor", &partner);
     resident_issuer["issuer"] = json!(format!(
         "https://localhost:{}/oauth2/token",
@@ -562,6 +578,12 @@ async fn gateways_trust_external_key_managers_by_issuer() {
     };
     let updated = ok_json(put(disabled).await.unwrap(), StatusCode::OK).await;
     assert_eq!(updated["enabled"], false);
+    // An edit that leaves `enabled` out keeps it disabled.
+    let mut edited = key_manager_body("Partner", &partner);
+    edited.as_object_mut().unwrap().remove("enabled");
+    edited["description"] = json!("edited while disabled");
+    let updated = ok_json(put(edited).await.unwrap(), StatusCode::OK).await;
+    assert_eq!(updated["enabled"], false);
     let started = std::time::Instant::now();
     let response = eventually(
         &setup.admin.http,
@@ -687,7 +709,7 @@ async fn assertions_of_trusted_issuers_are_exchanged_for_tokens() {
             .form(&[
                 ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                 ("assertion", assertion.as_str()),
-                ("scope", "default"),
+                ("scope", "default apim:admin apim:api_create"),
             ])
             .send()
     };
@@ -714,8 +736,44 @@ async fn assertions_of_trusted_issuers_are_exchanged_for_tokens() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(payload["sub"], "admin");
+    // The subject is the partner's user, not the local admin of the same name: it holds no
+    // local roles, so no role-guarded scope, and the REST APIs refuse it.
+    assert_eq!(payload["sub"], "Partner/admin");
     assert_eq!(payload["azp"], client_id);
+    assert_eq!(token["scope"], "default");
+    let refused = http
+        .get(setup.admin_api("/key-managers"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        refused.status() == StatusCode::FORBIDDEN || refused.status() == StatusCode::UNAUTHORIZED,
+        "{}",
+        refused.status()
+    );
+    // A subject naming a tenant stays in the client's tenant.
+    let tenanted = ok_json(
+        exchange(assertion(json!({"sub": "alice@victim.org"})))
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(
+                tenanted["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .nth(1)
+                    .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["sub"], "Partner/alice%40victim.org");
 
     for (why, changes) in [
         (
@@ -723,6 +781,7 @@ async fn assertions_of_trusted_issuers_are_exchanged_for_tokens() {
             json!({"aud": "https://elsewhere/token"}),
         ),
         ("expired", json!({"exp": now() - 3600})),
+        ("valid for a day", json!({"exp": now() + 86_400})),
         ("no audience", json!({"aud": null})),
         ("no subject", json!({"sub": ""})),
     ] {
@@ -907,6 +966,10 @@ async fn the_gateway_refuses_forged_and_misused_tokens() {
         (
             "no client claim",
             partner.access_token("k1", CLIENT_ID, json!({"azp": null})),
+        ),
+        (
+            "an ID token (nonce)",
+            partner.access_token("k1", CLIENT_ID, json!({"nonce": "n-0S6_WzA2Mj"})),
         ),
         ("an ID token (typ JWT)", {
             let mut claims: Value = serde_json::from_slice(

@@ -16,5 +16,7 @@ CREATE TABLE am_key_manager (
     settings           TEXT NOT NULL,
     created_time       BIGINT NOT NULL,
     UNIQUE (tenant, name),
-    UNIQUE (tenant, issuer)
+    -- The issuer selects the key manager for a token on every gateway: one per issuer, across
+    -- tenants, so a tenant can never register another's identity provider with its own keys.
+    UNIQUE (issuer)
 );
