@@ -23,6 +23,7 @@ pub fn rest_operations() -> Vec<(&'static str, Operation)> {
         (PUBLISHER, tollgate_publisher::routes()),
         (DEVPORTAL, tollgate_devportal::routes()),
         (ADMIN, tollgate_admin::routes()),
+        ("", tollgate_identity::routes()),
     ]
     .into_iter()
     .flat_map(|(base, routes)| {
@@ -49,6 +50,7 @@ pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeG
         .nest(PUBLISHER, tollgate_publisher::router(ctx.clone()))
         .nest(DEVPORTAL, tollgate_devportal::router(ctx.clone()))
         .nest(ADMIN, tollgate_admin::router(ctx.clone()))
+        .merge(tollgate_identity::router(ctx.clone()))
         .merge(tollgate_keymanager::router(ctx.key_manager.clone()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(tollgate_restcore::rest_edge))

@@ -534,6 +534,11 @@ impl KeyManager {
         self.external.discover(url).await
     }
 
+    /// A new password's stored form (argon2, on the bounded pool).
+    pub async fn hash_password(&self, password: &str) -> Result<String> {
+        self.logins.hash_password(password).await
+    }
+
     /// The grant types `/oauth2/token` accepts, by their RFC names.
     pub fn supported_grants(&self) -> Vec<&'static str> {
         let mut grants = vec![

@@ -98,6 +98,10 @@ impl Logins {
         }
     }
 
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        self.passwords.hash(password).await
+    }
+
     /// Waits out or refuses an attempt from `source` per its failures so far.
     pub(crate) async fn admit_source(&self, source: Option<IpAddr>) -> Result<()> {
         let Some(source) = source else { return Ok(()) };

@@ -12,6 +12,7 @@ pub mod environments;
 mod error;
 pub mod key_managers;
 pub mod publisher;
+pub mod users;
 
 pub use actor::Actor;
 pub use error::{FieldError, OpError, Problems};
@@ -42,6 +43,8 @@ pub struct Services {
     pub environments: Vec<GatewayEnvironment>,
     /// Where users reach the control plane (`https://host:9443`), for links it hands out.
     pub control_plane_url: String,
+    /// Self sign-up and password rules.
+    pub users: users::UserSettings,
 }
 
 /// A page of a list: `limit` items from `offset`.

@@ -156,16 +156,7 @@ pub(crate) fn decode_name(encoded: &str) -> Option<String> {
         .filter(|name| !name.is_empty() && !name.chars().any(char::is_control))
 }
 
-/// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).
-pub(crate) fn rfc3339(millis: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+pub(crate) use tollgate_restcore::rfc3339;
 
 #[cfg(test)]
 mod tests {

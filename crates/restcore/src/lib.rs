@@ -20,6 +20,17 @@ pub use query::{named_param, parse_query, required, QueryParams};
 pub use routes::{Operation, Routes};
 pub use text::check_line;
 
+/// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).
+pub fn rfc3339(millis: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 use std::sync::Arc;
 
 pub use tollgate_operations::GatewayEnvironment;

@@ -37,7 +37,7 @@ pub use key_managers::KeyManagerRow;
 pub use keys::{ClientValidity, KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use oauth::{AccessTokenRow, AuthorizationCodeRow, IssuedToken, RefreshState, RefreshTokenRow};
 pub use scopes::{ScopeRow, ScopeUse};
-pub use users::UserRow;
+pub use users::{NewUser, UserMatch, UserRow};
 
 use std::sync::Arc;
 
@@ -60,6 +60,8 @@ struct Inner {
     outbox_signal: Arc<Notify>,
     /// SQLite allows one writer; serialising writers in-process turns "database is locked" into a wait.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// The same for the shared database's user management writes.
+    shared_writer: Option<Arc<Mutex<()>>>,
     epoch: String,
 }
 
@@ -92,6 +94,8 @@ impl Store {
                 shared,
                 outbox_signal: Arc::new(Notify::new()),
                 sqlite_writer: (apim_dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
+                shared_writer: (shared_dialect == Dialect::Sqlite)
+                    .then(|| Arc::new(Mutex::new(()))),
                 epoch,
             }),
         })
@@ -129,6 +133,20 @@ impl Store {
 
     pub(crate) fn shared(&self) -> &AnyPool {
         &self.inner.shared
+    }
+
+    /// A write transaction on the shared database, and (SQLite) the turn to write in it.
+    pub(crate) async fn begin_shared(
+        &self,
+    ) -> Result<(
+        Option<OwnedMutexGuard<()>>,
+        sqlx::Transaction<'static, sqlx::Any>,
+    )> {
+        let guard = match &self.inner.shared_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok((guard, self.inner.shared.begin().await?))
     }
 
     pub(crate) fn apim_dialect(&self) -> Dialect {

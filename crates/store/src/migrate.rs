@@ -89,6 +89,11 @@ pub(crate) const SHARED: Migrations = Migrations {
             name: "account_locking",
             sql: include_str!("../migrations/shared/0002_account_locking.sql"),
         },
+        Migration {
+            version: 3,
+            name: "user_management",
+            sql: include_str!("../migrations/shared/0003_user_management.sql"),
+        },
     ],
 };
 

@@ -221,6 +221,67 @@ pub struct IdentityMgt {
     pub account_locking: AccountLocking,
     #[serde(default)]
     pub login_throttling: LoginThrottling,
+    #[serde(default)]
+    pub user_self_registration: UserSelfRegistration,
+    #[serde(default)]
+    pub password_policy: PasswordPolicy,
+}
+
+/// `[identity_mgt.user_self_registration]`, WSO2's key: whether anyone may sign up (as a
+/// subscriber) at `POST /api/identity/user/v1.0/me`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSelfRegistration {
+    #[serde(default = "yes")]
+    pub allow_self_registration: bool,
+}
+
+impl Default for UserSelfRegistration {
+    fn default() -> Self {
+        UserSelfRegistration {
+            allow_self_registration: true,
+        }
+    }
+}
+
+/// `[identity_mgt.password_policy]`, WSO2's keys: the length of new passwords (a password is
+/// never the username).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPolicy {
+    #[serde(default = "PasswordPolicy::default_min")]
+    pub min_password_length: usize,
+    #[serde(default = "PasswordPolicy::default_max")]
+    pub max_password_length: usize,
+}
+
+impl PasswordPolicy {
+    fn default_min() -> usize {
+        8
+    }
+    fn default_max() -> usize {
+        64
+    }
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_password_length: Self::default_min(),
+            max_password_length: Self::default_max(),
+        }
+    }
+}
+
+impl IdentityMgt {
+    /// What the user operations need to know.
+    pub fn user_settings(&self) -> tollgate_operations::users::UserSettings {
+        tollgate_operations::users::UserSettings {
+            self_sign_up: self.user_self_registration.allow_self_registration,
+            min_password_length: self.password_policy.min_password_length,
+            max_password_length: self.password_policy.max_password_length,
+        }
+    }
 }
 
 /// `[identity_mgt.account_locking]`, WSO2's keys: a user's account is locked after this many
@@ -795,6 +856,16 @@ impl Config {
             return Err(invalid(
                 "identity_mgt.account_locking.auto_unlock_after",
                 format!("{} minutes is more than a week", locking.auto_unlock_after),
+            ));
+        }
+        let policy = &self.identity_mgt.password_policy;
+        if policy.min_password_length < 1
+            || policy.max_password_length < policy.min_password_length
+            || policy.max_password_length > 1024
+        {
+            return Err(invalid(
+                "identity_mgt.password_policy",
+                "min_password_length must be at least 1, max_password_length at least that and at most 1024".into(),
             ));
         }
         let throttling = &self.identity_mgt.login_throttling;

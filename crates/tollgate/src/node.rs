@@ -388,6 +388,7 @@ async fn start_control_plane(
             config.server.hostname,
             config.port(ports::CONTROL_PLANE_HTTPS)
         ),
+        users: config.identity_mgt.user_settings(),
     });
     let gate = credential.map(|c| Arc::new(NodeGate::new(c, node.sources.clone())));
     let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, gate));

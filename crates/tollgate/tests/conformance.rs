@@ -748,7 +748,7 @@ fn coverage() -> String {
         })
         .collect();
     out.push_str(&format!(
-        "\n## Tollgate's own operations (not in WSO2's specs): {}\n\n| operation |\n|---|\n",
+        "\n## Beyond the three specs: {}\n\nTollgate's own operations, and the WSO2 Identity Server user endpoints (self sign-up, SCIM 2.0) that API Manager users script against.\n\n| operation |\n|---|\n",
         own.len()
     ));
     for (base, op) in own {

@@ -1,0 +1,4 @@
+-- Users managed through SCIM 2.0 and self sign-up: their profile claims (name, e-mails) as
+-- JSON, and when they last changed.
+ALTER TABLE um_user ADD COLUMN claims TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE um_user ADD COLUMN updated_time BIGINT NOT NULL DEFAULT 0;
