@@ -36,8 +36,15 @@ pub fn routes() -> Routes {
         )
         .route(
             "/subscriptions/{subscription_id}",
-            "GET DELETE",
-            get(subscriptions::get).delete(subscriptions::delete),
+            "GET PUT DELETE",
+            get(subscriptions::get)
+                .put(subscriptions::update)
+                .delete(subscriptions::delete),
+        )
+        .route(
+            "/subscriptions/multiple",
+            "POST",
+            post(subscriptions::create_multiple),
         )
         .route(
             "/applications/{application_id}/oauth-keys/{key_mapping_id}/clean-up",

@@ -4,14 +4,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::SubscriptionStatus;
+use tollgate_operations::devportal::subscriptions::{
+    self as ops, SubscriptionRequest, SubscriptionView,
+};
 use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams};
-use tollgate_store::{ApiRow, ApplicationRow, Change, SubscriptionRow};
+use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
 
 use crate::apis::api_info;
-use crate::own_application;
-
-const SUBSCRIBE: &[&str] = &["apim:subscribe", "apim:sub_manage"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,72 +41,74 @@ fn subscription_json(sub: &SubscriptionRow, api: Option<&ApiRow>, app: &Applicat
     })
 }
 
+impl From<SubscriptionInput> for SubscriptionRequest {
+    fn from(input: SubscriptionInput) -> Self {
+        SubscriptionRequest {
+            application_id: input.application_id,
+            api_id: input.api_id,
+            throttling_policy: input.throttling_policy,
+        }
+    }
+}
+
+fn view_json(view: &SubscriptionView) -> Value {
+    subscription_json(&view.subscription, view.api.as_ref(), &view.application)
+}
+
 pub(crate) async fn create(
     State(ctx): State<Ctx>,
     principal: Principal,
     JsonBody(input): JsonBody<SubscriptionInput>,
 ) -> Result<Response, ApiError> {
-    principal.require_any(SUBSCRIBE)?;
-    let app = own_application(&ctx, &principal, &input.application_id).await?;
-    let api = ctx
-        .store
-        .api(&principal.tenant, &input.api_id)
-        .await
-        .ok()
-        .filter(|api| api.lifecycle_status.is_visible_to_consumers())
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "Requested API {} not found (or not published)",
-                input.api_id
-            ))
-        })?;
-    if !api.lifecycle_status.accepts_subscriptions() {
-        return Err(ApiError::bad_field(
-            "apiId",
-            format!(
-                "API {} is {} and takes no new subscriptions",
-                api.name,
-                api.lifecycle_status.display_name()
-            ),
-        ));
+    let view = ops::subscribe(&ctx, &principal, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(view_json(&view))).into_response())
+}
+
+/// `POST /subscriptions/multiple`: all of them, or none (each problem named by its position).
+pub(crate) async fn create_multiple(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    JsonBody(inputs): JsonBody<Vec<SubscriptionInput>>,
+) -> Result<Json<Value>, ApiError> {
+    let requests = inputs.into_iter().map(Into::into).collect();
+    let views = ops::subscribe_many(&ctx, &principal, requests, true).await?;
+    Ok(Json(Value::Array(views.iter().map(view_json).collect())))
+}
+
+/// `PUT /subscriptions/{id}`: a change of tier.
+pub(crate) async fn update(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    axum::extract::Path(subscription_id): axum::extract::Path<String>,
+    JsonBody(input): JsonBody<SubscriptionInput>,
+) -> Result<Json<Value>, ApiError> {
+    let current = ops::get(&ctx, &principal, &subscription_id).await?;
+    for (field, given, stored) in [
+        (
+            "applicationId",
+            &input.application_id,
+            &current.subscription.application_id,
+        ),
+        ("apiId", &input.api_id, &current.subscription.api_id),
+    ] {
+        if given != stored {
+            return Err(ApiError::bad_field(
+                field,
+                format!("cannot be changed ('{stored}' → '{given}'); subscribe anew instead"),
+            ));
+        }
     }
-    let offered: Vec<&str> = api
-        .definition
-        .get("policies")
-        .and_then(Value::as_array)
-        .map(|p| p.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    if !offered.contains(&input.throttling_policy.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "Field 'throttlingPolicy': API {} does not offer tier '{}'; it offers: {}",
-            api.name,
-            input.throttling_policy,
-            offered.join(", ")
-        )));
-    }
-    let sub = SubscriptionRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant: principal.tenant.clone(),
-        application_id: app.id.clone(),
-        api_id: api.id.clone(),
-        throttling_policy: input.throttling_policy,
-        status: SubscriptionStatus::Unblocked,
-        created_time: tollgate_model::now_millis(),
-    };
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::CreateSubscription(sub.clone())).await?;
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(subscription_json(&sub, Some(&api), &app)),
-    )
-        .into_response())
+    let view =
+        ops::change_tier(&ctx, &principal, &subscription_id, &input.throttling_policy).await?;
+    Ok(Json(view_json(&view)))
 }
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
     #[serde(rename = "applicationId")]
     application_id: Option<String>,
+    #[serde(rename = "apiId")]
+    api_id: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -117,58 +118,24 @@ pub(crate) async fn list(
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(SUBSCRIBE)?;
-    let application_id = q
-        .application_id
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Query parameter 'applicationId' is required"))?;
-    let app = own_application(&ctx, &principal, &application_id).await?;
     let paging = Paging {
         limit: q.limit.unwrap_or(Paging::default_limit()),
         offset: q.offset.unwrap_or(0),
     }
     .validate()?;
-    let (subscriptions, total) = ctx
-        .store
-        .subscriptions(
-            &principal.tenant,
-            Some(&app.id),
-            None,
-            paging.limit,
-            paging.offset,
-        )
-        .await?;
-    // The subscribed APIs in one query, not one per subscription.
-    let ids: Vec<&str> = subscriptions.iter().map(|s| s.api_id.as_str()).collect();
-    let apis = ctx.store.apis_by_ids(&principal.tenant, &ids).await?;
-    let list = subscriptions
-        .iter()
-        .map(|sub| {
-            let api = apis.iter().find(|a| a.id == sub.api_id);
-            subscription_json(sub, api, &app)
-        })
-        .collect();
-    Ok(list_body(list, Some((paging, total))))
-}
-
-/// The caller's subscription (through its application), or 404.
-async fn own_subscription(
-    ctx: &Ctx,
-    principal: &Principal,
-    subscription_id: &str,
-) -> Result<(SubscriptionRow, ApplicationRow), ApiError> {
-    let sub = ctx
-        .store
-        .subscription(&principal.tenant, subscription_id)
-        .await?;
-    let app = own_application(ctx, principal, &sub.application_id)
-        .await
-        .map_err(|_| {
-            ApiError::not_found(format!(
-                "Requested subscription {subscription_id} not found"
-            ))
-        })?;
-    Ok((sub, app))
+    let page = tollgate_operations::Page::new(Some(paging.limit), Some(paging.offset))?;
+    let (views, total) = ops::list(
+        &ctx,
+        &principal,
+        q.application_id.as_deref().filter(|a| !a.is_empty()),
+        q.api_id.as_deref().filter(|a| !a.is_empty()),
+        page,
+    )
+    .await?;
+    Ok(list_body(
+        views.iter().map(view_json).collect(),
+        Some((paging, total)),
+    ))
 }
 
 pub(crate) async fn get(
@@ -176,10 +143,8 @@ pub(crate) async fn get(
     principal: Principal,
     axum::extract::Path(subscription_id): axum::extract::Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(SUBSCRIBE)?;
-    let (sub, app) = own_subscription(&ctx, &principal, &subscription_id).await?;
-    let api = ctx.store.api(&principal.tenant, &sub.api_id).await.ok();
-    Ok(Json(subscription_json(&sub, api.as_ref(), &app)))
+    let view = ops::get(&ctx, &principal, &subscription_id).await?;
+    Ok(Json(view_json(&view)))
 }
 
 pub(crate) async fn delete(
@@ -187,10 +152,6 @@ pub(crate) async fn delete(
     principal: Principal,
     axum::extract::Path(subscription_id): axum::extract::Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require_any(SUBSCRIBE)?;
-    let (sub, _) = own_subscription(&ctx, &principal, &subscription_id).await?;
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::DeleteSubscription(sub)).await?;
-    tx.commit().await?;
+    ops::delete(&ctx, &principal, &subscription_id).await?;
     Ok(StatusCode::OK)
 }

@@ -8,6 +8,7 @@
 
 mod actor;
 pub mod admin;
+pub mod devportal;
 pub mod environments;
 mod error;
 pub mod key_managers;

@@ -479,6 +479,26 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     rest.get(&d(&format!("/subscriptions?applicationId={app_id}")))
         .await;
     rest.get(&d(&format!("/subscriptions/{sub_id}"))).await;
+    rest.send(
+        Method::PUT,
+        &d(&format!("/subscriptions/{sub_id}")),
+        json!({"applicationId": app_id, "apiId": id, "throttlingPolicy": "Unlimited"}),
+    )
+    .await;
+    rest.get(&d(&format!("/subscriptions?apiId={id}"))).await;
+    let second_app = rest
+        .send(
+            Method::POST,
+            &d("/applications"),
+            json!({"name": "App2", "throttlingPolicy": "Unlimited", "tokenType": "JWT"}),
+        )
+        .await;
+    rest.send(
+        Method::POST,
+        &d("/subscriptions/multiple"),
+        json!([{"applicationId": second_app["applicationId"], "apiId": id, "throttlingPolicy": "Unlimited"}]),
+    )
+    .await;
     let keys = rest
         .send(
             Method::POST,

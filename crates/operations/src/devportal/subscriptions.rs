@@ -1,0 +1,340 @@
+//! Subscriptions of the caller's applications to APIs: one set of rules for subscribing (one or
+//! many at once), changing a tier, listing and removing. Each change is an event, so gateways
+//! honour it at once.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use tollgate_model::SubscriptionStatus;
+use tollgate_store::{ApiRow, ApplicationRow, Change, SubscriptionRow};
+
+use super::own_application;
+use crate::{Actor, OpError, OpResult, Page, Problems, Services};
+
+const SUBSCRIBE: &[&str] = &["apim:subscribe", "apim:sub_manage"];
+
+/// A subscription with what it refers to.
+#[derive(Debug, Clone)]
+pub struct SubscriptionView {
+    pub subscription: SubscriptionRow,
+    /// `None` when the API is gone.
+    pub api: Option<ApiRow>,
+    pub application: ApplicationRow,
+}
+
+/// What a consumer asks for.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRequest {
+    pub application_id: String,
+    pub api_id: String,
+    pub throttling_policy: String,
+}
+
+/// The tiers an API offers to subscribers.
+fn offered_tiers(api: &ApiRow) -> Vec<&str> {
+    api.definition
+        .get("policies")
+        .and_then(Value::as_array)
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Checks one request (fields prefixed with `at`, e.g. `[2].`), adding problems; the
+/// application and API when it may go ahead. Without `at` (a single subscription), an unknown
+/// application or API is "not found", as WSO2 answers it.
+async fn checked(
+    services: &Services,
+    actor: &Actor,
+    request: &SubscriptionRequest,
+    at: &str,
+    problems: &mut Problems,
+) -> OpResult<Option<(ApplicationRow, ApiRow)>> {
+    let app = match own_application(services, actor, &request.application_id).await {
+        Ok(app) => app,
+        Err(OpError::NotFound(what)) if at.is_empty() => return Err(OpError::NotFound(what)),
+        Err(OpError::NotFound(_)) => {
+            problems.add(
+                format!("{at}applicationId"),
+                format!(
+                    "there is no application {} of yours",
+                    request.application_id
+                ),
+            );
+            return Ok(None);
+        }
+        Err(other) => return Err(other),
+    };
+    let Some(api) = services
+        .store
+        .api(&actor.tenant, &request.api_id)
+        .await
+        .ok()
+        .filter(|api| api.lifecycle_status.is_visible_to_consumers())
+    else {
+        if at.is_empty() {
+            return Err(OpError::NotFound(format!("API {}", request.api_id)));
+        }
+        problems.add(
+            format!("{at}apiId"),
+            format!("there is no published API {}", request.api_id),
+        );
+        return Ok(None);
+    };
+    if !api.lifecycle_status.accepts_subscriptions() {
+        problems.add(
+            format!("{at}apiId"),
+            format!(
+                "API {} is {} and takes no new subscriptions",
+                api.name,
+                api.lifecycle_status.display_name()
+            ),
+        );
+        return Ok(None);
+    }
+    let offered = offered_tiers(&api);
+    if !offered.contains(&request.throttling_policy.as_str()) {
+        problems.add(
+            format!("{at}throttlingPolicy"),
+            format!(
+                "API {} does not offer tier '{}'; it offers: {}",
+                api.name,
+                request.throttling_policy,
+                offered.join(", ")
+            ),
+        );
+        return Ok(None);
+    }
+    Ok(Some((app, api)))
+}
+
+fn new_subscription(
+    actor: &Actor,
+    app: &ApplicationRow,
+    api: &ApiRow,
+    tier: &str,
+) -> SubscriptionRow {
+    SubscriptionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        tenant: actor.tenant.clone(),
+        application_id: app.id.clone(),
+        api_id: api.id.clone(),
+        throttling_policy: tier.to_string(),
+        status: SubscriptionStatus::Unblocked,
+        created_time: tollgate_model::now_millis(),
+    }
+}
+
+/// Subscribes one application to one API: 409 when it is subscribed already.
+pub async fn subscribe(
+    services: &Services,
+    actor: &Actor,
+    request: SubscriptionRequest,
+) -> OpResult<SubscriptionView> {
+    let mut views = subscribe_many(services, actor, vec![request], false).await?;
+    views
+        .pop()
+        .ok_or_else(|| OpError::NotFound("subscription".into()))
+}
+
+/// Subscribes in one transaction: all, or (any problem, each named by its position when
+/// `positions`) none.
+pub async fn subscribe_many(
+    services: &Services,
+    actor: &Actor,
+    requests: Vec<SubscriptionRequest>,
+    positions: bool,
+) -> OpResult<Vec<SubscriptionView>> {
+    actor.require_any(SUBSCRIBE)?;
+    if requests.is_empty() {
+        return Err(OpError::invalid("", "list at least one subscription"));
+    }
+    let mut problems = Problems::default();
+    let mut ready = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, request) in requests.iter().enumerate() {
+        let at = if positions {
+            format!("[{i}].")
+        } else {
+            String::new()
+        };
+        if !seen.insert((request.application_id.clone(), request.api_id.clone())) {
+            problems.add(
+                format!("{at}apiId"),
+                "is listed twice for the same application",
+            );
+            continue;
+        }
+        if let Some((app, api)) = checked(services, actor, request, &at, &mut problems).await? {
+            ready.push((
+                new_subscription(actor, &app, &api, &request.throttling_policy),
+                api,
+                app,
+            ));
+        }
+    }
+    problems.into_result(())?;
+    let mut tx = services.store.begin().await?;
+    for (sub, _, _) in &ready {
+        tx.apply(&Change::CreateSubscription(sub.clone())).await?;
+    }
+    tx.commit().await?;
+    Ok(ready
+        .into_iter()
+        .map(|(subscription, api, application)| SubscriptionView {
+            subscription,
+            api: Some(api),
+            application,
+        })
+        .collect())
+}
+
+/// The caller's subscription (through its application), or 404.
+async fn own_subscription(
+    services: &Services,
+    actor: &Actor,
+    subscription_id: &str,
+) -> OpResult<(SubscriptionRow, ApplicationRow)> {
+    let not_found = || OpError::NotFound(format!("subscription {subscription_id}"));
+    let sub = services
+        .store
+        .subscription(&actor.tenant, subscription_id)
+        .await
+        .map_err(|_| not_found())?;
+    let app = own_application(services, actor, &sub.application_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok((sub, app))
+}
+
+pub async fn get(
+    services: &Services,
+    actor: &Actor,
+    subscription_id: &str,
+) -> OpResult<SubscriptionView> {
+    actor.require_any(SUBSCRIBE)?;
+    let (subscription, application) = own_subscription(services, actor, subscription_id).await?;
+    let api = services
+        .store
+        .api(&actor.tenant, &subscription.api_id)
+        .await
+        .ok();
+    Ok(SubscriptionView {
+        subscription,
+        api,
+        application,
+    })
+}
+
+/// Moves a subscription to another tier the API offers; its state (blocked or not) stays.
+pub async fn change_tier(
+    services: &Services,
+    actor: &Actor,
+    subscription_id: &str,
+    throttling_policy: &str,
+) -> OpResult<SubscriptionView> {
+    let mut view = get(services, actor, subscription_id).await?;
+    let Some(api) = &view.api else {
+        return Err(OpError::NotFound(format!(
+            "API {}",
+            view.subscription.api_id
+        )));
+    };
+    let offered = offered_tiers(api);
+    if !offered.contains(&throttling_policy) {
+        return Err(OpError::invalid(
+            "throttlingPolicy",
+            format!(
+                "API {} does not offer tier '{throttling_policy}'; it offers: {}",
+                api.name,
+                offered.join(", ")
+            ),
+        ));
+    }
+    view.subscription.throttling_policy = throttling_policy.to_string();
+    let mut tx = services.store.begin().await?;
+    tx.apply(&Change::UpdateSubscription(view.subscription.clone()))
+        .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The caller's subscriptions: of one application, or of all theirs to one API.
+pub async fn list(
+    services: &Services,
+    actor: &Actor,
+    application_id: Option<&str>,
+    api_id: Option<&str>,
+    page: Page,
+) -> OpResult<(Vec<SubscriptionView>, i64)> {
+    actor.require_any(SUBSCRIBE)?;
+    let (subscriptions, total, applications) = match (application_id, api_id) {
+        (Some(application_id), api_id) => {
+            let app = own_application(services, actor, application_id).await?;
+            let (subs, total) = services
+                .store
+                .subscriptions(
+                    &actor.tenant,
+                    Some(&app.id),
+                    api_id,
+                    page.limit,
+                    page.offset,
+                )
+                .await?;
+            (subs, total, vec![app])
+        }
+        (None, Some(api_id)) => {
+            let apps = services
+                .store
+                .applications_of(&actor.tenant, &actor.username)
+                .await?;
+            let (all, _) = services
+                .store
+                .subscriptions(&actor.tenant, None, Some(api_id), i64::MAX, 0)
+                .await?;
+            let mine: Vec<SubscriptionRow> = all
+                .into_iter()
+                .filter(|s| apps.iter().any(|a| a.id == s.application_id))
+                .collect();
+            let total = mine.len() as i64;
+            let page = mine
+                .into_iter()
+                .skip(page.offset as usize)
+                .take(page.limit as usize)
+                .collect();
+            (page, total, apps)
+        }
+        (None, None) => {
+            return Err(OpError::invalid(
+                "applicationId",
+                "give applicationId or apiId",
+            ))
+        }
+    };
+    let ids: Vec<&str> = subscriptions.iter().map(|s| s.api_id.as_str()).collect();
+    let apis = services.store.apis_by_ids(&actor.tenant, &ids).await?;
+    let views = subscriptions
+        .into_iter()
+        .filter_map(|subscription| {
+            let application = applications
+                .iter()
+                .find(|a| a.id == subscription.application_id)?
+                .clone();
+            let api = apis.iter().find(|a| a.id == subscription.api_id).cloned();
+            Some(SubscriptionView {
+                subscription,
+                api,
+                application,
+            })
+        })
+        .collect();
+    Ok((views, total))
+}
+
+pub async fn delete(services: &Services, actor: &Actor, subscription_id: &str) -> OpResult<()> {
+    actor.require_any(SUBSCRIBE)?;
+    let (sub, _) = own_subscription(services, actor, subscription_id).await?;
+    let mut tx = services.store.begin().await?;
+    tx.apply(&Change::DeleteSubscription(sub)).await?;
+    tx.commit().await?;
+    Ok(())
+}

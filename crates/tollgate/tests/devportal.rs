@@ -1,0 +1,284 @@
+//! The Developer Portal API through a real process, as consumers use it: subscriptions — one or
+//! many at once (all or none), a change of tier, lists by application or API, the rules that
+//! refuse a subscription — and the isolation of one consumer's things from another's.
+
+use std::path::Path;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tollgate_testkit::flow::{error_body, ok_json, pizzashack, Flow};
+use tollgate_testkit::{MockBackend, Node, NodeOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+async fn application(flow: &Flow, name: &str) -> String {
+    ok_json(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": name, "throttlingPolicy": "Unlimited", "tokenType": "JWT"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["applicationId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn lifecycle(flow: &Flow, api_id: &str, action: &str) {
+    ok_json(
+        flow.http
+            .post(flow.publisher(&format!(
+                "/apis/change-lifecycle?apiId={api_id}&action={action}"
+            )))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_follow_wso2s_rules() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let mut api = pizzashack(&backend.url());
+    api["policies"] = json!(["Gold", "Bronze"]);
+    let api_id = flow.publish_api(api).await;
+    let (first, second, third) = (
+        application(&flow, "First").await,
+        application(&flow, "Second").await,
+        application(&flow, "Third").await,
+    );
+
+    // Two at once.
+    let created = ok_json(
+        flow.post(
+            flow.devportal("/subscriptions/multiple"),
+            json!([
+                {"applicationId": first, "apiId": api_id, "throttlingPolicy": "Gold"},
+                {"applicationId": second, "apiId": api_id, "throttlingPolicy": "Bronze"}
+            ]),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(created.as_array().unwrap().len(), 2);
+    let first_sub = created[0]["subscriptionId"].as_str().unwrap().to_string();
+
+    // Twice to the same API: 409.
+    error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": first, "apiId": api_id, "throttlingPolicy": "Bronze"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // All or none: one bad entry stops the good one, and is named by its position.
+    let refused = error_body(
+        flow.post(
+            flow.devportal("/subscriptions/multiple"),
+            json!([
+                {"applicationId": third, "apiId": api_id, "throttlingPolicy": "Gold"},
+                {"applicationId": third, "apiId": api_id, "throttlingPolicy": "Platinum"}
+            ]),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(refused.to_string().contains("[1].apiId"), "{refused}");
+    let refused = error_body(
+        flow.post(
+            flow.devportal("/subscriptions/multiple"),
+            json!([
+                {"applicationId": third, "apiId": "no-such-api", "throttlingPolicy": "Gold"},
+                {"applicationId": second, "apiId": api_id, "throttlingPolicy": "Unlimited"}
+            ]),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let text = refused.to_string();
+    assert!(
+        text.contains("[0].apiId") && text.contains("[1].throttlingPolicy"),
+        "{text}"
+    );
+    let none = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/subscriptions?applicationId={third}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none["count"], 0);
+
+    // A change of tier; the application and API stay.
+    let put = |body: Value| {
+        flow.http
+            .put(flow.devportal(&format!("/subscriptions/{first_sub}")))
+            .bearer_auth(&flow.token)
+            .json(&body)
+            .send()
+    };
+    let changed = ok_json(
+        put(json!({"applicationId": first, "apiId": api_id, "throttlingPolicy": "Bronze"}))
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["throttlingPolicy"], "Bronze");
+    let refused = error_body(
+        put(json!({"applicationId": first, "apiId": api_id, "throttlingPolicy": "Platinum"}))
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(refused.to_string().contains("throttlingPolicy"));
+    error_body(
+        put(json!({"applicationId": second, "apiId": api_id, "throttlingPolicy": "Gold"}))
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    // By API: the caller's subscriptions to it.
+    let by_api = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/subscriptions?apiId={api_id}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(by_api["count"], 2);
+    assert_eq!(by_api["pagination"]["total"], 2);
+
+    // Another consumer sees none of it: 404 for the subscription, their own lists are empty,
+    // and subscribing someone else's application names the field.
+    ok_json(
+        flow.http
+            .post(node.control_plane_http("/api/identity/user/v1.0/me"))
+            .json(&json!({"userName": "zed", "password": "zed-secret-1"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let zed = flow.http.clone();
+    let as_zed = |request: reqwest::RequestBuilder| request.basic_auth("zed", Some("zed-secret-1"));
+    error_body(
+        as_zed(zed.get(flow.devportal(&format!("/subscriptions/{first_sub}"))))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let theirs = ok_json(
+        as_zed(zed.get(flow.devportal(&format!("/subscriptions?apiId={api_id}"))))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["count"], 0);
+    error_body(
+        as_zed(zed.post(flow.devportal("/subscriptions")))
+            .json(&json!({"applicationId": third, "apiId": api_id, "throttlingPolicy": "Gold"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let refused = error_body(
+        as_zed(zed.post(flow.devportal("/subscriptions/multiple")))
+            .json(&json!([{"applicationId": third, "apiId": api_id, "throttlingPolicy": "Gold"}]))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        refused.to_string().contains("[0].applicationId"),
+        "{refused}"
+    );
+    error_body(
+        as_zed(zed.delete(flow.devportal(&format!("/subscriptions/{first_sub}"))))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A deprecated API keeps its subscribers but takes no new ones; nor does a blocked one.
+    lifecycle(&flow, &api_id, "Deprecate").await;
+    let refused = error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": third, "apiId": api_id, "throttlingPolicy": "Gold"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(refused.to_string().contains("Deprecated"), "{refused}");
+    let kept = ok_json(
+        flow.http
+            .get(flow.devportal(&format!("/subscriptions/{first_sub}")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(kept["status"], "UNBLOCKED");
+    let mut other = pizzashack(&backend.url());
+    other["name"] = json!("Blocked");
+    other["context"] = json!("/blocked");
+    let blocked_id = flow.publish_api(other).await;
+    lifecycle(&flow, &blocked_id, "Block").await;
+    // (A blocked API is not shown to consumers at all.)
+    error_body(
+        flow.post(
+            flow.devportal("/subscriptions"),
+            json!({"applicationId": third, "apiId": blocked_id, "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Deleting: gone, and a second delete is 404.
+    let delete = || {
+        flow.http
+            .delete(flow.devportal(&format!("/subscriptions/{first_sub}")))
+            .bearer_auth(&flow.token)
+            .send()
+    };
+    assert_eq!(delete().await.unwrap().status(), StatusCode::OK);
+    error_body(delete().await.unwrap(), StatusCode::NOT_FOUND).await;
+}
