@@ -80,6 +80,15 @@ impl Flow {
         format!("{}/api/am/devportal/v3{path}", self.control_plane)
     }
 
+    pub async fn get(&self, url: String) -> reqwest::Response {
+        self.http
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, url: String, body: Value) -> reqwest::Response {
         self.http
             .post(url)

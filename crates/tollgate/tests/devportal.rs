@@ -114,12 +114,8 @@ async fn subscriptions_follow_wso2s_rules() {
         "{text}"
     );
     let none = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/subscriptions?applicationId={third}")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
+        flow.get(flow.devportal(&format!("/subscriptions?applicationId={third}")))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -159,12 +155,8 @@ async fn subscriptions_follow_wso2s_rules() {
 
     // By API: the caller's subscriptions to it.
     let by_api = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/subscriptions?apiId={api_id}")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
+        flow.get(flow.devportal(&format!("/subscriptions?apiId={api_id}")))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -246,12 +238,8 @@ async fn subscriptions_follow_wso2s_rules() {
     .await;
     assert!(refused.to_string().contains("Deprecated"), "{refused}");
     let kept = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/subscriptions/{first_sub}")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
+        flow.get(flow.devportal(&format!("/subscriptions/{first_sub}")))
+            .await,
         StatusCode::OK,
     )
     .await;
