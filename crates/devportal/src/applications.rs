@@ -4,12 +4,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tollgate_model::PolicyLevel;
+use tollgate_operations::devportal::applications as ops;
 use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::ApplicationRow;
-use tollgate_store::Change;
-
-use crate::{own_application, SUBSCRIBE_APP};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,41 +43,16 @@ pub(crate) fn application_json(
     })
 }
 
-/// Checks an application body; returns it with the name trimmed and the token type defaulted.
-async fn validated(
-    ctx: &Ctx,
-    principal: &Principal,
-    mut input: ApplicationInput,
-) -> Result<ApplicationInput, ApiError> {
-    input.name = input.name.trim().to_string();
-    tollgate_restcore::check_line("name", &input.name)?;
-    if input.name.is_empty() || input.name.len() > 70 {
-        return Err(ApiError::bad_request(
-            "Field 'name' must have 1 to 70 characters",
-        ));
+impl From<ApplicationInput> for ops::ApplicationInput {
+    fn from(input: ApplicationInput) -> Self {
+        ops::ApplicationInput {
+            name: input.name,
+            throttling_policy: input.throttling_policy,
+            description: input.description,
+            token_type: input.token_type,
+            attributes: input.attributes,
+        }
     }
-    let token_type = input.token_type.get_or_insert_with(|| "JWT".into());
-    if token_type != "JWT" && token_type != "OAUTH" {
-        return Err(ApiError::bad_request(format!(
-            "Field 'tokenType': '{token_type}' is not one of JWT, OAUTH"
-        )));
-    }
-    if ctx
-        .store
-        .policy(
-            &principal.tenant,
-            PolicyLevel::Application,
-            &input.throttling_policy,
-        )
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::bad_request(format!(
-            "Field 'throttlingPolicy': application throttling policy '{}' does not exist",
-            input.throttling_policy
-        )));
-    }
-    Ok(input)
 }
 
 pub(crate) async fn update(
@@ -89,23 +61,8 @@ pub(crate) async fn update(
     Path(application_id): Path<String>,
     JsonBody(input): JsonBody<ApplicationInput>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(SUBSCRIBE_APP)?;
-    let mut app = own_application(&ctx, &principal, &application_id).await?;
-    let input = validated(&ctx, &principal, input).await?;
-    app.name = input.name;
-    app.throttling_policy = input.throttling_policy;
-    app.description = input.description.unwrap_or_default();
-    app.token_type = input.token_type.unwrap_or_default();
-    if let Some(attributes) = input.attributes {
-        app.attributes = Value::Object(attributes);
-    }
-    app.updated_time = tollgate_model::now_millis();
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::UpdateApplication(app.clone())).await?;
-    tx.commit().await?;
-    let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
-    let keys = crate::keys::keys_json(&ctx, &app.id).await?;
-    Ok(Json(application_json(&app, subscriptions, keys)))
+    ops::update(&ctx, &principal, &application_id, input.into()).await?;
+    get(State(ctx), principal, Path(application_id)).await
 }
 
 /// Deletes an application with its subscriptions and keys; gateways forget all three.
@@ -113,17 +70,9 @@ pub(crate) async fn delete(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(application_id): Path<String>,
-) -> Result<axum::http::StatusCode, ApiError> {
-    principal.require_any(&[
-        "apim:subscribe",
-        "apim:app_manage",
-        "apim:app_import_export",
-    ])?;
-    let app = own_application(&ctx, &principal, &application_id).await?;
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::DeleteApplication(app)).await?;
-    tx.commit().await?;
-    Ok(axum::http::StatusCode::OK)
+) -> Result<StatusCode, ApiError> {
+    ops::delete(&ctx, &principal, &application_id).await?;
+    Ok(StatusCode::OK)
 }
 
 pub(crate) async fn create(
@@ -131,25 +80,7 @@ pub(crate) async fn create(
     principal: Principal,
     JsonBody(input): JsonBody<ApplicationInput>,
 ) -> Result<Response, ApiError> {
-    principal.require_any(SUBSCRIBE_APP)?;
-    let input = validated(&ctx, &principal, input).await?;
-    let now = tollgate_model::now_millis();
-    let app = ApplicationRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        tenant: principal.tenant.clone(),
-        name: input.name,
-        owner: principal.username.clone(),
-        throttling_policy: input.throttling_policy,
-        description: input.description.unwrap_or_default(),
-        token_type: input.token_type.unwrap_or_default(),
-        status: "APPROVED".into(),
-        attributes: Value::Object(input.attributes.unwrap_or_default()),
-        created_time: now,
-        updated_time: now,
-    };
-    let mut tx = ctx.store.begin().await?;
-    tx.apply(&Change::CreateApplication(app.clone())).await?;
-    tx.commit().await?;
+    let app = ops::create(&ctx, &principal, input.into()).await?;
     let location = format!("/api/am/devportal/v3/applications/{}", app.id);
     Ok((
         StatusCode::CREATED,
@@ -163,21 +94,14 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(&[
-        "apim:subscribe",
-        "apim:app_manage",
-        "apim:app_import_export",
-    ])?;
-    let apps = ctx
-        .store
-        .applications_of(&principal.tenant, &principal.username)
-        .await?;
-    let mut list = Vec::with_capacity(apps.len());
-    for app in &apps {
-        let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
-        list.push(application_json(app, subscriptions, vec![]));
-    }
-    Ok(list_body(list, None))
+    let views = ops::list(&ctx, &principal).await?;
+    Ok(list_body(
+        views
+            .iter()
+            .map(|v| application_json(&v.application, v.subscription_count, vec![]))
+            .collect(),
+        None,
+    ))
 }
 
 pub(crate) async fn get(
@@ -185,9 +109,11 @@ pub(crate) async fn get(
     principal: Principal,
     Path(application_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(SUBSCRIBE_APP)?;
-    let app = own_application(&ctx, &principal, &application_id).await?;
-    let subscriptions = ctx.store.subscriptions_of_application(&app.id).await?.len();
-    let keys = crate::keys::keys_json(&ctx, &app.id).await?;
-    Ok(Json(application_json(&app, subscriptions, keys)))
+    let view = ops::get(&ctx, &principal, &application_id).await?;
+    let keys = crate::keys::keys_json(&ctx, &view.application.id).await?;
+    Ok(Json(application_json(
+        &view.application,
+        view.subscription_count,
+        keys,
+    )))
 }

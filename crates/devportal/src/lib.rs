@@ -99,14 +99,5 @@ async fn own_application(
     principal: &Principal,
     application_id: &str,
 ) -> Result<ApplicationRow, ApiError> {
-    let app = ctx
-        .store
-        .application(&principal.tenant, application_id)
-        .await?;
-    if app.owner != principal.username {
-        return Err(ApiError::not_found(format!(
-            "Requested application {application_id} not found"
-        )));
-    }
-    Ok(app)
+    Ok(tollgate_operations::devportal::own_application(ctx, principal, application_id).await?)
 }

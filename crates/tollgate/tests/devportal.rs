@@ -270,3 +270,114 @@ async fn subscriptions_follow_wso2s_rules() {
     assert_eq!(delete().await.unwrap().status(), StatusCode::OK);
     error_body(delete().await.unwrap(), StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_are_the_owners_and_their_deletion_reaches_the_gateway() {
+    use tollgate_testkit::flow::eventually;
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+
+    // Every bad field named at once; a name is unique per owner.
+    let refused = error_body(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "", "throttlingPolicy": "NoSuchTier", "tokenType": "SAML",
+                   "attributes": {"team": 42}}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let text = refused.to_string();
+    for field in ["name", "throttlingPolicy", "tokenType", "attributes.team"] {
+        assert!(text.contains(field), "{field} not named: {text}");
+    }
+    let created = ok_json(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "Mobile", "throttlingPolicy": "10PerMin", "tokenType": "OAUTH",
+                   "description": "the phone app", "attributes": {"team": "mobile"}}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(created["tokenType"], "OAUTH");
+    assert_eq!(created["attributes"]["team"], "mobile");
+    error_body(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "Mobile", "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // Another owner may use the same name; neither sees the other's.
+    ok_json(
+        flow.http
+            .post(node.control_plane_http("/api/identity/user/v1.0/me"))
+            .json(&json!({"userName": "yara", "password": "yara-secret-1"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let yaras = ok_json(
+        flow.http
+            .post(flow.devportal("/applications"))
+            .basic_auth("yara", Some("yara-secret-1"))
+            .json(&json!({"name": "Mobile", "throttlingPolicy": "Unlimited"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    error_body(
+        flow.get(flow.devportal(&format!(
+            "/applications/{}",
+            yaras["applicationId"].as_str().unwrap()
+        )))
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let mine = ok_json(
+        flow.get(flow.devportal("/applications")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["count"], 1);
+
+    // Deleted: its token is refused at the gateway.
+    let (app_id, token) = flow.application_with_token("Doomed", Some(&api_id)).await;
+    let menu = node.gateway_http("/pizzashack/1.0.0/menu");
+    let served = eventually(&flow.http, &menu, Some(&token), StatusCode::OK).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    let deleted = flow
+        .http
+        .delete(flow.devportal(&format!("/applications/{app_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    let refused = eventually(&flow.http, &menu, Some(&token), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    eprintln!(
+        "a deleted application's token was refused {:?} after the deletion",
+        started.elapsed()
+    );
+    error_body(
+        flow.get(flow.devportal(&format!("/applications/{app_id}")))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

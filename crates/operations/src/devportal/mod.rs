@@ -2,6 +2,7 @@
 //! their own applications. Another user's application is "not found", never "forbidden", so
 //! ids do not leak.
 
+pub mod applications;
 pub mod subscriptions;
 
 use tollgate_store::ApplicationRow;
