@@ -18,6 +18,9 @@ pub(crate) struct SubscriptionInput {
     application_id: String,
     api_id: String,
     throttling_policy: String,
+    /// WSO2's field for the tier asked for in a change (`throttlingPolicy` being the current).
+    #[serde(default)]
+    requested_throttling_policy: Option<String>,
 }
 
 fn subscription_json(sub: &SubscriptionRow, api: Option<&ApiRow>, app: &ApplicationRow) -> Value {
@@ -98,8 +101,12 @@ pub(crate) async fn update(
             ));
         }
     }
-    let view =
-        ops::change_tier(&ctx, &principal, &subscription_id, &input.throttling_policy).await?;
+    let tier = input
+        .requested_throttling_policy
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&input.throttling_policy);
+    let view = ops::change_tier(&ctx, &principal, &subscription_id, tier).await?;
     Ok(Json(view_json(&view)))
 }
 

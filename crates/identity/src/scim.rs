@@ -427,9 +427,12 @@ pub(crate) async fn patch_group(
 ) -> Result<Response, ApiError> {
     check_patch(&body)?;
     let (mut add, mut remove) = (Vec::new(), Vec::new());
+    // `replace` sets the member list (RFC 7644 §3.5.2.3): the current members not named go.
+    let mut replaced: Option<Vec<String>> = None;
     for (i, op) in body.operations.iter().enumerate() {
         let field = format!("Operations[{i}].value");
         let removing = op.op.eq_ignore_ascii_case("remove");
+        let replacing = op.op.eq_ignore_ascii_case("replace");
         match op.path.as_deref() {
             None => {
                 let members = op
@@ -439,6 +442,8 @@ pub(crate) async fn patch_group(
                 let ids = member_ids(members, &format!("{field}.members"))?;
                 if removing {
                     remove.extend(ids)
+                } else if replacing {
+                    replaced = Some(ids)
                 } else {
                     add.extend(ids)
                 }
@@ -447,6 +452,8 @@ pub(crate) async fn patch_group(
                 let ids = member_ids(&op.value, &field)?;
                 if removing {
                     remove.extend(ids)
+                } else if replacing {
+                    replaced = Some(ids)
                 } else {
                     add.extend(ids)
                 }
@@ -473,6 +480,17 @@ pub(crate) async fn patch_group(
                 ))
             }
         }
+    }
+    if let Some(members) = replaced {
+        let current = ops::get_role(&ctx, &principal, &group_id).await?;
+        remove.extend(
+            current
+                .members
+                .into_iter()
+                .map(|(id, _)| id)
+                .filter(|id| !members.contains(id)),
+        );
+        add.extend(members);
     }
     let role = ops::change_role_members(&ctx, &principal, &group_id, add, remove).await?;
     Ok(scim(StatusCode::OK, group_json(&role)))

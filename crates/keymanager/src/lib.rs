@@ -382,10 +382,11 @@ impl KeyManager {
         requested: &[&str],
     ) -> Result<Vec<String>> {
         let mut granted = tollgate_model::scopes::grantable(roles, requested);
+        // `apim:` scopes come from the role table alone, whatever an API declares.
         let rest: Vec<&str> = requested
             .iter()
             .copied()
-            .filter(|s| !granted.iter().any(|g| g == s))
+            .filter(|s| !s.starts_with("apim:") && !granted.iter().any(|g| g == s))
             .collect();
         let bindings = self.store.scope_bindings(tenant, &rest).await?;
         for name in rest {
@@ -532,6 +533,16 @@ impl KeyManager {
     /// or `oauth-authorization-server`).
     pub async fn discover_remote(&self, url: &str) -> Result<serde_json::Value> {
         self.external.discover(url).await
+    }
+
+    /// Revokes a user's refresh tokens and the access tokens issued with them (announced to
+    /// gateways): their password changed, their roles shrank, or they were deleted.
+    pub async fn revoke_user_tokens(&self, tenant: &str, subject: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let issued = tx.revoke_refresh_tokens_of_subject(subject).await?;
+        grants::revoke_all(&mut tx, tenant, issued).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A new password's stored form (argon2, on the bounded pool).

@@ -193,13 +193,29 @@ async fn create(
         input.family_name.as_deref(),
         &input.emails,
     );
+    // Roles by name or by their SCIM group id; each once.
     let known = services.store.roles(tenant).await?;
-    for (i, role) in input.roles.iter().enumerate() {
-        if !known.contains(role) {
-            problems.add(format!("groups[{i}]"), format!("there is no role '{role}'"));
+    let mut roles: Vec<String> = Vec::new();
+    for (i, given) in input.roles.iter().enumerate() {
+        match known
+            .iter()
+            .find(|name| *name == given || role_id(tenant, name) == *given)
+        {
+            Some(name) if !roles.contains(name) => roles.push(name.clone()),
+            Some(_) => {}
+            None => problems.add(
+                format!("groups[{i}]"),
+                format!("there is no role '{given}'"),
+            ),
         }
     }
     problems.into_result(())?;
+    // A taken name is known before the (costly) hashing.
+    if services.store.find_user(tenant, &username).await?.is_some() {
+        return Err(OpError::Conflict(format!(
+            "The username '{username}' is taken (now or before)"
+        )));
+    }
     let password_hash = services.key_manager.hash_password(&input.password).await?;
     let user = services
         .store
@@ -207,7 +223,7 @@ async fn create(
             tenant: tenant.to_string(),
             username,
             password_hash,
-            roles: input.roles,
+            roles,
             claims: claims_of(input.given_name, input.family_name, input.emails),
         })
         .await?;
@@ -286,6 +302,13 @@ pub async fn update_user(
         .store
         .update_user(&actor.tenant, user_id, hash.as_deref(), Some(&claims))
         .await?;
+    if hash.is_some() {
+        // A new password ends the sessions the old one opened.
+        services
+            .key_manager
+            .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+            .await?;
+    }
     get_user(services, actor, user_id).await
 }
 
@@ -297,6 +320,22 @@ pub async fn delete_user(services: &Services, actor: &Actor, user_id: &str) -> O
             "An administrator cannot delete their own account".into(),
         ));
     }
+    // Their applications go (with keys and subscriptions: gateways refuse their tokens), and
+    // so do their refresh tokens; the name stays taken, so nobody inherits what remains.
+    for app in services
+        .store
+        .applications_of(&actor.tenant, &user.username)
+        .await?
+    {
+        let mut tx = services.store.begin().await?;
+        tx.apply(&tollgate_store::Change::DeleteApplication(app))
+            .await?;
+        tx.commit().await?;
+    }
+    services
+        .key_manager
+        .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+        .await?;
     services.store.delete_user(&actor.tenant, user_id).await?;
     tracing::info!(user = %user.username, by = %actor.username, "user deleted");
     Ok(())
@@ -342,6 +381,20 @@ pub async fn create_role(
     let mut problems = Problems::default();
     let name = name.trim();
     check_name(&mut problems, "displayName", name, 100);
+    // Members are checked before the role exists: a bad one leaves nothing behind.
+    for (i, member) in members.iter().enumerate() {
+        if services
+            .store
+            .user_by_id(&actor.tenant, member)
+            .await?
+            .is_none()
+        {
+            problems.add(
+                format!("members[{i}].value"),
+                format!("user {member} does not exist"),
+            );
+        }
+    }
     problems.into_result(())?;
     services.store.create_role(&actor.tenant, name).await?;
     if !members.is_empty() {
@@ -390,7 +443,26 @@ async fn change_members(
                 OpError::invalid("members", format!("{what} does not exist"))
             }
             other => other.into(),
-        })
+        })?;
+    // Fewer roles: the tokens granted with the old ones go.
+    for id in &remove {
+        if let Some(user) = services.store.user_by_id(&actor.tenant, id).await? {
+            services
+                .key_manager
+                .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A username as token subjects carry it: tenant users with `@tenant`.
+fn qualified(tenant: &str, username: &str) -> String {
+    if tenant == tollgate_model::SUPER_TENANT {
+        username.to_string()
+    } else {
+        format!("{username}@{tenant}")
+    }
 }
 
 /// Deletes a role and its memberships; the roles WSO2's permissions are built on stay.

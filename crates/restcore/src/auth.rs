@@ -40,10 +40,24 @@ impl FromRequestParts<Ctx> for Principal {
                 .verify(credential)
                 .map_err(|e| ApiError::unauthorized(format!("Invalid access token: {e}")))?;
             let (tenant, username) = tollgate_keymanager::split_tenant(&claims.sub);
+            // The REST APIs' own scopes hold only while the user's roles still allow them: a
+            // token outlives neither its user nor the roles it was granted by.
+            let mut scopes: Vec<String> = claims.scopes().map(str::to_string).collect();
+            if scopes.iter().any(|s| s.starts_with("apim:")) {
+                let roles = ctx
+                    .store
+                    .find_user(tenant, username)
+                    .await?
+                    .map(|user| user.roles)
+                    .unwrap_or_default();
+                scopes.retain(|s| {
+                    !s.starts_with("apim:") || tollgate_model::scopes::role_allows(&roles, s)
+                });
+            }
             Ok(Principal(Actor::with_scopes(
                 tenant.to_string(),
                 username.to_string(),
-                claims.scopes().map(str::to_string).collect(),
+                scopes,
             )))
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (user, password) = tollgate_keymanager::basic_credentials(&parts.headers)

@@ -193,6 +193,15 @@ impl ApimTx {
             .await
     }
 
+    /// Revokes every refresh token of a user (`subject`); returns the access tokens issued with
+    /// them that have not expired.
+    pub async fn revoke_refresh_tokens_of_subject(
+        &mut self,
+        subject: &str,
+    ) -> Result<Vec<IssuedToken>> {
+        self.revoke_refresh_where("subject", subject).await
+    }
+
     async fn revoke_refresh_where(
         &mut self,
         column: &'static str,

@@ -82,7 +82,7 @@ impl Store {
         value: &str,
     ) -> Result<Option<UserRow>> {
         let Some(row) = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM um_user WHERE tenant = $1 AND {condition}"
+            "SELECT {USER_COLUMNS} FROM um_user WHERE tenant = $1 AND deleted_time = 0 AND {condition}"
         ))
         .bind(tenant)
         .bind(value)
@@ -150,7 +150,7 @@ impl Store {
         };
         let total: i64 = col(
             &sql.query(&format!(
-                "SELECT COUNT(*) AS n FROM um_user WHERE tenant = {tenant_param}{condition}"
+                "SELECT COUNT(*) AS n FROM um_user WHERE tenant = {tenant_param} AND deleted_time = 0{condition}"
             ))
             .fetch_one(self.shared())
             .await?,
@@ -158,7 +158,7 @@ impl Store {
         )?;
         let rows = sql
             .query(&format!(
-                "SELECT {USER_COLUMNS} FROM um_user WHERE tenant = {tenant_param}{condition} \
+                "SELECT {USER_COLUMNS} FROM um_user WHERE tenant = {tenant_param} AND deleted_time = 0{condition} \
                  ORDER BY username LIMIT {} OFFSET {}",
                 limit.max(0),
                 offset.max(0)
@@ -198,7 +198,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| {
-            StoreError::conflict_on_unique(e, || format!("A user named '{}' exists already", user.username))
+            StoreError::conflict_on_unique(e, || {
+                format!("The username '{}' is taken (now or before)", user.username)
+            })
         })?;
         for role in &user.roles {
             add_role(&mut tx, &user.tenant, &id, role).await?;
@@ -241,18 +243,20 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a user (and their role memberships); whether there was one.
+    /// Deletes a user: their roles and password go, the name stays taken (applications and
+    /// tokens are tied to names, so nobody may inherit them). Whether there was one.
     pub async fn delete_user(&self, tenant: &str, user_id: &str) -> Result<bool> {
         let (_turn, mut tx) = self.begin_shared().await?;
-        sqlx::query(
-            "DELETE FROM um_user_role WHERE user_id IN (SELECT user_id FROM um_user WHERE tenant = $1 AND user_id = $2)",
+        let done = sqlx::query(
+            "UPDATE um_user SET deleted_time = $1, password_hash = '', claims = '{}' \
+             WHERE tenant = $2 AND user_id = $3 AND deleted_time = 0",
         )
+        .bind(tollgate_model::now_millis())
         .bind(tenant)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query("DELETE FROM um_user WHERE tenant = $1 AND user_id = $2")
-            .bind(tenant)
+        sqlx::query("DELETE FROM um_user_role WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
@@ -332,30 +336,41 @@ impl Store {
     ) -> Result<()> {
         let (_turn, mut tx) = self.begin_shared().await?;
         for user_id in remove {
-            sqlx::query("DELETE FROM um_user_role WHERE user_id = $1 AND role_name = $2")
-                .bind(user_id)
-                .bind(role)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for user_id in add {
-            let known =
-                sqlx::query("SELECT user_id FROM um_user WHERE tenant = $1 AND user_id = $2")
-                    .bind(tenant)
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if known.is_none() {
-                return Err(StoreError::NotFound(format!("user {user_id}")));
-            }
             sqlx::query(
-                "INSERT INTO um_user_role (user_id, role_name) SELECT $1, $2 \
-                 WHERE NOT EXISTS (SELECT 1 FROM um_user_role WHERE user_id = $1 AND role_name = $2)",
+                "DELETE FROM um_user_role WHERE user_id = $1 AND role_name = $2 \
+                 AND user_id IN (SELECT user_id FROM um_user WHERE tenant = $3)",
             )
             .bind(user_id)
             .bind(role)
+            .bind(tenant)
             .execute(&mut *tx)
             .await?;
+        }
+        for user_id in add {
+            // Write first (no read that would have to become a write), and only for a live
+            // user of the tenant; an existing membership is left as it is.
+            let added = sqlx::query(
+                "INSERT INTO um_user_role (user_id, role_name) SELECT $1, $2 \
+                 WHERE EXISTS (SELECT 1 FROM um_user WHERE tenant = $3 AND user_id = $1 AND deleted_time = 0) \
+                 ON CONFLICT (user_id, role_name) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(role)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?;
+            if added.rows_affected() == 0 {
+                let known = sqlx::query(
+                    "SELECT user_id FROM um_user WHERE tenant = $1 AND user_id = $2 AND deleted_time = 0",
+                )
+                .bind(tenant)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if known.is_none() {
+                    return Err(StoreError::NotFound(format!("user {user_id}")));
+                }
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -43,6 +43,13 @@ impl Client {
 
     /// Whether `username` gets a token with `scope` by the password grant; the granted scopes.
     async fn login(&self, username: &str, password: &str, scope: &str) -> Option<String> {
+        self.token(username, password, scope)
+            .await
+            .map(|(scope, _)| scope)
+    }
+
+    /// The granted scopes and the access token of a password grant, if it succeeds.
+    async fn token(&self, username: &str, password: &str, scope: &str) -> Option<(String, String)> {
         let registered = ok_json(
             self.admin(self.http.post(self.url("/client-registration/v0.17/register")))
                 .json(&json!({"clientName": format!("login-{username}"), "owner": "admin", "grantType": "password"}))
@@ -72,7 +79,10 @@ impl Client {
             return None;
         }
         let token: Value = response.json().await.unwrap();
-        token["scope"].as_str().map(str::to_string)
+        Some((
+            token["scope"].as_str()?.to_string(),
+            token["access_token"].as_str()?.to_string(),
+        ))
     }
 }
 
@@ -123,9 +133,22 @@ async fn consumers_sign_up_as_subscribers() {
     assert_eq!(created["groups"][0]["display"], "subscriber");
     assert_eq!(created["emails"][0]["value"], "carol@example.com");
 
-    // A subscriber's token: the subscriber's scopes, never the publisher's.
+    // A subscriber's token: the subscriber's scopes, never the publisher's — not even when an
+    // API declares a scope of the REST APIs' name bound to no role.
+    let flow = tollgate_testkit::flow::Flow::login(&client.node).await;
+    let mut api = tollgate_testkit::flow::pizzashack("http://127.0.0.1:9/");
+    api["scopes"] = json!([{"scope": {"name": "apim:admin", "displayName": "sneaky", "bindings": []}, "shared": false}]);
+    ok_json(
+        flow.post(flow.publisher("/apis"), api).await,
+        StatusCode::CREATED,
+    )
+    .await;
     let scopes = client
-        .login("carol", "carol-secret-1", "apim:subscribe apim:api_create")
+        .login(
+            "carol",
+            "carol-secret-1",
+            "apim:subscribe apim:api_create apim:admin",
+        )
         .await
         .expect("the new user signs in");
     assert_eq!(scopes, "apim:subscribe");
@@ -414,11 +437,48 @@ async fn manage_users_and_roles(client: Client) {
         StatusCode::OK,
     )
     .await;
-    let scopes = client
-        .login("bob", "bob-secret-2", "apim:api_publish")
+    let (scopes, publish_token) = client
+        .token("bob", "bob-secret-2", "apim:api_publish")
         .await
         .unwrap();
     assert_eq!(scopes, "apim:api_publish");
+    let publish_unknown_api = |token: String| {
+        let client = &client;
+        async move {
+            client
+                .http
+                .post(client.url(
+                    "/api/am/publisher/v4/apis/change-lifecycle?apiId=no-such-api&action=Publish",
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        publish_unknown_api(publish_token.clone()).await,
+        StatusCode::NOT_FOUND
+    );
+    // `replace` sets the member list: bob is no publisher any more, and his token stops
+    // carrying the publisher's scope at once.
+    let replaced = ok_json(
+        client
+            .scim(
+                Method::PATCH,
+                &format!("/scim2/Groups/{publisher_id}"),
+                Some(json!({"Operations": [{"op": "replace", "path": "members", "value": []}]})),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(replaced["members"], json!([]));
+    assert_eq!(
+        publish_unknown_api(publish_token).await,
+        StatusCode::FORBIDDEN
+    );
     error_body(
         client
             .scim(
@@ -487,6 +547,18 @@ async fn manage_users_and_roles(client: Client) {
             .scim(Method::GET, &format!("/scim2/Users/{bob_id}"), None)
             .await,
         StatusCode::NOT_FOUND,
+    )
+    .await;
+    // The name stays taken: nobody inherits what was bob's.
+    error_body(
+        client
+            .http
+            .post(client.url("/api/identity/user/v1.0/me"))
+            .json(&json!({"userName": "bob", "password": "not-bobs-secret"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
     )
     .await;
     let admin_id = list("?filter=userName%20eq%20admin").await["Resources"][0]["id"]

@@ -225,20 +225,32 @@ pub async fn get(
     })
 }
 
-/// Moves a subscription to another tier the API offers; its state (blocked or not) stays.
+/// Moves a subscription to another tier the API offers. Only an active subscription of a
+/// published API changes tier (as in WSO2); its state is re-read in the write's transaction,
+/// so a publisher's block made meanwhile is never undone.
 pub async fn change_tier(
     services: &Services,
     actor: &Actor,
     subscription_id: &str,
     throttling_policy: &str,
 ) -> OpResult<SubscriptionView> {
-    let mut view = get(services, actor, subscription_id).await?;
+    let view = get(services, actor, subscription_id).await?;
     let Some(api) = &view.api else {
         return Err(OpError::NotFound(format!(
             "API {}",
             view.subscription.api_id
         )));
     };
+    if !matches!(
+        api.lifecycle_status,
+        tollgate_model::LifecycleState::Published | tollgate_model::LifecycleState::Prototyped
+    ) {
+        return Err(OpError::NotAllowed(format!(
+            "API {} is {}: its subscriptions keep their tiers",
+            api.name,
+            api.lifecycle_status.display_name()
+        )));
+    }
     let offered = offered_tiers(api);
     if !offered.contains(&throttling_policy) {
         return Err(OpError::invalid(
@@ -250,12 +262,25 @@ pub async fn change_tier(
             ),
         ));
     }
-    view.subscription.throttling_policy = throttling_policy.to_string();
     let mut tx = services.store.begin().await?;
-    tx.apply(&Change::UpdateSubscription(view.subscription.clone()))
+    let mut subscription = tx.subscription(&actor.tenant, subscription_id).await?;
+    if !matches!(
+        subscription.status,
+        SubscriptionStatus::Unblocked | SubscriptionStatus::ProdOnlyBlocked
+    ) {
+        return Err(OpError::NotAllowed(format!(
+            "The subscription is {}: its tier cannot change now",
+            subscription.status.as_str()
+        )));
+    }
+    subscription.throttling_policy = throttling_policy.to_string();
+    tx.apply(&Change::UpdateSubscription(subscription.clone()))
         .await?;
     tx.commit().await?;
-    Ok(view)
+    Ok(SubscriptionView {
+        subscription,
+        ..view
+    })
 }
 
 /// The caller's subscriptions: of one application, or of all theirs to one API.
