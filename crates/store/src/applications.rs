@@ -318,6 +318,47 @@ impl Store {
         Ok((subscriptions, total))
     }
 
+    /// A page of `owner`'s subscriptions (through their applications) to one API, oldest
+    /// first, and how many there are in all.
+    pub async fn subscriptions_of_owner_to_api(
+        &self,
+        tenant: &str,
+        owner: &str,
+        api_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<SubscriptionRow>, i64)> {
+        let from =
+            "FROM am_subscription s JOIN am_application a ON a.application_id = s.application_id \
+                    WHERE s.tenant = $1 AND a.owner = $2 AND s.api_id = $3";
+        let total: i64 = col(
+            &sqlx::query(&format!("SELECT COUNT(*) AS n {from}"))
+                .bind(tenant)
+                .bind(owner)
+                .bind(api_id)
+                .fetch_one(self.apim())
+                .await?,
+            "n",
+        )?;
+        let columns = SUBSCRIPTION_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns} {from} ORDER BY s.created_time, s.subscription_id LIMIT $4 OFFSET $5"
+        ))
+        .bind(tenant)
+        .bind(owner)
+        .bind(api_id)
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(self.apim())
+        .await?;
+        let subscriptions = rows.iter().map(subscription_from).collect::<Result<_>>()?;
+        Ok((subscriptions, total))
+    }
+
     /// The tenant's applications among `ids` (in one query).
     pub async fn applications_by_ids(
         &self,

@@ -308,25 +308,22 @@ pub async fn list(
             (subs, total, vec![app])
         }
         (None, Some(api_id)) => {
+            let (subs, total) = services
+                .store
+                .subscriptions_of_owner_to_api(
+                    &actor.tenant,
+                    &actor.username,
+                    api_id,
+                    page.limit,
+                    page.offset,
+                )
+                .await?;
+            let ids: Vec<&str> = subs.iter().map(|s| s.application_id.as_str()).collect();
             let apps = services
                 .store
-                .applications_of(&actor.tenant, &actor.username)
+                .applications_by_ids(&actor.tenant, &ids)
                 .await?;
-            let (all, _) = services
-                .store
-                .subscriptions(&actor.tenant, None, Some(api_id), i64::MAX, 0)
-                .await?;
-            let mine: Vec<SubscriptionRow> = all
-                .into_iter()
-                .filter(|s| apps.iter().any(|a| a.id == s.application_id))
-                .collect();
-            let total = mine.len() as i64;
-            let page = mine
-                .into_iter()
-                .skip(page.offset as usize)
-                .take(page.limit as usize)
-                .collect();
-            (page, total, apps)
+            (subs, total, apps)
         }
         (None, None) => {
             return Err(OpError::invalid(
