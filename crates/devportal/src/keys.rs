@@ -466,6 +466,9 @@ pub(crate) struct TokenInput {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     grant_type: Option<String>,
+    /// A token of these keys to revoke first (WSO2's `revokeToken`).
+    #[serde(default)]
+    revoke_token: Option<String>,
 }
 
 fn source(
@@ -520,6 +523,13 @@ pub(crate) async fn generate_token(
             ))
         }
     };
+    if let Some(previous) = input.revoke_token.as_deref().filter(|t| !t.is_empty()) {
+        check_line("revokeToken", previous)?;
+        // As RFC 7009: a token that is not this client's (or not a token) is ignored.
+        ctx.key_manager
+            .revoke(&client.consumer_key, previous)
+            .await?;
+    }
     let request = TokenRequest {
         grant: Grant::ClientCredentials {
             scope: input.scopes.unwrap_or_default(),

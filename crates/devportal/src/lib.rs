@@ -66,6 +66,12 @@ pub fn routes() -> Routes {
             "GET",
             get(keys::list),
         )
+        // WSO2's older name of the same list.
+        .route(
+            "/applications/{application_id}/keys",
+            "GET",
+            get(keys::list),
+        )
         .route(
             "/applications/{application_id}/map-keys",
             "POST",

@@ -508,6 +508,7 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         .await;
     rest.get(&d(&format!("/applications/{app_id}/oauth-keys")))
         .await;
+    rest.get(&d(&format!("/applications/{app_id}/keys"))).await;
     let mapping = keys["keyMappingId"].as_str().unwrap().to_string();
     rest.send(
         Method::POST,

@@ -381,3 +381,51 @@ async fn applications_are_the_owners_and_their_deletion_reaches_the_gateway() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_token_can_revoke_the_previous_one() {
+    use tollgate_testkit::flow::eventually;
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+    let (app_id, keys, first) = flow.application_with_keys("Rotating", Some(&api_id)).await;
+    let menu = node.gateway_http("/pizzashack/1.0.0/menu");
+    let served = eventually(&flow.http, &menu, Some(&first), StatusCode::OK).await;
+    assert_eq!(served.status(), StatusCode::OK);
+
+    // WSO2's older path lists the same keys.
+    let listed = ok_json(
+        flow.get(flow.devportal(&format!("/applications/{app_id}/keys")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["list"][0]["consumerKey"], keys["consumerKey"]);
+
+    let mapping = keys["keyMappingId"].as_str().unwrap();
+    let second = ok_json(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/oauth-keys/{mapping}/generate-token"
+            )),
+            json!({"validityPeriod": 3600, "scopes": [], "revokeToken": first, "grantType": "CLIENT_CREDENTIALS"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = eventually(&flow.http, &menu, Some(&first), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let served = flow
+        .http
+        .get(&menu)
+        .bearer_auth(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+}
