@@ -344,11 +344,7 @@ impl KeyManager {
         // tenant can be smuggled in), lives in the client's tenant, and holds no local roles —
         // so only scopes bound to no role are granted.
         let federated = format!("{}/{}", key_manager.name, remote_subject).replace('@', "%40");
-        let subject = if client.tenant == tollgate_model::SUPER_TENANT {
-            federated
-        } else {
-            format!("{federated}@{}", client.tenant)
-        };
+        let subject = crate::qualify_username(&client.tenant, &federated);
         let scopes = self.scopes_for(&subject, &[], scope).await?;
         let issued = self
             .issue(Issue {

@@ -537,9 +537,11 @@ impl KeyManager {
 
     /// Revokes a user's refresh tokens and the access tokens issued with them (announced to
     /// gateways): their password changed, their roles shrank, or they were deleted.
-    pub async fn revoke_user_tokens(&self, tenant: &str, subject: &str) -> Result<()> {
+    pub async fn revoke_user_tokens(&self, tenant: &str, username: &str) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        let issued = tx.revoke_refresh_tokens_of_subject(subject).await?;
+        let issued = tx
+            .revoke_refresh_tokens_of_subject(&qualify_username(tenant, username))
+            .await?;
         grants::revoke_all(&mut tx, tenant, issued).await?;
         tx.commit().await?;
         Ok(())
@@ -665,6 +667,16 @@ pub fn new_secret() -> (String, String) {
 }
 
 /// `user@tenant` → (tenant, user), the super tenant when none is given.
+/// A username as token subjects carry it: the super tenant's bare, other tenants' with
+/// `@tenant` (the inverse of [`split_tenant`]).
+pub fn qualify_username(tenant: &str, username: &str) -> String {
+    if tenant == tollgate_model::SUPER_TENANT {
+        username.to_string()
+    } else {
+        format!("{username}@{tenant}")
+    }
+}
+
 pub fn split_tenant(username: &str) -> (&str, &str) {
     match username.rsplit_once('@') {
         Some((name, tenant)) if tenant.contains('.') => (tenant, name),

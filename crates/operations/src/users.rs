@@ -306,7 +306,7 @@ pub async fn update_user(
         // A new password ends the sessions the old one opened.
         services
             .key_manager
-            .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+            .revoke_user_tokens(&actor.tenant, &user.username)
             .await?;
     }
     get_user(services, actor, user_id).await
@@ -334,7 +334,7 @@ pub async fn delete_user(services: &Services, actor: &Actor, user_id: &str) -> O
     }
     services
         .key_manager
-        .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+        .revoke_user_tokens(&actor.tenant, &user.username)
         .await?;
     services.store.delete_user(&actor.tenant, user_id).await?;
     tracing::info!(user = %user.username, by = %actor.username, "user deleted");
@@ -449,20 +449,11 @@ async fn change_members(
         if let Some(user) = services.store.user_by_id(&actor.tenant, id).await? {
             services
                 .key_manager
-                .revoke_user_tokens(&actor.tenant, &qualified(&actor.tenant, &user.username))
+                .revoke_user_tokens(&actor.tenant, &user.username)
                 .await?;
         }
     }
     Ok(())
-}
-
-/// A username as token subjects carry it: tenant users with `@tenant`.
-fn qualified(tenant: &str, username: &str) -> String {
-    if tenant == tollgate_model::SUPER_TENANT {
-        username.to_string()
-    } else {
-        format!("{username}@{tenant}")
-    }
 }
 
 /// Deletes a role and its memberships; the roles WSO2's permissions are built on stay.

@@ -118,7 +118,7 @@ impl ApiFilter {
 }
 
 /// `%`, `_` and `\` taken literally in a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

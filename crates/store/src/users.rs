@@ -58,13 +58,6 @@ fn user_from(row: &sqlx::any::AnyRow, roles: Vec<String>) -> Result<UserRow> {
     })
 }
 
-/// `LIKE` patterns match `%` and `_` literally only when escaped.
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
 impl Store {
     pub async fn find_user(&self, tenant: &str, username: &str) -> Result<Option<UserRow>> {
         self.user_where(tenant, "username = $2", username).await
@@ -141,11 +134,11 @@ impl Store {
             UserMatch::Equals(name) => format!(" AND username = {}", sql.bind(name)),
             UserMatch::StartsWith(prefix) => format!(
                 " AND LOWER(username) LIKE LOWER({}) ESCAPE '\\'",
-                sql.bind(&format!("{}%", like_escaped(prefix)))
+                sql.bind(&format!("{}%", crate::apis::escape_like(prefix)))
             ),
             UserMatch::Contains(part) => format!(
                 " AND LOWER(username) LIKE LOWER({}) ESCAPE '\\'",
-                sql.bind(&format!("%{}%", like_escaped(part)))
+                sql.bind(&format!("%{}%", crate::apis::escape_like(part)))
             ),
         };
         let total: i64 = col(
