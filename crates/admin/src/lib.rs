@@ -1,11 +1,12 @@
 //! The Admin REST API (`/api/am/admin/v4`), after WSO2's: throttling tiers (subscription and
 //! application levels) — list, read, create, change, delete — gateway environments, key
-//! managers and the signing keys. The
+//! managers, the signing keys and approval workflows. The
 //! handlers are thin edges over `tollgate_operations::admin` and `::environments`.
 
 mod environments;
 pub mod key_managers;
 mod signing_keys;
+mod workflows;
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -73,6 +74,13 @@ pub fn routes() -> Routes {
                 .put(key_managers::update)
                 .delete(key_managers::delete),
         )
+        .route("/workflows", "GET", get(workflows::list))
+        .route(
+            "/workflows/update-workflow-status",
+            "POST",
+            axum::routing::post(workflows::decide),
+        )
+        .route("/workflows/{workflow_id}", "GET", get(workflows::get))
         .route("/signing-keys", "GET", get(signing_keys::list))
         .route(
             "/signing-keys/rotate",

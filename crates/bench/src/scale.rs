@@ -48,6 +48,7 @@ fn runtime(i: usize, backend: &str) -> String {
         },
         is_default_version: false,
         audiences: vec![],
+        authentication: Default::default(),
     })
     .unwrap_or_default()
 }

@@ -20,7 +20,7 @@ pub const ADMIN: &str = "/api/am/admin/v4";
 /// Every REST operation the control plane serves, with its API's base path.
 pub fn rest_operations() -> Vec<(&'static str, Operation)> {
     [
-        (PUBLISHER, tollgate_publisher::routes()),
+        (PUBLISHER, publisher_routes()),
         (DEVPORTAL, tollgate_devportal::routes()),
         (ADMIN, tollgate_admin::routes()),
         ("", tollgate_identity::routes()),
@@ -36,6 +36,12 @@ pub fn rest_operations() -> Vec<(&'static str, Operation)> {
     .collect()
 }
 
+/// The Publisher API: its own operations, and the comments on APIs it shares with the
+/// developer portal.
+fn publisher_routes() -> tollgate_restcore::Routes {
+    tollgate_publisher::routes().merge(tollgate_devportal::publisher_comment_routes())
+}
+
 /// Every control-plane HTTP endpoint, with WSO2's base paths. `node_gate` guards the internal
 /// data API that gateways load their state from.
 pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeGate>>) -> Router {
@@ -47,7 +53,7 @@ pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeG
         ))
         .route("/_health/live", axum::routing::get(health))
         .route("/_health/ready", axum::routing::get(health))
-        .nest(PUBLISHER, tollgate_publisher::router(ctx.clone()))
+        .nest(PUBLISHER, publisher_routes().into_router(ctx.clone()))
         .nest(DEVPORTAL, tollgate_devportal::router(ctx.clone()))
         .nest(ADMIN, tollgate_admin::router(ctx.clone()))
         .merge(tollgate_identity::router(ctx.clone()))

@@ -7,7 +7,7 @@ use tollgate_model::{GrantType, KeyType};
 use tollgate_restcore::{check_line, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::{Change, ClientValidity, KeyManagerRow, KeyMappingRow, OAuthClientRow};
 
-use crate::{own_application, SUBSCRIBE_APP};
+use crate::{approved, own_application, SUBSCRIBE_APP};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -234,6 +234,7 @@ pub(crate) async fn generate_keys(
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
+    approved(&app)?;
     let key_type = key_type_of(&input.key_type)?;
     let key_manager = key_manager_named(&ctx, &app.tenant, input.key_manager.as_deref()).await?;
     if key_manager.name != RESIDENT_KEY_MANAGER {
@@ -295,6 +296,7 @@ pub(crate) async fn map_keys(
 ) -> Result<Json<Value>, ApiError> {
     principal.require_any(SUBSCRIBE_APP)?;
     let app = own_application(&ctx, &principal, &application_id).await?;
+    approved(&app)?;
     let key_type = key_type_of(&input.key_type)?;
     let key_manager = key_manager_named(&ctx, &app.tenant, input.key_manager.as_deref()).await?;
     let secret_refused = |err| match err {

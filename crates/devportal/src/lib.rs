@@ -3,8 +3,10 @@
 //!
 //! Every change is one transaction that also records the event gateways need.
 
-mod apis;
+mod api_keys;
 mod applications;
+mod discovery;
+mod feedback;
 mod key_managers;
 mod keys;
 mod subscriptions;
@@ -18,9 +20,55 @@ const SUBSCRIBE_APP: &[&str] = &["apim:subscribe", "apim:app_manage"];
 
 /// The Developer Portal API's routes, relative to `/api/am/devportal/v3`.
 pub fn routes() -> Routes {
+    feedback::comment_routes(
+        portal_routes(),
+        tollgate_operations::devportal::feedback::Portal::DevPortal,
+    )
+}
+
+/// The comments of APIs as their publishers read and answer them, relative to the Publisher
+/// API's base path (`/api/am/publisher/v4`): the same discussion as the portal's.
+pub fn publisher_comment_routes() -> Routes {
+    feedback::comment_routes(
+        Routes::new(),
+        tollgate_operations::devportal::feedback::Portal::Publisher,
+    )
+}
+
+fn portal_routes() -> Routes {
     Routes::new()
-        .route("/apis", "GET", get(apis::list))
-        .route("/apis/{api_id}", "GET", get(apis::get))
+        .route("/apis", "GET", get(discovery::list))
+        .route("/apis/{api_id}", "GET", get(discovery::get))
+        .route("/apis/{api_id}/swagger", "GET", get(discovery::swagger))
+        .route("/apis/{api_id}/documents", "GET", get(discovery::documents))
+        .route(
+            "/apis/{api_id}/documents/{document_id}",
+            "GET",
+            get(discovery::document),
+        )
+        .route(
+            "/apis/{api_id}/documents/{document_id}/content",
+            "GET",
+            get(discovery::document_content),
+        )
+        .route("/apis/{api_id}/thumbnail", "GET", get(discovery::thumbnail))
+        .route(
+            "/apis/{api_id}/subscription-policies",
+            "GET",
+            get(discovery::subscription_policies),
+        )
+        .route("/apis/{api_id}/sdks/{language}", "GET", get(discovery::sdk))
+        .route("/sdk-gen/languages", "GET", get(discovery::sdk_languages))
+        .route("/tags", "GET", get(discovery::tags))
+        .route("/search", "GET", get(discovery::search))
+        .route("/apis/{api_id}/ratings", "GET", get(feedback::ratings))
+        .route(
+            "/apis/{api_id}/user-rating",
+            "GET PUT DELETE",
+            get(feedback::user_rating)
+                .put(feedback::rate)
+                .delete(feedback::delete_rating),
+        )
         .route("/key-managers", "GET", get(key_managers::list))
         .route(
             "/applications",
@@ -73,6 +121,16 @@ pub fn routes() -> Routes {
             get(keys::list),
         )
         .route(
+            "/applications/{application_id}/api-keys/{key_type}/generate",
+            "POST",
+            post(api_keys::generate),
+        )
+        .route(
+            "/applications/{application_id}/api-keys/{key_type}/revoke",
+            "POST",
+            post(api_keys::revoke),
+        )
+        .route(
             "/applications/{application_id}/map-keys",
             "POST",
             post(keys::map_keys),
@@ -106,4 +164,17 @@ async fn own_application(
     application_id: &str,
 ) -> Result<ApplicationRow, ApiError> {
     Ok(tollgate_operations::devportal::own_application(ctx, principal, application_id).await?)
+}
+
+/// Keys are for approved applications only: one whose creation waits for approval (or was
+/// rejected) gets none, as in WSO2.
+fn approved(app: &ApplicationRow) -> Result<(), ApiError> {
+    if app.status == tollgate_operations::devportal::workflows::APPLICATION_APPROVED {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Application {} is {}, not approved: it cannot have keys yet",
+            app.name, app.status
+        )))
+    }
 }

@@ -10,7 +10,7 @@ use tollgate_operations::devportal::subscriptions::{
 use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams};
 use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
 
-use crate::apis::api_info;
+use crate::discovery::api_info;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -81,7 +81,11 @@ fn full_chain_cached() -> bool {
             &f.state,
             &Method::GET,
             divan::black_box("/shop5000/1.0.0/items"),
-            &f.headers,
+            &handler::RequestView {
+                headers: &f.headers,
+                query: None,
+                client: None,
+            },
         )
         .is_ok()
     })

@@ -6,6 +6,7 @@
 //! Every phase reads the one [`RuntimeState`] snapshot taken when the request arrived.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,10 +14,13 @@ use http::header::{self, HeaderMap, HeaderName};
 use http::{Request, Response};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use tollgate_model::{KeyType, LifecycleState, Operation, RESIDENT_KEY_MANAGER};
+use tollgate_model::{
+    ApiAuthentication, ApiKeyClaims, ApiKeyRestrictions, KeyType, LifecycleState, Operation,
+    API_KEY_TOKEN_TYPE, RESIDENT_KEY_MANAGER,
+};
 
 use crate::state::{ApiRoute, ExternalIssuer, SubscriptionAccess, ThrottleRule};
-use crate::tokens::VerifiedClaims;
+use crate::tokens::{ApiKeyGrant, VerifiedClaims};
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
 
@@ -55,6 +59,23 @@ pub struct Admission<'s, 'p> {
     /// The path below the API's base path.
     pub resource_path: &'p str,
     pub key_type: KeyType,
+    /// The API key came as a query parameter, which is removed before forwarding.
+    pub api_key_in_query: bool,
+}
+
+/// What the policy phases read of a request besides its method and path.
+#[derive(Clone, Copy)]
+pub struct RequestView<'r> {
+    pub headers: &'r HeaderMap,
+    pub query: Option<&'r str>,
+    /// The client's address, as the listener saw it.
+    pub client: Option<IpAddr>,
+}
+
+/// The credential a request presents, as the API accepts them.
+enum Credential<'r> {
+    Bearer(&'r [u8]),
+    ApiKey { key: &'r [u8], in_query: bool },
 }
 
 /// The policy phases — route, authenticate, authorize, throttle — without I/O: lookups in the
@@ -64,7 +85,7 @@ pub fn admit<'s, 'p>(
     state: &'s RuntimeState,
     method: &http::Method,
     path: &'p str,
-    headers: &HeaderMap,
+    request: &RequestView<'_>,
 ) -> Result<Admission<'s, 'p>, GatewayError> {
     // Route.
     let (route, resource_path) = state.route(path).ok_or(GatewayError::NoApi)?;
@@ -80,11 +101,21 @@ pub fn admit<'s, 'p>(
 
     // Authenticate and authorize.
     let now = tollgate_model::now_millis();
+    let mut api_key_in_query = false;
     let (key_type, throttle) = if operation.is_unsecured() {
         (KeyType::Production, None)
     } else {
-        let claims = authenticate(gateway, state, headers, now / 1000)?;
-        authorize(state, route, operation, &claims)?
+        match credential(&route.api.authentication, request)? {
+            Credential::Bearer(token) => {
+                let claims = authenticate(gateway, state, token, now / 1000)?;
+                authorize(state, route, operation, &claims)?
+            }
+            Credential::ApiKey { key, in_query } => {
+                api_key_in_query = in_query;
+                let claims = authenticate_api_key(gateway, state, key, now / 1000)?;
+                authorize_api_key(state, route, operation, &claims, request)?
+            }
+        }
     };
 
     // Throttle: refuse keys the traffic manager has decided on; count the rest.
@@ -123,6 +154,7 @@ pub fn admit<'s, 'p>(
         route,
         resource_path,
         key_type,
+        api_key_in_query,
     })
 }
 
@@ -137,16 +169,24 @@ async fn process(
     if let Some(probe) = path.strip_prefix(HEALTH_PREFIX) {
         return Ok(health(gateway, probe).map(Either::Right));
     }
-    let admission = match admit(gateway, state, request.method(), &path, request.headers()) {
+    let view = RequestView {
+        headers: request.headers(),
+        query: request.uri().query(),
+        client: request
+            .extensions()
+            .get::<tollgate_guard::ClientAddr>()
+            .map(|c| c.0.ip()),
+    };
+    let admission = match admit(gateway, state, request.method(), &path, &view) {
         // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
         // fetch for all waiting requests) and try once more.
         Err(GatewayError::NeedsKeys(issuer)) => {
             gateway.refresh_key_set(&issuer).await;
-            admit(gateway, state, request.method(), &path, request.headers())
+            admit(gateway, state, request.method(), &path, &view)
         }
         // An opaque token not seen before: the key manager says what it is.
         Err(GatewayError::NeedsIntrospection(token)) => match gateway.introspect(&token).await {
-            Ok(()) => admit(gateway, state, request.method(), &path, request.headers()),
+            Ok(()) => admit(gateway, state, request.method(), &path, &view),
             Err(unavailable) => Err(unavailable),
         },
         other => other,
@@ -164,6 +204,7 @@ async fn process(
         route,
         resource_path,
         key_type,
+        api_key_in_query,
     } = admission?;
 
     // Prepare the upstream request.
@@ -175,15 +216,25 @@ async fn process(
         }))?
         .as_ref()
         .map_err(|reason| GatewayError::BackendUnreachable(reason.clone()))?;
+    let authentication = &route.api.authentication;
+    // Like the token, an API key was for the gateway, and stays here.
+    let query = match request.uri().query() {
+        Some(query) if api_key_in_query => without_param(query, &authentication.api_key_header),
+        query => query.map(std::borrow::Cow::Borrowed),
+    };
     let target = upstream
-        .request_target(resource_path, request.uri().query())
+        .request_target(resource_path, query.as_deref())
         .map_err(GatewayError::BackendUnreachable)?;
+    drop(query);
     drop(path);
     let (mut parts, body) = request.into_parts();
     parts.uri = target;
     strip_hop_by_hop(&mut parts.headers);
     // The token was for the gateway; like WSO2, do not pass it to the backend.
     parts.headers.remove(header::AUTHORIZATION);
+    if authentication.api_key {
+        parts.headers.remove(authentication.api_key_header.as_str());
+    }
     parts
         .headers
         .insert(header::HOST, upstream.authority().clone());
@@ -229,24 +280,78 @@ fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
     response
 }
 
+/// Which credential the request presents: a bearer token where the API takes OAuth2 tokens
+/// and the request has an `Authorization` header; otherwise an API key, where the API takes
+/// them, from its header or (if allowed) the query parameter of the same name.
+fn credential<'r>(
+    authentication: &ApiAuthentication,
+    request: &RequestView<'r>,
+) -> Result<Credential<'r>, GatewayError> {
+    if authentication.oauth2 {
+        if let Some(value) = request.headers.get(header::AUTHORIZATION) {
+            // Bytes until the cache misses: a cached token was valid text when it was verified,
+            // and validating an 800-byte JWT on every request costs more than the lookup.
+            let value = value.as_bytes();
+            return value
+                .strip_prefix(b"Bearer ")
+                .or_else(|| value.strip_prefix(b"bearer "))
+                .map(<[u8]>::trim_ascii)
+                .filter(|t| !t.is_empty())
+                .map(Credential::Bearer)
+                .ok_or(GatewayError::MissingCredentials);
+        }
+    }
+    if authentication.api_key {
+        if let Some(value) = request.headers.get(authentication.api_key_header.as_str()) {
+            let key = value.as_bytes().trim_ascii();
+            if !key.is_empty() {
+                return Ok(Credential::ApiKey {
+                    key,
+                    in_query: false,
+                });
+            }
+        }
+        if authentication.api_key_in_query {
+            if let Some(key) = request
+                .query
+                .and_then(|q| query_param(q, &authentication.api_key_header))
+            {
+                return Ok(Credential::ApiKey {
+                    key: key.as_bytes(),
+                    in_query: true,
+                });
+            }
+        }
+    }
+    Err(GatewayError::MissingCredentials)
+}
+
+/// The value of the query parameter `name` (not decoded: an API key is a JWT, whose characters
+/// need no escaping); `None` when absent or empty.
+fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// `query` without the parameter `name`; `None` when nothing is left.
+fn without_param<'q>(query: &'q str, name: &str) -> Option<std::borrow::Cow<'q, str>> {
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(key, _)| key) != name)
+        .collect();
+    (!kept.is_empty()).then(|| std::borrow::Cow::Owned(kept.join("&")))
+}
+
 fn authenticate(
     gateway: &Gateway,
     state: &RuntimeState,
-    headers: &HeaderMap,
+    token: &[u8],
     now_secs: i64,
 ) -> Result<Arc<VerifiedClaims>, GatewayError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(GatewayError::MissingCredentials)?;
-    // Bytes until the cache misses: a cached token was valid text when it was verified, and
-    // validating an 800-byte JWT on every request costs more than the cache lookup.
-    let value = value.as_bytes();
-    let token = value
-        .strip_prefix(b"Bearer ")
-        .or_else(|| value.strip_prefix(b"bearer "))
-        .map(<[u8]>::trim_ascii)
-        .filter(|t| !t.is_empty())
-        .ok_or(GatewayError::MissingCredentials)?;
     let claims = match gateway.tokens.get(token, now_secs, |kid, claims| {
         state.still_trusts(kid, claims)
     }) {
@@ -277,10 +382,89 @@ fn authenticate(
             claims
         }
     };
+    if claims.api_key.is_some() {
+        return Err(GatewayError::InvalidCredentials(
+            "an API key is not an access token".into(),
+        ));
+    }
     if state.is_revoked(&claims.jti, &claims.azp, claims.iat) {
         return Err(GatewayError::InvalidCredentials("token revoked".into()));
     }
     Ok(claims)
+}
+
+/// An API key: verified once with the resident key manager's keys (the gateway holds them
+/// already), then found in the token cache like a token.
+fn authenticate_api_key(
+    gateway: &Gateway,
+    state: &RuntimeState,
+    key: &[u8],
+    now_secs: i64,
+) -> Result<Arc<VerifiedClaims>, GatewayError> {
+    let claims = match gateway
+        .tokens
+        .get(key, now_secs, |kid, claims| state.still_trusts(kid, claims))
+    {
+        Some(claims) => claims,
+        None => {
+            let key = std::str::from_utf8(key)
+                .map_err(|_| GatewayError::InvalidCredentials("API key is not text".into()))?;
+            let (kid, claims) = verify_api_key(state, key)?;
+            let claims = Arc::new(claims);
+            gateway.tokens.insert(key, &kid, claims.clone());
+            claims
+        }
+    };
+    if claims.api_key.is_none() {
+        return Err(GatewayError::InvalidCredentials(
+            "an access token is not an API key".into(),
+        ));
+    }
+    if state.is_revoked(&claims.jti, &claims.azp, claims.iat) {
+        return Err(GatewayError::InvalidCredentials("API key revoked".into()));
+    }
+    Ok(claims)
+}
+
+/// The full check of an API key: a JWT signed by one of the resident key manager's keys, with
+/// `token_type` `apiKey`; its restrictions are parsed here, once (see `ApiKeyRestrictions`).
+pub fn verify_api_key(
+    state: &RuntimeState,
+    key: &str,
+) -> Result<(String, VerifiedClaims), GatewayError> {
+    let invalid = |e: tollgate_jwt::JwtError| GatewayError::InvalidCredentials(e.to_string());
+    let kid = tollgate_jwt::key_id(key).map_err(invalid)?;
+    let verifying = state
+        .verifying_key(&kid)
+        .ok_or_else(|| GatewayError::InvalidCredentials("unknown signing key".into()))?;
+    let claims: ApiKeyClaims = verifying.verify_not_access_token(key).map_err(invalid)?;
+    if claims.token_type != API_KEY_TOKEN_TYPE {
+        return Err(GatewayError::InvalidCredentials("not an API key".into()));
+    }
+    // A restriction that cannot be read restricts everything.
+    let restrictions = ApiKeyRestrictions::parse(
+        claims.permitted_ip.as_deref(),
+        claims.permitted_referer.as_deref(),
+    )
+    .map_err(|bad| GatewayError::InvalidCredentials(format!("{}: {}", bad.field, bad.message)))?;
+    Ok((
+        kid,
+        VerifiedClaims {
+            azp: String::new(),
+            scope: String::new(),
+            jti: claims.jti,
+            exp: claims.exp,
+            iat: claims.iat,
+            aud: Vec::new(),
+            origin: None,
+            introspected: false,
+            api_key: Some(Box::new(ApiKeyGrant {
+                application_id: claims.application.uuid,
+                key_type: claims.keytype,
+                restrictions,
+            })),
+        },
+    ))
 }
 
 /// The shape of an opaque token worth asking the key manager about: Tollgate's are 28 base64url
@@ -384,6 +568,7 @@ fn verify_external(
         },
         origin: Some(issuer.clone()),
         introspected: false,
+        api_key: None,
     })
 }
 
@@ -428,24 +613,87 @@ fn authorize<'s>(
             "token not issued to an application".into(),
         ));
     }
-    let Some(entry) = state.subscription(&application.id, &route.api.id) else {
+    authorize_application(
+        state,
+        route,
+        operation,
+        &application.id,
+        mapping.key_type,
+        claims,
+    )
+}
+
+/// An API key may call the APIs its application is subscribed to now, from where its
+/// restrictions allow. It holds no scopes (a resource guarded by scopes needs a token), and
+/// API audiences concern tokens only.
+fn authorize_api_key<'s>(
+    state: &'s RuntimeState,
+    route: &ApiRoute,
+    operation: &Operation,
+    claims: &VerifiedClaims,
+    request: &RequestView<'_>,
+) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
+    let Some(grant) = claims.api_key.as_deref() else {
+        return Err(GatewayError::InvalidCredentials("not an API key".into()));
+    };
+    if !grant.restrictions.is_empty() {
+        if !grant.restrictions.allows_client(request.client) {
+            return Err(GatewayError::InvalidCredentials(
+                "the API key may not be used from this address".into(),
+            ));
+        }
+        let referer = request
+            .headers
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok());
+        if !grant.restrictions.allows_referer(referer) {
+            return Err(GatewayError::InvalidCredentials(
+                "the API key may not be used from this referer".into(),
+            ));
+        }
+    }
+    let application = state
+        .application(&grant.application_id)
+        .ok_or_else(|| GatewayError::InvalidCredentials("application unknown".into()))?;
+    authorize_application(
+        state,
+        route,
+        operation,
+        &application.id,
+        grant.key_type,
+        claims,
+    )
+}
+
+/// The checks every credential of an application passes: its subscription to the API (a
+/// prototype needs none), the subscription's state for the key type, and the resource's
+/// scopes; returns the key type and the subscription's throttle rule.
+fn authorize_application<'s>(
+    state: &'s RuntimeState,
+    route: &ApiRoute,
+    operation: &Operation,
+    application_id: &str,
+    key_type: KeyType,
+    claims: &VerifiedClaims,
+) -> Result<(KeyType, Option<&'s ThrottleRule>), GatewayError> {
+    let Some(entry) = state.subscription(application_id, &route.api.id) else {
         // A prototype is for trying out: any application's token may call it.
         if route.api.lifecycle_status == LifecycleState::Prototyped {
             check_scopes(operation, claims)?;
-            return Ok((mapping.key_type, None));
+            return Ok((key_type, None));
         }
         return Err(GatewayError::NotSubscribed);
     };
     match entry.access {
         SubscriptionAccess::Blocked => return Err(GatewayError::SubscriptionBlocked),
-        SubscriptionAccess::ProductionBlocked if mapping.key_type == KeyType::Production => {
+        SubscriptionAccess::ProductionBlocked if key_type == KeyType::Production => {
             return Err(GatewayError::SubscriptionBlocked)
         }
         SubscriptionAccess::Unblocked | SubscriptionAccess::ProductionBlocked => {}
         SubscriptionAccess::Inactive => return Err(GatewayError::SubscriptionInactive),
     }
     check_scopes(operation, claims)?;
-    Ok((mapping.key_type, entry.throttle.as_ref()))
+    Ok((key_type, entry.throttle.as_ref()))
 }
 
 /// A resource that names scopes needs a token holding one of them.

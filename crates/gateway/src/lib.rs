@@ -155,6 +155,7 @@ impl Gateway {
                     aud: Vec::new(),
                     origin: None,
                     introspected: true,
+                    api_key: None,
                 };
                 self.tokens.insert(token, "", Arc::new(claims));
             }

@@ -53,6 +53,9 @@ impl std::fmt::Debug for ExternalIssuer {
     }
 }
 
+/// The status of an application gateways honour (WSO2's name).
+const APPROVED_APPLICATION: &str = "APPROVED";
+
 /// One application's subscriptions by API id.
 type Subscriptions = HashMap<String, SubscriptionEntry>;
 
@@ -78,7 +81,10 @@ pub enum SubscriptionAccess {
 impl SubscriptionAccess {
     fn of(status: SubscriptionStatus) -> SubscriptionAccess {
         match status {
-            SubscriptionStatus::Unblocked => SubscriptionAccess::Unblocked,
+            // A tier change waiting for approval leaves the subscription on its old tier.
+            SubscriptionStatus::Unblocked | SubscriptionStatus::TierUpdatePending => {
+                SubscriptionAccess::Unblocked
+            }
             SubscriptionStatus::ProdOnlyBlocked => SubscriptionAccess::ProductionBlocked,
             SubscriptionStatus::Blocked => SubscriptionAccess::Blocked,
             _ => SubscriptionAccess::Inactive,
@@ -318,7 +324,13 @@ impl RuntimeState {
             seq: data.seq,
             apis,
             key_mappings: copy(&data.key_mappings),
-            applications: copy(&data.applications),
+            // An application waiting for approval (or rejected) is as good as unknown.
+            applications: data
+                .applications
+                .iter()
+                .filter(|(_, app)| app.status == APPROVED_APPLICATION)
+                .map(|(id, app)| (id.clone(), app.clone()))
+                .collect(),
             subscriptions,
             keys,
             revoked: copy(&data.revoked_tokens),
@@ -437,6 +449,7 @@ mod tests {
                 endpoints: Endpoints::default(),
                 is_default_version: false,
                 audiences: vec![],
+                authentication: Default::default(),
             },
         }));
         RuntimeState::build(&data)
@@ -494,6 +507,7 @@ mod tests {
                     },
                     is_default_version: false,
                     audiences: vec![],
+                    authentication: Default::default(),
                 },
             }));
         }

@@ -28,6 +28,17 @@ pub struct VerifiedClaims {
     /// An opaque token the key manager vouched for (by introspection), not a JWT.
     #[serde(skip)]
     pub introspected: bool,
+    /// Set for an API key (never for an access token): what it grants and where it may be used.
+    #[serde(skip)]
+    pub api_key: Option<Box<ApiKeyGrant>>,
+}
+
+/// What an API key stands for, read from its claims when it was verified.
+#[derive(Debug)]
+pub struct ApiKeyGrant {
+    pub application_id: String,
+    pub key_type: tollgate_model::KeyType,
+    pub restrictions: tollgate_model::ApiKeyRestrictions,
 }
 
 /// `aud` as RFC 7519 allows it: one string, or an array of them.

@@ -107,6 +107,7 @@ fn setup() -> Setup {
             },
             is_default_version: false,
             audiences: vec![],
+            authentication: Default::default(),
         },
     }));
     let gateway = Gateway::new();

@@ -372,6 +372,30 @@ impl KeyManager {
         self.keys.load().verify(token)
     }
 
+    /// Signs an API key with the current signing key. It is a JWT of `typ` `JWT`, not `at+jwt`,
+    /// and has no `azp`, so nothing that takes access tokens accepts it.
+    pub fn sign_api_key(&self, claims: &tollgate_model::ApiKeyClaims) -> Result<String> {
+        self.keys.load().signer().sign("JWT", claims)
+    }
+
+    /// An API key this key manager signed (see [`Self::sign_api_key`]); `None` once expired.
+    pub fn verify_api_key(&self, token: &str) -> Result<Option<tollgate_model::ApiKeyClaims>> {
+        self.keys.load().verify_api_key(token)
+    }
+
+    /// Revokes an API key: gateways refuse it from the event on.
+    pub async fn revoke_api_key(
+        &self,
+        tenant: &str,
+        claims: &tollgate_model::ApiKeyClaims,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        grants::revoke_all(&mut tx, tenant, vec![(claims.jti.clone(), claims.exp)]).await?;
+        tx.commit().await?;
+        tracing::info!(jti = %claims.jti, application = %claims.application.uuid, "API key revoked");
+        Ok(())
+    }
+
     /// The requested scopes a holder of `roles` may have: REST API scopes by WSO2's role table,
     /// `default` and `openid` always, and API scopes (shared or local) when one of the roles
     /// is bound to them (or they are bound to none).

@@ -173,6 +173,29 @@ impl KeySet {
         key.verify::<C>(token).map_err(invalid)
     }
 
+    /// Checks an API key one of these keys signed (signature, issuer, expiry) and that it is
+    /// one: its `token_type` says so. `None` when it has expired.
+    pub(crate) fn verify_api_key(
+        &self,
+        token: &str,
+    ) -> Result<Option<tollgate_model::ApiKeyClaims>> {
+        let invalid = |e: tollgate_jwt::JwtError| KeyManagerError::InvalidToken(e.to_string());
+        let kid = tollgate_jwt::key_id(token).map_err(invalid)?;
+        let key = self
+            .verifiers
+            .get(&kid)
+            .ok_or_else(|| KeyManagerError::InvalidToken("unknown signing key".into()))?;
+        let claims: tollgate_model::ApiKeyClaims = match key.verify_not_access_token(token) {
+            Ok(claims) => claims,
+            Err(tollgate_jwt::JwtError::Expired) => return Ok(None),
+            Err(err) => return Err(invalid(err)),
+        };
+        if claims.token_type != tollgate_model::API_KEY_TOKEN_TYPE {
+            return Err(KeyManagerError::InvalidToken("not an API key".into()));
+        }
+        Ok(Some(claims))
+    }
+
     pub(crate) fn jwks(&self) -> serde_json::Value {
         let keys: Vec<_> = self
             .published

@@ -88,6 +88,9 @@ pub struct RuntimeApi {
     /// A token must name one of these in `aud` to call the API; empty: any audience.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<String>,
+    /// OAuth2 tokens, API keys, or both; revisions made before API keys existed take tokens.
+    #[serde(default)]
+    pub authentication: crate::ApiAuthentication,
 }
 
 impl RuntimeApi {
@@ -100,13 +103,18 @@ impl RuntimeApi {
     /// Where the default version is also served: the context without its version
     /// (`/pizzashack`, or `/api/pizza` for `/api/{version}/pizza`).
     pub fn default_version_path(&self) -> String {
-        let context = self.context.trim_end_matches('/');
-        let path = context.replace("/{version}", "").replace("{version}", "");
-        if path.is_empty() {
-            "/".to_string()
-        } else {
-            path
-        }
+        default_version_path(&self.context)
+    }
+}
+
+/// See [`RuntimeApi::default_version_path`].
+pub fn default_version_path(context: &str) -> String {
+    let context = context.trim_end_matches('/');
+    let path = context.replace("/{version}", "").replace("{version}", "");
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        path
     }
 }
 
@@ -309,6 +317,7 @@ mod tests {
             endpoints: Endpoints::default(),
             is_default_version: true,
             audiences: vec![],
+            authentication: Default::default(),
         };
         assert_eq!(api("/pizzashack").base_path(), "/pizzashack/1.0.0");
         assert_eq!(api("/pizzashack").default_version_path(), "/pizzashack");

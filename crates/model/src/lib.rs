@@ -5,6 +5,7 @@
 //! state with [`RuntimeData::apply`] — the same function for a snapshot and for a live event, so
 //! the two can never disagree.
 
+mod api_keys;
 mod entities;
 mod event;
 mod names;
@@ -12,13 +13,14 @@ mod runtime;
 pub mod scopes;
 pub mod wire;
 
+pub use api_keys::*;
 pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};
 pub use names::{
     AccessControl, ApiSortBy, ApiType, Audience, AuthType, DocumentSource, DocumentType,
     DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor, GrantType,
     HttpVerb, LifecycleAction, LifecycleState, SortOrder, SubscriptionAvailability,
-    SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility,
+    SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility, WorkflowStatus, WorkflowType,
 };
 pub use runtime::{ApplyOutcome, RuntimeData};
 

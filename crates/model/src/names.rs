@@ -203,6 +203,32 @@ wso2_names! {
 }
 
 wso2_names! {
+    /// What an approval workflow holds back (WSO2's workflow types).
+    pub enum WorkflowType {
+        ApplicationCreation = "AM_APPLICATION_CREATION",
+        SubscriptionCreation = "AM_SUBSCRIPTION_CREATION",
+        SubscriptionUpdate = "AM_SUBSCRIPTION_UPDATE",
+    }
+}
+
+impl WorkflowType {
+    /// The name the Admin API's `WorkflowInfo` shows (without WSO2's `AM_` prefix).
+    pub fn display_name(self) -> &'static str {
+        self.as_str().trim_start_matches("AM_")
+    }
+}
+
+wso2_names! {
+    /// Where an approval workflow stands.
+    pub enum WorkflowStatus {
+        /// Waiting for a decision.
+        Created = "CREATED",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
+    }
+}
+
+wso2_names! {
     /// Who may call a resource (WSO2's `authType`). WSO2's clients also send `Any`, which WSO2
     /// stores as "Application & Application User".
     pub enum AuthType {

@@ -290,6 +290,7 @@ mod tests {
             endpoints: Endpoints::default(),
             is_default_version: false,
             audiences: vec![],
+            authentication: Default::default(),
         }
     }
 

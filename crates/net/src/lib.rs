@@ -313,8 +313,9 @@ struct Listener {
     http: Http,
     limits: Limits,
     style: ErrorStyle,
-    /// Whether requests carry the client's address ([`tollgate_guard::ClientAddr`]); the
-    /// management listeners need it for failure limits, API traffic does not.
+    /// Whether requests carry the client's address ([`tollgate_guard::ClientAddr`]): the
+    /// management listeners need it for failure limits, API traffic for the addresses an API
+    /// key is restricted to.
     tell_client_addr: bool,
     /// Permits for open connections, shared by all serving threads of the listener.
     connections: Arc<Semaphore>,
@@ -507,7 +508,7 @@ where
         },
         limits,
         style: ErrorStyle::Gateway,
-        tell_client_addr: false,
+        tell_client_addr: true,
         connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
         state: Default::default(),
     };

@@ -22,6 +22,9 @@ pub enum OpError {
     NotAllowed(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The operation needs a signed-in caller and has none.
+    #[error("{0}")]
+    Unauthenticated(String),
     #[error("{0} not found")]
     NotFound(String),
     /// A uniqueness rule or a dependency (an API with subscriptions cannot be deleted).

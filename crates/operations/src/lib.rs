@@ -46,6 +46,8 @@ pub struct Services {
     pub control_plane_url: String,
     /// Self sign-up and password rules.
     pub users: users::UserSettings,
+    /// Anonymous browsing and approval workflows.
+    pub devportal: devportal::DevportalSettings,
 }
 
 /// A page of a list: `limit` items from `offset`.

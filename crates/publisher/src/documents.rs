@@ -1,17 +1,17 @@
 //! `/apis/{apiId}/documents`: an API's documents and their content.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{DocumentSource, DocumentType, DocumentVisibility};
-use tollgate_operations::publisher::documents::{
-    self as ops, DocumentContent, DocumentInput, ServedContent,
-};
+use tollgate_operations::publisher::documents::{self as ops, DocumentContent, DocumentInput};
 use tollgate_operations::Page;
-use tollgate_restcore::{listed_body, ApiError, Ctx, Form, JsonBody, Principal, QueryParams};
+use tollgate_restcore::{
+    listed_body, served_content, ApiError, Ctx, Form, JsonBody, Principal, QueryParams,
+};
 use tollgate_store::{DocumentFile, DocumentRow};
 
 /// WSO2's `Document`, as clients send it (server-owned fields ignored).
@@ -160,42 +160,7 @@ pub(crate) async fn content(
     principal: Principal,
     Path((api_id, document_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    Ok(
-        match ops::document_content(&ctx, &principal, &api_id, &document_id).await? {
-            ServedContent::Text { markdown, text } => {
-                let content_type = if markdown {
-                    "text/markdown; charset=utf-8"
-                } else {
-                    "text/plain; charset=utf-8"
-                };
-                ([(header::CONTENT_TYPE, content_type)], text).into_response()
-            }
-            ServedContent::File(file) => {
-                let mut response = file.content.into_response();
-                let headers = response.headers_mut();
-                if let Ok(value) = HeaderValue::from_str(&file.content_type) {
-                    headers.insert(header::CONTENT_TYPE, value);
-                }
-                let safe_name: String = file
-                    .name
-                    .chars()
-                    .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
-                    .collect();
-                if let Ok(value) =
-                    HeaderValue::from_str(&format!("attachment; filename=\"{safe_name}\""))
-                {
-                    headers.insert(header::CONTENT_DISPOSITION, value);
-                }
-                response
-            }
-            ServedContent::Redirect(url) => match HeaderValue::from_str(&url) {
-                Ok(location) => {
-                    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-                }
-                Err(_) => return Err(ApiError::not_found("The document's URL cannot be served")),
-            },
-        },
-    )
+    served_content(ops::document_content(&ctx, &principal, &api_id, &document_id).await?)
 }
 
 #[derive(Deserialize)]

@@ -1,15 +1,15 @@
 //! `/settings`, `/throttling-policies/{policyLevel}` and API thumbnails.
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::PolicyLevel;
 use tollgate_operations::publisher::settings as ops;
 use tollgate_operations::{Listed, Page};
-use tollgate_restcore::{listed_body, ApiError, Ctx, Form, Principal, QueryParams};
+use tollgate_restcore::{listed_body, tier_json, ApiError, Ctx, Form, Principal, QueryParams};
 
 pub(crate) async fn settings(
     State(ctx): State<Ctx>,
@@ -87,33 +87,16 @@ pub(crate) async fn throttling_policies(
     }))
 }
 
-/// WSO2's `ThrottlingPolicy` of the publisher's API.
-fn tier_json(policy: &tollgate_model::ThrottlePolicy, level: PolicyLevel) -> Value {
-    json!({
-        "name": policy.name,
-        "description": policy.description,
-        "policyLevel": level.as_str(),
-        "displayName": policy.display_name,
-        "attributes": {},
-        // WSO2 writes "unlimited" as the largest 32-bit count.
-        "requestCount": policy.request_count.unwrap_or(i32::MAX as i64),
-        "unitTime": policy.unit_time,
-        "timeUnit": policy.time_unit,
-        "rateLimitCount": 0,
-        "quotaPolicyType": "REQUESTCOUNT",
-        "tierPlan": "FREE",
-        "stopOnQuotaReach": true,
-        "monetizationProperties": {},
-    })
-}
-
 pub(crate) async fn thumbnail(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(api_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let image = ops::thumbnail(&ctx, &principal, &api_id).await?;
-    Ok(([(header::CONTENT_TYPE, image.content_type)], image.content).into_response())
+    Ok(tollgate_restcore::served_image(
+        image.content_type,
+        image.content,
+    ))
 }
 
 pub(crate) async fn set_thumbnail(

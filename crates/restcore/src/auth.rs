@@ -83,3 +83,19 @@ impl FromRequestParts<Ctx> for Principal {
         }
     }
 }
+
+/// The caller when there is one: `None` without an `Authorization` header (an anonymous
+/// visitor, where an operation allows them); a header that is there must be valid.
+pub struct MaybePrincipal(pub Option<Actor>);
+
+impl FromRequestParts<Ctx> for MaybePrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(MaybePrincipal(None));
+        }
+        let Principal(actor) = Principal::from_request_parts(parts, ctx).await?;
+        Ok(MaybePrincipal(Some(actor)))
+    }
+}

@@ -115,6 +115,7 @@ impl From<OpError> for ApiError {
             }
             OpError::NotAllowed(message) => ApiError::bad_request(message),
             OpError::Forbidden(message) => ApiError::forbidden(message),
+            OpError::Unauthenticated(message) => ApiError::unauthorized(message),
             OpError::NotFound(what) => ApiError::not_found(format!("Requested {what} not found")),
             OpError::Conflict(message) => ApiError::conflict(message),
             OpError::Stale(message) => ApiError::new(StatusCode::PRECONDITION_FAILED, message),

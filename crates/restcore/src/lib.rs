@@ -9,15 +9,17 @@ mod form;
 mod json;
 mod query;
 mod routes;
+mod served;
 mod text;
 
-pub use auth::Principal;
+pub use auth::{MaybePrincipal, Principal};
 pub use edge::rest_edge;
 pub use error::ApiError;
 pub use form::Form;
 pub use json::{from_value, parse as parse_json, JsonBody};
 pub use query::{named_param, parse_query, required, QueryParams};
 pub use routes::{Operation, Routes};
+pub use served::{served_content, served_image, tier_json};
 pub use text::check_line;
 
 /// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).

@@ -52,6 +52,13 @@ impl Routes {
         self
     }
 
+    /// These routes and `other`'s (another crate's operations under the same base path).
+    pub fn merge(mut self, other: Routes) -> Routes {
+        self.operations.extend(other.operations);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
     pub fn operations(&self) -> &[Operation] {
         &self.operations
     }

@@ -78,6 +78,11 @@ pub enum ApiFilter {
     /// Any of the API's tags.
     Tag(TextMatch),
     Status(LifecycleState),
+    /// The name, summary or text of one of its documents visible at the API's level.
+    Document(TextMatch),
+    Id(String),
+    /// APIs the developer portal shows this finder (see [`crate::Finder`]).
+    FindableBy(crate::Finder),
 }
 
 /// How a field is compared: containing the text, or equal to it (both ignoring case).
@@ -92,6 +97,18 @@ impl ApiFilter {
         let (column, text) = match self {
             ApiFilter::Status(state) => {
                 return format!("lifecycle_status = {}", sql.bind(state.as_str()))
+            }
+            ApiFilter::Id(id) => return format!("am_api.api_id = {}", sql.bind(id)),
+            ApiFilter::FindableBy(finder) => return finder.sql(sql),
+            ApiFilter::Document(t) => {
+                let pattern = match t {
+                    TextMatch::Contains(text) => format!("%{}%", escape_like(&text.to_lowercase())),
+                    TextMatch::Exactly(text) => escape_like(&text.to_lowercase()),
+                };
+                let at = sql.bind(&pattern);
+                return format!(
+                    "EXISTS (SELECT 1 FROM am_api_document d WHERE d.api_id = am_api.api_id AND d.visibility = 'API_LEVEL' AND (LOWER(d.name) LIKE {at} ESCAPE '\\' OR LOWER(d.summary) LIKE {at} ESCAPE '\\' OR LOWER(COALESCE(d.inline_content, '')) LIKE {at} ESCAPE '\\'))"
+                );
             }
             ApiFilter::Name(t) => ("name", t),
             ApiFilter::Context(t) => ("context", t),
@@ -155,13 +172,13 @@ pub struct DeploymentRow {
 
 const API_COLUMNS: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version";
 /// What a read of an API selects: its columns and whether it has a thumbnail.
-const API_SELECT: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version, CAST(CASE WHEN thumbnail_type IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_thumbnail";
+pub(crate) const API_SELECT: &str = "api_id, tenant, name, context, version, provider, lifecycle_status, api_type, description, is_default_version, definition, created_time, updated_time, row_version, CAST(CASE WHEN thumbnail_type IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_thumbnail";
 const REVISION_COLUMNS: &str =
     "revision_id, api_id, revision_number, description, definition, runtime, created_time";
 const DEPLOYMENT_COLUMNS: &str =
     "api_id, environment, revision_id, vhost, display_on_devportal, deployed_time, event_seq";
 
-fn api_from(row: &AnyRow) -> Result<ApiRow> {
+pub(crate) fn api_from(row: &AnyRow) -> Result<ApiRow> {
     let mut api = api_columns(row)?;
     // The tag index is written from the definition, which stays the source of truth.
     api.tags = api.definition["tags"]
@@ -250,6 +267,7 @@ impl ApimTx {
             })
         })?;
         self.write_tags(api).await?;
+        self.write_visibility(api).await?;
         Ok(())
     }
 
@@ -328,7 +346,8 @@ impl ApimTx {
             )));
         }
         api.row_version += 1;
-        self.write_tags(api).await
+        self.write_tags(api).await?;
+        self.write_visibility(api).await
     }
 
     /// Writes the API's default-version mark; when set, the name's other versions lose theirs.

@@ -158,6 +158,21 @@ impl ApimTx {
 }
 
 impl ApimTx {
+    /// Sets an application's status alone (an approval decision), so an owner's concurrent
+    /// edit of its other fields never undoes it.
+    pub async fn set_application_status(
+        &mut self,
+        application_id: &str,
+        status: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE am_application SET status = $1 WHERE application_id = $2")
+            .bind(status)
+            .bind(application_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn update_application(&mut self, app: &ApplicationRow) -> Result<()> {
         sqlx::query(
             "UPDATE am_application SET name = $1, throttling_policy = $2, description = $3, token_type = $4, attributes = $5, updated_time = $6

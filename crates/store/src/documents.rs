@@ -35,9 +35,9 @@ pub struct DocumentFile {
     pub content: Vec<u8>,
 }
 
-const DOCUMENT_COLUMNS: &str = "document_id, tenant, api_id, name, doc_type, other_type_name, summary, source_type, source_url, visibility, inline_content, file_name, file_content_type, created_time, created_by, updated_time, updated_by";
+pub(crate) const DOCUMENT_COLUMNS: &str = "document_id, tenant, api_id, name, doc_type, other_type_name, summary, source_type, source_url, visibility, inline_content, file_name, file_content_type, created_time, created_by, updated_time, updated_by";
 
-fn document_from(row: &AnyRow) -> Result<DocumentRow> {
+pub(crate) fn document_from(row: &AnyRow) -> Result<DocumentRow> {
     Ok(DocumentRow {
         id: col(row, "document_id")?,
         tenant: col(row, "tenant")?,

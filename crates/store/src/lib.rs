@@ -10,6 +10,7 @@ mod apis;
 mod applications;
 mod change;
 mod db;
+mod devportal;
 mod documents;
 mod environments;
 mod gateways;
@@ -22,6 +23,7 @@ mod policies;
 mod scopes;
 mod snapshot;
 mod users;
+mod workflows;
 
 pub use apis::{
     ApiFilter, ApiRow, ApiSearch, DeploymentRow, LifecycleEventRow, RevisionRow, TextMatch,
@@ -30,6 +32,7 @@ pub use apis::{
 pub use applications::{ApplicationRow, SubscriptionRow};
 pub use change::Change;
 pub use db::{Dialect, StoreError};
+pub use devportal::{visible_role, CommentRow, Finder, RatingRow, RatingSummary};
 pub use documents::{DocumentFile, DocumentRow};
 pub use environments::EnvironmentRow;
 pub use gateways::GatewayStatusRow;
@@ -38,6 +41,7 @@ pub use keys::{ClientValidity, KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use oauth::{AccessTokenRow, AuthorizationCodeRow, IssuedToken, RefreshState, RefreshTokenRow};
 pub use scopes::{ScopeRow, ScopeUse};
 pub use users::{NewUser, UserMatch, UserRow};
+pub use workflows::WorkflowRow;
 
 use std::sync::Arc;
 
@@ -87,7 +91,7 @@ impl Store {
             Err(_) if !migrate => String::new(),
             Err(err) => return Err(err),
         };
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 apim,
                 apim_dialect,
@@ -98,7 +102,17 @@ impl Store {
                     .then(|| Arc::new(Mutex::new(()))),
                 epoch,
             }),
-        })
+        };
+        if migrate {
+            let copied = store.backfill_visibility().await?;
+            if copied > 0 {
+                tracing::info!(
+                    apis = copied,
+                    "API visibility copied for the developer portal"
+                );
+            }
+        }
+        Ok(store)
     }
 
     /// Identity of this API Manager database's outbox; carried by every event envelope.

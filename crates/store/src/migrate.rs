@@ -73,6 +73,16 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "key_managers",
             sql: include_str!("../migrations/apim/0011_key_managers.sql"),
         },
+        Migration {
+            version: 12,
+            name: "devportal",
+            sql: include_str!("../migrations/apim/0012_devportal.sql"),
+        },
+        Migration {
+            version: 13,
+            name: "workflows",
+            sql: include_str!("../migrations/apim/0013_workflows.sql"),
+        },
     ],
 };
 

@@ -535,6 +535,55 @@ pub struct Apim {
     pub key_manager: KeyManagerSection,
     #[serde(default)]
     pub sync_runtime_artifacts: SyncRuntimeArtifacts,
+    #[serde(default)]
+    pub devportal: DevportalSection,
+    #[serde(default)]
+    pub workflow: WorkflowSection,
+}
+
+/// `[apim.devportal]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevportalSection {
+    /// Whether visitors who are not signed in may browse public APIs, their documents and
+    /// definitions (WSO2's anonymous mode); on by default, as in WSO2.
+    #[serde(default = "yes")]
+    pub enable_anonymous_mode: bool,
+}
+
+impl Default for DevportalSection {
+    fn default() -> Self {
+        DevportalSection {
+            enable_anonymous_mode: true,
+        }
+    }
+}
+
+/// `[apim.workflow]`: which changes wait for an administrator's approval through the Admin
+/// API's `/workflows` (WSO2's approval workflow executors); none by default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSection {
+    #[serde(default)]
+    pub application_creation: bool,
+    #[serde(default)]
+    pub subscription_creation: bool,
+    #[serde(default)]
+    pub subscription_update: bool,
+}
+
+impl Apim {
+    /// What the developer portal's operations need to know.
+    pub fn devportal_settings(&self) -> tollgate_operations::devportal::DevportalSettings {
+        tollgate_operations::devportal::DevportalSettings {
+            anonymous_mode: self.devportal.enable_anonymous_mode,
+            approvals: tollgate_operations::devportal::workflows::Approvals {
+                application_creation: self.workflow.application_creation,
+                subscription_creation: self.workflow.subscription_creation,
+                subscription_update: self.workflow.subscription_update,
+            },
+        }
+    }
 }
 
 /// `[apim.event_hub]`: how nodes find and trust each other.

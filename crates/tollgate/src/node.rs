@@ -389,6 +389,7 @@ async fn start_control_plane(
             config.port(ports::CONTROL_PLANE_HTTPS)
         ),
         users: config.identity_mgt.user_settings(),
+        devportal: config.apim.devportal_settings(),
     });
     let gate = credential.map(|c| Arc::new(NodeGate::new(c, node.sources.clone())));
     let service = TowerToHyperService::new(tollgate_controlplane::router(ctx, gate));

@@ -450,7 +450,68 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
 
     // Developer portal.
     rest.get(&d("/apis")).await;
+    rest.get(&d("/apis?query=tag:pizza")).await;
     rest.get(&d(&format!("/apis/{id}"))).await;
+    rest.get(&d(&format!("/apis/{id}/swagger"))).await;
+    let documents = rest.get(&d(&format!("/apis/{id}/documents"))).await;
+    let portal_doc_id = documents["list"][0]["documentId"]
+        .as_str()
+        .unwrap_or(&doc_id)
+        .to_string();
+    rest.get(&d(&format!("/apis/{id}/documents/{portal_doc_id}")))
+        .await;
+    rest.get(&d(&format!("/apis/{id}/subscription-policies")))
+        .await;
+    rest.get(&d("/tags")).await;
+    rest.get(&d("/search?query=pizza")).await;
+    rest.get(&d("/sdk-gen/languages")).await;
+    rest.send(
+        Method::PUT,
+        &d(&format!("/apis/{id}/user-rating")),
+        json!({"rating": 4}),
+    )
+    .await;
+    rest.get(&d(&format!("/apis/{id}/user-rating"))).await;
+    rest.get(&d(&format!("/apis/{id}/ratings"))).await;
+    rest.call(
+        Method::DELETE,
+        &d(&format!("/apis/{id}/user-rating")),
+        Body::None,
+    )
+    .await;
+    let comment = rest
+        .send(
+            Method::POST,
+            &d(&format!("/apis/{id}/comments")),
+            json!({"content": "Nice API", "category": "general"}),
+        )
+        .await;
+    let comment_id = comment["id"].as_str().unwrap_or_default().to_string();
+    rest.send(
+        Method::POST,
+        &p(&format!("/apis/{id}/comments?replyTo={comment_id}")),
+        json!({"content": "Thanks"}),
+    )
+    .await;
+    rest.get(&d(&format!("/apis/{id}/comments"))).await;
+    rest.get(&p(&format!("/apis/{id}/comments"))).await;
+    rest.get(&d(&format!("/apis/{id}/comments/{comment_id}")))
+        .await;
+    rest.get(&d(&format!("/apis/{id}/comments/{comment_id}/replies")))
+        .await;
+    rest.send(
+        Method::PATCH,
+        &d(&format!("/apis/{id}/comments/{comment_id}")),
+        json!({"content": "Very nice API"}),
+    )
+    .await;
+    rest.call(
+        Method::DELETE,
+        &d(&format!("/apis/{id}/comments/{comment_id}")),
+        Body::None,
+    )
+    .await;
+    rest.get(&a("/workflows")).await;
     let app = rest
         .send(
             Method::POST,
@@ -532,6 +593,23 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
             "/applications/{app_id}/oauth-keys/{mapping}/regenerate-secret"
         )),
         json!({}),
+    )
+    .await;
+    let api_key = rest
+        .send(
+            Method::POST,
+            &d(&format!(
+                "/applications/{app_id}/api-keys/PRODUCTION/generate"
+            )),
+            json!({"validityPeriod": 3600, "additionalProperties": {"permittedIP": "127.0.0.1"}}),
+        )
+        .await;
+    rest.send(
+        Method::POST,
+        &d(&format!(
+            "/applications/{app_id}/api-keys/PRODUCTION/revoke"
+        )),
+        json!({"apikey": api_key["apikey"]}),
     )
     .await;
 

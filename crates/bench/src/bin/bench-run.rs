@@ -147,7 +147,8 @@ fn with_children(pid: u32) -> Vec<u32> {
 struct Target {
     name: String,
     url: String,
-    token: Option<String>,
+    /// The credential header sent (`Authorization: Bearer …`, `apikey: …`).
+    header: Option<String>,
     pid: u32,
     /// A file of tokens to rotate through instead of one token.
     rotate: Option<PathBuf>,
@@ -225,8 +226,8 @@ fn run_wrk(
         "-s",
         script,
     ]);
-    if let Some(token) = &target.token {
-        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(header) = &target.header {
+        command.args(["-H", header]);
     }
     command.arg(&target.url);
     if let Some(tokens) = &target.rotate {
@@ -385,12 +386,17 @@ fn run_rounds(
     }
 }
 
-/// What `set_up` makes: a subscribed application's JWT and consumer key, and another's opaque
-/// token.
+/// What `set_up` makes: a subscribed application's JWT, consumer key and API key, and another's
+/// opaque token.
 struct Credentials {
     token: String,
     consumer_key: String,
     opaque_token: String,
+    api_key: String,
+}
+
+fn bearer(token: &str) -> String {
+    format!("Authorization: Bearer {token}")
 }
 
 /// Publishes the two benchmark APIs and subscribes two applications (JWT and opaque tokens).
@@ -411,7 +417,8 @@ async fn set_up(node: &Node, backend: &str) -> Credentials {
         json!({
             "name": name, "context": context, "version": "1.0.0", "policies": ["BenchTier"],
             "endpointConfig": {"endpoint_type": "http", "production_endpoints": {"url": backend}},
-            "operations": [{"target": "/hello", "verb": "GET", "authType": auth}]
+            "operations": [{"target": "/hello", "verb": "GET", "authType": auth}],
+            "securityScheme": ["oauth2", "api_key"]
         })
     };
     flow.publish_api(api("BenchNone", "/bench-none", "None"))
@@ -429,17 +436,38 @@ async fn set_up(node: &Node, backend: &str) -> Credentials {
         .await;
     flow.subscribe(&opaque_app, &api_id, "BenchTier").await;
     let opaque_token = flow.token_for(&opaque_app, &opaque_key, 86_400).await;
-    // Wait until the gateway serves all three.
-    for (path, auth) in [
+    let api_key = ok_json(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/api-keys/PRODUCTION/generate"
+            )),
+            json!({"validityPeriod": 86_400}),
+        )
+        .await,
+        reqwest::StatusCode::OK,
+    )
+    .await["apikey"]
+        .as_str()
+        .expect("an API key")
+        .to_string();
+    // Wait until the gateway serves all four.
+    for (path, header) in [
         ("/bench-none/1.0.0/hello", None),
-        ("/bench/1.0.0/hello", Some(&token)),
-        ("/bench/1.0.0/hello", Some(&opaque_token)),
+        (
+            "/bench/1.0.0/hello",
+            Some(("authorization", format!("Bearer {token}"))),
+        ),
+        (
+            "/bench/1.0.0/hello",
+            Some(("authorization", format!("Bearer {opaque_token}"))),
+        ),
+        ("/bench/1.0.0/hello", Some(("apikey", api_key.clone()))),
     ] {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mut request = flow.http.get(node.gateway_http(path));
-            if let Some(token) = auth {
-                request = request.bearer_auth(token);
+            if let Some((name, value)) = &header {
+                request = request.header(*name, value);
             }
             if request
                 .send()
@@ -457,6 +485,7 @@ async fn set_up(node: &Node, backend: &str) -> Credentials {
         token,
         consumer_key,
         opaque_token,
+        api_key,
     }
 }
 
@@ -527,41 +556,49 @@ async fn main() {
         token,
         consumer_key,
         opaque_token,
+        api_key,
     } = set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
 
     let mut targets = vec![
         Target {
             name: "backend directly".into(),
             url: format!("http://127.0.0.1:{backend_port}/hello"),
-            token: None,
+            header: None,
             pid: backend.0.id(),
             rotate: None,
         },
         Target {
             name: "nginx proxying".into(),
             url: format!("http://127.0.0.1:{nginx_port}/hello"),
-            token: None,
+            header: None,
             pid: nginx.0.id(),
             rotate: None,
         },
         Target {
             name: "Tollgate, None-auth API".into(),
             url: all_in_one.gateway_http("/bench-none/1.0.0/hello"),
-            token: None,
+            header: None,
             pid: all_in_one.pid(),
             rotate: None,
         },
         Target {
             name: "Tollgate, full chain (JWT)".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
-            token: Some(token.clone()),
+            header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
         },
         Target {
             name: "Tollgate, opaque token (cached introspection)".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
-            token: Some(opaque_token),
+            header: Some(bearer(&opaque_token)),
+            pid: all_in_one.pid(),
+            rotate: None,
+        },
+        Target {
+            name: "Tollgate, API key".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            header: Some(format!("apikey: {api_key}")),
             pid: all_in_one.pid(),
             rotate: None,
         },
@@ -618,14 +655,14 @@ async fn main() {
         targets.push(Target {
             name: "Tollgate, full chain, 10k APIs + 100k subscriptions".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
-            token: Some(token),
+            header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
         });
         targets.push(Target {
             name: "Tollgate, full chain, same + 100k tokens in rotation".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
-            token: None,
+            header: None,
             pid: all_in_one.pid(),
             rotate: Some(tokens),
         });
@@ -661,9 +698,6 @@ async fn main() {
             }
         ));
     }
-    table.push_str(
-        "| Tollgate, API key | — | — | — | — | — | — | — | (API keys are not built yet)\n",
-    );
     let footprint = format!(
         "\n| node | start to ready | idle memory (RSS) |\n|---|---:|---:|\n| all-in-one (first start: schema, keys, certificate) | {} ms | {:.1} MB |\n| gateway (state from a control plane) | {} ms | {:.1} MB |\n",
         aio_ready.as_millis(),

@@ -121,13 +121,32 @@ pub async fn create(
         throttling_policy: input.throttling_policy,
         description: input.description.unwrap_or_default(),
         token_type: input.token_type.unwrap_or_default(),
-        status: "APPROVED".into(),
+        status: if services.devportal.approvals.application_creation {
+            super::workflows::APPLICATION_PENDING
+        } else {
+            super::workflows::APPLICATION_APPROVED
+        }
+        .into(),
         attributes: Value::Object(input.attributes.unwrap_or_default()),
         created_time: now,
         updated_time: now,
     };
     let mut tx = services.store.begin().await?;
     tx.apply(&Change::CreateApplication(app.clone())).await?;
+    if services.devportal.approvals.application_creation {
+        super::workflows::hold(
+            &mut tx,
+            actor,
+            tollgate_model::WorkflowType::ApplicationCreation,
+            &app.id,
+            format!(
+                "Approve application [{}] creation request from application creator - {} with throttling tier - {}",
+                app.name, app.owner, app.throttling_policy
+            ),
+            serde_json::json!({"applicationName": app.name, "applicationTier": app.throttling_policy}),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(app)
 }
@@ -160,7 +179,12 @@ pub async fn update(
 pub async fn delete(services: &Services, actor: &Actor, application_id: &str) -> OpResult<()> {
     actor.require_any(VIEW)?;
     let app = own_application(services, actor, application_id).await?;
+    let subscriptions = services.store.subscriptions_of_application(&app.id).await?;
     let mut tx = services.store.begin().await?;
+    tx.withdraw_workflows(&app.id).await?;
+    for subscription in &subscriptions {
+        tx.withdraw_workflows(&subscription.id).await?;
+    }
     tx.apply(&Change::DeleteApplication(app)).await?;
     tx.commit().await?;
     Ok(())

@@ -2,10 +2,32 @@
 //! their own applications. Another user's application is "not found", never "forbidden", so
 //! ids do not leak.
 
+pub mod api_keys;
 pub mod applications;
+pub mod discovery;
+pub mod feedback;
 pub mod subscriptions;
+pub mod workflows;
 
 use tollgate_store::ApplicationRow;
+
+/// What the developer portal lets visitors do, and which changes wait for an administrator.
+#[derive(Debug, Clone)]
+pub struct DevportalSettings {
+    /// Visitors who are not signed in may browse public APIs (`[apim.devportal]
+    /// enable_anonymous_mode`).
+    pub anonymous_mode: bool,
+    pub approvals: workflows::Approvals,
+}
+
+impl Default for DevportalSettings {
+    fn default() -> Self {
+        DevportalSettings {
+            anonymous_mode: true,
+            approvals: workflows::Approvals::default(),
+        }
+    }
+}
 
 use crate::{Actor, OpError, OpResult, Services};
 

@@ -45,6 +45,7 @@ fn offered_tiers(api: &ApiRow) -> Vec<&str> {
 async fn checked(
     services: &Services,
     actor: &Actor,
+    viewer: &super::discovery::Viewer,
     request: &SubscriptionRequest,
     at: &str,
     problems: &mut Problems,
@@ -64,12 +65,20 @@ async fn checked(
         }
         Err(other) => return Err(other),
     };
-    let Some(api) = services
-        .store
-        .api(&actor.tenant, &request.api_id)
+    if app.status != super::workflows::APPLICATION_APPROVED {
+        problems.add(
+            format!("{at}applicationId"),
+            format!(
+                "application {} is {}, not approved: it cannot subscribe yet",
+                app.name, app.status
+            ),
+        );
+        return Ok(None);
+    }
+    // Only an API the caller may see in the portal (its visibility and roles) can be subscribed.
+    let Some(api) = super::discovery::get_api(services, viewer, &request.api_id)
         .await
         .ok()
-        .filter(|api| api.lifecycle_status.is_visible_to_consumers())
     else {
         if at.is_empty() {
             return Err(OpError::NotFound(format!("API {}", request.api_id)));
@@ -112,6 +121,7 @@ fn new_subscription(
     app: &ApplicationRow,
     api: &ApiRow,
     tier: &str,
+    held: bool,
 ) -> SubscriptionRow {
     SubscriptionRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -119,7 +129,11 @@ fn new_subscription(
         application_id: app.id.clone(),
         api_id: api.id.clone(),
         throttling_policy: tier.to_string(),
-        status: SubscriptionStatus::Unblocked,
+        status: if held {
+            SubscriptionStatus::OnHold
+        } else {
+            SubscriptionStatus::Unblocked
+        },
         created_time: tollgate_model::now_millis(),
     }
 }
@@ -148,6 +162,8 @@ pub async fn subscribe_many(
     if requests.is_empty() {
         return Err(OpError::invalid("", "list at least one subscription"));
     }
+    let held = services.devportal.approvals.subscription_creation;
+    let viewer = super::discovery::Viewer::signed_in(services, actor).await?;
     let mut problems = Problems::default();
     let mut ready = Vec::new();
     let mut seen = HashSet::new();
@@ -164,9 +180,11 @@ pub async fn subscribe_many(
             );
             continue;
         }
-        if let Some((app, api)) = checked(services, actor, request, &at, &mut problems).await? {
+        if let Some((app, api)) =
+            checked(services, actor, &viewer, request, &at, &mut problems).await?
+        {
             ready.push((
-                new_subscription(actor, &app, &api, &request.throttling_policy),
+                new_subscription(actor, &app, &api, &request.throttling_policy, held),
                 api,
                 app,
             ));
@@ -174,8 +192,22 @@ pub async fn subscribe_many(
     }
     problems.into_result(())?;
     let mut tx = services.store.begin().await?;
-    for (sub, _, _) in &ready {
+    for (sub, api, app) in &ready {
         tx.apply(&Change::CreateSubscription(sub.clone())).await?;
+        if held {
+            super::workflows::hold(
+                &mut tx,
+                actor,
+                tollgate_model::WorkflowType::SubscriptionCreation,
+                &sub.id,
+                format!(
+                    "Approve API [{} - {}] subscription creation request from subscriber - {} for the application - {}",
+                    api.name, api.version, actor.username, app.name
+                ),
+                serde_json::json!({"apiName": api.name, "apiVersion": api.version, "applicationName": app.name, "requestedTier": sub.throttling_policy}),
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(ready
@@ -273,7 +305,24 @@ pub async fn change_tier(
             subscription.status.as_str()
         )));
     }
-    subscription.throttling_policy = throttling_policy.to_string();
+    if services.devportal.approvals.subscription_update {
+        // The old tier keeps applying until an administrator decides.
+        super::workflows::hold(
+            &mut tx,
+            actor,
+            tollgate_model::WorkflowType::SubscriptionUpdate,
+            &subscription.id,
+            format!(
+                "Approve API [{} - {}] subscription tier change from {} to {} requested by {} for the application - {}",
+                api.name, api.version, subscription.throttling_policy, throttling_policy, actor.username, view.application.name
+            ),
+            super::workflows::tier_change(throttling_policy, subscription.status),
+        )
+        .await?;
+        subscription.status = SubscriptionStatus::TierUpdatePending;
+    } else {
+        subscription.throttling_policy = throttling_policy.to_string();
+    }
     tx.apply(&Change::UpdateSubscription(subscription.clone()))
         .await?;
     tx.commit().await?;
@@ -356,6 +405,7 @@ pub async fn delete(services: &Services, actor: &Actor, subscription_id: &str) -
     actor.require_any(SUBSCRIBE)?;
     let (sub, _) = own_subscription(services, actor, subscription_id).await?;
     let mut tx = services.store.begin().await?;
+    tx.withdraw_workflows(&sub.id).await?;
     tx.apply(&Change::DeleteSubscription(sub)).await?;
     tx.commit().await?;
     Ok(())

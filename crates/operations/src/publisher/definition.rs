@@ -80,6 +80,14 @@ pub struct ApiDefinition {
     /// The header gateways read the token from (WSO2's `authorizationHeader`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_header: Option<String>,
+    /// The header gateways read an API key from (WSO2's `apiKeyHeader`, after 4.2); `apikey`
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_header: Option<String>,
+    /// Whether an API key may also come as a query parameter of that name (Tollgate's field;
+    /// WSO2 always allows it, and so does absence here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_in_query: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_caching_enabled: Option<bool>,
     /// Seconds.
@@ -481,16 +489,15 @@ impl ApiDefinition {
             }
         }
         if let Some(header) = &self.authorization_header {
-            // WSO2's pattern: no spaces and none of ~!@#;:%^*()+={}|\<>"',&$
-            if header.is_empty()
-                || header.len() > 255
-                || header
-                    .chars()
-                    .any(|c| !c.is_ascii_graphic() || "~!@#;:%^*()+={}|\\<>\"',&$".contains(c))
-            {
+            check_header_name(&mut problems, "authorizationHeader", header);
+        }
+        if let Some(header) = &mut self.api_key_header {
+            *header = header.trim().to_ascii_lowercase();
+            check_header_name(&mut problems, "apiKeyHeader", header);
+            if header == "authorization" {
                 problems.add(
-                    "authorizationHeader",
-                    format!("'{}' is not an HTTP header name", header.escape_debug()),
+                    "apiKeyHeader",
+                    "must not be Authorization, which carries OAuth2 tokens",
                 );
             }
         }
@@ -638,6 +645,23 @@ impl ApiDefinition {
     }
 
     /// The resources as the gateway enforces them.
+    /// How gateways let callers in: OAuth2 tokens and/or API keys, as `securityScheme` says. A
+    /// list naming neither (only schemes gateways do not enforce yet, such as `basic_auth`)
+    /// keeps OAuth2, as before they were told apart.
+    pub fn runtime_authentication(&self) -> tollgate_model::ApiAuthentication {
+        let has = |scheme: &str| self.security_scheme.iter().any(|s| s == scheme);
+        let api_key = has("api_key");
+        tollgate_model::ApiAuthentication {
+            oauth2: has("oauth2") || !api_key,
+            api_key,
+            api_key_header: self
+                .api_key_header
+                .clone()
+                .unwrap_or_else(|| tollgate_model::DEFAULT_API_KEY_HEADER.to_string()),
+            api_key_in_query: self.api_key_in_query.unwrap_or(true),
+        }
+    }
+
     pub fn runtime_operations(&self) -> Vec<Operation> {
         self.operations
             .iter()
@@ -666,6 +690,21 @@ impl ApiDefinition {
             },
             None => Endpoints::default(),
         }
+    }
+}
+
+/// WSO2's rule for header names an API sets: no spaces and none of ~!@#;:%^*()+={}|\\<>"',&$
+fn check_header_name(problems: &mut Problems, field: &str, header: &str) {
+    if header.is_empty()
+        || header.len() > 255
+        || header
+            .chars()
+            .any(|c| !c.is_ascii_graphic() || "~!@#;:%^*()+={}|\\<>\"',&$".contains(c))
+    {
+        problems.add(
+            field,
+            format!("'{}' is not an HTTP header name", header.escape_debug()),
+        );
     }
 }
 

@@ -288,6 +288,12 @@ pub async fn document_content(
     document_id: &str,
 ) -> OpResult<ServedContent> {
     let doc = get_document(services, actor, api_id, document_id).await?;
+    content_of(services, doc).await
+}
+
+/// What serving a document's content returns: its text, its file, or where it is.
+pub(crate) async fn content_of(services: &Services, doc: DocumentRow) -> OpResult<ServedContent> {
+    let document_id = doc.id.clone();
     match doc.source_type {
         DocumentSource::Inline | DocumentSource::Markdown => Ok(ServedContent::Text {
             markdown: doc.source_type == DocumentSource::Markdown,

@@ -1,5 +1,6 @@
-//! WSO2's search syntax for the publisher's API list: `name:pizza version:1.0.0`, a value in
-//! quotes for an exact match (`provider:"admin"`), bare words for names containing them.
+//! WSO2's search syntax for API lists (publisher and developer portal): `name:pizza
+//! version:1.0.0`, `doc:` for a document's text, a value in quotes for an exact match
+//! (`provider:"admin"`), bare words for names containing them.
 
 use tollgate_model::LifecycleState;
 use tollgate_store::{ApiFilter, TextMatch};
@@ -25,6 +26,7 @@ pub fn parse(query: &str) -> Result<Vec<ApiFilter>, OpError> {
             "provider" => ApiFilter::Provider(text),
             "description" => ApiFilter::Description(text),
             "tag" | "tags" => ApiFilter::Tag(text),
+            "doc" | "content" => ApiFilter::Document(text),
             "status" | "lifecyclestatus" => {
                 let raw = match &text {
                     TextMatch::Contains(t) | TextMatch::Exactly(t) => t,
@@ -44,7 +46,7 @@ pub fn parse(query: &str) -> Result<Vec<ApiFilter>, OpError> {
                 return Err(OpError::invalid(
                     "query",
                     format!(
-                        "'{other}:' is not a supported search attribute; use name:, context:, version:, provider:, description:, tag:, status: or plain text"
+                        "'{other}:' is not a supported search attribute; use name:, context:, version:, provider:, description:, tag:, status:, doc: or plain text"
                     ),
                 ))
             }

@@ -27,6 +27,7 @@ fn runtime_of(api: &ApiRow, revision_id: &str) -> OpResult<RuntimeApi> {
         endpoints: definition.runtime_endpoints(),
         is_default_version: api.is_default_version,
         audiences: definition.audiences.clone(),
+        authentication: definition.runtime_authentication(),
     })
 }
 
