@@ -571,3 +571,83 @@ pub(crate) async fn clean_up(
     tx.commit().await?;
     Ok(axum::http::StatusCode::OK)
 }
+
+/// WSO2's older key paths name a key set by its type (`/applications/{id}/keys/{keyType}…`):
+/// the application's key mapping of that type at the resident key manager.
+async fn mapping_of_type(
+    ctx: &Ctx,
+    principal: &Principal,
+    application_id: &str,
+    key_type: &str,
+) -> Result<(String, String), ApiError> {
+    principal.require_any(SUBSCRIBE_APP)?;
+    let app = own_application(ctx, principal, application_id).await?;
+    let key_type = key_type_of(key_type)?;
+    let mapping = ctx
+        .store
+        .key_mappings_of(&app.id)
+        .await?
+        .into_iter()
+        .find(|m| m.key_type == key_type && m.key_manager == RESIDENT_KEY_MANAGER)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Requested {} keys of application {application_id} not found",
+                key_type.as_str()
+            ))
+        })?;
+    Ok((app.id, mapping.id))
+}
+
+pub(crate) mod by_type {
+    //! `/applications/{id}/keys/{keyType}`, `…/regenerate-secret`, `…/clean-up`,
+    //! `…/generate-token`: the same operations as the `oauth-keys/{keyMappingId}` paths.
+    use super::*;
+
+    pub(crate) async fn get(
+        State(ctx): State<Ctx>,
+        principal: Principal,
+        Path((application_id, key_type)): Path<(String, String)>,
+    ) -> Result<Json<Value>, ApiError> {
+        let ids = mapping_of_type(&ctx, &principal, &application_id, &key_type).await?;
+        get_key(State(ctx), principal, Path(ids)).await
+    }
+
+    pub(crate) async fn update(
+        State(ctx): State<Ctx>,
+        principal: Principal,
+        Path((application_id, key_type)): Path<(String, String)>,
+        body: JsonBody<KeyUpdateInput>,
+    ) -> Result<Json<Value>, ApiError> {
+        let ids = mapping_of_type(&ctx, &principal, &application_id, &key_type).await?;
+        update_key(State(ctx), principal, Path(ids), body).await
+    }
+
+    pub(crate) async fn regenerate(
+        State(ctx): State<Ctx>,
+        principal: Principal,
+        Path((application_id, key_type)): Path<(String, String)>,
+    ) -> Result<Json<Value>, ApiError> {
+        let ids = mapping_of_type(&ctx, &principal, &application_id, &key_type).await?;
+        regenerate_secret(State(ctx), principal, Path(ids)).await
+    }
+
+    pub(crate) async fn clean(
+        State(ctx): State<Ctx>,
+        principal: Principal,
+        Path((application_id, key_type)): Path<(String, String)>,
+    ) -> Result<axum::http::StatusCode, ApiError> {
+        let ids = mapping_of_type(&ctx, &principal, &application_id, &key_type).await?;
+        clean_up(State(ctx), principal, Path(ids)).await
+    }
+
+    pub(crate) async fn token(
+        State(ctx): State<Ctx>,
+        client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
+        principal: Principal,
+        Path((application_id, key_type)): Path<(String, String)>,
+        body: JsonBody<TokenInput>,
+    ) -> Result<Json<Value>, ApiError> {
+        let ids = mapping_of_type(&ctx, &principal, &application_id, &key_type).await?;
+        generate_token(State(ctx), client_addr, principal, Path(ids), body).await
+    }
+}

@@ -90,6 +90,11 @@ fn portal_routes() -> Routes {
                 .delete(subscriptions::delete),
         )
         .route(
+            "/subscriptions/{subscription_id}/invocation",
+            "GET",
+            get(subscriptions::invocation),
+        )
+        .route(
             "/subscriptions/multiple",
             "POST",
             post(subscriptions::create_multiple),
@@ -129,6 +134,26 @@ fn portal_routes() -> Routes {
             "/applications/{application_id}/api-keys/{key_type}/revoke",
             "POST",
             post(api_keys::revoke),
+        )
+        .route(
+            "/applications/{application_id}/keys/{key_type}",
+            "GET PUT",
+            get(keys::by_type::get).put(keys::by_type::update),
+        )
+        .route(
+            "/applications/{application_id}/keys/{key_type}/regenerate-secret",
+            "POST",
+            post(keys::by_type::regenerate),
+        )
+        .route(
+            "/applications/{application_id}/keys/{key_type}/clean-up",
+            "POST",
+            post(keys::by_type::clean),
+        )
+        .route(
+            "/applications/{application_id}/keys/{key_type}/generate-token",
+            "POST",
+            post(keys::by_type::token),
         )
         .route(
             "/applications/{application_id}/map-keys",

@@ -162,3 +162,47 @@ pub(crate) async fn delete(
     ops::delete(&ctx, &principal, &subscription_id).await?;
     Ok(StatusCode::OK)
 }
+
+/// `GET /subscriptions/{id}/invocation` (Tollgate's): what the consumer needs to call the API —
+/// its gateway URLs, the tier, the application's keys and ready-made `curl` commands (see
+/// `tollgate_operations::devportal::invocation`).
+pub(crate) async fn invocation(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    axum::extract::Path(subscription_id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    use tollgate_operations::devportal::invocation;
+    let found = invocation::invocation(&ctx, &principal, &subscription_id).await?;
+    let subscription = &found.subscription.subscription;
+    let api = found.subscription.api.as_ref();
+    Ok(Json(json!({
+        "subscriptionId": subscription.id,
+        "apiId": subscription.api_id,
+        "apiName": api.map(|a| a.name.clone()),
+        "apiVersion": api.map(|a| a.version.clone()),
+        "applicationId": found.subscription.application.id,
+        "applicationName": found.subscription.application.name,
+        "throttlingPolicy": subscription.throttling_policy,
+        "status": subscription.status,
+        "endpointURLs": found.urls.iter().map(|u| json!({
+            "environmentName": u.environment,
+            "environmentDisplayName": u.display_name,
+            "URLs": crate::discovery::without_nulls(json!({"http": u.http, "https": u.https})),
+        })).collect::<Vec<_>>(),
+        "keys": found.keys.iter().map(|k| json!({
+            "keyType": k.key_type,
+            "consumerKey": k.consumer_key,
+            "keyManager": k.key_manager,
+        })).collect::<Vec<_>>(),
+        "commands": found.commands.iter().map(|c| crate::discovery::without_nulls(json!({
+            "name": c.name,
+            "keyType": c.key_type,
+            "curl": c.curl,
+        }))).collect::<Vec<_>>(),
+        "variables": {
+            "CONSUMER_SECRET": "the application's consumer secret (shown once, when the keys were made)",
+            "ACCESS_TOKEN": "the access_token the token command returns",
+            "API_KEY": "an API key from POST /applications/{applicationId}/api-keys/{keyType}/generate",
+        },
+    })))
+}

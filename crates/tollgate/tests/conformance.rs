@@ -595,6 +595,30 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         json!({}),
     )
     .await;
+    rest.get(&d(&format!("/applications/{app_id}/keys/PRODUCTION")))
+        .await;
+    rest.send(
+        Method::PUT,
+        &d(&format!("/applications/{app_id}/keys/PRODUCTION")),
+        json!({"supportedGrantTypes": ["client_credentials"], "callbackUrl": ""}),
+    )
+    .await;
+    rest.send(
+        Method::POST,
+        &d(&format!(
+            "/applications/{app_id}/keys/PRODUCTION/generate-token"
+        )),
+        json!({"validityPeriod": 3600, "scopes": []}),
+    )
+    .await;
+    rest.send(
+        Method::POST,
+        &d(&format!(
+            "/applications/{app_id}/keys/PRODUCTION/regenerate-secret"
+        )),
+        json!({}),
+    )
+    .await;
     let api_key = rest
         .send(
             Method::POST,

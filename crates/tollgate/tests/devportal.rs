@@ -429,3 +429,166 @@ async fn a_new_token_can_revoke_the_previous_one() {
         .unwrap();
     assert_eq!(served.status(), StatusCode::OK);
 }
+
+/// Runs a ready-made command in a shell with `vars` set; its standard output.
+async fn run_command(curl: &str, vars: Vec<(&'static str, String)>) -> String {
+    let curl = curl.to_string();
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{curl} --silent --show-error --max-time 10"))
+            .envs(vars)
+            .output()
+            .expect("sh");
+        assert!(
+            output.status.success(),
+            "{curl}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_made_curl_commands_call_the_api() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let mut api = pizzashack(&backend.url());
+    api["securityScheme"] = json!(["oauth2", "api_key"]);
+    let api_id = flow.publish_api(api).await;
+    let (app_id, keys, _) = flow.application_with_keys("CurlApp", Some(&api_id)).await;
+    let subscriptions = ok_json(
+        flow.get(flow.devportal(&format!("/subscriptions?applicationId={app_id}")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let subscription_id = subscriptions["list"][0]["subscriptionId"].as_str().unwrap();
+    let how = ok_json(
+        flow.get(flow.devportal(&format!("/subscriptions/{subscription_id}/invocation")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(how["throttlingPolicy"], "Unlimited");
+    assert_eq!(how["keys"][0]["consumerKey"], keys["consumerKey"]);
+    let https = how["endpointURLs"][0]["URLs"]["https"].as_str().unwrap();
+    assert!(https.ends_with("/pizzashack/1.0.0"), "{how}");
+    let commands = how["commands"].as_array().unwrap();
+    let find = |name: &str, needle: &str| {
+        commands
+            .iter()
+            .find(|c| c["name"] == name && c["curl"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no {name} command with {needle}: {how}"))["curl"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // The token command, with the secret the application was given, gets a token…
+    let token: Value = serde_json::from_str(
+        &run_command(
+            &find("token", "grant_type=client_credentials"),
+            vec![(
+                "CONSUMER_SECRET",
+                keys["consumerSecret"].as_str().unwrap().to_string(),
+            )],
+        )
+        .await,
+    )
+    .unwrap();
+    let access_token = token["access_token"].as_str().unwrap().to_string();
+    // …which the operation commands use, as they are.
+    let menu = run_command(
+        &find("GET /menu", "Authorization"),
+        vec![("ACCESS_TOKEN", access_token.clone())],
+    )
+    .await;
+    assert!(menu.contains("BBQ Chicken Bacon"), "{menu}");
+    let order = find("GET /order/{orderId}", "Authorization");
+    assert!(order.contains("/order/${orderId}"), "{order}");
+    run_command(
+        &order,
+        vec![("ACCESS_TOKEN", access_token), ("orderId", "42".into())],
+    )
+    .await;
+    assert!(backend
+        .requests()
+        .iter()
+        .any(|r| r.path_and_query.ends_with("/order/42")));
+    // The API takes API keys too: the same call with one.
+    let api_key = ok_json(
+        flow.post(
+            flow.devportal(&format!(
+                "/applications/{app_id}/api-keys/PRODUCTION/generate"
+            )),
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await["apikey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let menu = run_command(&find("GET /menu", "apikey"), vec![("API_KEY", api_key)]).await;
+    assert!(menu.contains("BBQ Chicken Bacon"), "{menu}");
+    // Another user's subscription does not exist for this one.
+    error_body(
+        flow.get(flow.devportal("/subscriptions/no-such/invocation"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_by_type_are_the_same_keys() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
+    let (app_id, keys, _) = flow.application_with_keys("TypedApp", Some(&api_id)).await;
+    let typed = |path: &str| flow.devportal(&format!("/applications/{app_id}/keys/{path}"));
+    let production = ok_json(flow.get(typed("PRODUCTION")).await, StatusCode::OK).await;
+    assert_eq!(production["consumerKey"], keys["consumerKey"]);
+    assert_eq!(production["keyType"], "PRODUCTION");
+    error_body(flow.get(typed("SANDBOX")).await, StatusCode::NOT_FOUND).await;
+    let refused = error_body(flow.get(typed("TESTING")).await, StatusCode::BAD_REQUEST).await;
+    assert!(refused.to_string().contains("keyType"), "{refused}");
+    let token = ok_json(
+        flow.post(
+            typed("PRODUCTION/generate-token"),
+            json!({"consumerSecret": keys["consumerSecret"], "validityPeriod": 600, "scopes": []}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let access_token = token["accessToken"].as_str().unwrap();
+    let menu = tollgate_testkit::flow::eventually(
+        &flow.http,
+        &node.gateway_http("/pizzashack/1.0.0/menu"),
+        Some(access_token),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(menu.status(), StatusCode::OK);
+    let renewed = ok_json(
+        flow.post(typed("PRODUCTION/regenerate-secret"), json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_ne!(renewed["consumerSecret"], keys["consumerSecret"]);
+    // Another consumer's application (here: none) is not found.
+    error_body(
+        flow.get(flow.devportal("/applications/no-such-app/keys/PRODUCTION"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

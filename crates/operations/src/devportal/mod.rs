@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod applications;
 pub mod discovery;
 pub mod feedback;
+pub mod invocation;
 pub mod subscriptions;
 pub mod workflows;
 
