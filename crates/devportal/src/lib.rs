@@ -9,6 +9,7 @@ mod discovery;
 mod feedback;
 mod key_managers;
 mod keys;
+mod settings;
 mod subscriptions;
 
 use axum::routing::{get, post};
@@ -60,6 +61,22 @@ fn portal_routes() -> Routes {
         .route("/apis/{api_id}/sdks/{language}", "GET", get(discovery::sdk))
         .route("/sdk-gen/languages", "GET", get(discovery::sdk_languages))
         .route("/tags", "GET", get(discovery::tags))
+        .route("/settings", "GET", get(settings::settings))
+        .route(
+            "/settings/application-attributes",
+            "GET",
+            get(settings::application_attributes),
+        )
+        .route(
+            "/throttling-policies/{policy_level}",
+            "GET",
+            get(settings::tiers),
+        )
+        .route(
+            "/throttling-policies/{policy_level}/{policy_id}",
+            "GET",
+            get(settings::tier),
+        )
         .route("/search", "GET", get(discovery::search))
         .route("/apis/{api_id}/ratings", "GET", get(feedback::ratings))
         .route(

@@ -27,13 +27,15 @@ use crate::{Gateway, GatewayError, RuntimeState};
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
 
 /// Serves one API request. Never fails: every error becomes WSO2's error response.
+/// `client` is the address of the connection's peer.
 pub async fn handle(
     gateway: Arc<Gateway>,
     backends: Arc<Backends>,
+    client: Option<IpAddr>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let state = gateway.state();
-    match process(&gateway, &backends, &state, request).await {
+    match process(&gateway, &backends, &state, client, request).await {
         Ok(response) => Ok(response),
         Err(err) => {
             match &err {
@@ -59,8 +61,6 @@ pub struct Admission<'s, 'p> {
     /// The path below the API's base path.
     pub resource_path: &'p str,
     pub key_type: KeyType,
-    /// The API key came as a query parameter, which is removed before forwarding.
-    pub api_key_in_query: bool,
 }
 
 /// What the policy phases read of a request besides its method and path.
@@ -75,7 +75,7 @@ pub struct RequestView<'r> {
 /// The credential a request presents, as the API accepts them.
 enum Credential<'r> {
     Bearer(&'r [u8]),
-    ApiKey { key: &'r [u8], in_query: bool },
+    ApiKey { key: &'r [u8] },
 }
 
 /// The policy phases — route, authenticate, authorize, throttle — without I/O: lookups in the
@@ -101,7 +101,6 @@ pub fn admit<'s, 'p>(
 
     // Authenticate and authorize.
     let now = tollgate_model::now_millis();
-    let mut api_key_in_query = false;
     let (key_type, throttle) = if operation.is_unsecured() {
         (KeyType::Production, None)
     } else {
@@ -110,8 +109,7 @@ pub fn admit<'s, 'p>(
                 let claims = authenticate(gateway, state, token, now / 1000)?;
                 authorize(state, route, operation, &claims)?
             }
-            Credential::ApiKey { key, in_query } => {
-                api_key_in_query = in_query;
+            Credential::ApiKey { key } => {
                 let claims = authenticate_api_key(gateway, state, key, now / 1000)?;
                 authorize_api_key(state, route, operation, &claims, request)?
             }
@@ -154,7 +152,6 @@ pub fn admit<'s, 'p>(
         route,
         resource_path,
         key_type,
-        api_key_in_query,
     })
 }
 
@@ -162,6 +159,7 @@ async fn process(
     gateway: &Gateway,
     backends: &Backends,
     state: &RuntimeState,
+    client: Option<IpAddr>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     // Route on, check, and forward one path: the normal form (see `path`).
@@ -172,10 +170,7 @@ async fn process(
     let view = RequestView {
         headers: request.headers(),
         query: request.uri().query(),
-        client: request
-            .extensions()
-            .get::<tollgate_guard::ClientAddr>()
-            .map(|c| c.0.ip()),
+        client,
     };
     let admission = match admit(gateway, state, request.method(), &path, &view) {
         // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
@@ -204,7 +199,6 @@ async fn process(
         route,
         resource_path,
         key_type,
-        api_key_in_query,
     } = admission?;
 
     // Prepare the upstream request.
@@ -218,8 +212,11 @@ async fn process(
         .map_err(|reason| GatewayError::BackendUnreachable(reason.clone()))?;
     let authentication = &route.api.authentication;
     // Like the token, an API key was for the gateway, and stays here.
+    // Whatever credential was used, a key in the query stays here too.
     let query = match request.uri().query() {
-        Some(query) if api_key_in_query => without_param(query, &authentication.api_key_header),
+        Some(query) if authentication.api_key && authentication.api_key_in_query => {
+            without_param(query, &authentication.api_key_header)
+        }
         query => query.map(std::borrow::Cow::Borrowed),
     };
     let target = upstream
@@ -292,23 +289,25 @@ fn credential<'r>(
             // Bytes until the cache misses: a cached token was valid text when it was verified,
             // and validating an 800-byte JWT on every request costs more than the lookup.
             let value = value.as_bytes();
-            return value
+            let bearer = value
                 .strip_prefix(b"Bearer ")
                 .or_else(|| value.strip_prefix(b"bearer "))
                 .map(<[u8]>::trim_ascii)
-                .filter(|t| !t.is_empty())
-                .map(Credential::Bearer)
-                .ok_or(GatewayError::MissingCredentials);
+                .filter(|t| !t.is_empty());
+            match bearer {
+                Some(token) => return Ok(Credential::Bearer(token)),
+                // Another scheme (Basic credentials meant for the backend, say): an API that
+                // takes API keys looks for one.
+                None if !authentication.api_key => return Err(GatewayError::MissingCredentials),
+                None => {}
+            }
         }
     }
     if authentication.api_key {
         if let Some(value) = request.headers.get(authentication.api_key_header.as_str()) {
             let key = value.as_bytes().trim_ascii();
             if !key.is_empty() {
-                return Ok(Credential::ApiKey {
-                    key,
-                    in_query: false,
-                });
+                return Ok(Credential::ApiKey { key });
             }
         }
         if authentication.api_key_in_query {
@@ -318,7 +317,6 @@ fn credential<'r>(
             {
                 return Ok(Credential::ApiKey {
                     key: key.as_bytes(),
-                    in_query: true,
                 });
             }
         }
@@ -339,9 +337,16 @@ fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
 
 /// `query` without the parameter `name`; `None` when nothing is left.
 fn without_param<'q>(query: &'q str, name: &str) -> Option<std::borrow::Cow<'q, str>> {
+    fn key_of(pair: &str) -> &str {
+        pair.split_once('=').map_or(pair, |(key, _)| key)
+    }
+    // Most queries do not carry it: nothing to copy.
+    if !query.split('&').any(|pair| key_of(pair) == name) {
+        return Some(std::borrow::Cow::Borrowed(query));
+    }
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| pair.split_once('=').map_or(*pair, |(key, _)| key) != name)
+        .filter(|pair| key_of(pair) != name)
         .collect();
     (!kept.is_empty()).then(|| std::borrow::Cow::Owned(kept.join("&")))
 }

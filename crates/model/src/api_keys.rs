@@ -190,18 +190,31 @@ impl ApiKeyRestrictions {
         self.networks.iter().any(|n| n.contains(&client))
     }
 
-    /// Whether a request with this `Referer` may use the key: a pattern must match the whole
-    /// value, or the value without its scheme (`www.example.com/*` matches
-    /// `https://www.example.com/app`).
+    /// Whether a request with this `Referer` may use the key. A pattern is a host pattern and,
+    /// after the first `/`, a path pattern (`www.example.com/*`, `*.example.com/app/*`); `*`
+    /// matches any characters, but in the host it never crosses into the path, so
+    /// `*.example.com/*` does not match `https://evil.org/x.example.com/`. The referer's scheme
+    /// is left out; a pattern without a path matches any path.
     pub fn allows_referer(&self, referer: Option<&str>) -> bool {
         if self.referers.is_empty() {
             return true;
         }
         let Some(referer) = referer else { return false };
         let without_scheme = referer.split_once("://").map_or(referer, |(_, rest)| rest);
-        self.referers
-            .iter()
-            .any(|p| glob_matches(p, referer) || glob_matches(p, without_scheme))
+        let (host, path) = without_scheme
+            .split_once('/')
+            .map_or((without_scheme, ""), |(h, p)| (h, p));
+        self.referers.iter().any(|pattern| {
+            let pattern = pattern
+                .split_once("://")
+                .map_or(pattern.as_str(), |(_, rest)| rest);
+            match pattern.split_once('/') {
+                Some((host_pattern, path_pattern)) => {
+                    glob_matches(host_pattern, host) && glob_matches(path_pattern, path)
+                }
+                None => glob_matches(pattern, host),
+            }
+        })
     }
 }
 
@@ -259,6 +272,12 @@ mod tests {
         assert!(r.allows_referer(Some("http://shop.partner.org/app/x")));
         assert!(!r.allows_referer(Some("https://www.example.org/page")));
         assert!(!r.allows_referer(Some("https://evil.com/www.example.com/")));
+        let wildcard = ApiKeyRestrictions::parse(None, Some("*.example.com/*")).unwrap();
+        assert!(wildcard.allows_referer(Some("https://shop.example.com/cart?x=1")));
+        assert!(!wildcard.allows_referer(Some("https://evil.org/x.example.com/")));
+        let host_only = ApiKeyRestrictions::parse(None, Some("app.example.com")).unwrap();
+        assert!(host_only.allows_referer(Some("https://app.example.com/any/path")));
+        assert!(!host_only.allows_referer(Some("https://app.example.com.evil.org/")));
         assert!(!r.allows_referer(None));
         assert!(glob_matches("a*b*c", "aXbYbZc"));
         assert!(!glob_matches("a*b*c", "aXbYbZ"));

@@ -314,8 +314,8 @@ struct Listener {
     limits: Limits,
     style: ErrorStyle,
     /// Whether requests carry the client's address ([`tollgate_guard::ClientAddr`]): the
-    /// management listeners need it for failure limits, API traffic for the addresses an API
-    /// key is restricted to.
+    /// management listeners' do, for failure limits; API traffic gets it from its
+    /// per-connection service instead (see [`serve_sharded`]).
     tell_client_addr: bool,
     /// Permits for open connections, shared by all serving threads of the listener.
     connections: Arc<Semaphore>,
@@ -346,13 +346,17 @@ pub async fn serve<S>(
         connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
         state: Default::default(),
     };
-    settings.run(listener, service, shutdown).await
+    settings
+        .run(listener, move |_| service.clone(), shutdown)
+        .await
 }
 
 impl Listener {
-    async fn run<S>(self, listener: TcpListener, service: S, shutdown: CancellationToken)
+    /// Accepts connections until `shutdown`; each is served by `service_for(peer)`.
+    async fn run<S, M>(self, listener: TcpListener, service_for: M, shutdown: CancellationToken)
     where
         S: HttpService,
+        M: Fn(SocketAddr) -> S,
     {
         let name = self.name;
         let tracker = TaskTracker::new();
@@ -396,7 +400,7 @@ impl Listener {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let (settings, service) = (self.clone(), service.clone());
+            let (settings, service) = (self.clone(), service_for(peer));
             tracker.spawn(async move {
                 let ended = settings.connection(stream, peer, service).await;
                 drop(permit);
@@ -462,12 +466,13 @@ impl Listener {
 }
 
 /// Serves on `shards` threads, each with a single-threaded runtime, its own listening socket on
-/// `addr` (`SO_REUSEPORT`: the kernel spreads connections over them) and its own service from
-/// `make_service`. A connection and everything it does then stay on one thread, as in nginx's
+/// `addr` (`SO_REUSEPORT`: the kernel spreads connections over them) and its own service
+/// factory from `make_service`, which makes each connection's service knowing the client's
+/// address (so no request carries it as an extension: API traffic allocates nothing for it). A connection and everything it does then stay on one thread, as in nginx's
 /// worker model. Connections speak HTTP/1.1, or HTTP/2 when TLS negotiates it, and are never
 /// upgraded (this serves API traffic). The shards share one connection limit. Binding happens
 /// before this returns; the future completes once every shard has drained after `shutdown`.
-pub fn serve_sharded<S, F>(
+pub fn serve_sharded<S, F, M>(
     name: &'static str,
     addr: SocketAddr,
     tls: Option<TlsAcceptor>,
@@ -477,7 +482,8 @@ pub fn serve_sharded<S, F>(
     shutdown: CancellationToken,
 ) -> Result<impl std::future::Future<Output = ()>, NetError>
 where
-    F: Fn() -> S + Send + Sync + 'static,
+    F: Fn() -> M + Send + Sync + 'static,
+    M: Fn(SocketAddr) -> S + 'static,
     S: HttpService,
 {
     let bind_err = |source: std::io::Error| NetError::Bind { addr, source };
@@ -508,7 +514,7 @@ where
         },
         limits,
         style: ErrorStyle::Gateway,
-        tell_client_addr: true,
+        tell_client_addr: false,
         connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
         state: Default::default(),
     };

@@ -71,7 +71,7 @@ async fn api_listeners_speak_http1_and_http2_by_alpn() {
                 addr,
                 tls,
                 2,
-                || hyper::service::service_fn(answer_version),
+                || |_| hyper::service::service_fn(answer_version),
                 tollgate_net::Limits::default(),
                 shutdown.clone(),
             )
@@ -145,7 +145,7 @@ async fn listeners(
             sharded,
             None,
             2,
-            || hyper::service::service_fn(answer),
+            || |_| hyper::service::service_fn(answer),
             limits,
             shutdown.clone(),
         )

@@ -94,9 +94,10 @@ async fn subscription_in<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     tenant: &str,
     subscription_id: &str,
+    lock: &str,
 ) -> Result<SubscriptionRow> {
     let row = sqlx::query(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2"
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM am_subscription WHERE tenant = $1 AND subscription_id = $2{lock}"
     ))
     .bind(tenant)
     .bind(subscription_id)
@@ -229,7 +230,26 @@ impl ApimTx {
         tenant: &str,
         subscription_id: &str,
     ) -> Result<SubscriptionRow> {
-        subscription_in(self.conn(), tenant, subscription_id).await
+        let lock = self.lock_clause();
+        subscription_in(self.conn(), tenant, subscription_id, lock).await
+    }
+
+    /// An application, read (and on PostgreSQL locked) for a change in this transaction.
+    pub async fn application(
+        &mut self,
+        tenant: &str,
+        application_id: &str,
+    ) -> Result<ApplicationRow> {
+        let lock = self.lock_clause();
+        let row = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = $1 AND application_id = $2{lock}"
+        ))
+        .bind(tenant)
+        .bind(application_id)
+        .fetch_optional(self.conn())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("application {application_id}")))?;
+        application_from(&row)
     }
 
     /// Writes a subscription's state and tier; false if it no longer exists.
@@ -252,7 +272,7 @@ impl Store {
         tenant: &str,
         subscription_id: &str,
     ) -> Result<SubscriptionRow> {
-        subscription_in(self.apim(), tenant, subscription_id).await
+        subscription_in(self.apim(), tenant, subscription_id, "").await
     }
 
     pub async fn application(&self, tenant: &str, application_id: &str) -> Result<ApplicationRow> {

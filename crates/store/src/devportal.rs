@@ -170,29 +170,19 @@ impl ApimTx {
         username: &str,
         rating: i64,
     ) -> Result<RatingRow> {
-        let now = tollgate_model::now_millis();
-        let updated = sqlx::query(
-            "UPDATE am_api_rating SET rating = $1, rated_time = $2 WHERE api_id = $3 AND username = $4",
+        // One statement, so two first ratings at once cannot collide.
+        sqlx::query(
+            "INSERT INTO am_api_rating (rating_id, tenant, api_id, username, rating, rated_time) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (api_id, username) DO UPDATE SET rating = excluded.rating, rated_time = excluded.rated_time",
         )
-        .bind(rating)
-        .bind(now)
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(tenant)
         .bind(api_id)
         .bind(username)
+        .bind(rating)
+        .bind(tollgate_model::now_millis())
         .execute(self.conn())
         .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(
-                "INSERT INTO am_api_rating (rating_id, tenant, api_id, username, rating, rated_time) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(tenant)
-            .bind(api_id)
-            .bind(username)
-            .bind(rating)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        }
         let row = sqlx::query(
             "SELECT rating_id, api_id, username, rating, rated_time FROM am_api_rating WHERE api_id = $1 AND username = $2",
         )

@@ -184,6 +184,15 @@ pub struct ApimTx {
 }
 
 impl ApimTx {
+    /// What a read inside this transaction appends to lock the rows it reads until the commit:
+    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the writer's turn is exclusive.
+    pub(crate) fn lock_clause(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         if self.wrote_events {

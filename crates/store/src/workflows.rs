@@ -84,9 +84,10 @@ impl ApimTx {
         workflow_from(&row)
     }
 
-    /// Records a decision on a pending workflow.
+    /// Records a decision on a pending workflow; [`StoreError::Conflict`] when it was decided
+    /// meanwhile.
     pub async fn decide_workflow(&mut self, workflow: &WorkflowRow) -> Result<()> {
-        sqlx::query(
+        let decided = sqlx::query(
             "UPDATE am_workflow SET status = $1, updated_time = $2, decided_by = $3, decision_note = $4 WHERE workflow_id = $5 AND status = 'CREATED'",
         )
         .bind(workflow.status.as_str())
@@ -94,6 +95,24 @@ impl ApimTx {
         .bind(workflow.decided_by.as_deref())
         .bind(workflow.decision_note.as_deref())
         .bind(&workflow.id)
+        .execute(self.conn())
+        .await?;
+        if decided.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!(
+                "workflow {} was decided meanwhile",
+                workflow.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Withdraws what still waits for an application or any of its subscriptions (it is being
+    /// deleted).
+    pub async fn withdraw_application_workflows(&mut self, application_id: &str) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM am_workflow WHERE status = 'CREATED' AND (reference = $1 OR reference IN (SELECT subscription_id FROM am_subscription WHERE application_id = $1))",
+        )
+        .bind(application_id)
         .execute(self.conn())
         .await?;
         Ok(())

@@ -549,14 +549,35 @@ pub struct DevportalSection {
     /// definitions (WSO2's anonymous mode); on by default, as in WSO2.
     #[serde(default = "yes")]
     pub enable_anonymous_mode: bool,
+    /// `[[apim.devportal.application_attributes]]`: the attributes applications carry.
+    #[serde(default)]
+    pub application_attributes: Vec<ApplicationAttributeSection>,
 }
 
 impl Default for DevportalSection {
     fn default() -> Self {
         DevportalSection {
             enable_anonymous_mode: true,
+            application_attributes: Vec::new(),
         }
     }
+}
+
+/// One `[[apim.devportal.application_attributes]]`, WSO2's keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationAttributeSection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub tooltip: Option<String>,
 }
 
 /// `[apim.workflow]`: which changes wait for an administrator's approval through the Admin
@@ -582,6 +603,19 @@ impl Apim {
                 subscription_creation: self.workflow.subscription_creation,
                 subscription_update: self.workflow.subscription_update,
             },
+            application_attributes: self
+                .devportal
+                .application_attributes
+                .iter()
+                .map(|a| tollgate_operations::devportal::ApplicationAttribute {
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                    required: a.required,
+                    hidden: a.hidden,
+                    default: a.default.clone(),
+                    tooltip: a.tooltip.clone().unwrap_or_else(|| a.description.clone()),
+                })
+                .collect(),
         }
     }
 }

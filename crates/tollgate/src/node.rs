@@ -504,9 +504,18 @@ async fn start_gateway(
         let gateway = gateway.clone();
         move || {
             let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls));
-            hyper::service::service_fn(move |req| {
-                tollgate_gateway::handler::handle(gateway.clone(), backends.clone(), req)
-            })
+            // Each connection's service knows its client (API keys restricted to addresses).
+            move |peer: SocketAddr| {
+                let (gateway, backends) = (gateway.clone(), backends.clone());
+                hyper::service::service_fn(move |req| {
+                    tollgate_gateway::handler::handle(
+                        gateway.clone(),
+                        backends.clone(),
+                        Some(peer.ip()),
+                        req,
+                    )
+                })
+            }
         }
     };
     let make_service = Arc::new(make_service);

@@ -127,6 +127,35 @@ async fn api_keys_work_where_permitted_until_revoked() {
         seen.path_and_query
     );
 
+    // Basic credentials meant for the backend do not hide the key; a key in the query never
+    // reaches the backend, whatever credential the request used.
+    let response = flow
+        .http
+        .get(&menu)
+        .basic_auth("backend-user", Some("backend-password"))
+        .header("apikey", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let app_token = flow
+        .token_for(&app_id, &flow.production_key(&app_id).await, 3600)
+        .await;
+    let response = flow
+        .http
+        .get(format!("{menu}?apikey=stray&size=small"))
+        .bearer_auth(&app_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = production.requests().pop().unwrap();
+    assert!(
+        seen.path_and_query.ends_with("/menu?size=small"),
+        "{}",
+        seen.path_and_query
+    );
+
     // Not a bearer token, and a token is not an API key; an API that takes tokens only
     // refuses the key.
     let refused = flow.http.get(&menu).bearer_auth(&key).send().await.unwrap();

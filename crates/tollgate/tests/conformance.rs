@@ -463,6 +463,11 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
     rest.get(&d(&format!("/apis/{id}/subscription-policies")))
         .await;
     rest.get(&d("/tags")).await;
+    rest.get(&d("/settings")).await;
+    rest.get(&d("/settings/application-attributes")).await;
+    rest.get(&d("/throttling-policies/application")).await;
+    rest.get(&d("/throttling-policies/subscription/Unlimited"))
+        .await;
     rest.get(&d("/search?query=pizza")).await;
     rest.get(&d("/sdk-gen/languages")).await;
     rest.send(

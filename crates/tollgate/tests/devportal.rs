@@ -592,3 +592,90 @@ async fn keys_by_type_are_the_same_keys() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_attributes_follow_the_configuration() {
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config: "[[apim.devportal.application_attributes]]\nname = \"External Reference Id\"\ndescription = \"Your order system's id\"\nrequired = true\n\n[[apim.devportal.application_attributes]]\nname = \"Region\"\ndefault = \"eu\"\nhidden = true\n".into(),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login(&node).await;
+    let declared = ok_json(
+        flow.get(flow.devportal("/settings/application-attributes"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(declared["count"], 2);
+    assert_eq!(declared["list"][0]["attribute"], "External Reference Id");
+    assert_eq!(declared["list"][0]["required"], "true");
+    assert_eq!(declared["list"][1]["hidden"], "true");
+    let refused = error_body(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "NoRef", "throttlingPolicy": "Unlimited"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        refused
+            .to_string()
+            .contains("attributes.External Reference Id"),
+        "{refused}"
+    );
+    let app = ok_json(
+        flow.post(
+            flow.devportal("/applications"),
+            json!({"name": "WithRef", "throttlingPolicy": "Unlimited", "attributes": {"External Reference Id": "PO-7"}}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(app["attributes"]["External Reference Id"], "PO-7");
+    assert_eq!(app["attributes"]["Region"], "eu");
+    // What a portal reads to set itself up; the tiers, open to visitors.
+    let settings = ok_json(
+        http_get(&node, "/api/am/devportal/v3/settings").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(settings["IsAnonymousModeEnabled"], true);
+    assert!(settings["grantTypes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("client_credentials")));
+    let tiers = ok_json(
+        http_get(
+            &node,
+            "/api/am/devportal/v3/throttling-policies/application",
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(tiers["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "Unlimited"));
+    error_body(
+        http_get(&node, "/api/am/devportal/v3/throttling-policies/api").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+async fn http_get(node: &Node, path: &str) -> reqwest::Response {
+    tollgate_testkit::http_client()
+        .get(node.control_plane_http(path))
+        .send()
+        .await
+        .unwrap()
+}

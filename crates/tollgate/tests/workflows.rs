@@ -143,11 +143,57 @@ async fn approvals_hold_changes_until_an_administrator_decides() {
     .await;
     let token = flow.token_for(&app_id, &keys, 3600).await;
     let menu = node.gateway_http("/pizzashack/1.0.0/menu");
+    // A publisher's unblock does not stand in for the approval.
+    let unblock = flow
+        .http
+        .post(flow.publisher(&format!(
+            "/subscriptions/unblock-subscription?subscriptionId={subscription_id}"
+        )))
+        .basic_auth("admin", Some(&node.admin_password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unblock.status(), StatusCode::CONFLICT);
     let refused = eventually(&flow.http, &menu, Some(&token), StatusCode::FORBIDDEN).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     admin.settle("AM_SUBSCRIPTION_CREATION", "APPROVED").await;
     let served = eventually(&flow.http, &menu, Some(&token), StatusCode::OK).await;
     assert_eq!(served.status(), StatusCode::OK);
+
+    // A blocked subscription does not ask for another tier (its pending state would pass).
+    let block = |state: &'static str| {
+        let url = flow.publisher(&format!(
+            "/subscriptions/{}-subscription?subscriptionId={subscription_id}{}",
+            if state == "UNBLOCKED" {
+                "unblock"
+            } else {
+                "block"
+            },
+            if state == "UNBLOCKED" {
+                String::new()
+            } else {
+                format!("&blockState={state}")
+            }
+        ));
+        let request = flow
+            .http
+            .post(url)
+            .basic_auth("admin", Some(&node.admin_password));
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(block("PROD_ONLY_BLOCKED").await.status(), StatusCode::OK);
+    error_body(
+        flow.http
+            .put(flow.devportal(&format!("/subscriptions/{subscription_id}")))
+            .bearer_auth(&flow.token)
+            .json(&json!({"applicationId": app_id, "apiId": api_id, "throttlingPolicy": "Bronze"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(block("UNBLOCKED").await.status(), StatusCode::OK);
 
     // A change of tier waits too; the old tier applies meanwhile.
     let changed = ok_json(

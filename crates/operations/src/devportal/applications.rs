@@ -73,6 +73,27 @@ async fn checked(
             format!("'{token_type}' is not one of JWT, OAUTH"),
         );
     }
+    if let Some(attributes) = input.attributes.as_mut() {
+        for declared in &services.devportal.application_attributes {
+            let given = attributes
+                .get(&declared.name)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.trim().is_empty());
+            if given {
+                continue;
+            }
+            match &declared.default {
+                Some(default) => {
+                    attributes.insert(declared.name.clone(), Value::String(default.clone()));
+                }
+                None if declared.required => problems.add(
+                    format!("attributes.{}", declared.name),
+                    format!("is required ({})", declared.description),
+                ),
+                None => {}
+            }
+        }
+    }
     for (name, value) in input.attributes.iter().flatten() {
         let fits = value
             .as_str()
@@ -111,6 +132,9 @@ pub async fn create(
     input: ApplicationInput,
 ) -> OpResult<ApplicationRow> {
     actor.require_any(MANAGE)?;
+    let mut input = input;
+    // Declared attributes are checked (and defaulted) on every new application.
+    input.attributes.get_or_insert_with(Map::new);
     let input = checked(services, actor, input).await?;
     let now = tollgate_model::now_millis();
     let app = ApplicationRow {
@@ -159,8 +183,11 @@ pub async fn update(
     input: ApplicationInput,
 ) -> OpResult<ApplicationRow> {
     actor.require_any(MANAGE)?;
-    let mut app = own_application(services, actor, application_id).await?;
+    own_application(services, actor, application_id).await?;
     let input = checked(services, actor, input).await?;
+    // Read again in the write's transaction: an approval decided meanwhile is kept.
+    let mut tx = services.store.begin().await?;
+    let mut app = tx.application(&actor.tenant, application_id).await?;
     app.name = input.name;
     app.throttling_policy = input.throttling_policy;
     app.description = input.description.unwrap_or_default();
@@ -169,7 +196,6 @@ pub async fn update(
         app.attributes = Value::Object(attributes);
     }
     app.updated_time = tollgate_model::now_millis();
-    let mut tx = services.store.begin().await?;
     tx.apply(&Change::UpdateApplication(app.clone())).await?;
     tx.commit().await?;
     Ok(app)
@@ -179,12 +205,8 @@ pub async fn update(
 pub async fn delete(services: &Services, actor: &Actor, application_id: &str) -> OpResult<()> {
     actor.require_any(VIEW)?;
     let app = own_application(services, actor, application_id).await?;
-    let subscriptions = services.store.subscriptions_of_application(&app.id).await?;
     let mut tx = services.store.begin().await?;
-    tx.withdraw_workflows(&app.id).await?;
-    for subscription in &subscriptions {
-        tx.withdraw_workflows(&subscription.id).await?;
-    }
+    tx.withdraw_application_workflows(&app.id).await?;
     tx.apply(&Change::DeleteApplication(app)).await?;
     tx.commit().await?;
     Ok(())

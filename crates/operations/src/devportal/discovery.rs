@@ -188,7 +188,11 @@ pub async fn definition(
     let token_url = format!("{}/oauth2/token", services.key_manager.base_url());
     let mut requirements = Vec::new();
     if swagger2 {
-        // Swagger 2: one host and base path; the first gateway URL.
+        // Swagger 2: one host and base path; the first gateway URL (never the backend's,
+        // which a stored document may name).
+        for field in ["schemes", "host", "basePath"] {
+            root.remove(field);
+        }
         if let Some(first) = servers.first().and_then(|s| s["url"].as_str()) {
             if let Some((scheme, rest)) = first.split_once("://") {
                 let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -413,4 +417,23 @@ pub async fn search(
         }));
     }
     Ok(Listed::page_of(hits, page))
+}
+
+/// The application or subscription tiers (`policy_level`: `application` or `subscription`).
+pub async fn tiers(
+    services: &Services,
+    viewer: &Viewer,
+    policy_level: &str,
+) -> OpResult<(PolicyLevel, Vec<ThrottlePolicy>)> {
+    let level = match policy_level {
+        "application" => PolicyLevel::Application,
+        "subscription" => PolicyLevel::Subscription,
+        other => {
+            return Err(OpError::invalid(
+                "policyLevel",
+                format!("'{other}' is not one of application, subscription"),
+            ))
+        }
+    };
+    Ok((level, services.store.policies(&viewer.tenant, level).await?))
 }

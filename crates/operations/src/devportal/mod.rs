@@ -19,6 +19,22 @@ pub struct DevportalSettings {
     /// enable_anonymous_mode`).
     pub anonymous_mode: bool,
     pub approvals: workflows::Approvals,
+    /// The attributes applications carry (`[[apim.devportal.application_attributes]]`).
+    pub application_attributes: Vec<ApplicationAttribute>,
+}
+
+/// An application attribute the configuration declares (WSO2's
+/// `[[apim.devportal.application_attributes]]`): the portals ask for it; a required one must
+/// be given (or have a default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationAttribute {
+    pub name: String,
+    pub description: String,
+    pub required: bool,
+    pub hidden: bool,
+    /// Given to applications that leave the attribute out.
+    pub default: Option<String>,
+    pub tooltip: String,
 }
 
 impl Default for DevportalSettings {
@@ -26,6 +42,7 @@ impl Default for DevportalSettings {
         DevportalSettings {
             anonymous_mode: true,
             approvals: workflows::Approvals::default(),
+            application_attributes: Vec::new(),
         }
     }
 }

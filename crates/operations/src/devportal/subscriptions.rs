@@ -306,6 +306,14 @@ pub async fn change_tier(
         )));
     }
     if services.devportal.approvals.subscription_update {
+        // Only an active subscription asks: the pending state stands for "unblocked, on the old
+        // tier" at the gateway, so a blocked one must not reach it.
+        if subscription.status != SubscriptionStatus::Unblocked {
+            return Err(OpError::NotAllowed(format!(
+                "The subscription is {}: its tier cannot change now",
+                subscription.status.as_str()
+            )));
+        }
         // The old tier keeps applying until an administrator decides.
         super::workflows::hold(
             &mut tx,

@@ -127,10 +127,7 @@ pub async fn decide(
     let mut workflow = tx.pending_workflow(&actor.tenant, workflow_id).await?;
     match workflow.workflow_type {
         WorkflowType::ApplicationCreation => {
-            let mut app = services
-                .store
-                .application(&actor.tenant, &workflow.reference)
-                .await?;
+            let mut app = tx.application(&actor.tenant, &workflow.reference).await?;
             app.status = if approve {
                 APPLICATION_APPROVED
             } else {
@@ -143,6 +140,12 @@ pub async fn decide(
         }
         WorkflowType::SubscriptionCreation => {
             let mut subscription = tx.subscription(&actor.tenant, &workflow.reference).await?;
+            if subscription.status != SubscriptionStatus::OnHold {
+                return Err(OpError::Conflict(format!(
+                    "The subscription is {} now, no longer waiting for approval",
+                    subscription.status
+                )));
+            }
             subscription.status = if approve {
                 SubscriptionStatus::Unblocked
             } else {

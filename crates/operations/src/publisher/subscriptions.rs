@@ -31,6 +31,16 @@ pub async fn set_subscription_state(
     }
     let mut tx = services.store.begin().await?;
     let mut subscription = tx.subscription(&actor.tenant, subscription_id).await?;
+    // Waiting for approval, or rejected: an administrator's decision, not a block, settles it.
+    if matches!(
+        subscription.status,
+        SubscriptionStatus::OnHold | SubscriptionStatus::Rejected
+    ) {
+        return Err(OpError::Conflict(format!(
+            "The subscription is {}: it is settled by its approval workflow, not blocked or unblocked",
+            subscription.status
+        )));
+    }
     subscription.status = state;
     tx.apply(&Change::UpdateSubscription(subscription.clone()))
         .await?;

@@ -1,0 +1,98 @@
+//! `/settings`, `/settings/application-attributes` and `/throttling-policies/{policyLevel}`:
+//! what a portal reads to set itself up.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tollgate_operations::devportal::discovery as ops;
+use tollgate_operations::{Listed, Page};
+use tollgate_restcore::{
+    listed_body, tier_json, ApiError, Ctx, MaybePrincipal, Principal, QueryParams,
+};
+
+use crate::discovery::viewer;
+
+/// WSO2's Developer Portal `Settings` (open to visitors: a portal reads it before sign-in).
+pub(crate) async fn settings(State(ctx): State<Ctx>) -> Json<Value> {
+    let gateway = ctx
+        .environments
+        .first()
+        .map(|e| format!("{},{}", e.http_endpoint, e.https_endpoint))
+        .unwrap_or_default();
+    Json(json!({
+        "grantTypes": ctx.key_manager.supported_grants(),
+        "scopes": ["apim:subscribe", "apim:app_manage", "apim:sub_manage", "apim:api_key", "apim:store_settings"],
+        "applicationSharingEnabled": false,
+        "mapExistingAuthApps": true,
+        "apiGatewayEndpoint": gateway,
+        "monetizationEnabled": false,
+        "recommendationEnabled": false,
+        "IsUnlimitedTierPaid": false,
+        "identityProvider": {"external": false},
+        "IsAnonymousModeEnabled": ctx.devportal.anonymous_mode,
+        "IsPasswordChangeEnabled": true,
+        "userStorePasswordPattern": "",
+        "passwordPolicyPattern": "",
+        "passwordPolicyMinLength": ctx.users.min_password_length,
+        "passwordPolicyMaxLength": ctx.users.max_password_length,
+    }))
+}
+
+/// The attributes applications carry, as configured.
+pub(crate) async fn application_attributes(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(&["apim:subscribe", "apim:app_manage"])?;
+    let list: Vec<Value> = ctx
+        .devportal
+        .application_attributes
+        .iter()
+        .map(|a| {
+            json!({
+                "attribute": a.name,
+                "description": a.description,
+                "type": "text",
+                "tooltip": a.tooltip,
+                "required": a.required.to_string(),
+                "hidden": a.hidden.to_string(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"count": list.len(), "list": list})))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PageQuery {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub(crate) async fn tiers(
+    State(ctx): State<Ctx>,
+    caller: MaybePrincipal,
+    Path(level): Path<String>,
+    QueryParams(q): QueryParams<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let viewer = viewer(&ctx, &caller).await?;
+    let page = Page::new(q.limit, q.offset)?;
+    let (level, tiers) = ops::tiers(&ctx, &viewer, &level).await?;
+    Ok(listed_body(&Listed::page_of(tiers, page), |tier| {
+        tier_json(tier, level)
+    }))
+}
+
+pub(crate) async fn tier(
+    State(ctx): State<Ctx>,
+    caller: MaybePrincipal,
+    Path((level, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let viewer = viewer(&ctx, &caller).await?;
+    let (level, tiers) = ops::tiers(&ctx, &viewer, &level).await?;
+    tiers
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| Json(tier_json(t, level)))
+        .ok_or_else(|| ApiError::not_found(format!("Requested tier {name} not found")))
+}
