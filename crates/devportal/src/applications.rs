@@ -110,7 +110,7 @@ pub(crate) async fn get(
     Path(application_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let view = ops::get(&ctx, &principal, &application_id).await?;
-    let keys = crate::keys::keys_json(&ctx, &view.application.id).await?;
+    let keys = crate::keys::keys_json(&ctx, &principal, &view.application.id).await?;
     Ok(Json(application_json(
         &view.application,
         view.subscription_count,

@@ -14,10 +14,7 @@ mod subscriptions;
 
 use axum::routing::{get, post};
 use axum::Router;
-use tollgate_restcore::{ApiError, Ctx, Principal, Routes};
-use tollgate_store::ApplicationRow;
-
-const SUBSCRIBE_APP: &[&str] = &["apim:subscribe", "apim:app_manage"];
+use tollgate_restcore::{Ctx, Routes};
 
 /// The Developer Portal API's routes, relative to `/api/am/devportal/v3`.
 pub fn routes() -> Routes {
@@ -197,26 +194,4 @@ fn portal_routes() -> Routes {
 /// The Developer Portal API's router.
 pub fn router(ctx: Ctx) -> Router {
     routes().into_router(ctx)
-}
-
-/// The caller's own application; others' are invisible (404), as in WSO2.
-async fn own_application(
-    ctx: &Ctx,
-    principal: &Principal,
-    application_id: &str,
-) -> Result<ApplicationRow, ApiError> {
-    Ok(tollgate_operations::devportal::own_application(ctx, principal, application_id).await?)
-}
-
-/// Keys are for approved applications only: one whose creation waits for approval (or was
-/// rejected) gets none, as in WSO2.
-fn approved(app: &ApplicationRow) -> Result<(), ApiError> {
-    if app.status == tollgate_operations::devportal::workflows::APPLICATION_APPROVED {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "Application {} is {}, not approved: it cannot have keys yet",
-            app.name, app.status
-        )))
-    }
 }

@@ -73,12 +73,7 @@ pub async fn generate(
         problems.add(format!("additionalProperties.{}", bad.field), bad.message);
     }
     problems.into_result(())?;
-    if application.status != "APPROVED" {
-        return Err(OpError::NotAllowed(format!(
-            "Application {} is not approved yet ({}); it cannot have API keys",
-            application.name, application.status
-        )));
-    }
+    super::approved(&application)?;
 
     // The subscriptions the key names (informative: gateways check the ones they hold).
     let (subscriptions, _) = services

@@ -7,6 +7,7 @@ pub mod applications;
 pub mod discovery;
 pub mod feedback;
 pub mod invocation;
+pub mod keys;
 pub mod subscriptions;
 pub mod workflows;
 
@@ -64,4 +65,17 @@ pub async fn own_application(
         return Err(OpError::NotFound(format!("application {application_id}")));
     }
     Ok(app)
+}
+
+/// Keys (OAuth or API keys) are for approved applications only: one whose creation waits for
+/// approval, or was rejected, gets none, as in WSO2.
+pub(crate) fn approved(app: &ApplicationRow) -> OpResult<()> {
+    if app.status == workflows::APPLICATION_APPROVED {
+        Ok(())
+    } else {
+        Err(OpError::NotAllowed(format!(
+            "Application {} is {}, not approved: it cannot have keys yet",
+            app.name, app.status
+        )))
+    }
 }
