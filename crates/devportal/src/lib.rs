@@ -60,6 +60,11 @@ fn portal_routes() -> Routes {
         .route("/tags", "GET", get(discovery::tags))
         .route("/settings", "GET", get(settings::settings))
         .route(
+            "/me/change-password",
+            "POST",
+            post(settings::change_password),
+        )
+        .route(
             "/settings/application-attributes",
             "GET",
             get(settings::application_attributes),

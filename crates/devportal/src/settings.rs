@@ -96,3 +96,28 @@ pub(crate) async fn tier(
         .map(|t| Json(tier_json(t, level)))
         .ok_or_else(|| ApiError::not_found(format!("Requested tier {name} not found")))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /me/change-password`.
+pub(crate) async fn change_password(
+    State(ctx): State<Ctx>,
+    client_addr: Option<axum::Extension<tollgate_guard::ClientAddr>>,
+    principal: Principal,
+    tollgate_restcore::JsonBody(input): tollgate_restcore::JsonBody<PasswordChange>,
+) -> Result<Json<Value>, ApiError> {
+    tollgate_operations::users::change_own_password(
+        &ctx,
+        &principal,
+        &input.current_password,
+        &input.new_password,
+        client_addr.map(|axum::Extension(addr)| addr.0.ip()),
+    )
+    .await?;
+    Ok(Json(json!({})))
+}

@@ -312,6 +312,65 @@ pub async fn update_user(
     get_user(services, actor, user_id).await
 }
 
+/// A signed-in user changes their own password (the Developer Portal's
+/// `POST /me/change-password`): the current one must be right (checked under the key manager's
+/// failure limits), the new one follows the password rules; the sessions the old one opened
+/// end.
+pub async fn change_own_password(
+    services: &Services,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    source: Option<std::net::IpAddr>,
+) -> OpResult<()> {
+    actor.require_any(&["apim:subscribe", "apim:admin"])?;
+    let user = services
+        .store
+        .find_user(&actor.tenant, &actor.username)
+        .await?
+        .ok_or_else(|| {
+            OpError::NotAllowed(
+                "Your account belongs to another identity provider: change the password there"
+                    .into(),
+            )
+        })?;
+    let mut problems = Problems::default();
+    check_password(
+        &mut problems,
+        &services.users,
+        "newPassword",
+        &user.username,
+        new,
+    );
+    if new == current {
+        problems.add("newPassword", "must differ from the current password");
+    }
+    problems.into_result(())?;
+    let qualified = tollgate_keymanager::qualify_username(&actor.tenant, &actor.username);
+    if services
+        .key_manager
+        .authenticate_user(&qualified, current, source)
+        .await?
+        .is_none()
+    {
+        return Err(OpError::invalid(
+            "currentPassword",
+            "is not your current password",
+        ));
+    }
+    let hash = services.key_manager.hash_password(new).await?;
+    services
+        .store
+        .update_user(&actor.tenant, &user.id, Some(&hash), None)
+        .await?;
+    services
+        .key_manager
+        .revoke_user_tokens(&actor.tenant, &user.username)
+        .await?;
+    tracing::info!(user = %user.username, "password changed by its owner");
+    Ok(())
+}
+
 /// Deletes a user; an administrator cannot delete their own account.
 pub async fn delete_user(services: &Services, actor: &Actor, user_id: &str) -> OpResult<()> {
     let user = get_user(services, actor, user_id).await?;

@@ -573,3 +573,63 @@ async fn manage_users_and_roles(client: Client) {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_change_their_own_password() {
+    let client = start("").await;
+    ok_json(
+        client
+            .http
+            .post(client.url("/api/identity/user/v1.0/me"))
+            .json(&sign_up_body("dora", "dora-first-1"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, token) = client
+        .token("dora", "dora-first-1", "apim:subscribe")
+        .await
+        .unwrap();
+    let change = |body: Value| {
+        client
+            .http
+            .post(client.url("/api/am/devportal/v3/me/change-password"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    for (body, field) in [
+        (
+            json!({"currentPassword": "wrong-password", "newPassword": "dora-second-2"}),
+            "currentPassword",
+        ),
+        (
+            json!({"currentPassword": "dora-first-1", "newPassword": "short"}),
+            "newPassword",
+        ),
+        (
+            json!({"currentPassword": "dora-first-1", "newPassword": "dora-first-1"}),
+            "newPassword",
+        ),
+    ] {
+        let refused = error_body(change(body).await.unwrap(), StatusCode::BAD_REQUEST).await;
+        assert!(refused.to_string().contains(field), "{field}: {refused}");
+    }
+    ok_json(
+        change(json!({"currentPassword": "dora-first-1", "newPassword": "dora-second-2"}))
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(client
+        .login("dora", "dora-first-1", "apim:subscribe")
+        .await
+        .is_none());
+    assert!(client
+        .login("dora", "dora-second-2", "apim:subscribe")
+        .await
+        .is_some());
+}
