@@ -57,6 +57,7 @@ pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeG
         .nest(DEVPORTAL, tollgate_devportal::router(ctx.clone()))
         .nest(ADMIN, tollgate_admin::router(ctx.clone()))
         .merge(tollgate_identity::router(ctx.clone()))
+        .merge(tollgate_portals::router(ctx.clone()))
         .merge(tollgate_keymanager::router(ctx.key_manager.clone()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(tollgate_restcore::rest_edge))

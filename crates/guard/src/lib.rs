@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub SocketAddr);
 
+/// Set beside [`ClientAddr`] when the request came over TLS (cookies are then `Secure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverTls;
+
 /// The key a client address is limited by: the address itself for IPv4, its /64 network for
 /// IPv6 (one host commonly holds a whole /64).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -20,7 +20,7 @@ pub use grants::{Grant, TokenRequest, TokenResponse};
 pub use http::{basic_credentials, router};
 pub use logins::{LockPolicy, Logins};
 pub use passwords::Passwords;
-pub use secrets::{hash_secret, secret_matches};
+pub use secrets::{hash_secret, random_token, secret_matches};
 pub use tokens::Claims;
 pub use vault::Vault;
 

@@ -9,7 +9,7 @@ use base64::Engine;
 const PREFIX: &str = "sha256:";
 
 /// A fresh random value of `bytes` bytes, base64url without padding (WSO2's key shape).
-pub(crate) fn random_token(bytes: usize) -> String {
+pub fn random_token(bytes: usize) -> String {
     use rand::RngCore;
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);

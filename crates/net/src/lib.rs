@@ -442,7 +442,13 @@ impl Listener {
         // The deadlines watch the bytes on the socket (under TLS, if any), from the accept on.
         let (watch, _registration) = Watch::register(&self.state, self.limits);
         let io = WatchedIo::new(stream, watch.clone());
-        let service = Watched::new(service, watch.clone(), client, self.style);
+        let service = Watched::new(
+            service,
+            watch.clone(),
+            client,
+            self.tls.is_some(),
+            self.style,
+        );
         match &self.tls {
             Some(acceptor) => {
                 let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io));

@@ -452,6 +452,8 @@ pub(crate) struct Watched<S> {
     inner: S,
     watch: Arc<Watch>,
     client: Option<tollgate_guard::ClientAddr>,
+    /// Whether the connection is TLS (told with the client's address).
+    tls: bool,
     style: ErrorStyle,
 }
 
@@ -460,12 +462,14 @@ impl<S> Watched<S> {
         inner: S,
         watch: Arc<Watch>,
         client: Option<tollgate_guard::ClientAddr>,
+        tls: bool,
         style: ErrorStyle,
     ) -> Self {
         Watched {
             inner,
             watch,
             client,
+            tls,
             style,
         }
     }
@@ -491,6 +495,9 @@ where
         }
         if let Some(client) = self.client {
             request.extensions_mut().insert(client);
+            if self.tls {
+                request.extensions_mut().insert(tollgate_guard::OverTls);
+            }
         }
         WatchedFuture {
             inner: Some(self.inner.call(request)),

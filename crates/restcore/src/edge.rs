@@ -27,7 +27,8 @@ pub async fn rest_edge(request: Request, next: Next) -> Response {
         // The panic hook has logged it (once, with its location).
         Err(_) => return ApiError::internal().into_response(),
     };
-    if response.status().as_u16() < 400 || is_json(&response) {
+    // The portals' error pages are pages: only other bodies become WSO2's JSON.
+    if response.status().as_u16() < 400 || is_json(&response) || is_html(&response) {
         return close_if_too_large(response);
     }
     let status = response.status();
@@ -53,6 +54,14 @@ fn close_if_too_large(mut response: Response) -> Response {
         );
     }
     response
+}
+
+fn is_html(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_json(response: &Response<Body>) -> bool {

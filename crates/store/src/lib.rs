@@ -21,6 +21,7 @@ mod oauth;
 mod outbox;
 mod policies;
 mod scopes;
+mod sessions;
 mod snapshot;
 mod users;
 mod workflows;
@@ -40,6 +41,7 @@ pub use key_managers::KeyManagerRow;
 pub use keys::{ClientValidity, KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use oauth::{AccessTokenRow, AuthorizationCodeRow, IssuedToken, RefreshState, RefreshTokenRow};
 pub use scopes::{ScopeRow, ScopeUse};
+pub use sessions::PortalSessionRow;
 pub use users::{NewUser, UserMatch, UserRow};
 pub use workflows::WorkflowRow;
 

@@ -104,6 +104,11 @@ pub(crate) const SHARED: Migrations = Migrations {
             name: "user_management",
             sql: include_str!("../migrations/shared/0003_user_management.sql"),
         },
+        Migration {
+            version: 4,
+            name: "portal_sessions",
+            sql: include_str!("../migrations/shared/0004_portal_sessions.sql"),
+        },
     ],
 };
 

@@ -1,0 +1,169 @@
+//! The developer portal's pages: the API catalogue (search, tags) and an API's page.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use tollgate_operations::devportal::discovery::{self, EndpointUrls, Viewer};
+use tollgate_operations::{OpError, Page};
+use tollgate_restcore::Ctx;
+use tollgate_store::{ApiRow, DocumentRow};
+
+use crate::pages::{render, Chrome, PageError, Portal};
+use crate::session::Visitor;
+
+/// The visitor as discovery sees them; `Err` is the redirect to sign in when anonymous browsing
+/// is off.
+async fn viewer(ctx: &Ctx, visitor: &Visitor) -> Result<Result<Viewer, Response>, PageError> {
+    match &visitor.signed_in {
+        Some(signed_in) => Ok(Ok(Viewer::signed_in(ctx, &signed_in.actor).await?)),
+        None => match Viewer::anonymous(ctx) {
+            Ok(viewer) => Ok(Ok(viewer)),
+            Err(OpError::Unauthenticated(_)) => {
+                Ok(Err(Redirect::to("/devportal/login").into_response()))
+            }
+            Err(other) => Err(other.into()),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CatalogueQuery {
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+/// One API as the catalogue shows it.
+pub(crate) struct Card {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub provider: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub thumbnail: bool,
+}
+
+impl From<&ApiRow> for Card {
+    fn from(api: &ApiRow) -> Self {
+        Card {
+            id: api.id.clone(),
+            name: api.name.clone(),
+            version: api.version.clone(),
+            provider: api.provider.clone(),
+            description: api.description.clone(),
+            tags: api.tags.clone(),
+            thumbnail: api.has_thumbnail,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "devportal_apis.html")]
+struct CataloguePage {
+    page: Chrome,
+    query: String,
+    cards: Vec<Card>,
+    total: i64,
+    tags: Vec<(String, i64)>,
+    previous: Option<i64>,
+    next: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 24;
+
+pub(crate) async fn catalogue(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Query(q): Query<CatalogueQuery>,
+) -> Result<Response, PageError> {
+    let viewer = match viewer(&ctx, &visitor).await? {
+        Ok(viewer) => viewer,
+        Err(redirect) => return Ok(redirect),
+    };
+    let offset = q.offset.unwrap_or(0).max(0);
+    let query = q.query.unwrap_or_default();
+    let listed = discovery::list_apis(
+        &ctx,
+        &viewer,
+        Some(&query),
+        Page::new(Some(PAGE_SIZE), Some(offset))?,
+    )
+    .await?;
+    let tags = discovery::tags(&ctx, &viewer, Page::new(Some(50), Some(0))?).await?;
+    Ok(render(&CataloguePage {
+        page: Chrome::new(Some(Portal::DevPortal), "APIs", &visitor),
+        cards: listed.items.iter().map(Card::from).collect(),
+        total: listed.total,
+        tags: tags.items,
+        previous: (offset > 0).then(|| (offset - PAGE_SIZE).max(0)),
+        next: (offset + PAGE_SIZE < listed.total).then_some(offset + PAGE_SIZE),
+        query,
+    }))
+}
+
+/// One resource of an API, as its page lists it.
+pub(crate) struct Resource {
+    pub verb: String,
+    pub target: String,
+    pub secured: bool,
+}
+
+#[derive(Template)]
+#[template(path = "devportal_api.html")]
+struct ApiPage {
+    page: Chrome,
+    api: Card,
+    context: String,
+    status: String,
+    urls: Vec<EndpointUrls>,
+    resources: Vec<Resource>,
+    documents: Vec<DocumentRow>,
+    tiers: Vec<String>,
+}
+
+pub(crate) async fn api_page(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let viewer = match viewer(&ctx, &visitor).await? {
+        Ok(viewer) => viewer,
+        Err(redirect) => return Ok(redirect),
+    };
+    let api = discovery::get_api(&ctx, &viewer, &api_id).await?;
+    let urls = discovery::endpoint_urls(&ctx, &api).await?;
+    let documents = discovery::documents(&ctx, &viewer, &api_id, Page::new(Some(100), Some(0))?)
+        .await?
+        .items;
+    let tiers = discovery::subscription_policies(&ctx, &viewer, &api_id)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let resources = api.definition["operations"]
+        .as_array()
+        .map(|ops| {
+            ops.iter()
+                .map(|op| Resource {
+                    verb: op["verb"].as_str().unwrap_or_default().to_string(),
+                    target: op["target"].as_str().unwrap_or_default().to_string(),
+                    secured: op.get("authType").and_then(Value::as_str) != Some("None"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(render(&ApiPage {
+        page: Chrome::new(Some(Portal::DevPortal), api.name.clone(), &visitor),
+        context: api.context.clone(),
+        status: api.lifecycle_status.display_name().to_string(),
+        api: Card::from(&api),
+        urls,
+        resources,
+        documents,
+        tiers,
+    }))
+}

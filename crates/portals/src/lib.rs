@@ -1,0 +1,200 @@
+//! The web portals, served by the control plane at WSO2's paths: `/publisher`, `/devportal` and
+//! `/admin` (`/` offers the three). Pages are rendered on the server from askama templates
+//! compiled into the binary, over the same operations as the REST APIs — a role that may not
+//! do something through the REST API cannot do it here either.
+//!
+//! A new page is a template in `templates/` and a handler here (or in a portal's module) that
+//! takes the [`session::Visitor`], calls an operation and renders; a form posts back with the
+//! session's CSRF token, checked by [`session::csrf_ok`].
+//!
+//! So far: the shell (home, sign-in and sign-out with sessions and CSRF protection, error
+//! pages, the stylesheet), the developer portal's API catalogue and API pages, the publisher's
+//! API list and the admin portal's approvals. The rest of issue 12 builds on it.
+
+mod admin;
+mod devportal;
+mod pages;
+mod publisher;
+pub mod session;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tollgate_restcore::Ctx;
+
+pub use pages::Portal;
+use pages::{render, Chrome, PageError};
+use session::Visitor;
+
+/// The portals' routes (mounted at the root of the control plane).
+pub fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/portal-assets/portal.css", get(stylesheet))
+        .route("/{portal}/login", get(login_form).post(login))
+        .route("/{portal}/logout", post(logout))
+        .route("/devportal", get(devportal::catalogue))
+        .route("/devportal/apis/{api_id}", get(devportal::api_page))
+        .route("/publisher", get(publisher::apis))
+        .route("/admin", get(admin::approvals))
+        .route("/admin/approvals/{workflow_id}", post(admin::decide))
+        .with_state(ctx)
+}
+
+const STYLESHEET: &str = include_str!("../assets/portal.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Chrome,
+}
+
+async fn home(visitor: Visitor) -> Response {
+    render(&HomePage {
+        page: Chrome::new(None, "Tollgate", &visitor),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    page: Chrome,
+    action: String,
+    login_csrf: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+fn portal_of(name: &str) -> Result<Portal, PageError> {
+    Portal::parse(name).ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "No such portal"))
+}
+
+async fn login_form(visitor: Visitor, Path(portal): Path<String>) -> Result<Response, PageError> {
+    let portal = portal_of(&portal)?;
+    let (token, cookie) = session::login_csrf(visitor.secure);
+    let mut response = render(&LoginPage {
+        page: Chrome::new(Some(portal), "Sign in", &visitor),
+        action: format!("{}/login", portal.path()),
+        login_csrf: &token,
+        username: "",
+        error: None,
+    });
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    client: Option<axum::Extension<tollgate_guard::ClientAddr>>,
+    headers: HeaderMap,
+    Path(portal): Path<String>,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let portal = portal_of(&portal)?;
+    let refuse = |message: &str| {
+        let (token, cookie) = session::login_csrf(visitor.secure);
+        let mut response = render(&LoginPage {
+            page: Chrome::new(Some(portal), "Sign in", &visitor),
+            action: format!("{}/login", portal.path()),
+            login_csrf: &token,
+            username: &form.username,
+            error: Some(message),
+        });
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+        response
+    };
+    if !session::login_csrf_ok(&headers, &form.csrf) {
+        return Ok(refuse("The sign-in form expired; please sign in again."));
+    }
+    let source = client.map(|axum::Extension(addr)| addr.0.ip());
+    let user = match ctx
+        .key_manager
+        .authenticate_user(&form.username, &form.password, source)
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => return Ok(refuse("The username or password is not right.")),
+        Err(err) => {
+            let message = ApiErrorText::from(err).0;
+            return Ok(refuse(&message));
+        }
+    };
+    session::start(
+        &ctx,
+        &user.tenant,
+        &user.username,
+        visitor.secure,
+        portal.path(),
+    )
+    .await
+}
+
+/// A key manager refusal (a lock, a busy hasher) as the sentence a page shows.
+struct ApiErrorText(String);
+
+impl From<tollgate_keymanager::KeyManagerError> for ApiErrorText {
+    fn from(err: tollgate_keymanager::KeyManagerError) -> Self {
+        ApiErrorText(tollgate_restcore::ApiError::from(err).description)
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(portal): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let portal = portal_of(&portal)?;
+    if let Some(signed_in) = &visitor.signed_in {
+        if !session::csrf_ok(signed_in, &form.csrf) {
+            return Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "The form expired; reload the page and try again.",
+            ));
+        }
+    }
+    session::end(&ctx, &headers, visitor.secure, portal.path()).await
+}
+
+/// The signed-in user, or a redirect to the portal's sign-in page.
+fn signed_in_or_login(
+    visitor: &Visitor,
+    portal: Portal,
+) -> Result<session::SignedIn, axum::response::Redirect> {
+    visitor
+        .signed_in
+        .clone()
+        .ok_or_else(|| axum::response::Redirect::to(&format!("{}/login", portal.path())))
+}

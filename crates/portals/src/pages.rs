@@ -1,0 +1,159 @@
+//! What every page shares: the portal it belongs to, the signed-in user, and errors rendered as
+//! a page (never a blank one, never a stack trace).
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tollgate_operations::OpError;
+use tollgate_restcore::ApiError;
+use tollgate_store::StoreError;
+
+use crate::session::Visitor;
+
+/// The three portals, at WSO2's paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Portal {
+    Publisher,
+    DevPortal,
+    Admin,
+}
+
+impl Portal {
+    pub fn parse(name: &str) -> Option<Portal> {
+        match name {
+            "publisher" => Some(Portal::Publisher),
+            "devportal" => Some(Portal::DevPortal),
+            "admin" => Some(Portal::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Portal::Publisher => "/publisher",
+            Portal::DevPortal => "/devportal",
+            Portal::Admin => "/admin",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Portal::Publisher => "Publisher",
+            Portal::DevPortal => "Developer Portal",
+            Portal::Admin => "Admin",
+        }
+    }
+}
+
+/// The frame of a page: which portal, the title, who is signed in (and their form token).
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub portal: Option<Portal>,
+    pub title: String,
+    pub username: Option<String>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(portal: Option<Portal>, title: impl Into<String>, visitor: &Visitor) -> Chrome {
+        Chrome {
+            portal,
+            title: title.into(),
+            username: visitor.signed_in.as_ref().map(|s| s.username.clone()),
+            csrf: visitor
+                .signed_in
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn portal_path(&self) -> &'static str {
+        self.portal.map_or("/", Portal::path)
+    }
+
+    pub fn portal_title(&self) -> &'static str {
+        self.portal.map_or("Tollgate", Portal::title)
+    }
+
+    /// Whether `portal` is the one shown (for the navigation's current marker).
+    pub fn is(&self, portal: &str) -> bool {
+        self.portal.is_some_and(|p| p.path() == portal)
+    }
+}
+
+/// Renders a template, or an error page if it cannot be rendered.
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "a page failed to render");
+            PageError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+            .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: Chrome,
+    status: u16,
+    message: &'a str,
+}
+
+/// Why a page could not be served; shown as a page with the reason.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
+        PageError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(err: ApiError) -> Self {
+        PageError::new(err.status, err.description)
+    }
+}
+
+impl From<OpError> for PageError {
+    fn from(err: OpError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            page: Chrome {
+                portal: None,
+                title: "Something went wrong".into(),
+                username: None,
+                csrf: String::new(),
+            },
+            status: self.status.as_u16(),
+            message: &self.message,
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| format!("Error {}: {}", self.status.as_u16(), self.message));
+        (self.status, Html(body)).into_response()
+    }
+}

@@ -1,0 +1,194 @@
+//! Signing in to the portals: a session cookie (HttpOnly, SameSite=Lax, Secure over TLS) whose
+//! hash finds the session in the shared database, so every control plane node knows it; the
+//! session's CSRF token on every form; sign-out; expiry after 30 idle minutes or 8 hours.
+//! Passwords are checked by the key manager, under the same failure limits as every login.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Redirect, Response};
+use tollgate_operations::Actor;
+use tollgate_restcore::Ctx;
+use tollgate_store::PortalSessionRow;
+
+use crate::pages::PageError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tollgate_portal";
+/// The sign-in form's CSRF cookie (double submit: there is no session yet).
+pub const LOGIN_CSRF_COOKIE: &str = "tollgate_login_csrf";
+/// A session ends after this long unused…
+pub const IDLE_MILLIS: i64 = 30 * 60 * 1000;
+/// …and after this long in any case.
+pub const LIFETIME_MILLIS: i64 = 8 * 60 * 60 * 1000;
+/// How often a session's last use is written (a page view does not write every time).
+const TOUCH_EVERY_MILLIS: i64 = 60 * 1000;
+
+/// A signed-in user of the portals: their current roles decide what they may do, exactly as
+/// for the REST APIs.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub actor: Actor,
+    pub username: String,
+    /// Every form of the session carries it.
+    pub csrf: String,
+    pub roles: Vec<String>,
+}
+
+/// The visitor behind a page request: signed in, or not.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub signed_in: Option<SignedIn>,
+    /// Whether the request came over TLS (cookies are `Secure` then).
+    pub secure: bool,
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+impl FromRequestParts<Ctx> for Visitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let secure = parts.extensions.get::<tollgate_guard::OverTls>().is_some();
+        let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(Visitor {
+                signed_in: None,
+                secure,
+            });
+        };
+        let hash = tollgate_keymanager::hash_secret(value);
+        let now = tollgate_model::now_millis();
+        let Some(session) = ctx.store.portal_session(&hash, now, IDLE_MILLIS).await? else {
+            return Ok(Visitor {
+                signed_in: None,
+                secure,
+            });
+        };
+        if now - session.last_seen > TOUCH_EVERY_MILLIS {
+            ctx.store.touch_portal_session(&hash, now).await?;
+        }
+        // The user's current roles, read on every request: a removed role takes effect at once.
+        let Some(user) = ctx
+            .store
+            .find_user(&session.tenant, &session.username)
+            .await?
+        else {
+            return Ok(Visitor {
+                signed_in: None,
+                secure,
+            });
+        };
+        Ok(Visitor {
+            signed_in: Some(SignedIn {
+                actor: Actor::with_roles(
+                    session.tenant.clone(),
+                    session.username.clone(),
+                    user.roles.clone(),
+                ),
+                username: session.username,
+                csrf: session.csrf_token,
+                roles: user.roles,
+            }),
+            secure,
+        })
+    }
+}
+
+fn cookie_header(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A fresh CSRF token for the sign-in form, and the cookie that carries its twin.
+pub fn login_csrf(secure: bool) -> (String, HeaderValue) {
+    let token = tollgate_keymanager::random_token(24);
+    let header = cookie_header(LOGIN_CSRF_COOKIE, &token, secure, Some(3600));
+    (token, header)
+}
+
+/// Whether a sign-in form's token matches its cookie.
+pub fn login_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, LOGIN_CSRF_COOKIE).is_some_and(|expected| {
+        !submitted.is_empty()
+            && tollgate_guard::constant_time_eq(expected.as_bytes(), submitted.as_bytes())
+    })
+}
+
+/// Whether a form of this session carries the session's token.
+pub fn csrf_ok(signed_in: &SignedIn, submitted: &str) -> bool {
+    !submitted.is_empty()
+        && tollgate_guard::constant_time_eq(signed_in.csrf.as_bytes(), submitted.as_bytes())
+}
+
+/// Starts a session for a user whose password was checked; redirects to `to` with its cookie.
+pub async fn start(
+    ctx: &Ctx,
+    tenant: &str,
+    username: &str,
+    secure: bool,
+    to: &str,
+) -> Result<Response, PageError> {
+    let value = tollgate_keymanager::random_token(32);
+    let now = tollgate_model::now_millis();
+    ctx.store
+        .insert_portal_session(&PortalSessionRow {
+            session_hash: tollgate_keymanager::hash_secret(&value),
+            tenant: tenant.to_string(),
+            username: username.to_string(),
+            csrf_token: tollgate_keymanager::random_token(24),
+            created_time: now,
+            last_seen: now,
+            expires_time: now + LIFETIME_MILLIS,
+        })
+        .await?;
+    let mut response = Redirect::to(to).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        cookie_header(SESSION_COOKIE, &value, secure, None),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        cookie_header(LOGIN_CSRF_COOKIE, "", secure, Some(0)),
+    );
+    Ok(response)
+}
+
+/// Ends the session the request's cookie names; redirects to `to`.
+pub async fn end(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    secure: bool,
+    to: &str,
+) -> Result<Response, PageError> {
+    if let Some(value) = cookie(headers, SESSION_COOKIE) {
+        ctx.store
+            .delete_portal_session(
+                &tollgate_keymanager::hash_secret(value),
+                tollgate_model::now_millis(),
+                IDLE_MILLIS,
+            )
+            .await?;
+    }
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(SESSION_COOKIE, "", secure, Some(0)),
+    );
+    Ok(response)
+}

@@ -1,0 +1,108 @@
+// The web portals in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core against a running Tollgate. Run by crates/tollgate/tests/portals.rs, which
+// starts the node, publishes an API and holds a subscription for approval first.
+//
+// Environment: TOLLGATE_URL (the control plane, http), ADMIN_PASSWORD, API_NAME (published),
+// OUT (where screenshots go). Every main page is screenshotted and checked with axe-core: a
+// serious or critical violation fails the run.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const base = process.env.TOLLGATE_URL;
+const adminPassword = process.env.ADMIN_PASSWORD;
+const apiName = process.env.API_NAME;
+const out = process.env.OUT;
+if (!base || !adminPassword || !apiName || !out) {
+  console.error('TOLLGATE_URL, ADMIN_PASSWORD, API_NAME and OUT are required');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const failures = [];
+
+/// Screenshots the page as `name` and fails on serious accessibility violations.
+async function check(page, name) {
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => await window.axe.run(document));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of serious) {
+    failures.push(`${name}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }
+  console.log(`${name}: screenshot taken, ${result.violations.length} accessibility findings, ${serious.length} serious`);
+}
+
+function expect(condition, message) {
+  if (!condition) {
+    throw new Error(message);
+  }
+}
+
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  // The start page offers the three portals.
+  await page.goto(`${base}/`);
+  expect((await page.title()).includes('Tollgate'), 'the start page has a title');
+  await check(page, 'home');
+
+  // The developer portal's catalogue, as an anonymous visitor, and the API's page.
+  await page.goto(`${base}/devportal`);
+  await page.getByRole('link', { name: apiName }).waitFor();
+  await check(page, 'devportal-apis');
+  await page.getByLabel('Search').fill('tag:pizza');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: apiName }).click();
+  await page.getByRole('heading', { name: 'Operations' }).waitFor();
+  expect(await page.getByText('/menu').count() > 0, 'the API page lists its operations');
+  await check(page, 'devportal-api');
+
+  // The publisher asks for sign-in; a wrong password is refused on the page.
+  await page.goto(`${base}/publisher`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'publisher-login');
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'APIs' }).waitFor();
+  expect(await page.getByRole('cell', { name: apiName }).count() === 1, 'the publisher lists the API');
+  await check(page, 'publisher-apis');
+
+  // The admin approves the held subscription.
+  await page.goto(`${base}/admin`);
+  await page.getByRole('heading', { name: 'SUBSCRIPTION_CREATION' }).waitFor();
+  await check(page, 'admin-approvals');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Nothing waits for approval.').waitFor();
+
+  // Signing out ends the session: the publisher asks for sign-in again.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto(`${base}/publisher`);
+  await page.getByLabel('Username').waitFor();
+  console.log('portal flows passed');
+} catch (err) {
+  failures.push(`flow: ${err.message}`);
+} finally {
+  await browser.close();
+}
+
+if (failures.length > 0) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}
