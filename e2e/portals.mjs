@@ -71,6 +71,25 @@ try {
   expect(await page.getByText('/menu').count() > 0, 'the API page lists its operations');
   await check(page, 'devportal-api');
 
+  // A new consumer signs up (a too short password is named next to its field), lands on their
+  // applications, and creates one (an empty name is named next to its field).
+  await page.goto(`${base}/devportal/signup`);
+  await page.getByLabel('Username').fill('carol');
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.locator('#password-error').waitFor();
+  await check(page, 'devportal-signup');
+  await page.getByLabel('Password').fill('carol-secret-1');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('heading', { name: 'Applications' }).first().waitFor();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.locator('#name-error').waitFor();
+  await page.getByLabel('Name').fill('CarolApp');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('cell', { name: 'CarolApp' }).waitFor();
+  await check(page, 'devportal-applications');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
   // The publisher asks for sign-in; a wrong password is refused on the page.
   await page.goto(`${base}/publisher`);
   await page.getByLabel('Username').fill('admin');

@@ -12,6 +12,7 @@
 //! API list and the admin portal's approvals. The rest of issue 12 builds on it.
 
 mod admin;
+mod consumer;
 mod devportal;
 mod pages;
 mod publisher;
@@ -39,6 +40,14 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/{portal}/logout", post(logout))
         .route("/devportal", get(devportal::catalogue))
         .route("/devportal/apis/{api_id}", get(devportal::api_page))
+        .route(
+            "/devportal/signup",
+            get(consumer::sign_up_form).post(consumer::sign_up),
+        )
+        .route(
+            "/devportal/applications",
+            get(consumer::applications).post(consumer::create_application),
+        )
         .route("/publisher", get(publisher::apis))
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))

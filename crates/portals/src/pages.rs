@@ -157,3 +157,53 @@ impl IntoResponse for PageError {
         (self.status, Html(body)).into_response()
     }
 }
+
+/// An operation's refusal as a form shows it: each problem next to its field (by the last
+/// part of the field's name, `user.password` → `password`), the rest above the form.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors {
+    pub fields: Vec<(String, String)>,
+    pub general: Vec<String>,
+}
+
+impl FormErrors {
+    /// `fields` are the form's field names; a problem of another field goes to `general`.
+    pub fn from_op(err: OpError, fields: &[&str]) -> Result<FormErrors, PageError> {
+        match err {
+            OpError::Invalid(errors) => {
+                let mut form = FormErrors::default();
+                for error in errors {
+                    let key = error
+                        .field
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(&error.field)
+                        .split('[')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    match fields.iter().find(|f| f.eq_ignore_ascii_case(&key)) {
+                        Some(field) => form.fields.push((field.to_string(), error.message)),
+                        None => form
+                            .general
+                            .push(format!("{}: {}", error.field, error.message)),
+                    }
+                }
+                Ok(form)
+            }
+            OpError::Conflict(message) | OpError::NotAllowed(message) => Ok(FormErrors {
+                fields: Vec::new(),
+                general: vec![message],
+            }),
+            other => Err(other.into()),
+        }
+    }
+
+    /// The problem with `field`, if any.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}

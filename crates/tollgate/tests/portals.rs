@@ -90,6 +90,8 @@ async fn portals_work_in_a_browser() {
         "home",
         "devportal-apis",
         "devportal-api",
+        "devportal-signup",
+        "devportal-applications",
         "publisher-login",
         "publisher-apis",
         "admin-approvals",
@@ -111,4 +113,13 @@ async fn portals_work_in_a_browser() {
     )
     .await;
     assert_eq!(now["status"], "UNBLOCKED");
+    // The account and the application the browser made exist.
+    let signed_up = tollgate_testkit::http_client()
+        .get(node.control_plane_http("/api/am/devportal/v3/applications"))
+        .basic_auth("carol", Some("carol-secret-1"))
+        .send()
+        .await
+        .unwrap();
+    let apps = ok_json(signed_up, StatusCode::OK).await;
+    assert_eq!(apps["list"][0]["name"], "CarolApp");
 }
