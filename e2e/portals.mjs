@@ -88,6 +88,19 @@ try {
   await page.getByRole('button', { name: 'Create' }).click();
   await page.getByRole('cell', { name: 'CarolApp' }).waitFor();
   await check(page, 'devportal-applications');
+
+  // Keys (the secret shown once), a token, and a subscription from the API's page.
+  await page.getByRole('link', { name: 'CarolApp' }).click();
+  await page.getByRole('button', { name: 'Generate keys' }).click();
+  await page.locator('#consumer-secret').waitFor();
+  await page.getByRole('button', { name: 'Get a token' }).click();
+  await page.locator('#access-token').waitFor();
+  await check(page, 'devportal-application');
+  await page.goto(`${base}/devportal`);
+  await page.getByRole('link', { name: apiName }).click();
+  await page.locator('#application_id').selectOption({ label: 'CarolApp' });
+  await page.getByRole('button', { name: 'Subscribe' }).click();
+  await page.getByRole('cell', { name: 'ON_HOLD' }).waitFor();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // The publisher asks for sign-in; a wrong password is refused on the page.
@@ -103,17 +116,40 @@ try {
   expect(await page.getByRole('cell', { name: apiName }).count() === 1, 'the publisher lists the API');
   await check(page, 'publisher-apis');
 
-  // The admin approves the held subscription.
+  // The admin approves the two held subscriptions.
   await page.goto(`${base}/admin`);
-  await page.getByRole('heading', { name: 'SUBSCRIPTION_CREATION' }).waitFor();
+  await page.getByRole('heading', { name: 'SUBSCRIPTION_CREATION' }).first().waitFor();
   await check(page, 'admin-approvals');
-  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByRole('button', { name: 'Approve' }).first().click();
+  await page.waitForLoadState();
+  await page.getByRole('button', { name: 'Approve' }).first().click();
   await page.getByText('Nothing waits for approval.').waitFor();
 
   // Signing out ends the session: the publisher asks for sign-in again.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.goto(`${base}/publisher`);
   await page.getByLabel('Username').waitFor();
+
+  // The consumer signs in again and tries the API: a real call through the gateway.
+  await page.goto(`${base}/devportal/login`);
+  await page.getByLabel('Username').fill('carol');
+  await page.getByLabel('Password').fill('carol-secret-1');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${base}/devportal`);
+  await page.getByRole('link', { name: apiName }).click();
+  await page.locator('#try-operation').selectOption('GET /menu');
+  let status = '';
+  for (let attempt = 0; attempt < 20 && status !== '200'; attempt++) {
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('#try-status').waitFor();
+    status = (await page.locator('#try-status').textContent()).trim();
+    if (status !== '200') {
+      await page.waitForTimeout(250);
+    }
+  }
+  expect(status === '200', `try it answered ${status}`);
+  expect((await page.locator('#try-body-out').textContent()).includes('BBQ Chicken Bacon'), 'try it shows the backend\'s answer');
+  await check(page, 'devportal-try-it');
   console.log('portal flows passed');
 } catch (err) {
   failures.push(`flow: ${err.message}`);

@@ -123,6 +123,9 @@ struct ApiPage {
     resources: Vec<Resource>,
     documents: Vec<DocumentRow>,
     tiers: Vec<String>,
+    /// The signed-in user's applications (id, name), to subscribe with.
+    applications: Vec<(String, String)>,
+    tried: Option<crate::application::TryResult>,
 }
 
 pub(crate) async fn api_page(
@@ -130,6 +133,17 @@ pub(crate) async fn api_page(
     visitor: Visitor,
     Path(api_id): Path<String>,
 ) -> Result<Response, PageError> {
+    api_page_with(&ctx, &visitor, &api_id, None).await
+}
+
+/// An API's page, with what "try it" got back when it was just used.
+pub(crate) async fn api_page_with(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    api_id: &str,
+    tried: Option<crate::application::TryResult>,
+) -> Result<Response, PageError> {
+    let (ctx, visitor, api_id) = (ctx.clone(), visitor.clone(), api_id.to_string());
     let viewer = match viewer(&ctx, &visitor).await? {
         Ok(viewer) => viewer,
         Err(redirect) => return Ok(redirect),
@@ -156,7 +170,23 @@ pub(crate) async fn api_page(
                 .collect()
         })
         .unwrap_or_default();
+    let applications = match &visitor.signed_in {
+        Some(signed_in) => {
+            tollgate_operations::devportal::applications::list(&ctx, &signed_in.actor)
+                .await
+                .map(|views| {
+                    views
+                        .into_iter()
+                        .map(|v| (v.application.id, v.application.name))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     Ok(render(&ApiPage {
+        tried,
+        applications,
         page: Chrome::new(Some(Portal::DevPortal), api.name.clone(), &visitor),
         context: api.context.clone(),
         status: api.lifecycle_status.display_name().to_string(),

@@ -12,6 +12,7 @@
 //! API list and the admin portal's approvals. The rest of issue 12 builds on it.
 
 mod admin;
+mod application;
 mod consumer;
 mod devportal;
 mod pages;
@@ -48,6 +49,27 @@ pub fn router(ctx: Ctx) -> Router {
             "/devportal/applications",
             get(consumer::applications).post(consumer::create_application),
         )
+        .route(
+            "/devportal/applications/{application_id}",
+            get(application::page),
+        )
+        .route(
+            "/devportal/applications/{application_id}/keys",
+            post(application::generate_keys),
+        )
+        .route(
+            "/devportal/applications/{application_id}/token",
+            post(application::token),
+        )
+        .route(
+            "/devportal/applications/{application_id}/unsubscribe",
+            post(application::unsubscribe),
+        )
+        .route(
+            "/devportal/apis/{api_id}/subscribe",
+            post(application::subscribe),
+        )
+        .route("/devportal/apis/{api_id}/try", post(application::try_it))
         .route("/publisher", get(publisher::apis))
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))

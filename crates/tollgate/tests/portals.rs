@@ -92,6 +92,8 @@ async fn portals_work_in_a_browser() {
         "devportal-api",
         "devportal-signup",
         "devportal-applications",
+        "devportal-application",
+        "devportal-try-it",
         "publisher-login",
         "publisher-apis",
         "admin-approvals",
@@ -122,4 +124,5 @@ async fn portals_work_in_a_browser() {
         .unwrap();
     let apps = ok_json(signed_up, StatusCode::OK).await;
     assert_eq!(apps["list"][0]["name"], "CarolApp");
+    assert_eq!(apps["list"][0]["subscriptionCount"], 1);
 }
