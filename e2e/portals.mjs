@@ -125,6 +125,17 @@ try {
   await page.getByRole('button', { name: 'Approve' }).first().click();
   await page.getByText('Nothing waits for approval.').waitFor();
 
+  // The admin adds a subscription tier (a count that is not a number is named first).
+  await page.getByRole('link', { name: 'Throttling tiers' }).click();
+  await page.getByLabel('Name').fill('BrowserTier');
+  await page.getByLabel('Requests').fill('many');
+  await page.getByRole('button', { name: 'Add tier' }).click();
+  await page.locator('#count-error').waitFor();
+  await page.getByLabel('Requests').fill('100');
+  await page.getByRole('button', { name: 'Add tier' }).click();
+  await page.getByRole('cell', { name: 'BrowserTier' }).waitFor();
+  await check(page, 'admin-tiers');
+
   // Signing out ends the session: the publisher asks for sign-in again.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.goto(`${base}/publisher`);

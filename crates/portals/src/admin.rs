@@ -91,3 +91,154 @@ pub(crate) async fn decide(
     .await?;
     Ok(Redirect::to("/admin").into_response())
 }
+
+/// A tier as the admin's list shows it.
+pub(crate) struct TierRow {
+    pub level: &'static str,
+    pub name: String,
+    pub description: String,
+    pub limit: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_tiers.html")]
+struct TiersPage {
+    page: Chrome,
+    tiers: Vec<TierRow>,
+    form: TierForm,
+    errors: crate::pages::FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct TierForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    request_count: String,
+    #[serde(default)]
+    unit_time: String,
+    #[serde(default)]
+    time_unit: String,
+}
+
+async fn tiers_page(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    actor: &tollgate_operations::Actor,
+    form: TierForm,
+    errors: crate::pages::FormErrors,
+) -> Result<Response, PageError> {
+    use tollgate_model::PolicyLevel;
+    use tollgate_operations::admin::tiers;
+    let mut rows = Vec::new();
+    for (level, label) in [
+        (PolicyLevel::Subscription, "Subscription"),
+        (PolicyLevel::Application, "Application"),
+    ] {
+        for tier in tiers::list_tiers(ctx, actor, level).await? {
+            rows.push(TierRow {
+                level: label,
+                limit: match tier.request_count {
+                    Some(count) => format!(
+                        "{count} requests per {} {}",
+                        tier.unit_time,
+                        tier.time_unit.as_str()
+                    ),
+                    None => "Unlimited".into(),
+                },
+                name: tier.name,
+                description: tier.description,
+            });
+        }
+    }
+    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
+    let mut response = render(&TiersPage {
+        page: Chrome::new(Some(Portal::Admin), "Throttling tiers", visitor),
+        tiers: rows,
+        form,
+        errors,
+    });
+    if failed {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+pub(crate) async fn tiers(State(ctx): State<Ctx>, visitor: Visitor) -> Result<Response, PageError> {
+    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let form = TierForm {
+        level: "subscription".into(),
+        unit_time: "1".into(),
+        time_unit: "min".into(),
+        ..TierForm::default()
+    };
+    tiers_page(&ctx, &visitor, &signed_in.actor, form, Default::default()).await
+}
+
+pub(crate) async fn create_tier(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Form(form): Form<TierForm>,
+) -> Result<Response, PageError> {
+    use tollgate_model::PolicyLevel;
+    use tollgate_operations::admin::tiers::{self, TierInput};
+    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    if !csrf_ok(&signed_in, &form.csrf) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "The form expired; reload the page and try again.",
+        ));
+    }
+    let level = match form.level.as_str() {
+        "application" => PolicyLevel::Application,
+        _ => PolicyLevel::Subscription,
+    };
+    let mut errors = crate::pages::FormErrors::default();
+    let number = |field: &str, text: &str, errors: &mut crate::pages::FormErrors| {
+        text.trim().parse::<i64>().map_err(|_| {
+            errors
+                .fields
+                .push((field.to_string(), "must be a whole number".into()));
+        })
+    };
+    let count = number("requestCount", &form.request_count, &mut errors);
+    let unit = number("unitTime", &form.unit_time, &mut errors);
+    let (Ok(count), Ok(unit)) = (count, unit) else {
+        return tiers_page(&ctx, &visitor, &signed_in.actor, form, errors).await;
+    };
+    let input = TierInput {
+        name: form.name.clone(),
+        display_name: None,
+        description: Some(form.description.clone()).filter(|d| !d.trim().is_empty()),
+        limit_type: "REQUESTCOUNTLIMIT".into(),
+        request_count: Some((count, unit, form.time_unit.clone())),
+    };
+    match tiers::create_tier(&ctx, &signed_in.actor, level, input).await {
+        Ok(_) => Ok(Redirect::to("/admin/tiers").into_response()),
+        Err(err) => {
+            let errors = crate::pages::FormErrors::from_op(
+                err,
+                &[
+                    "policyName",
+                    "requestCount",
+                    "unitTime",
+                    "timeUnit",
+                    "description",
+                ],
+            )?;
+            tiers_page(&ctx, &visitor, &signed_in.actor, form, errors).await
+        }
+    }
+}

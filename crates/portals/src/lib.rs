@@ -73,6 +73,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/publisher", get(publisher::apis))
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))
+        .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))
         .with_state(ctx)
 }
 

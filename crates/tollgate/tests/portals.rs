@@ -97,6 +97,7 @@ async fn portals_work_in_a_browser() {
         "publisher-login",
         "publisher-apis",
         "admin-approvals",
+        "admin-tiers",
     ] {
         assert!(
             out.join(format!("{page}.png")).is_file(),
@@ -125,4 +126,24 @@ async fn portals_work_in_a_browser() {
     let apps = ok_json(signed_up, StatusCode::OK).await;
     assert_eq!(apps["list"][0]["name"], "CarolApp");
     assert_eq!(apps["list"][0]["subscriptionCount"], 1);
+    // …and the tier the admin added.
+    let tiers = ok_json(
+        tollgate_testkit::http_client()
+            .get(node.control_plane_http("/api/am/admin/v4/throttling/policies/subscription"))
+            .basic_auth("admin", Some(&node.admin_password))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        tiers["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["policyName"] == "BrowserTier"
+                && t["defaultLimit"]["requestCount"]["requestCount"] == 100),
+        "{tiers}"
+    );
 }
