@@ -136,6 +136,22 @@ try {
   await page.getByRole('cell', { name: 'BrowserTier' }).waitFor();
   await check(page, 'admin-tiers');
 
+  // Users and roles: a bad name is named, a user with a second role is created, then deleted.
+  await page.getByRole('link', { name: 'Users and roles' }).click();
+  await page.getByLabel('Username').fill('bad name');
+  await page.getByLabel('Password').fill('dave-secret-1');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.locator('#username-error').waitFor();
+  await page.getByLabel('Username').fill('dave');
+  await page.getByLabel('Password').fill('dave-secret-1');
+  await page.getByLabel('publisher', { exact: true }).check();
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.getByRole('cell', { name: 'dave', exact: true }).waitFor();
+  await check(page, 'admin-users');
+  await page.getByRole('button', { name: 'Delete dave' }).click();
+  await page.getByRole('cell', { name: 'carol', exact: true }).waitFor();
+  expect(await page.getByRole('cell', { name: 'dave', exact: true }).count() === 0, 'dave was deleted');
+
   // Signing out ends the session: the publisher asks for sign-in again.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.goto(`${base}/publisher`);

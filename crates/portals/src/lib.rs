@@ -18,6 +18,7 @@ mod devportal;
 mod pages;
 mod publisher;
 pub mod session;
+mod users;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -74,6 +75,8 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))
         .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/delete", post(users::delete))
         .with_state(ctx)
 }
 

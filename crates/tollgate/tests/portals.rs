@@ -98,6 +98,7 @@ async fn portals_work_in_a_browser() {
         "publisher-apis",
         "admin-approvals",
         "admin-tiers",
+        "admin-users",
     ] {
         assert!(
             out.join(format!("{page}.png")).is_file(),

@@ -1,0 +1,201 @@
+//! The admin portal's users and roles: list (with a name search), create with roles, delete —
+//! over the same operations as the SCIM 2.0 endpoints.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use tollgate_operations::users::{self, UserInput};
+use tollgate_restcore::Ctx;
+use tollgate_store::UserMatch;
+
+use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
+use crate::session::{csrf_ok, SignedIn, Visitor};
+use crate::signed_in_or_login;
+
+/// A user as the list shows them.
+pub(crate) struct UserLine {
+    pub id: String,
+    pub username: String,
+    pub roles: String,
+    pub locked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    page: Chrome,
+    search: String,
+    users: Vec<UserLine>,
+    total: i64,
+    roles: Vec<String>,
+    form: NewUserForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    search: String,
+}
+
+/// The new-user form; `role` repeats, one per ticked role.
+#[derive(Deserialize, Default)]
+pub(crate) struct NewUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: Vec<String>,
+}
+
+async fn users_page(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    signed_in: &SignedIn,
+    search: String,
+    form: NewUserForm,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let actor = &signed_in.actor;
+    let filter = if search.trim().is_empty() {
+        UserMatch::Any
+    } else {
+        UserMatch::Contains(search.trim().to_string())
+    };
+    let (rows, total) = users::list_users(ctx, actor, &filter, 0, 200).await?;
+    let now = tollgate_model::now_millis();
+    let roles = users::list_roles(ctx, actor, None)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
+    let mut response = render(&UsersPage {
+        page: Chrome::new(Some(Portal::Admin), "Users and roles", visitor),
+        users: rows
+            .into_iter()
+            .map(|u| UserLine {
+                locked: u.locked_until > now,
+                roles: u.roles.join(", "),
+                id: u.id,
+                username: u.username,
+            })
+            .collect(),
+        total,
+        roles,
+        search,
+        form: NewUserForm {
+            password: String::new(),
+            ..form
+        },
+        errors,
+    });
+    if failed {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+pub(crate) async fn list(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let form = NewUserForm {
+        role: vec!["subscriber".into()],
+        ..NewUserForm::default()
+    };
+    users_page(
+        &ctx,
+        &visitor,
+        &signed_in,
+        q.search,
+        form,
+        FormErrors::default(),
+    )
+    .await
+}
+
+fn form_expired() -> PageError {
+    PageError::new(
+        StatusCode::FORBIDDEN,
+        "The form expired; reload the page and try again.",
+    )
+}
+
+pub(crate) async fn create(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    // Repeated `role` fields: read the form by hand (serde_urlencoded keeps one value).
+    let mut form = NewUserForm::default();
+    for (key, value) in form_urlencoded_pairs(&body) {
+        match key.as_str() {
+            "csrf" => form.csrf = value,
+            "username" => form.username = value,
+            "password" => form.password = value,
+            "role" => form.role.push(value),
+            _ => {}
+        }
+    }
+    if !csrf_ok(&signed_in, &form.csrf) {
+        return Err(form_expired());
+    }
+    let input = UserInput {
+        username: form.username.clone(),
+        password: form.password.clone(),
+        roles: form.role.clone(),
+        ..UserInput::default()
+    };
+    match users::create_user(&ctx, &signed_in.actor, input).await {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &["userName", "password", "groups"])?;
+            users_page(&ctx, &visitor, &signed_in, String::new(), form, errors).await
+        }
+    }
+}
+
+fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    user_id: String,
+}
+
+pub(crate) async fn delete(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, PageError> {
+    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    if !csrf_ok(&signed_in, &form.csrf) {
+        return Err(form_expired());
+    }
+    users::delete_user(&ctx, &signed_in.actor, &form.user_id).await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
