@@ -177,6 +177,19 @@ try {
   expect(status === '200', `try it answered ${status}`);
   expect((await page.locator('#try-body-out').textContent()).includes('BBQ Chicken Bacon'), 'try it shows the backend\'s answer');
   await check(page, 'devportal-try-it');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  // The publisher's API page offers only the transitions its state allows.
+  await page.goto(`${base}/publisher/login`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: apiName }).click();
+  expect((await page.locator('#state').textContent()).trim() === 'Published', 'the API is published');
+  expect(await page.getByRole('button', { name: 'Publish', exact: true }).count() === 0, 'no Publish button on a published API');
+  await check(page, 'publisher-api');
+  await page.getByRole('button', { name: 'Deprecate', exact: true }).click();
+  await page.locator('#state', { hasText: 'Deprecated' }).waitFor();
   console.log('portal flows passed');
 } catch (err) {
   failures.push(`flow: ${err.message}`);

@@ -72,6 +72,11 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/devportal/apis/{api_id}/try", post(application::try_it))
         .route("/publisher", get(publisher::apis))
+        .route("/publisher/apis/{api_id}", get(publisher::api))
+        .route(
+            "/publisher/apis/{api_id}/lifecycle",
+            post(publisher::change_lifecycle),
+        )
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))
         .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))

@@ -20,6 +20,7 @@ pub(crate) struct ListQuery {
 
 /// One API as the publisher's list shows it.
 pub(crate) struct Row {
+    pub id: String,
     pub name: String,
     pub version: String,
     pub context: String,
@@ -63,6 +64,7 @@ pub(crate) async fn apis(
             .items
             .iter()
             .map(|api| Row {
+                id: api.id.clone(),
                 name: api.name.clone(),
                 version: api.version.clone(),
                 context: api.context.clone(),
@@ -73,4 +75,105 @@ pub(crate) async fn apis(
         total: listed.total,
         query,
     }))
+}
+
+#[derive(Template)]
+#[template(path = "publisher_api.html")]
+struct ApiPage {
+    page: Chrome,
+    row: Row,
+    id: String,
+    description: String,
+    /// The lifecycle actions allowed from the API's state (WSO2's names).
+    actions: Vec<&'static str>,
+    history: Vec<(String, String, String)>,
+}
+
+pub(crate) async fn api(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    axum::extract::Path(api_id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    let signed_in = match signed_in_or_login(&visitor, Portal::Publisher) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let api = apis::get_api(&ctx, &signed_in.actor, &api_id).await?;
+    let history = tollgate_operations::publisher::lifecycle::lifecycle_history(
+        &ctx,
+        &signed_in.actor,
+        &api_id,
+    )
+    .await?
+    .into_iter()
+    .map(|event| {
+        (
+            tollgate_restcore::rfc3339(event.time),
+            event.new_state.display_name().to_string(),
+            event.username,
+        )
+    })
+    .collect();
+    Ok(render(&ApiPage {
+        page: Chrome::new(Some(Portal::Publisher), api.name.clone(), &visitor),
+        actions: api
+            .lifecycle_status
+            .actions()
+            .iter()
+            .map(|a| a.as_str())
+            .collect(),
+        id: api.id.clone(),
+        description: api.description.clone(),
+        row: Row {
+            id: api.id.clone(),
+            name: api.name.clone(),
+            version: api.version.clone(),
+            context: api.context.clone(),
+            provider: api.provider.clone(),
+            status: api.lifecycle_status.display_name().to_string(),
+        },
+        history,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LifecycleForm {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+}
+
+/// A lifecycle button: the operation refuses what the state does not allow.
+pub(crate) async fn change_lifecycle(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    axum::extract::Path(api_id): axum::extract::Path<String>,
+    axum::Form(form): axum::Form<LifecycleForm>,
+) -> Result<Response, PageError> {
+    use tollgate_operations::publisher::lifecycle::{self, Checklist};
+    let signed_in = match signed_in_or_login(&visitor, Portal::Publisher) {
+        Ok(signed_in) => signed_in,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    if !crate::session::csrf_ok(&signed_in, &form.csrf) {
+        return Err(PageError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "The form expired; reload the page and try again.",
+        ));
+    }
+    let action = form.action.parse().map_err(|_| {
+        PageError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "Unknown lifecycle action",
+        )
+    })?;
+    lifecycle::change_lifecycle(
+        &ctx,
+        &signed_in.actor,
+        &api_id,
+        action,
+        Checklist::default(),
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&format!("/publisher/apis/{api_id}")).into_response())
 }

@@ -96,6 +96,7 @@ async fn portals_work_in_a_browser() {
         "devportal-try-it",
         "publisher-login",
         "publisher-apis",
+        "publisher-api",
         "admin-approvals",
         "admin-tiers",
         "admin-users",
