@@ -11,7 +11,7 @@ use tollgate_operations::Page;
 use tollgate_restcore::Ctx;
 
 use crate::pages::{render, Chrome, PageError, Portal};
-use crate::session::{csrf_ok, Visitor};
+use crate::session::Visitor;
 use crate::signed_in_or_login;
 
 /// One pending approval as the page lists it.
@@ -75,12 +75,7 @@ pub(crate) async fn decide(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    if !csrf_ok(&signed_in, &form.csrf) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "The form expired; reload the page and try again.",
-        ));
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     workflows::decide(
         &ctx,
         &signed_in.actor,
@@ -195,12 +190,7 @@ pub(crate) async fn create_tier(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    if !csrf_ok(&signed_in, &form.csrf) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "The form expired; reload the page and try again.",
-        ));
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     let level = match form.level.as_str() {
         "application" => PolicyLevel::Application,
         _ => PolicyLevel::Subscription,

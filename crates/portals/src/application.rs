@@ -17,7 +17,7 @@ use tollgate_restcore::Ctx;
 use tollgate_store::ApplicationRow;
 
 use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{csrf_ok, SignedIn, Visitor};
+use crate::session::{SignedIn, Visitor};
 use crate::signed_in_or_login;
 
 /// What the page shows once, right after an action: a new secret, a new token.
@@ -93,12 +93,7 @@ fn checked(visitor: &Visitor, csrf: &str) -> Result<Result<SignedIn, Response>, 
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(Err(redirect.into_response())),
     };
-    if !csrf_ok(&signed_in, csrf) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "The form expired; reload the page and try again.",
-        ));
-    }
+    crate::session::require_csrf(&signed_in, csrf)?;
     Ok(Ok(signed_in))
 }
 

@@ -12,7 +12,7 @@ use tollgate_operations::users::{self, UserInput};
 use tollgate_restcore::Ctx;
 
 use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{self, csrf_ok, Visitor};
+use crate::session::{self, Visitor};
 use crate::signed_in_or_login;
 
 #[derive(Template)]
@@ -192,12 +192,7 @@ pub(crate) async fn create_application(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    if !csrf_ok(&signed_in, &form.csrf) {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "The form expired; reload the page and try again.",
-        ));
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     let input = ApplicationInput {
         name: form.name.clone(),
         throttling_policy: form.throttling_policy.clone(),

@@ -5,7 +5,7 @@
 //!
 //! A new page is a template in `templates/` and a handler here (or in a portal's module) that
 //! takes the [`session::Visitor`], calls an operation and renders; a form posts back with the
-//! session's CSRF token, checked by [`session::csrf_ok`].
+//! session's CSRF token, checked by [`session::require_csrf`].
 //!
 //! So far: the shell (home, sign-in and sign-out with sessions and CSRF protection, error
 //! pages, the stylesheet), the developer portal's API catalogue and API pages, the publisher's
@@ -179,10 +179,8 @@ async fn login(
     {
         Ok(Some(user)) => user,
         Ok(None) => return Ok(refuse("The username or password is not right.")),
-        Err(err) => {
-            let message = ApiErrorText::from(err).0;
-            return Ok(refuse(&message));
-        }
+        // A lock or a busy password hasher, said on the page.
+        Err(err) => return Ok(refuse(&tollgate_restcore::ApiError::from(err).description)),
     };
     session::start(
         &ctx,
@@ -192,15 +190,6 @@ async fn login(
         portal.path(),
     )
     .await
-}
-
-/// A key manager refusal (a lock, a busy hasher) as the sentence a page shows.
-struct ApiErrorText(String);
-
-impl From<tollgate_keymanager::KeyManagerError> for ApiErrorText {
-    fn from(err: tollgate_keymanager::KeyManagerError) -> Self {
-        ApiErrorText(tollgate_restcore::ApiError::from(err).description)
-    }
 }
 
 #[derive(Deserialize)]
@@ -218,12 +207,7 @@ async fn logout(
 ) -> Result<Response, PageError> {
     let portal = portal_of(&portal)?;
     if let Some(signed_in) = &visitor.signed_in {
-        if !session::csrf_ok(signed_in, &form.csrf) {
-            return Err(PageError::new(
-                StatusCode::FORBIDDEN,
-                "The form expired; reload the page and try again.",
-            ));
-        }
+        session::require_csrf(signed_in, &form.csrf)?;
     }
     session::end(&ctx, &headers, visitor.secure, portal.path()).await
 }

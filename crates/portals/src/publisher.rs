@@ -155,12 +155,7 @@ pub(crate) async fn change_lifecycle(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    if !crate::session::csrf_ok(&signed_in, &form.csrf) {
-        return Err(PageError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "The form expired; reload the page and try again.",
-        ));
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     let action = form.action.parse().map_err(|_| {
         PageError::new(
             axum::http::StatusCode::BAD_REQUEST,

@@ -130,9 +130,21 @@ pub fn login_csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
 }
 
 /// Whether a form of this session carries the session's token.
-pub fn csrf_ok(signed_in: &SignedIn, submitted: &str) -> bool {
+fn csrf_ok(signed_in: &SignedIn, submitted: &str) -> bool {
     !submitted.is_empty()
         && tollgate_guard::constant_time_eq(signed_in.csrf.as_bytes(), submitted.as_bytes())
+}
+
+/// The one refusal of a form that does not carry the session's token.
+pub fn require_csrf(signed_in: &SignedIn, submitted: &str) -> Result<(), PageError> {
+    if csrf_ok(signed_in, submitted) {
+        Ok(())
+    } else {
+        Err(PageError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "The form expired; reload the page and try again.",
+        ))
+    }
 }
 
 /// Starts a session for a user whose password was checked; redirects to `to` with its cookie.

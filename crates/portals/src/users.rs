@@ -12,7 +12,7 @@ use tollgate_restcore::Ctx;
 use tollgate_store::UserMatch;
 
 use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{csrf_ok, SignedIn, Visitor};
+use crate::session::{SignedIn, Visitor};
 use crate::signed_in_or_login;
 
 /// A user as the list shows them.
@@ -126,13 +126,6 @@ pub(crate) async fn list(
     .await
 }
 
-fn form_expired() -> PageError {
-    PageError::new(
-        StatusCode::FORBIDDEN,
-        "The form expired; reload the page and try again.",
-    )
-}
-
 pub(crate) async fn create(
     State(ctx): State<Ctx>,
     visitor: Visitor,
@@ -153,9 +146,7 @@ pub(crate) async fn create(
             _ => {}
         }
     }
-    if !csrf_ok(&signed_in, &form.csrf) {
-        return Err(form_expired());
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     let input = UserInput {
         username: form.username.clone(),
         password: form.password.clone(),
@@ -193,9 +184,7 @@ pub(crate) async fn delete(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    if !csrf_ok(&signed_in, &form.csrf) {
-        return Err(form_expired());
-    }
+    crate::session::require_csrf(&signed_in, &form.csrf)?;
     users::delete_user(&ctx, &signed_in.actor, &form.user_id).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
