@@ -2,7 +2,8 @@
 // playwright-core against a running Tollgate. Run by crates/tollgate/tests/portals.rs, which
 // starts the node, publishes an API and holds a subscription for approval first.
 //
-// Environment: TOLLGATE_URL (the control plane, http), ADMIN_PASSWORD, API_NAME (published),
+// Environment: TOLLGATE_URL (the control plane, http), ADMIN_PASSWORD, API_NAME (the API the
+// definition describes), DEFINITION (an OpenAPI file to import), BACKEND_URL (its endpoint),
 // OUT (where screenshots go). Every main page is screenshotted and checked with axe-core: a
 // serious or critical violation fails the run.
 
@@ -16,8 +17,10 @@ const base = process.env.TOLLGATE_URL;
 const adminPassword = process.env.ADMIN_PASSWORD;
 const apiName = process.env.API_NAME;
 const out = process.env.OUT;
-if (!base || !adminPassword || !apiName || !out) {
-  console.error('TOLLGATE_URL, ADMIN_PASSWORD, API_NAME and OUT are required');
+const definition = process.env.DEFINITION;
+const backendUrl = process.env.BACKEND_URL;
+if (!base || !adminPassword || !apiName || !out || !definition || !backendUrl) {
+  console.error('TOLLGATE_URL, ADMIN_PASSWORD, API_NAME, DEFINITION, BACKEND_URL and OUT are required');
   process.exit(2);
 }
 mkdirSync(out, { recursive: true });
@@ -59,6 +62,80 @@ try {
   await page.goto(`${base}/`);
   expect((await page.title()).includes('Tollgate'), 'the start page has a title');
   await check(page, 'home');
+
+  // Deleting asks first (portal.js): the suite says yes.
+  page.on('dialog', (dialog) => dialog.accept());
+
+  // The publisher asks for sign-in; a wrong password is refused on the page.
+  await page.goto(`${base}/publisher`);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await check(page, 'publisher-login');
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'APIs' }).waitFor();
+
+  // The publisher imports the OpenAPI definition (an import without one is named first).
+  await page.getByRole('link', { name: 'Create API' }).click();
+  await check(page, 'publisher-create');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.locator('#import-file-error').waitFor();
+  await page.locator('#import-file').setInputFiles(definition);
+  await page.locator('#import-context').fill('/pizzashack');
+  await page.locator('#import-endpoint').fill(backendUrl);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('heading', { name: apiName }).waitFor();
+  expect((await page.locator('#state').textContent()).trim() === 'Created', 'a new API is Created');
+
+  // Configuration: tags and a bad email (named next to its field), then saved.
+  await page.getByRole('link', { name: 'Configuration' }).click();
+  await page.getByLabel('Tags').fill('pizza, food');
+  await page.getByLabel("Business owner's email").fill('not-an-email');
+  await page.getByRole('button', { name: 'Save configuration' }).click();
+  await page.locator('#business_owner_email-error').waitFor();
+  await page.getByLabel("Business owner's email").fill('marketing@pizzashack.example');
+  await page.getByRole('button', { name: 'Save configuration' }).click();
+  await page.getByLabel('Tags').waitFor();
+  expect(await page.getByLabel('Tags').inputValue() === 'pizza, food', 'the tags were saved');
+  await check(page, 'publisher-configuration');
+
+  // Resources (from the definition) and endpoints (from the import form).
+  await page.getByRole('link', { name: 'Resources' }).click();
+  expect(await page.locator('input[name="target"][value="/menu"]').count() === 1, 'the definition\'s /menu is a resource');
+  await check(page, 'publisher-resources');
+  await page.getByRole('link', { name: 'Endpoints' }).click();
+  expect((await page.getByLabel(/Production endpoints/).inputValue()).trim() === backendUrl, 'the endpoint is the backend');
+  await check(page, 'publisher-endpoints');
+
+  // A Markdown document, previewed then added.
+  await page.getByRole('link', { name: 'Documents' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('PizzaShack Guide');
+  await page.getByLabel('Summary').fill('How to order');
+  await page.getByLabel(/^Content/).fill('# Ordering\n\nSend **POST /order** with the pizzas.');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.locator('#preview h1', { hasText: 'Ordering' }).waitFor();
+  await page.getByRole('button', { name: 'Add document' }).click();
+  await page.getByRole('link', { name: 'PizzaShack Guide', exact: true }).waitFor();
+  await check(page, 'publisher-documents');
+
+  // A revision, deployed to the default environment, then published.
+  await page.getByRole('link', { name: 'Deployments' }).click();
+  await page.getByLabel('Description').fill('First cut');
+  await page.getByRole('button', { name: 'Create revision' }).click();
+  await page.getByRole('heading', { name: 'Revision 1' }).waitFor();
+  await page.locator('.revision input[name="environment"]').first().check();
+  await page.getByRole('button', { name: 'Deploy revision 1' }).click();
+  await page.locator('.deploy-status').first().waitFor();
+  await check(page, 'publisher-deployments');
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+  await page.locator('#state', { hasText: 'Published' }).waitFor();
+  await page.getByRole('link', { name: '← All APIs' }).click();
+  expect(await page.getByRole('cell', { name: apiName }).count() === 1, 'the publisher lists the API');
+  await check(page, 'publisher-apis');
+  await page.getByRole('button', { name: 'Sign out' }).click();
 
   // The developer portal's catalogue, as an anonymous visitor, and the API's page.
   await page.goto(`${base}/devportal`);
@@ -103,28 +180,16 @@ try {
   await page.getByRole('cell', { name: 'ON_HOLD' }).waitFor();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
-  // The publisher asks for sign-in; a wrong password is refused on the page.
-  await page.goto(`${base}/publisher`);
+  // The admin approves the held subscription.
+  await page.goto(`${base}/admin/login`);
   await page.getByLabel('Username').fill('admin');
-  await page.getByLabel('Password').fill('not-the-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('alert').waitFor();
-  await check(page, 'publisher-login');
   await page.getByLabel('Password').fill(adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'APIs' }).waitFor();
-  expect(await page.getByRole('cell', { name: apiName }).count() === 1, 'the publisher lists the API');
-  await check(page, 'publisher-apis');
-
-  // The admin approves the two held subscriptions.
   await page.goto(`${base}/admin`);
   await page.getByRole('heading', { name: 'SUBSCRIPTION_CREATION' }).first().waitFor();
   await check(page, 'admin-approvals');
   await page.getByRole('button', { name: 'Approve' }).first().click();
-  await page.waitForLoadState();
-  await page.getByRole('button', { name: 'Approve' }).first().click();
   await page.getByText('Nothing waits for approval.').waitFor();
-
   // The admin adds a subscription tier (a count that is not a number is named first).
   await page.getByRole('link', { name: 'Throttling tiers' }).click();
   await page.getByLabel('Name').fill('BrowserTier');
@@ -188,8 +253,23 @@ try {
   expect((await page.locator('#state').textContent()).trim() === 'Published', 'the API is published');
   expect(await page.getByRole('button', { name: 'Publish', exact: true }).count() === 0, 'no Publish button on a published API');
   await check(page, 'publisher-api');
+  // The API's subscriptions: block the consumer's, then unblock it.
+  await page.getByRole('link', { name: 'Subscriptions' }).click();
+  await page.getByRole('button', { name: 'Block CarolApp', exact: true }).click();
+  await page.getByRole('cell', { name: 'BLOCKED', exact: true }).waitFor();
+  await check(page, 'publisher-subscriptions');
+  await page.getByRole('button', { name: 'Unblock CarolApp' }).click();
+  await page.getByRole('cell', { name: 'UNBLOCKED', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('button', { name: 'Deprecate', exact: true }).click();
   await page.locator('#state', { hasText: 'Deprecated' }).waitFor();
+  // A new version: a copy in the Created state (an empty version is named first).
+  await page.getByRole('button', { name: 'Create new version' }).click();
+  await page.locator('#version-error').waitFor();
+  await page.getByLabel('Version', { exact: true }).fill('2.0.0');
+  await page.getByRole('button', { name: 'Create new version' }).click();
+  await page.getByRole('heading', { name: `${apiName} 2.0.0` }).waitFor();
+  expect((await page.locator('#state').textContent()).trim() === 'Created', 'the new version is Created');
   console.log('portal flows passed');
 } catch (err) {
   failures.push(`flow: ${err.message}`);

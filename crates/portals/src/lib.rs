@@ -15,6 +15,7 @@ mod admin;
 mod application;
 mod consumer;
 mod devportal;
+mod markdown;
 mod pages;
 mod publisher;
 pub mod session;
@@ -38,6 +39,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/portal-assets/portal.css", get(stylesheet))
+        .route("/portal-assets/portal.js", get(script))
         .route("/{portal}/login", get(login_form).post(login))
         .route("/{portal}/logout", post(logout))
         .route("/devportal", get(devportal::catalogue))
@@ -71,12 +73,7 @@ pub fn router(ctx: Ctx) -> Router {
             post(application::subscribe),
         )
         .route("/devportal/apis/{api_id}/try", post(application::try_it))
-        .route("/publisher", get(publisher::apis))
-        .route("/publisher/apis/{api_id}", get(publisher::api))
-        .route(
-            "/publisher/apis/{api_id}/lifecycle",
-            post(publisher::change_lifecycle),
-        )
+        .merge(publisher_routes())
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))
         .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))
@@ -85,7 +82,60 @@ pub fn router(ctx: Ctx) -> Router {
         .with_state(ctx)
 }
 
+/// The publisher's pages.
+fn publisher_routes() -> Router<Ctx> {
+    use publisher::*;
+    let at = |tail: &str| format!("/publisher/apis/{{api_id}}{tail}");
+    Router::new()
+        .route("/publisher", get(apis))
+        .route("/publisher/apis/create", get(create_page).post(create))
+        .route("/publisher/apis/import", post(import))
+        .route(&at(""), get(api))
+        .route(&at("/lifecycle"), post(change_lifecycle))
+        .route(&at("/new-version"), post(new_version))
+        .route(
+            &at("/configuration"),
+            get(configuration_page).post(save_configuration),
+        )
+        .route(&at("/thumbnail"), get(thumbnail).post(upload_thumbnail))
+        .route(&at("/resources"), get(resources_page).post(save_resources))
+        .route(&at("/endpoints"), get(endpoints_page).post(save_endpoints))
+        .route(&at("/documents"), get(documents_page).post(create_document))
+        .route(
+            &at("/documents/{document_id}"),
+            get(edit_document_page).post(update_document),
+        )
+        .route(
+            &at("/documents/{document_id}/content"),
+            get(document_content),
+        )
+        .route(
+            &at("/documents/{document_id}/delete"),
+            post(delete_document),
+        )
+        .route(
+            &at("/deployments"),
+            get(deployments_page).post(revision_action),
+        )
+        .route(
+            &at("/subscriptions"),
+            get(subscriptions_page).post(subscription_state),
+        )
+}
+
 const STYLESHEET: &str = include_str!("../assets/portal.css");
+const SCRIPT: &str = include_str!("../assets/portal.js");
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
 
 async fn stylesheet() -> Response {
     (

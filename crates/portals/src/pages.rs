@@ -82,6 +82,15 @@ impl Chrome {
     }
 }
 
+/// Renders a form's page: 400 when it shows problems, 200 otherwise.
+pub fn render_form<T: Template>(page: &T, errors: &FormErrors) -> Response {
+    let mut response = render(page);
+    if !errors.is_empty() {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    response
+}
+
 /// Renders a template, or an error page if it cannot be rendered.
 pub fn render<T: Template>(page: &T) -> Response {
     match page.render() {
@@ -199,6 +208,18 @@ impl FormErrors {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_empty()
+    }
+
+    /// One problem of a field the form itself checks (before any operation ran).
+    pub fn field(field: &str, message: impl Into<String>) -> FormErrors {
+        FormErrors {
+            fields: vec![(field.to_string(), message.into())],
+            general: Vec::new(),
+        }
+    }
+
     /// The problem with `field`, if any.
     pub fn of(&self, field: &str) -> Option<&str> {
         self.fields
@@ -206,4 +227,76 @@ impl FormErrors {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+}
+
+/// A URL-encoded form read whole, keeping repeated fields (ticked boxes, table rows) that
+/// `axum::Form` would collapse.
+#[derive(Debug, Clone, Default)]
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    pub fn parse(body: &[u8]) -> FormFields {
+        FormFields(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormFields {
+        FormFields(pairs)
+    }
+
+    /// The field's first value, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The field's value trimmed, if not blank.
+    pub fn some(&self, name: &str) -> Option<String> {
+        Some(self.get(name).trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a repeated field, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Whether a checkbox was ticked.
+    pub fn ticked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// A comma- or line-separated list field, items trimmed, blanks dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for FormFields {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageError> {
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| PageError::new(e.status(), e.body_text()))?;
+        Ok(FormFields::parse(&body))
+    }
+}
+
+/// Whether two texts are equal, whatever their reference depth (for templates' `selected`).
+pub fn same(a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
+    a.as_ref() == b.as_ref()
 }

@@ -204,3 +204,66 @@ pub async fn end(
     );
     Ok(response)
 }
+
+/// A portal whose pages need a signed-in user.
+pub trait PortalPages {
+    const PORTAL: crate::pages::Portal;
+}
+
+pub struct PublisherPages;
+impl PortalPages for PublisherPages {
+    const PORTAL: crate::pages::Portal = crate::pages::Portal::Publisher;
+}
+pub struct DevPortalPages;
+impl PortalPages for DevPortalPages {
+    const PORTAL: crate::pages::Portal = crate::pages::Portal::DevPortal;
+}
+pub struct AdminPages;
+impl PortalPages for AdminPages {
+    const PORTAL: crate::pages::Portal = crate::pages::Portal::Admin;
+}
+
+/// A page of portal `P` for a signed-in user; anyone else is sent to `P`'s sign-in page.
+pub struct SignedInTo<P> {
+    pub visitor: Visitor,
+    pub user: SignedIn,
+    portal: std::marker::PhantomData<P>,
+}
+
+impl<P: PortalPages> SignedInTo<P> {
+    /// The page's frame, titled `title`.
+    pub fn chrome(&self, title: impl Into<String>) -> crate::pages::Chrome {
+        crate::pages::Chrome::new(Some(P::PORTAL), title, &self.visitor)
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.user.actor
+    }
+
+    /// Refuses a form without this session's CSRF token.
+    pub fn check(&self, form: &crate::pages::FormFields) -> Result<(), PageError> {
+        require_csrf(&self.user, form.get("csrf"))
+    }
+}
+
+impl<P: PortalPages + Send + Sync> FromRequestParts<Ctx> for SignedInTo<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let visitor = Visitor::from_request_parts(parts, ctx)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match visitor.signed_in.clone() {
+            Some(user) => Ok(SignedInTo {
+                visitor,
+                user,
+                portal: std::marker::PhantomData,
+            }),
+            None => Err(Redirect::to(&format!("{}/login", P::PORTAL.path())).into_response()),
+        }
+    }
+}
+
+pub type Publisher = SignedInTo<PublisherPages>;
+pub type Consumer = SignedInTo<DevPortalPages>;
+pub type Administrator = SignedInTo<AdminPages>;

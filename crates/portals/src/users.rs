@@ -135,17 +135,14 @@ pub(crate) async fn create(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect.into_response()),
     };
-    // Repeated `role` fields: read the form by hand (serde_urlencoded keeps one value).
-    let mut form = NewUserForm::default();
-    for (key, value) in form_urlencoded_pairs(&body) {
-        match key.as_str() {
-            "csrf" => form.csrf = value,
-            "username" => form.username = value,
-            "password" => form.password = value,
-            "role" => form.role.push(value),
-            _ => {}
-        }
-    }
+    // Repeated `role` fields: serde_urlencoded would keep one value.
+    let fields = crate::pages::FormFields::parse(&body);
+    let form = NewUserForm {
+        csrf: fields.get("csrf").to_string(),
+        username: fields.get("username").to_string(),
+        password: fields.get("password").to_string(),
+        role: fields.all("role"),
+    };
     crate::session::require_csrf(&signed_in, &form.csrf)?;
     let input = UserInput {
         username: form.username.clone(),
@@ -160,12 +157,6 @@ pub(crate) async fn create(
             users_page(&ctx, &visitor, &signed_in, String::new(), form, errors).await
         }
     }
-}
-
-fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 #[derive(Deserialize)]

@@ -1,8 +1,11 @@
 //! The web portals in a real browser (headless Chromium driven by `e2e/portals.mjs`) against a
-//! real node, gateway and backend: the start page, the developer portal's catalogue and API
-//! page (anonymous), signing in to the publisher (a wrong password first), the publisher's
-//! API list, and an administrator approving a held subscription — which then really is
-//! approved. Screenshots of every page land in `target/test-output/portals/`.
+//! real node, gateway and backend: a publisher imports the PizzaShack OpenAPI definition,
+//! configures it, adds a document, creates a revision, deploys and publishes it; a consumer
+//! signs up, creates an application, generates keys and a token, subscribes (held for
+//! approval), the admin approves, and "try it" gets the backend's answer through the gateway;
+//! the admin manages tiers and users; the publisher blocks and unblocks the subscription,
+//! deprecates the API and creates a new version. The test then checks over REST that what the
+//! browser did is real. Screenshots of every page land in `target/test-output/portals/`.
 //!
 //! Needs Debian's `chromium` and `npm ci` in `e2e/`: `scripts/test` (the README's test command)
 //! installs both.
@@ -10,8 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use reqwest::StatusCode;
-use serde_json::json;
-use tollgate_testkit::flow::{ok_json, pizzashack, Flow};
+use tollgate_testkit::flow::{ok_json, Flow};
 use tollgate_testkit::{MockBackend, Node, NodeOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
@@ -36,35 +38,17 @@ async fn portals_work_in_a_browser() {
         },
     )
     .await;
-    let flow = Flow::login(&node).await;
-    let api_id = flow.publish_api(pizzashack(&backend.url())).await;
-    let app = ok_json(
-        flow.post(
-            flow.devportal("/applications"),
-            json!({"name": "BrowserApp", "throttlingPolicy": "Unlimited"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let subscription = ok_json(
-        flow.post(
-            flow.devportal("/subscriptions"),
-            json!({"applicationId": app["applicationId"], "apiId": api_id, "throttlingPolicy": "Unlimited"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    assert_eq!(subscription["status"], "ON_HOLD");
-
+    let definition = repo().join(
+        "crates/tollgate/tests/fixtures/wso2-4.2-export/PizzaShackAPI-1.0.0/Definitions/swagger.yaml",
+    );
     let out = repo().join("target/test-output/portals");
     let run = {
-        let (e2e, out, base, password) = (
+        let (e2e, out, base, password, backend_url) = (
             e2e.clone(),
             out.clone(),
             node.control_plane_http(""),
             node.admin_password.clone(),
+            backend.url(),
         );
         tokio::task::spawn_blocking(move || {
             std::process::Command::new("node")
@@ -73,6 +57,8 @@ async fn portals_work_in_a_browser() {
                 .env("TOLLGATE_URL", base)
                 .env("ADMIN_PASSWORD", password)
                 .env("API_NAME", "PizzaShackAPI")
+                .env("DEFINITION", definition)
+                .env("BACKEND_URL", backend_url)
                 .env("OUT", out)
                 .output()
                 .expect("node")
@@ -95,6 +81,13 @@ async fn portals_work_in_a_browser() {
         "devportal-application",
         "devportal-try-it",
         "publisher-login",
+        "publisher-create",
+        "publisher-configuration",
+        "publisher-resources",
+        "publisher-endpoints",
+        "publisher-documents",
+        "publisher-deployments",
+        "publisher-subscriptions",
         "publisher-apis",
         "publisher-api",
         "admin-approvals",
@@ -107,17 +100,42 @@ async fn portals_work_in_a_browser() {
         );
     }
 
-    // What the browser did is done: the subscription was approved.
-    let now = ok_json(
-        flow.get(flow.devportal(&format!(
-            "/subscriptions/{}",
-            subscription["subscriptionId"].as_str().unwrap()
-        )))
-        .await,
+    // What the browser did is done: the API is deployed and its documents hold the guide…
+    let flow = Flow::login(&node).await;
+    let apis = ok_json(
+        flow.get(flow.publisher("/apis?query=name:PizzaShackAPI"))
+            .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(now["status"], "UNBLOCKED");
+    let api = apis["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["version"] == "1.0.0")
+        .expect("the imported API")
+        .clone();
+    assert_eq!(api["lifeCycleStatus"], "DEPRECATED", "{api}");
+    let api_id = api["id"].as_str().unwrap();
+    let docs = ok_json(
+        flow.get(flow.publisher(&format!("/apis/{api_id}/documents")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(docs["list"][0]["name"], "PizzaShack Guide", "{docs}");
+    assert_eq!(docs["list"][0]["sourceType"], "MARKDOWN", "{docs}");
+    let deployments = ok_json(
+        flow.get(flow.publisher(&format!("/apis/{api_id}/deployments")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        deployments["list"].as_array().map(Vec::len),
+        Some(1),
+        "{deployments}"
+    );
     // The account and the application the browser made exist.
     let signed_up = tollgate_testkit::http_client()
         .get(node.control_plane_http("/api/am/devportal/v3/applications"))

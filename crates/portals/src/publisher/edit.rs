@@ -1,0 +1,656 @@
+//! Editing an API: configuration (basics, visibility, tags, tiers, security, CORS, business
+//! information, thumbnail), resources (with the API's scopes) and endpoints. Every form reads
+//! the API's definition, changes its part and writes it back through `update_api` with the
+//! version the page was drawn from, so an edit made meanwhile by someone else is refused
+//! rather than overwritten.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use tollgate_model::{AuthType, EndpointType, HttpVerb, PolicyLevel, Visibility};
+use tollgate_operations::publisher::apis;
+use tollgate_operations::publisher::definition::{
+    ApiDefinition, ApiScope, BusinessInformation, CorsConfiguration, Endpoint, EndpointConfig,
+    EndpointList, Resource, ScopeDefinition,
+};
+use tollgate_operations::publisher::settings;
+use tollgate_operations::OpError;
+use tollgate_restcore::Ctx;
+use tollgate_store::ApiRow;
+
+use super::ApiHead;
+use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
+use crate::session::Publisher;
+
+/// The security schemes the configuration page offers (others an API has are kept).
+const SHOWN_SCHEMES: &[(&str, &str)] = &[("oauth2", "OAuth2 tokens"), ("api_key", "API keys")];
+
+/// The API and its definition, as a form starts from.
+async fn load(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api_id: &str,
+) -> Result<(ApiRow, ApiDefinition), PageError> {
+    let api = apis::get_api(ctx, publisher.actor(), api_id).await?;
+    let definition = ApiDefinition::from_json(api.definition.clone())?;
+    Ok((api, definition))
+}
+
+/// Writes an edited definition, refused if the API changed since the form was drawn.
+async fn save(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api_id: &str,
+    form: &FormFields,
+    definition: ApiDefinition,
+) -> Result<(), OpError> {
+    let expected = form.get("row_version").parse::<i64>().ok();
+    apis::update_api(ctx, publisher.actor(), api_id, definition, expected)
+        .await
+        .map(|_| ())
+}
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+
+/// A tier a box can tick.
+pub(crate) struct TierChoice {
+    pub name: String,
+    pub description: String,
+    pub chosen: bool,
+}
+
+#[derive(Template)]
+#[template(path = "publisher_configuration.html")]
+struct ConfigurationPage {
+    page: Chrome,
+    head: ApiHead,
+    row_version: i64,
+    description: String,
+    visibility: String,
+    visible_roles: String,
+    tags: String,
+    tiers: Vec<TierChoice>,
+    api_tiers: Vec<String>,
+    api_tier: String,
+    schemes: Vec<(&'static str, &'static str, bool)>,
+    default_version: bool,
+    cors: CorsConfiguration,
+    business: BusinessInformation,
+    errors: FormErrors,
+}
+
+const CONFIGURATION_FIELDS: &[&str] = &[
+    "description",
+    "visibility",
+    "visibleRoles",
+    "tags",
+    "policies",
+    "apiThrottlingPolicy",
+    "securityScheme",
+    "accessControlAllowOrigins",
+    "accessControlAllowHeaders",
+    "accessControlAllowMethods",
+    "businessOwnerEmail",
+    "technicalOwnerEmail",
+    "file",
+];
+
+async fn configuration(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api: &ApiRow,
+    definition: &ApiDefinition,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let actor = publisher.actor();
+    let tiers = settings::throttling_policies(ctx, actor, PolicyLevel::Subscription)
+        .await?
+        .into_iter()
+        .map(|p| TierChoice {
+            chosen: definition.policies.contains(&p.name),
+            name: p.name,
+            description: p.description,
+        })
+        .collect();
+    let api_tiers = settings::throttling_policies(ctx, actor, PolicyLevel::Api)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    Ok(render_form(
+        &ConfigurationPage {
+            page: publisher.chrome(format!("{} · Configuration", api.name)),
+            head: ApiHead::new(api, "/configuration"),
+            row_version: api.row_version,
+            description: definition.description.clone().unwrap_or_default(),
+            visibility: definition.visibility.as_str().to_string(),
+            visible_roles: definition.visible_roles.join(", "),
+            tags: definition.tags.join(", "),
+            tiers,
+            api_tiers,
+            api_tier: definition.api_throttling_policy.clone().unwrap_or_default(),
+            schemes: SHOWN_SCHEMES
+                .iter()
+                .map(|(name, label)| {
+                    (
+                        *name,
+                        *label,
+                        definition.security_scheme.iter().any(|s| s == name),
+                    )
+                })
+                .collect(),
+            default_version: definition.is_default_version,
+            cors: definition
+                .cors_configuration
+                .clone()
+                .unwrap_or(CorsConfiguration {
+                    cors_configuration_enabled: false,
+                    access_control_allow_origins: vec!["*".into()],
+                    access_control_allow_credentials: false,
+                    access_control_allow_headers: vec![
+                        "authorization".into(),
+                        "Access-Control-Allow-Origin".into(),
+                        "Content-Type".into(),
+                        "apikey".into(),
+                    ],
+                    access_control_allow_methods: [
+                        "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                }),
+            business: definition
+                .business_information
+                .clone()
+                .unwrap_or(BusinessInformation {
+                    business_owner: None,
+                    business_owner_email: None,
+                    technical_owner: None,
+                    technical_owner_email: None,
+                }),
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
+}
+
+pub(crate) async fn configuration_page(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+    configuration(&ctx, &publisher, &api, &definition, FormErrors::default()).await
+}
+
+pub(crate) async fn save_configuration(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    publisher.check(&form)?;
+    let (api, mut definition) = load(&ctx, &publisher, &api_id).await?;
+    definition.description = form.some("description");
+    match Visibility::parse(form.get("visibility")) {
+        Some(visibility) => definition.visibility = visibility,
+        None => {
+            let errors = FormErrors::field("visibility", "choose a visibility");
+            return configuration(&ctx, &publisher, &api, &definition, errors).await;
+        }
+    }
+    definition.visible_roles = form.list("visible_roles");
+    definition.tags = form.list("tags");
+    definition.policies = form.all("policies");
+    definition.api_throttling_policy = form.some("api_tier");
+    let mut schemes: Vec<String> = definition
+        .security_scheme
+        .iter()
+        .filter(|s| !SHOWN_SCHEMES.iter().any(|(name, _)| name == s))
+        .cloned()
+        .collect();
+    schemes.extend(form.all("scheme"));
+    if !schemes.iter().any(|s| s == "oauth2" || s == "api_key") {
+        let errors = FormErrors::field("securityScheme", "choose OAuth2 tokens, API keys or both");
+        return configuration(&ctx, &publisher, &api, &definition, errors).await;
+    }
+    definition.security_scheme = schemes;
+    definition.is_default_version = form.ticked("default_version");
+    definition.cors_configuration = Some(CorsConfiguration {
+        cors_configuration_enabled: form.ticked("cors_enabled"),
+        access_control_allow_origins: form.list("cors_origins"),
+        access_control_allow_credentials: form.ticked("cors_credentials"),
+        access_control_allow_headers: form.list("cors_headers"),
+        access_control_allow_methods: form.list("cors_methods"),
+    });
+    definition.business_information = Some(BusinessInformation {
+        business_owner: form.some("business_owner"),
+        business_owner_email: form.some("business_owner_email"),
+        technical_owner: form.some("technical_owner"),
+        technical_owner_email: form.some("technical_owner_email"),
+    });
+    match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/publisher/apis/{api_id}/configuration")).into_response())
+        }
+        Err(err) => {
+            let errors = FormErrors::from_op(err, CONFIGURATION_FIELDS)?;
+            configuration(&ctx, &publisher, &api, &definition, errors).await
+        }
+    }
+}
+
+/// A new thumbnail (multipart: `file`).
+pub(crate) async fn upload_thumbnail(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    upload: tollgate_restcore::Form,
+) -> Result<Response, PageError> {
+    let csrf = upload.text("csrf")?.unwrap_or_default().to_string();
+    crate::session::require_csrf(&publisher.user, &csrf)?;
+    let result = match upload.file("file") {
+        Some((_, _, bytes)) => {
+            settings::set_thumbnail(&ctx, publisher.actor(), &api_id, bytes.to_vec()).await
+        }
+        None => Err(OpError::invalid("file", "choose an image")),
+    };
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/publisher/apis/{api_id}/configuration")).into_response())
+        }
+        Err(err) => {
+            let errors = FormErrors::from_op(err, CONFIGURATION_FIELDS)?;
+            let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+            configuration(&ctx, &publisher, &api, &definition, errors).await
+        }
+    }
+}
+
+/// The API's thumbnail, for the publisher's pages.
+pub(crate) async fn thumbnail(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let image = settings::thumbnail(&ctx, publisher.actor(), &api_id).await?;
+    Ok(tollgate_restcore::served_image(
+        image.content_type,
+        image.content,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Resources and scopes
+
+/// A resource as its table row shows it (`index` finds the original again).
+pub(crate) struct ResourceLine {
+    pub index: usize,
+    pub verb: String,
+    pub target: String,
+    pub auth: String,
+    pub tier: String,
+    pub scopes: String,
+}
+
+/// A local scope as its row shows it.
+pub(crate) struct ScopeLine {
+    pub name: String,
+    pub roles: String,
+    pub shared: bool,
+}
+
+#[derive(Template)]
+#[template(path = "publisher_resources.html")]
+struct ResourcesPage {
+    page: Chrome,
+    head: ApiHead,
+    row_version: i64,
+    resources: Vec<ResourceLine>,
+    scopes: Vec<ScopeLine>,
+    verbs: Vec<&'static str>,
+    auth_types: Vec<&'static str>,
+    tiers: Vec<String>,
+    errors: FormErrors,
+}
+
+async fn resources(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api: &ApiRow,
+    definition: &ApiDefinition,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let tiers = settings::throttling_policies(ctx, publisher.actor(), PolicyLevel::Api)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    Ok(render_form(
+        &ResourcesPage {
+            page: publisher.chrome(format!("{} · Resources", api.name)),
+            head: ApiHead::new(api, "/resources"),
+            row_version: api.row_version,
+            resources: definition
+                .operations
+                .iter()
+                .enumerate()
+                .map(|(index, r)| ResourceLine {
+                    index,
+                    verb: r.verb.as_str().to_string(),
+                    target: r.target.clone(),
+                    auth: r.auth_type.as_str().to_string(),
+                    tier: r.throttling_policy.clone().unwrap_or_default(),
+                    scopes: r.scopes.join(", "),
+                })
+                .collect(),
+            scopes: definition
+                .scopes
+                .iter()
+                .map(|s| ScopeLine {
+                    name: s.scope.name.clone(),
+                    roles: s.scope.bindings.join(", "),
+                    shared: s.shared,
+                })
+                .collect(),
+            verbs: HttpVerb::ALL.iter().map(|v| v.as_str()).collect(),
+            auth_types: AuthType::ALL.iter().map(|a| a.as_str()).collect(),
+            tiers,
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
+}
+
+pub(crate) async fn resources_page(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+    resources(&ctx, &publisher, &api, &definition, FormErrors::default()).await
+}
+
+/// Saves the resource table: every row (`index`, `verb`, `target`, `auth`, `tier`, `scopes`
+/// repeat in document order), rows ticked `delete` dropped, a filled-in new row added; then
+/// the scope table the same way.
+pub(crate) async fn save_resources(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    publisher.check(&form)?;
+    let (api, mut definition) = load(&ctx, &publisher, &api_id).await?;
+    let deleted = form.all("delete");
+    let (indexes, verbs, targets, auths, tiers, scopes) = (
+        form.all("index"),
+        form.all("verb"),
+        form.all("target"),
+        form.all("auth"),
+        form.all("tier"),
+        form.all("scopes"),
+    );
+    let mut operations = Vec::new();
+    let mut problems = FormErrors::default();
+    for (row, index) in indexes.iter().enumerate() {
+        if deleted.contains(index) {
+            continue;
+        }
+        let target = targets.get(row).map(|t| t.trim()).unwrap_or_default();
+        let original = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| definition.operations.get(i).cloned());
+        if original.is_none() && target.is_empty() {
+            continue; // the blank new row
+        }
+        let verb = verbs.get(row).map(String::as_str).unwrap_or_default();
+        let Some(verb) = HttpVerb::parse(verb) else {
+            problems
+                .general
+                .push(format!("'{verb}' is not an HTTP method"));
+            continue;
+        };
+        let auth = auths.get(row).map(String::as_str).unwrap_or_default();
+        let Some(auth_type) = AuthType::parse(auth) else {
+            problems
+                .general
+                .push(format!("'{auth}' is not an auth type"));
+            continue;
+        };
+        let mut resource = original.unwrap_or(Resource {
+            target: String::new(),
+            verb,
+            auth_type,
+            throttling_policy: None,
+            scopes: Vec::new(),
+            other: serde_json::Map::new(),
+        });
+        resource.target = target.to_string();
+        resource.verb = verb;
+        resource.auth_type = auth_type;
+        resource.throttling_policy = tiers
+            .get(row)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        resource.scopes = scopes
+            .get(row)
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        operations.push(resource);
+    }
+    // Local scopes: kept unless ticked for removal, their roles as edited; a new one added.
+    let removed_scopes = form.all("delete_scope");
+    let scope_names = form.all("scope_name");
+    let scope_roles = form.all("scope_roles");
+    let mut api_scopes: Vec<ApiScope> = Vec::new();
+    for (row, name) in scope_names.iter().enumerate() {
+        let name = name.trim();
+        if name.is_empty() || removed_scopes.iter().any(|r| r == name) {
+            continue;
+        }
+        let roles = scope_roles
+            .get(row)
+            .map(|r| {
+                r.split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        match definition.scopes.iter().find(|s| s.scope.name == name) {
+            Some(existing) => {
+                let mut scope = existing.clone();
+                if !scope.shared {
+                    scope.scope.bindings = roles;
+                }
+                api_scopes.push(scope);
+            }
+            None => api_scopes.push(ApiScope {
+                scope: ScopeDefinition {
+                    id: None,
+                    name: name.to_string(),
+                    display_name: Some(name.to_string()),
+                    description: None,
+                    bindings: roles,
+                    other: serde_json::Map::new(),
+                },
+                shared: false,
+            }),
+        }
+    }
+    definition.operations = operations;
+    definition.scopes = api_scopes;
+    if !problems.is_empty() {
+        return resources(&ctx, &publisher, &api, &definition, problems).await;
+    }
+    match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/resources")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &[])?;
+            resources(&ctx, &publisher, &api, &definition, errors).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Endpoints
+
+#[derive(Template)]
+#[template(path = "publisher_endpoints.html")]
+struct EndpointsPage {
+    page: Chrome,
+    head: ApiHead,
+    row_version: i64,
+    endpoint_type: String,
+    production: String,
+    sandbox: String,
+    errors: FormErrors,
+}
+
+/// The URLs of one side (production or sandbox), one per line: the primary or balanced ones,
+/// then the failovers.
+fn urls(list: Option<&EndpointList>, failovers: &[Endpoint]) -> String {
+    list.map(EndpointList::endpoints)
+        .unwrap_or_default()
+        .iter()
+        .chain(failovers)
+        .map(|e| e.url.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn endpoints(
+    publisher: &Publisher,
+    api: &ApiRow,
+    definition: &ApiDefinition,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let config = definition.endpoint_config.as_ref();
+    Ok(render_form(
+        &EndpointsPage {
+            page: publisher.chrome(format!("{} · Endpoints", api.name)),
+            head: ApiHead::new(api, "/endpoints"),
+            row_version: api.row_version,
+            endpoint_type: config
+                .map_or(EndpointType::Http, |c| c.endpoint_type)
+                .as_str()
+                .to_string(),
+            production: config.map_or_else(String::new, |c| {
+                urls(c.production_endpoints.as_ref(), &c.production_failovers)
+            }),
+            sandbox: config.map_or_else(String::new, |c| {
+                urls(c.sandbox_endpoints.as_ref(), &c.sandbox_failovers)
+            }),
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
+}
+
+pub(crate) async fn endpoints_page(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+    endpoints(&publisher, &api, &definition, FormErrors::default()).await
+}
+
+/// One side's endpoints from its lines: (primary or balanced list, failovers).
+fn side(
+    kind: EndpointType,
+    lines: &[String],
+    keep: &[Endpoint],
+) -> (Option<EndpointList>, Vec<Endpoint>) {
+    // Per-endpoint settings (timeouts, …) stay with a URL that stays.
+    let endpoint = |url: &String| {
+        keep.iter()
+            .find(|e| &e.url == url)
+            .cloned()
+            .unwrap_or(Endpoint {
+                url: url.clone(),
+                config: None,
+                other: serde_json::Map::new(),
+            })
+    };
+    let mut all: Vec<Endpoint> = lines.iter().map(endpoint).collect();
+    if all.is_empty() {
+        return (None, Vec::new());
+    }
+    match kind {
+        EndpointType::LoadBalance => (Some(EndpointList::Many(all)), Vec::new()),
+        EndpointType::Failover => {
+            let primary = all.remove(0);
+            (Some(EndpointList::One(primary)), all)
+        }
+        _ => (Some(EndpointList::One(all.remove(0))), all),
+    }
+}
+
+pub(crate) async fn save_endpoints(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    publisher.check(&form)?;
+    let (api, mut definition) = load(&ctx, &publisher, &api_id).await?;
+    let Some(kind) = EndpointType::parse(form.get("endpoint_type")) else {
+        let errors = FormErrors::field("endpoint_type", "choose single, load balanced or failover");
+        return endpoints(&publisher, &api, &definition, errors).await;
+    };
+    let production = form.list("production");
+    let sandbox = form.list("sandbox");
+    if kind == EndpointType::Http && (production.len() > 1 || sandbox.len() > 1) {
+        let field = if production.len() > 1 {
+            "production"
+        } else {
+            "sandbox"
+        };
+        let errors = FormErrors::field(
+            field,
+            "a single endpoint has one URL; choose load balanced or failover for several",
+        );
+        return endpoints(&publisher, &api, &definition, errors).await;
+    }
+    let previous = definition.endpoint_config.clone();
+    let keep: Vec<Endpoint> = previous
+        .as_ref()
+        .map(|c| {
+            c.production_endpoints
+                .iter()
+                .chain(c.sandbox_endpoints.iter())
+                .flat_map(|l| l.endpoints().to_vec())
+                .chain(c.production_failovers.iter().cloned())
+                .chain(c.sandbox_failovers.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (production_endpoints, production_failovers) = side(kind, &production, &keep);
+    let (sandbox_endpoints, sandbox_failovers) = side(kind, &sandbox, &keep);
+    definition.endpoint_config = Some(EndpointConfig {
+        endpoint_type: kind,
+        production_endpoints,
+        sandbox_endpoints,
+        production_failovers,
+        sandbox_failovers,
+        other: previous.map(|c| c.other).unwrap_or_default(),
+    });
+    match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &["production", "sandbox", "endpointConfig"])?;
+            endpoints(&publisher, &api, &definition, errors).await
+        }
+    }
+}
