@@ -96,6 +96,7 @@ try {
   await page.getByRole('button', { name: 'Save configuration' }).click();
   await page.locator('#business_owner_email-error').waitFor();
   await page.getByLabel("Business owner's email").fill('marketing@pizzashack.example');
+  await page.getByLabel('Gold').check();
   await page.getByRole('button', { name: 'Save configuration' }).click();
   await page.getByLabel('Tags').waitFor();
   expect(await page.getByLabel('Tags').inputValue() === 'pizza, food', 'the tags were saved');
@@ -146,7 +147,13 @@ try {
   await page.getByRole('link', { name: apiName }).click();
   await page.getByRole('heading', { name: 'Operations' }).waitFor();
   expect(await page.getByText('/menu').count() > 0, 'the API page lists its operations');
+  // Swagger UI (from the swagger-ui-redist crate) renders the definition.
+  await page.locator('#swagger-ui .opblock-summary-path', { hasText: '/menu' }).first().waitFor();
   await check(page, 'devportal-api');
+  // The document, rendered from its Markdown.
+  await page.getByRole('link', { name: 'PizzaShack Guide' }).click();
+  await page.locator('article h1', { hasText: 'Ordering' }).waitFor();
+  await check(page, 'devportal-document');
 
   // A new consumer signs up (a too short password is named next to its field), lands on their
   // applications, and creates one (an empty name is named next to its field).
@@ -172,12 +179,52 @@ try {
   await page.locator('#consumer-secret').waitFor();
   await page.getByRole('button', { name: 'Get a token' }).click();
   await page.locator('#access-token').waitFor();
+  // A new secret (asked first), an API key shown once, then revoked; the description edited.
+  await page.getByRole('button', { name: 'Regenerate the PRODUCTION consumer secret' }).click();
+  await page.locator('#consumer-secret').waitFor();
+  await page.getByLabel(/^Validity \(seconds; empty/).fill('soon');
+  await page.getByRole('button', { name: 'Generate API key' }).click();
+  await page.locator('#api_key_validity-error').waitFor();
+  await page.getByLabel(/^Validity \(seconds; empty/).fill('');
+  await page.getByRole('button', { name: 'Generate API key' }).click();
+  const apiKey = (await page.locator('#api-key').textContent()).trim();
+  expect(apiKey.split('.').length === 3, 'an API key is a JWT');
   await check(page, 'devportal-application');
+  await page.locator('#revoke-api-key').fill(apiKey);
+  await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await page.waitForLoadState();
+  expect(await page.getByRole('alert').count() === 0, 'the API key was revoked');
+  await page.getByText('Edit or delete the application').click();
+  await page.locator('#app-description').fill('Orders pizzas');
+  await page.getByRole('button', { name: 'Save application' }).click();
+  await page.getByText('Edit or delete the application').waitFor();
+  expect(await page.locator('#app-description').inputValue() === 'Orders pizzas', 'the description was saved');
+  // An application made by mistake is deleted (asked first).
+  await page.goto(`${base}/devportal/applications`);
+  await page.getByLabel('Name').fill('Scratch');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('link', { name: 'Scratch' }).click();
+  await page.getByText('Edit or delete the application').click();
+  await page.getByRole('button', { name: 'Delete application' }).click();
+  await page.getByRole('cell', { name: 'CarolApp' }).waitFor();
+  expect(await page.getByRole('cell', { name: 'Scratch' }).count() === 0, 'Scratch was deleted');
   await page.goto(`${base}/devportal`);
   await page.getByRole('link', { name: apiName }).click();
   await page.locator('#application_id').selectOption({ label: 'CarolApp' });
   await page.getByRole('button', { name: 'Subscribe' }).click();
   await page.getByRole('cell', { name: 'ON_HOLD' }).waitFor();
+  // Rating and a comment on the API's page.
+  await page.goto(`${base}/devportal`);
+  await page.getByRole('link', { name: apiName }).click();
+  await page.getByLabel('Your rating').selectOption('4');
+  await page.getByRole('button', { name: 'Rate', exact: true }).click();
+  await page.locator('#rating-summary', { hasText: '4.0 of 5 (1 rating)' }).waitFor();
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.locator('#comment-error').waitFor();
+  await page.getByLabel('Add a comment').fill('Tasty API, quick answers.');
+  await page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await page.getByText('Tasty API, quick answers.').waitFor();
+  await check(page, 'devportal-feedback');
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // The admin approves the held subscription.
@@ -227,6 +274,14 @@ try {
   await page.getByLabel('Username').fill('carol');
   await page.getByLabel('Password').fill('carol-secret-1');
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${base}/devportal`);
+  await page.getByRole('link', { name: apiName }).click();
+  // The subscription moves to another tier the API offers.
+  await page.goto(`${base}/devportal/applications`);
+  await page.getByRole('link', { name: 'CarolApp' }).click();
+  await page.getByLabel('New tier').selectOption('Gold');
+  await page.getByRole('button', { name: 'Change tier' }).click();
+  await page.getByRole('cell', { name: /^Gold/ }).waitFor();
   await page.goto(`${base}/devportal`);
   await page.getByRole('link', { name: apiName }).click();
   await page.locator('#try-operation').selectOption('GET /menu');

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use tollgate_operations::devportal::applications;
+use tollgate_operations::devportal::api_keys::{self, ApiKeyRequest};
+use tollgate_operations::devportal::applications::{self, ApplicationInput};
+use tollgate_operations::devportal::discovery::{self, Viewer};
 use tollgate_operations::devportal::invocation::{self, Command};
 use tollgate_operations::devportal::keys::{self, AppKey, KeyRequest, TokenOrder};
 use tollgate_operations::devportal::subscriptions::{self, SubscriptionRequest, SubscriptionView};
@@ -16,8 +18,8 @@ use tollgate_operations::Page;
 use tollgate_restcore::Ctx;
 use tollgate_store::ApplicationRow;
 
-use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{SignedIn, Visitor};
+use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError, Portal};
+use crate::session::{Consumer, SignedIn, Visitor};
 use crate::signed_in_or_login;
 
 /// What the page shows once, right after an action: a new secret, a new token.
@@ -25,6 +27,8 @@ use crate::signed_in_or_login;
 pub(crate) struct Flash {
     pub secret: Option<(String, String)>,
     pub token: Option<String>,
+    /// A new API key and its type.
+    pub api_key: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -32,7 +36,10 @@ pub(crate) struct Flash {
 struct ApplicationPage {
     page: Chrome,
     application: ApplicationRow,
-    subscriptions: Vec<SubscriptionView>,
+    /// Application tiers, for the edit form.
+    tiers: Vec<String>,
+    /// Each subscription with the tiers its API offers (to change to).
+    subscriptions: Vec<(SubscriptionView, Vec<String>)>,
     keys: Vec<AppKey>,
     commands: Vec<(String, Vec<Command>)>,
     flash: Flash,
@@ -61,8 +68,27 @@ async fn show(
     .await?
     .0;
     let keys = keys::list(ctx, actor, &application.id).await?;
+    let viewer = Viewer::signed_in(ctx, actor).await?;
+    let tiers = discovery::tiers(ctx, &viewer, "application")
+        .await?
+        .1
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     let mut commands = Vec::new();
-    for subscription in &subscriptions {
+    let mut with_tiers = Vec::with_capacity(subscriptions.len());
+    for subscription in subscriptions {
+        let offered = match &subscription.api {
+            Some(api) => discovery::subscription_policies(ctx, &viewer, &api.id)
+                .await
+                .map(|tiers| tiers.into_iter().map(|p| p.name).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        with_tiers.push((subscription, offered));
+    }
+    let subscriptions = with_tiers;
+    for (subscription, _) in &subscriptions {
         let how = invocation::invocation(ctx, actor, &subscription.subscription.id).await?;
         let name = subscription
             .api
@@ -71,20 +97,19 @@ async fn show(
             .unwrap_or_default();
         commands.push((name, how.commands));
     }
-    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
-    let mut response = render(&ApplicationPage {
-        page: Chrome::new(Some(Portal::DevPortal), application.name.clone(), visitor),
-        application,
-        subscriptions,
-        keys,
-        commands,
-        flash,
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+    Ok(render_form(
+        &ApplicationPage {
+            page: Chrome::new(Some(Portal::DevPortal), application.name.clone(), visitor),
+            application,
+            tiers,
+            subscriptions,
+            keys,
+            commands,
+            flash,
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
 }
 
 /// The signed-in user, with the form's CSRF token checked.
@@ -144,7 +169,7 @@ pub(crate) async fn generate_keys(
         Ok(key) => {
             let flash = Flash {
                 secret: key.secret.map(|s| (key.client.consumer_key.clone(), s)),
-                token: None,
+                ..Flash::default()
             };
             show(
                 &ctx,
@@ -236,8 +261,8 @@ pub(crate) async fn token(
     {
         Ok(token) => {
             let flash = Flash {
-                secret: None,
                 token: Some(token.access_token),
+                ..Flash::default()
             };
             show(
                 &ctx,
@@ -435,4 +460,189 @@ pub(crate) async fn try_it(
         },
     };
     crate::devportal::api_page_with(&ctx, &visitor, &api_id, Some(result)).await
+}
+
+/// Shows the application's page after `result`: the page with `flash` when it worked, with the
+/// problems next to their fields when it did not.
+async fn after(
+    ctx: &Ctx,
+    consumer: &Consumer,
+    application_id: &str,
+    result: Result<Flash, tollgate_operations::OpError>,
+    fields: &[&str],
+) -> Result<Response, PageError> {
+    let (flash, errors) = match result {
+        Ok(flash) => (flash, FormErrors::default()),
+        Err(err) => (Flash::default(), FormErrors::from_op(err, fields)?),
+    };
+    show(
+        ctx,
+        &consumer.visitor,
+        &consumer.user,
+        application_id,
+        flash,
+        errors,
+    )
+    .await
+}
+
+/// Edits the application's name, tier and description.
+pub(crate) async fn update(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let current = applications::get(&ctx, consumer.actor(), &application_id)
+        .await?
+        .application;
+    let input = ApplicationInput {
+        name: form.get("name").to_string(),
+        throttling_policy: form.get("throttling_policy").to_string(),
+        description: form.some("description"),
+        token_type: Some(current.token_type.clone()),
+        attributes: None,
+    };
+    match applications::update(&ctx, consumer.actor(), &application_id, input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/devportal/applications/{application_id}")).into_response())
+        }
+        Err(err) => {
+            after(
+                &ctx,
+                &consumer,
+                &application_id,
+                Err(err),
+                &["name", "throttlingPolicy", "description"],
+            )
+            .await
+        }
+    }
+}
+
+/// Deletes the application (its keys and subscriptions go with it).
+pub(crate) async fn delete(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    applications::delete(&ctx, consumer.actor(), &application_id).await?;
+    Ok(Redirect::to("/devportal/applications").into_response())
+}
+
+/// A new consumer secret for keys; shown once.
+pub(crate) async fn regenerate_secret(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let result = keys::regenerate_secret(
+        &ctx,
+        consumer.actor(),
+        &application_id,
+        form.get("key_mapping_id"),
+    )
+    .await
+    .map(|(key, secret)| Flash {
+        secret: Some((key, secret)),
+        ..Flash::default()
+    });
+    after(&ctx, &consumer, &application_id, result, &[]).await
+}
+
+/// An API key (shown once), with its validity and restrictions.
+pub(crate) async fn generate_api_key(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let validity = match form.some("api_key_validity") {
+        None => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            tollgate_operations::OpError::invalid("validityPeriod", "must be a number of seconds")
+        }),
+    };
+    let key_type = form.get("api_key_type").to_string();
+    let result = match validity {
+        Ok(validity_period) => {
+            let request = ApiKeyRequest {
+                validity_period,
+                permitted_ip: form.some("permitted_ip"),
+                permitted_referer: form.some("permitted_referer"),
+            };
+            api_keys::generate(&ctx, consumer.actor(), &application_id, &key_type, &request)
+                .await
+                .map(|issued| Flash {
+                    api_key: Some((key_type.clone(), issued.api_key)),
+                    ..Flash::default()
+                })
+        }
+        Err(err) => Err(err),
+    };
+    after(
+        &ctx,
+        &consumer,
+        &application_id,
+        result,
+        &[
+            "validityPeriod",
+            "permittedIP",
+            "permittedReferer",
+            "keyType",
+        ],
+    )
+    .await
+}
+
+/// Revokes an API key (pasted: keys are not stored).
+pub(crate) async fn revoke_api_key(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let result = api_keys::revoke(
+        &ctx,
+        consumer.actor(),
+        &application_id,
+        form.get("revoke_key_type"),
+        form.get("api_key").trim(),
+    )
+    .await
+    .map(|()| Flash::default());
+    after(
+        &ctx,
+        &consumer,
+        &application_id,
+        result,
+        &["apikey", "keyType"],
+    )
+    .await
+}
+
+/// Moves a subscription to another of its API's tiers (held for approval when configured).
+pub(crate) async fn change_tier(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let result = subscriptions::change_tier(
+        &ctx,
+        consumer.actor(),
+        form.get("subscription_id"),
+        form.get("throttling_policy"),
+    )
+    .await
+    .map(|_| Flash::default());
+    after(&ctx, &consumer, &application_id, result, &[]).await
 }

@@ -126,6 +126,18 @@ struct ApiPage {
     /// The signed-in user's applications (id, name), to subscribe with.
     applications: Vec<(String, String)>,
     tried: Option<crate::application::TryResult>,
+    /// Average rating (one decimal), how many rated, and the visitor's own rating.
+    average: String,
+    ratings: i64,
+    own_rating: Option<i64>,
+    comments: Vec<crate::feedback::CommentLine>,
+    feedback_errors: crate::pages::FormErrors,
+}
+
+impl ApiPage {
+    fn rated(&self, stars: &i64) -> bool {
+        self.own_rating == Some(*stars)
+    }
 }
 
 pub(crate) async fn api_page(
@@ -136,12 +148,39 @@ pub(crate) async fn api_page(
     api_page_with(&ctx, &visitor, &api_id, None).await
 }
 
+/// An API's page with the problems of a rating or comment just sent.
+pub(crate) async fn api_page_with_feedback_errors(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    api_id: &str,
+    errors: crate::pages::FormErrors,
+) -> Result<Response, PageError> {
+    api_page_full(ctx, visitor, api_id, None, errors).await
+}
+
 /// An API's page, with what "try it" got back when it was just used.
 pub(crate) async fn api_page_with(
     ctx: &Ctx,
     visitor: &Visitor,
     api_id: &str,
     tried: Option<crate::application::TryResult>,
+) -> Result<Response, PageError> {
+    api_page_full(
+        ctx,
+        visitor,
+        api_id,
+        tried,
+        crate::pages::FormErrors::default(),
+    )
+    .await
+}
+
+async fn api_page_full(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    api_id: &str,
+    tried: Option<crate::application::TryResult>,
+    feedback_errors: crate::pages::FormErrors,
 ) -> Result<Response, PageError> {
     let (ctx, visitor, api_id) = (ctx.clone(), visitor.clone(), api_id.to_string());
     let viewer = match viewer(&ctx, &visitor).await? {
@@ -184,16 +223,100 @@ pub(crate) async fn api_page_with(
         }
         None => Vec::new(),
     };
-    Ok(render(&ApiPage {
-        tried,
-        applications,
-        page: Chrome::new(Some(Portal::DevPortal), api.name.clone(), &visitor),
-        context: api.context.clone(),
-        status: api.lifecycle_status.display_name().to_string(),
-        api: Card::from(&api),
-        urls,
-        resources,
-        documents,
-        tiers,
-    }))
+    let ratings = tollgate_operations::devportal::feedback::ratings(
+        &ctx,
+        &viewer,
+        &api_id,
+        Page::new(Some(1), Some(0))?,
+    )
+    .await?;
+    let own_rating = match &visitor.signed_in {
+        Some(signed_in) => {
+            match tollgate_operations::devportal::feedback::user_rating(
+                &ctx,
+                &signed_in.actor,
+                &api_id,
+            )
+            .await
+            {
+                Ok(rating) => Some(rating.rating),
+                Err(OpError::NotFound(_) | OpError::Forbidden(_)) => None,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        None => None,
+    };
+    let comments = crate::feedback::comment_lines(&ctx, &viewer, &visitor, &api_id).await?;
+    Ok(crate::pages::render_form(
+        &ApiPage {
+            average: format!("{:.1}", ratings.summary.average),
+            ratings: ratings.summary.count,
+            own_rating,
+            comments,
+            feedback_errors: feedback_errors.clone(),
+            tried,
+            applications,
+            page: Chrome::new(Some(Portal::DevPortal), api.name.clone(), &visitor),
+            context: api.context.clone(),
+            status: api.lifecycle_status.display_name().to_string(),
+            api: Card::from(&api),
+            urls,
+            resources,
+            documents,
+            tiers,
+        },
+        &feedback_errors,
+    ))
+}
+
+/// The API's OpenAPI definition as the portal's Swagger UI reads it: the same document as the
+/// REST API's `/swagger`, gateway URLs as servers.
+pub(crate) async fn definition(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let viewer = match viewer(&ctx, &visitor).await? {
+        Ok(viewer) => viewer,
+        Err(redirect) => return Ok(redirect),
+    };
+    let document = discovery::definition(&ctx, &viewer, &api_id, None).await?;
+    Ok(axum::Json(document).into_response())
+}
+
+/// The API's thumbnail as the visitor may see it.
+pub(crate) async fn thumbnail(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    let viewer = match viewer(&ctx, &visitor).await? {
+        Ok(viewer) => viewer,
+        Err(redirect) => return Ok(redirect),
+    };
+    let image = discovery::thumbnail(&ctx, &viewer, &api_id).await?;
+    Ok(tollgate_restcore::served_image(
+        image.content_type,
+        image.content,
+    ))
+}
+
+/// A document of the API, rendered (Markdown) or served (files, links).
+pub(crate) async fn document(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+    Path((api_id, document_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let viewer = match viewer(&ctx, &visitor).await? {
+        Ok(viewer) => viewer,
+        Err(redirect) => return Ok(redirect),
+    };
+    let doc = discovery::document(&ctx, &viewer, &api_id, &document_id).await?;
+    let content = discovery::document_content(&ctx, &viewer, &api_id, &document_id).await?;
+    Ok(crate::pages::show_document(
+        Chrome::new(Some(Portal::DevPortal), doc.name.clone(), &visitor),
+        format!("/devportal/apis/{api_id}"),
+        &doc,
+        content,
+    ))
 }

@@ -15,6 +15,7 @@ mod admin;
 mod application;
 mod consumer;
 mod devportal;
+mod feedback;
 mod markdown;
 mod pages;
 mod publisher;
@@ -40,10 +41,30 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/", get(home))
         .route("/portal-assets/portal.css", get(stylesheet))
         .route("/portal-assets/portal.js", get(script))
+        .route("/portal-assets/swagger-init.js", get(swagger_init))
+        .route("/portal-assets/swagger-ui/{file}", get(swagger_ui_file))
         .route("/{portal}/login", get(login_form).post(login))
         .route("/{portal}/logout", post(logout))
         .route("/devportal", get(devportal::catalogue))
         .route("/devportal/apis/{api_id}", get(devportal::api_page))
+        .route(
+            "/devportal/apis/{api_id}/definition",
+            get(devportal::definition),
+        )
+        .route(
+            "/devportal/apis/{api_id}/thumbnail",
+            get(devportal::thumbnail),
+        )
+        .route(
+            "/devportal/apis/{api_id}/documents/{document_id}",
+            get(devportal::document),
+        )
+        .route("/devportal/apis/{api_id}/rating", post(feedback::rate))
+        .route("/devportal/apis/{api_id}/comments", post(feedback::comment))
+        .route(
+            "/devportal/apis/{api_id}/comments/{comment_id}/delete",
+            post(feedback::delete_comment),
+        )
         .route(
             "/devportal/signup",
             get(consumer::sign_up_form).post(consumer::sign_up),
@@ -67,6 +88,30 @@ pub fn router(ctx: Ctx) -> Router {
         .route(
             "/devportal/applications/{application_id}/unsubscribe",
             post(application::unsubscribe),
+        )
+        .route(
+            "/devportal/applications/{application_id}/edit",
+            post(application::update),
+        )
+        .route(
+            "/devportal/applications/{application_id}/delete",
+            post(application::delete),
+        )
+        .route(
+            "/devportal/applications/{application_id}/regenerate-secret",
+            post(application::regenerate_secret),
+        )
+        .route(
+            "/devportal/applications/{application_id}/api-keys",
+            post(application::generate_api_key),
+        )
+        .route(
+            "/devportal/applications/{application_id}/api-keys/revoke",
+            post(application::revoke_api_key),
+        )
+        .route(
+            "/devportal/applications/{application_id}/tier",
+            post(application::change_tier),
         )
         .route(
             "/devportal/apis/{api_id}/subscribe",
@@ -126,26 +171,52 @@ fn publisher_routes() -> Router<Ctx> {
 const STYLESHEET: &str = include_str!("../assets/portal.css");
 const SCRIPT: &str = include_str!("../assets/portal.js");
 
-async fn script() -> Response {
+const SWAGGER_INIT: &str = include_str!("../assets/swagger-init.js");
+
+/// A static asset of the portals, cached by browsers for an hour.
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        SCRIPT,
+        body,
     )
         .into_response()
 }
 
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT.as_bytes())
+}
+
+async fn swagger_init() -> Response {
+    asset("text/javascript; charset=utf-8", SWAGGER_INIT.as_bytes())
+}
+
+/// Swagger UI's files, as the swagger-ui-redist crate vendors them.
+async fn swagger_ui_file(Path(file): Path<String>) -> Response {
+    let found = swagger_ui_redist::SwaggerUi::static_files()
+        .iter()
+        .find(|(kind, _)| kind.file_name() == file);
+    match found {
+        Some((_, body)) => {
+            let content_type = if file.ends_with(".js") {
+                "text/javascript; charset=utf-8"
+            } else if file.ends_with(".css") {
+                "text/css; charset=utf-8"
+            } else if file.ends_with(".png") {
+                "image/png"
+            } else {
+                "application/octet-stream"
+            };
+            asset(content_type, body)
+        }
+        None => PageError::new(StatusCode::NOT_FOUND, "No such file").into_response(),
+    }
+}
+
 async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
-        .into_response()
+    asset("text/css; charset=utf-8", STYLESHEET.as_bytes())
 }
 
 #[derive(Template)]

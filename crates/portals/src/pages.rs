@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use tollgate_operations::publisher::documents::ServedContent;
 use tollgate_operations::OpError;
 use tollgate_restcore::ApiError;
 use tollgate_store::StoreError;
@@ -299,4 +300,44 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for FormFields {
 /// Whether two texts are equal, whatever their reference depth (for templates' `selected`).
 pub fn same(a: impl AsRef<str>, b: impl AsRef<str>) -> bool {
     a.as_ref() == b.as_ref()
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+pub(crate) struct DocumentPage {
+    pub page: Chrome,
+    pub back: String,
+    pub name: String,
+    pub summary: String,
+    /// Rendered Markdown…
+    pub html: String,
+    /// …or plain text, shown as it is.
+    pub text: Option<String>,
+}
+
+/// A document's content as a reader sees it: Markdown rendered, text as text, a file served
+/// (inert), a link followed.
+pub(crate) fn show_document(
+    page: Chrome,
+    back: String,
+    doc: &tollgate_store::DocumentRow,
+    content: ServedContent,
+) -> Response {
+    match content {
+        ServedContent::Text { markdown, text } => render(&DocumentPage {
+            page,
+            back,
+            name: doc.name.clone(),
+            summary: doc.summary.clone(),
+            html: if markdown {
+                crate::markdown::to_html(&text)
+            } else {
+                String::new()
+            },
+            text: Some(text).filter(|_| !markdown),
+        }),
+        // Files and links are served as the REST API serves them (inert attachments).
+        other => tollgate_restcore::served_content(other)
+            .unwrap_or_else(|err| PageError::from(err).into_response()),
+    }
 }

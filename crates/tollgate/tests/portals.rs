@@ -80,6 +80,8 @@ async fn portals_work_in_a_browser() {
         "devportal-applications",
         "devportal-application",
         "devportal-try-it",
+        "devportal-document",
+        "devportal-feedback",
         "publisher-login",
         "publisher-create",
         "publisher-configuration",

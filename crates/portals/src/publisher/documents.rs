@@ -6,15 +6,13 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tollgate_model::{DocumentSource, DocumentType, DocumentVisibility};
 use tollgate_operations::publisher::apis;
-use tollgate_operations::publisher::documents::{
-    self, DocumentContent, DocumentInput, ServedContent,
-};
+use tollgate_operations::publisher::documents::{self, DocumentContent, DocumentInput};
 use tollgate_operations::{OpError, Page};
 use tollgate_restcore::{Ctx, Form};
 use tollgate_store::{DocumentFile, DocumentRow};
 
 use super::ApiHead;
-use crate::pages::{render, render_form, Chrome, FormErrors, FormFields, PageError};
+use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Publisher;
 
 /// A document's form as filled in (or as the document is).
@@ -360,46 +358,6 @@ pub(crate) async fn delete_document(
     Ok(Redirect::to(&format!("/publisher/apis/{api_id}/documents")).into_response())
 }
 
-#[derive(Template)]
-#[template(path = "document.html")]
-pub(crate) struct DocumentView {
-    pub page: Chrome,
-    pub back: String,
-    pub name: String,
-    pub summary: String,
-    /// Rendered Markdown…
-    pub html: String,
-    /// …or plain text, shown as it is.
-    pub text: Option<String>,
-}
-
-/// A document's content as a reader sees it: Markdown rendered, text as text, a file served
-/// (inert), a link followed.
-pub(crate) fn show_content(
-    page: Chrome,
-    back: String,
-    doc: &DocumentRow,
-    content: ServedContent,
-) -> Response {
-    match content {
-        ServedContent::Text { markdown, text } => render(&DocumentView {
-            page,
-            back,
-            name: doc.name.clone(),
-            summary: doc.summary.clone(),
-            html: if markdown {
-                crate::markdown::to_html(&text)
-            } else {
-                String::new()
-            },
-            text: Some(text).filter(|_| !markdown),
-        }),
-        // Files and links are served as the REST API serves them (inert attachments).
-        other => tollgate_restcore::served_content(other)
-            .unwrap_or_else(|err| PageError::from(err).into_response()),
-    }
-}
-
 pub(crate) async fn document_content(
     State(ctx): State<Ctx>,
     publisher: Publisher,
@@ -408,7 +366,7 @@ pub(crate) async fn document_content(
     let doc = documents::get_document(&ctx, publisher.actor(), &api_id, &document_id).await?;
     let content =
         documents::document_content(&ctx, publisher.actor(), &api_id, &document_id).await?;
-    Ok(show_content(
+    Ok(crate::pages::show_document(
         publisher.chrome(doc.name.clone()),
         format!("/publisher/apis/{api_id}/documents"),
         &doc,
