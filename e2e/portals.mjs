@@ -247,6 +247,40 @@ try {
   await page.getByRole('button', { name: 'Add tier' }).click();
   await page.getByRole('cell', { name: 'BrowserTier' }).waitFor();
   await check(page, 'admin-tiers');
+  // …and raises its limit on the tier's own page.
+  await page.getByRole('link', { name: 'BrowserTier' }).click();
+  await page.getByLabel('Requests').fill('200');
+  await page.getByRole('button', { name: 'Save tier' }).click();
+  await page.getByRole('cell', { name: '200 requests per 1 min' }).waitFor();
+
+  // A gateway environment (a bad port named first), then removed.
+  await page.getByRole('link', { name: 'Gateway environments' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('staging');
+  await page.getByLabel('Gateway host').fill('staging.example.com');
+  await page.getByLabel('HTTP port').fill('eighty');
+  await page.getByRole('button', { name: 'Add environment' }).click();
+  await page.locator('#env-http-error').waitFor();
+  await page.getByLabel('HTTP port').fill('8280');
+  await page.getByRole('button', { name: 'Add environment' }).click();
+  await page.getByRole('button', { name: 'Delete staging' }).waitFor();
+  await check(page, 'admin-environments');
+  await page.getByRole('button', { name: 'Delete staging' }).click();
+  await page.getByRole('heading', { name: 'New environment' }).waitFor();
+  expect(await page.getByRole('button', { name: 'Delete staging' }).count() === 0, 'staging was deleted');
+
+  // An external key manager (a JWKS URL that is not one named first), then removed.
+  await page.getByRole('link', { name: 'Key managers' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('partner-idp');
+  await page.getByLabel('Issuer').fill('https://idp.partner.example');
+  await page.getByLabel('JWKS endpoint').fill('ftp://idp.partner.example/keys');
+  await page.getByRole('button', { name: 'Add key manager' }).click();
+  await page.locator('#km-jwks-error').waitFor();
+  await page.getByLabel('JWKS endpoint').fill('https://idp.partner.example/jwks');
+  await page.getByRole('button', { name: 'Add key manager' }).click();
+  await page.getByRole('button', { name: 'Delete partner-idp' }).waitFor();
+  await check(page, 'admin-key-managers');
+  await page.getByRole('button', { name: 'Delete partner-idp' }).click();
+  await page.getByRole('heading', { name: 'Add a key manager' }).waitFor();
 
   // Users and roles: a bad name is named, a user with a second role is created, then deleted.
   await page.getByRole('link', { name: 'Users and roles' }).click();
@@ -260,7 +294,18 @@ try {
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('cell', { name: 'dave', exact: true }).waitFor();
   await check(page, 'admin-users');
-  await page.getByRole('button', { name: 'Delete dave' }).click();
+  // dave's page: a role taken away, the account locked and unlocked, then the user deleted.
+  await page.getByRole('link', { name: 'dave', exact: true }).click();
+  await page.getByLabel('publisher', { exact: true }).uncheck();
+  await page.getByRole('button', { name: 'Save roles' }).click();
+  await page.getByRole('heading', { name: 'dave' }).waitFor();
+  expect(!(await page.getByLabel('publisher', { exact: true }).isChecked()), 'the publisher role was taken away');
+  await page.getByRole('button', { name: 'Lock account' }).click();
+  await page.locator('#account-state', { hasText: 'Locked' }).waitFor();
+  await check(page, 'admin-user');
+  await page.getByRole('button', { name: 'Unlock account' }).click();
+  await page.locator('#account-state', { hasText: 'Active' }).waitFor();
+  await page.getByRole('button', { name: 'Delete user' }).click();
   await page.getByRole('cell', { name: 'carol', exact: true }).waitFor();
   expect(await page.getByRole('cell', { name: 'dave', exact: true }).count() === 0, 'dave was deleted');
 

@@ -28,6 +28,26 @@ fn scim(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// SCIM's enterprise user extension, where WSO2 Identity Server keeps `accountLocked`.
+const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const ENTERPRISE_LOCKED: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:accountLocked";
+/// WSO2 Identity Server 6's own extension.
+const WSO2_LOCKED: &str = "urn:scim:wso2:schema:accountLocked";
+
+/// `accountLocked`'s value: a boolean (or WSO2's `"true"`/`"false"` text).
+fn locked_value(value: &Value, i: usize) -> Result<bool, ApiError> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(ApiError::bad_field(
+            format!("Operations[{i}].value"),
+            "accountLocked must be true or false",
+        )),
+    }
+}
+
 /// A user as SCIM shows it; its roles are its groups.
 pub(crate) fn user_json(user: &UserRow) -> Value {
     let emails: Vec<Value> = user.claims["emails"]
@@ -46,9 +66,10 @@ pub(crate) fn user_json(user: &UserRow) -> Value {
         .map(|role| json!({"value": ops::role_id(&user.tenant, role), "display": role}))
         .collect();
     json!({
-        "schemas": [USER_SCHEMA],
+        "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
         "id": user.id,
         "userName": user.username,
+        ENTERPRISE_SCHEMA: {"accountLocked": user.locked_until > tollgate_model::now_millis()},
         "name": {"givenName": user.claims["givenName"], "familyName": user.claims["familyName"]},
         "emails": emails,
         "groups": groups,
@@ -273,8 +294,9 @@ fn check_patch(body: &PatchBody) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Password and profile changes (`add`/`replace` of `password`, `name.givenName`,
-/// `name.familyName`, `name`, `emails`, or of an object holding them; `remove` of a name part).
+/// Password, profile and lock changes (`add`/`replace` of `password`, `name.givenName`,
+/// `name.familyName`, `name`, `emails`, the enterprise extension's `accountLocked`, or of an
+/// object holding them; `remove` of a name part).
 pub(crate) async fn patch_user(
     State(ctx): State<Ctx>,
     principal: Principal,
@@ -313,6 +335,14 @@ pub(crate) async fn patch_user(
                 "name" if !remove => {
                     change.given_name = Some(text(&value, "givenName")?);
                     change.family_name = Some(text(&value, "familyName")?);
+                }
+                ENTERPRISE_LOCKED | WSO2_LOCKED | "accountLocked" => {
+                    change.locked = Some(!remove && locked_value(&value, i)?);
+                }
+                ENTERPRISE_SCHEMA if !remove => {
+                    if let Some(locked) = value.get("accountLocked") {
+                        change.locked = Some(locked_value(locked, i)?);
+                    }
                 }
                 "emails" => {
                     change.emails = Some(if remove {

@@ -46,6 +46,8 @@ pub struct UserInput {
 #[derive(Debug, Clone, Default)]
 pub struct UserChange {
     pub password: Option<String>,
+    /// Lock (`true`, until unlocked) or unlock (`false`) the account (SCIM's `accountLocked`).
+    pub locked: Option<bool>,
     pub given_name: Option<Option<String>>,
     pub family_name: Option<Option<String>>,
     pub emails: Option<Vec<String>>,
@@ -292,6 +294,12 @@ pub async fn update_user(
         family_name.as_deref(),
         &emails,
     );
+    if change.locked == Some(true) && user.username == actor.username {
+        problems.add(
+            "accountLocked",
+            "an administrator cannot lock their own account",
+        );
+    }
     problems.into_result(())?;
     let hash = match &change.password {
         Some(password) => Some(services.key_manager.hash_password(password).await?),
@@ -302,8 +310,18 @@ pub async fn update_user(
         .store
         .update_user(&actor.tenant, user_id, hash.as_deref(), Some(&claims))
         .await?;
-    if hash.is_some() {
-        // A new password ends the sessions the old one opened.
+    match change.locked {
+        Some(true) => services.store.lock_user(&user.id, i64::MAX).await?,
+        Some(false) => {
+            services
+                .store
+                .clear_failed_logins(&actor.tenant, &user.username)
+                .await?;
+        }
+        None => {}
+    }
+    if hash.is_some() || change.locked == Some(true) {
+        // A new password ends the sessions the old one opened; a lock ends them all.
         services
             .key_manager
             .revoke_user_tokens(&actor.tenant, &user.username)

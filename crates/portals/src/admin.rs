@@ -89,7 +89,10 @@ pub(crate) async fn decide(
 
 /// A tier as the admin's list shows it.
 pub(crate) struct TierRow {
+    pub id: String,
     pub level: &'static str,
+    /// The level as the tier's page URL names it.
+    pub slug: &'static str,
     pub name: String,
     pub description: String,
     pub limit: String,
@@ -132,13 +135,15 @@ async fn tiers_page(
     use tollgate_model::PolicyLevel;
     use tollgate_operations::admin::tiers;
     let mut rows = Vec::new();
-    for (level, label) in [
-        (PolicyLevel::Subscription, "Subscription"),
-        (PolicyLevel::Application, "Application"),
+    for (level, label, slug) in [
+        (PolicyLevel::Subscription, "Subscription", "subscription"),
+        (PolicyLevel::Application, "Application", "application"),
     ] {
         for tier in tiers::list_tiers(ctx, actor, level).await? {
             rows.push(TierRow {
+                id: tier.id.clone(),
                 level: label,
+                slug,
                 limit: match tier.request_count {
                     Some(count) => format!(
                         "{count} requests per {} {}",

@@ -20,6 +20,7 @@ mod markdown;
 mod pages;
 mod publisher;
 pub mod session;
+mod settings;
 mod users;
 
 use askama::Template;
@@ -122,8 +123,31 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/admin", get(admin::approvals))
         .route("/admin/approvals/{workflow_id}", post(admin::decide))
         .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))
+        .route(
+            "/admin/tiers/{level}/{policy_id}",
+            get(settings::tier_page).post(settings::save_tier),
+        )
+        .route(
+            "/admin/environments",
+            get(settings::environments_page).post(settings::create_environment),
+        )
+        .route(
+            "/admin/environments/{environment_id}/delete",
+            post(settings::delete_environment),
+        )
+        .route(
+            "/admin/key-managers",
+            get(settings::key_managers_page).post(settings::create_key_manager),
+        )
+        .route(
+            "/admin/key-managers/{key_manager_id}/delete",
+            post(settings::delete_key_manager),
+        )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/delete", post(users::delete))
+        .route("/admin/users/{user_id}", get(users::show))
+        .route("/admin/users/{user_id}/roles", post(users::set_roles))
+        .route("/admin/users/{user_id}/lock", post(users::set_locked))
         .with_state(ctx)
 }
 

@@ -87,6 +87,13 @@ impl FromRequestParts<Ctx> for Visitor {
                 secure,
             });
         };
+        // A locked account's sessions end with the lock.
+        if user.locked_until > now {
+            return Ok(Visitor {
+                signed_in: None,
+                secure,
+            });
+        }
         Ok(Visitor {
             signed_in: Some(SignedIn {
                 actor: Actor::with_roles(

@@ -179,3 +179,105 @@ pub(crate) async fn delete(
     users::delete_user(&ctx, &signed_in.actor, &form.user_id).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    page: Chrome,
+    user: UserLine,
+    /// Every role, and whether the user holds it.
+    roles: Vec<(String, bool)>,
+    is_self: bool,
+    errors: FormErrors,
+}
+
+async fn user_page(
+    ctx: &Ctx,
+    admin: &crate::session::Administrator,
+    user_id: &str,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let actor = admin.actor();
+    let user = users::get_user(ctx, actor, user_id).await?;
+    let roles = users::list_roles(ctx, actor, None)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let held = user.roles.contains(&r.name);
+            (r.name, held)
+        })
+        .collect();
+    Ok(crate::pages::render_form(
+        &UserPage {
+            page: admin.chrome(user.username.clone()),
+            is_self: user.username == admin.user.username,
+            user: UserLine {
+                locked: user.locked_until > tollgate_model::now_millis(),
+                roles: user.roles.join(", "),
+                id: user.id,
+                username: user.username,
+            },
+            roles,
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
+}
+
+pub(crate) async fn show(
+    State(ctx): State<Ctx>,
+    admin: crate::session::Administrator,
+    axum::extract::Path(user_id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    user_page(&ctx, &admin, &user_id, FormErrors::default()).await
+}
+
+/// The user's roles as ticked: each role gained or lost changes that role's members (SCIM's
+/// `PATCH /Groups/{id}`).
+pub(crate) async fn set_roles(
+    State(ctx): State<Ctx>,
+    admin: crate::session::Administrator,
+    axum::extract::Path(user_id): axum::extract::Path<String>,
+    form: crate::pages::FormFields,
+) -> Result<Response, PageError> {
+    admin.check(&form)?;
+    let actor = admin.actor();
+    let user = users::get_user(&ctx, actor, &user_id).await?;
+    let wanted = form.all("role");
+    let all = users::list_roles(&ctx, actor, None).await?;
+    for role in all {
+        let held = user.roles.contains(&role.name);
+        let want = wanted.contains(&role.name);
+        let (add, remove) = match (held, want) {
+            (false, true) => (vec![user.id.clone()], Vec::new()),
+            (true, false) => (Vec::new(), vec![user.id.clone()]),
+            _ => continue,
+        };
+        if let Err(err) = users::change_role_members(&ctx, actor, &role.id, add, remove).await {
+            let errors = FormErrors::from_op(err, &["members"])?;
+            return user_page(&ctx, &admin, &user_id, errors).await;
+        }
+    }
+    Ok(Redirect::to(&format!("/admin/users/{user_id}")).into_response())
+}
+
+/// Locks the account (its sessions and tokens end) or unlocks it.
+pub(crate) async fn set_locked(
+    State(ctx): State<Ctx>,
+    admin: crate::session::Administrator,
+    axum::extract::Path(user_id): axum::extract::Path<String>,
+    form: crate::pages::FormFields,
+) -> Result<Response, PageError> {
+    admin.check(&form)?;
+    let change = users::UserChange {
+        locked: Some(form.get("locked") == "true"),
+        ..users::UserChange::default()
+    };
+    match users::update_user(&ctx, admin.actor(), &user_id, change).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{user_id}")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &[])?;
+            user_page(&ctx, &admin, &user_id, errors).await
+        }
+    }
+}

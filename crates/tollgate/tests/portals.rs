@@ -95,6 +95,9 @@ async fn portals_work_in_a_browser() {
         "admin-approvals",
         "admin-tiers",
         "admin-users",
+        "admin-user",
+        "admin-environments",
+        "admin-key-managers",
     ] {
         assert!(
             out.join(format!("{page}.png")).is_file(),
@@ -165,7 +168,7 @@ async fn portals_work_in_a_browser() {
             .unwrap()
             .iter()
             .any(|t| t["policyName"] == "BrowserTier"
-                && t["defaultLimit"]["requestCount"]["requestCount"] == 100),
+                && t["defaultLimit"]["requestCount"]["requestCount"] == 200),
         "{tiers}"
     );
 }

@@ -530,6 +530,82 @@ async fn manage_users_and_roles(client: Client) {
         .unwrap();
     error_body(anonymous, StatusCode::UNAUTHORIZED).await;
 
+    // Lock and unlock (WSO2 IS's enterprise extension): a locked bob cannot sign in.
+    let patch = |operations: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+    let locked = ok_json(
+        client
+            .scim(
+                Method::PATCH,
+                &format!("/scim2/Users/{bob_id}"),
+                Some(patch(json!([{"op": "replace", "value": {
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"accountLocked": true}}}]))),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        locked["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["accountLocked"], true,
+        "{locked}"
+    );
+    assert!(client
+        .login("bob", "bob-secret-2", "default")
+        .await
+        .is_none());
+    let unlocked = ok_json(
+        client
+            .scim(
+                Method::PATCH,
+                &format!("/scim2/Users/{bob_id}"),
+                Some(patch(json!([{"op": "replace",
+                    "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:accountLocked",
+                    "value": false}]))),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        unlocked["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["accountLocked"],
+        false
+    );
+    assert!(client
+        .login("bob", "bob-secret-2", "default")
+        .await
+        .is_some());
+    let bad = error_body(
+        client
+            .scim(
+                Method::PATCH,
+                &format!("/scim2/Users/{bob_id}"),
+                Some(patch(
+                    json!([{"op": "replace", "path": "accountLocked", "value": "maybe"}]),
+                )),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(bad.to_string().contains("Operations[0].value"), "{bad}");
+    let admin_self = list("?filter=userName%20eq%20admin").await["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refused = error_body(
+        client
+            .scim(
+                Method::PATCH,
+                &format!("/scim2/Users/{admin_self}"),
+                Some(patch(
+                    json!([{"op": "replace", "path": "accountLocked", "value": true}]),
+                )),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(refused.to_string().contains("accountLocked"), "{refused}");
+
     // Delete: bob can no longer sign in; the administrator cannot delete themselves.
     assert_eq!(
         client
