@@ -172,6 +172,13 @@ try {
   await page.getByRole('button', { name: 'Create' }).click();
   await page.getByRole('cell', { name: 'CarolApp' }).waitFor();
   await check(page, 'devportal-applications');
+  // A subscriber cannot do in the browser what the REST API refuses them.
+  for (const path of ['/publisher', '/admin/tiers', '/admin/users']) {
+    const denied = await page.goto(`${base}${path}`);
+    expect(denied.status() === 403, `a subscriber is refused ${path} (${denied.status()})`);
+  }
+  await check(page, 'forbidden');
+  await page.goto(`${base}/devportal/applications`);
 
   // Keys (the secret shown once), a token, and a subscription from the API's page.
   await page.getByRole('link', { name: 'CarolApp' }).click();

@@ -344,6 +344,17 @@ pub(crate) struct TryResult {
     pub status: u16,
     pub content_type: String,
     pub body: String,
+    /// What the form was filled with, to show it again.
+    pub sent: TriedWith,
+}
+
+/// The "try it" form as it was sent.
+#[derive(Clone, Default)]
+pub(crate) struct TriedWith {
+    pub application_id: String,
+    pub operation: String,
+    pub path: String,
+    pub body: String,
 }
 
 #[derive(Deserialize)]
@@ -434,6 +445,12 @@ pub(crate) async fn try_it(
             .header("content-type", "application/json")
             .body(form.body.clone());
     }
+    let sent = TriedWith {
+        application_id: form.application_id.clone(),
+        operation: form.operation.clone(),
+        path: form.path.clone(),
+        body: form.body.clone(),
+    };
     let result = match request.send().await {
         Ok(response) => {
             let status = response.status().as_u16();
@@ -450,6 +467,7 @@ pub(crate) async fn try_it(
                 status,
                 content_type,
                 body: String::from_utf8_lossy(shown).to_string(),
+                sent,
             }
         }
         Err(err) => TryResult {
@@ -457,6 +475,7 @@ pub(crate) async fn try_it(
             status: 0,
             content_type: String::new(),
             body: format!("The gateway could not be reached: {err}"),
+            sent,
         },
     };
     crate::devportal::api_page_with(&ctx, &visitor, &api_id, Some(result)).await

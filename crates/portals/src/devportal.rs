@@ -112,6 +112,13 @@ pub(crate) struct Resource {
     pub secured: bool,
 }
 
+impl Resource {
+    /// How "try it" names the operation.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.verb, self.target)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "devportal_api.html")]
 struct ApiPage {
@@ -137,6 +144,13 @@ struct ApiPage {
 impl ApiPage {
     fn rated(&self, stars: &i64) -> bool {
         self.own_rating == Some(*stars)
+    }
+
+    /// The "try it" form as last sent (empty before).
+    fn tried_with(&self) -> crate::application::TriedWith {
+        self.tried
+            .as_ref()
+            .map_or_else(Default::default, |t| t.sent.clone())
     }
 }
 

@@ -133,6 +133,13 @@ impl PageError {
 
 impl From<ApiError> for PageError {
     fn from(err: ApiError) -> Self {
+        if err.status == StatusCode::FORBIDDEN {
+            // Said for a person, not a client: what they tried needs another role.
+            return PageError::new(
+                err.status,
+                format!("Your roles do not allow this. ({})", err.description),
+            );
+        }
         PageError::new(err.status, err.description)
     }
 }
