@@ -105,6 +105,18 @@ try {
   // Resources (from the definition) and endpoints (from the import form).
   await page.getByRole('link', { name: 'Resources' }).click();
   expect(await page.locator('input[name="target"][value="/menu"]').count() === 1, 'the definition\'s /menu is a resource');
+  // A new resource guarded by a scope the API does not define yet is refused and kept on the
+  // page; with the scope defined, it is saved.
+  await page.getByLabel('Path of a new resource').fill('/reviews');
+  await page.getByLabel('Scopes of a new resource').fill('reviews:read');
+  await page.getByRole('button', { name: 'Save resources' }).click();
+  await page.getByRole('alert').first().waitFor();
+  expect(await page.locator('input[name="target"][value="/reviews"]').count() === 1, 'the refused row stays on the page');
+  await page.getByLabel('Name of a new scope').fill('reviews:read');
+  await page.getByLabel('Roles of a new scope').fill('Internal/subscriber');
+  await page.getByRole('button', { name: 'Save resources' }).click();
+  await page.getByLabel('Roles of reviews:read').waitFor();
+  expect(await page.locator('input[name="target"][value="/reviews"]').count() === 1, 'the new resource was saved');
   await check(page, 'publisher-resources');
   await page.getByRole('link', { name: 'Endpoints' }).click();
   expect((await page.getByLabel(/Production endpoints/).inputValue()).trim() === backendUrl, 'the endpoint is the backend');

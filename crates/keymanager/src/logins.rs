@@ -164,7 +164,8 @@ impl Logins {
         let locked = |until: i64| KeyManagerError::AccountLocked {
             retry_after_secs: (until != i64::MAX).then(|| ((until - now) / 1000).max(1) as u64),
         };
-        if self.locking.enabled && user.locked_until > now {
+        // An administrator's lock (until unlocked) holds whether or not failed logins lock.
+        if (self.locking.enabled && user.locked_until > now) || user.locked_until == i64::MAX {
             self.failed(source, username);
             return Err(locked(user.locked_until));
         }

@@ -275,6 +275,9 @@ pub async fn update_user(
             password,
         );
     }
+    // A lock alone leaves the profile as it is (no rewrite of what a concurrent PATCH changed).
+    let profile_changed =
+        change.given_name.is_some() || change.family_name.is_some() || change.emails.is_some();
     let current = |field: &str| user.claims[field].as_str().map(str::to_string);
     let given_name = change.given_name.unwrap_or_else(|| current("givenName"));
     let family_name = change.family_name.unwrap_or_else(|| current("familyName"));
@@ -305,11 +308,13 @@ pub async fn update_user(
         Some(password) => Some(services.key_manager.hash_password(password).await?),
         None => None,
     };
-    let claims = claims_of(given_name, family_name, emails);
-    services
-        .store
-        .update_user(&actor.tenant, user_id, hash.as_deref(), Some(&claims))
-        .await?;
+    if profile_changed || hash.is_some() {
+        let claims = claims_of(given_name, family_name, emails);
+        services
+            .store
+            .update_user(&actor.tenant, user_id, hash.as_deref(), Some(&claims))
+            .await?;
+    }
     match change.locked {
         Some(true) => services.store.lock_user(&user.id, i64::MAX).await?,
         Some(false) => {
@@ -325,6 +330,10 @@ pub async fn update_user(
         services
             .key_manager
             .revoke_user_tokens(&actor.tenant, &user.username)
+            .await?;
+        services
+            .store
+            .delete_user_portal_sessions(&actor.tenant, &user.username)
             .await?;
     }
     get_user(services, actor, user_id).await

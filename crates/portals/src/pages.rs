@@ -282,6 +282,16 @@ impl FormFields {
         self.0.iter().any(|(k, _)| k == name)
     }
 
+    /// A field with one item per line (URLs may hold commas), trimmed, blanks dropped.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .lines()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// A comma- or line-separated list field, items trimmed, blanks dropped.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)

@@ -244,6 +244,17 @@ pub(crate) async fn set_roles(
     let actor = admin.actor();
     let user = users::get_user(&ctx, actor, &user_id).await?;
     let wanted = form.all("role");
+    // Refused before any role changes (the operation refuses it too, but after earlier roles).
+    if user.username == admin.user.username
+        && user.roles.iter().any(|r| r == "admin")
+        && !wanted.iter().any(|r| r == "admin")
+    {
+        let errors = FormErrors {
+            fields: Vec::new(),
+            general: vec!["An administrator cannot remove their own admin role".into()],
+        };
+        return user_page(&ctx, &admin, &user_id, errors).await;
+    }
     let all = users::list_roles(&ctx, actor, None).await?;
     for role in all {
         let held = user.roles.contains(&role.name);

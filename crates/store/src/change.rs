@@ -231,7 +231,17 @@ impl ApimTx {
                     .map(|_| true)?
             }
             Change::SetDefaultVersion(api) => self.set_default_version(api).await.map(|_| true)?,
-            Change::DeleteApi(api) => self.delete_api(&api.id).await.map(|_| true)?,
+            Change::DeleteApi(api) => {
+                // Its local scopes stay with the API's other versions, if any.
+                if let Some(sibling) = self
+                    .api_versions(&api.tenant, &api.name, &api.id)
+                    .await?
+                    .first()
+                {
+                    self.hand_over_scopes(&api.id, sibling).await?;
+                }
+                self.delete_api(&api.id).await.map(|_| true)?
+            }
             Change::CreatePolicy(policy) => self.insert_policy(policy).await.map(|_| true)?,
             Change::UpdatePolicy(policy) => self.update_policy(policy).await.map(|_| true)?,
             Change::DeletePolicy(policy) => self.delete_policy(&policy.id).await.map(|_| true)?,

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 
 use crate::db::{col, SqlBuilder};
-use crate::{ApimTx, Result, Store, StoreError};
+use crate::{ApiRow, ApimTx, Result, Store, StoreError};
 
 /// A scope: shared (`api_id` is `None`) or local to one API; granted to holders of its roles.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,15 +88,91 @@ impl ApimTx {
     }
 
     /// Makes `scopes` the API's local scopes (replacing the ones it had).
-    pub async fn replace_local_scopes(&mut self, api_id: &str, scopes: &[ScopeRow]) -> Result<()> {
-        sqlx::query("DELETE FROM am_scope WHERE api_id = $1")
-            .bind(api_id)
-            .execute(self.conn())
-            .await?;
+    /// Sets the local scopes of `api`. The versions of an API (same tenant and name) share their
+    /// local scopes, as in WSO2: a scope one version already holds is updated in place (its
+    /// roles are the family's), a new one is added for `api`, and one `api` drops while another
+    /// version still exists passes to that version rather than disappearing under it.
+    pub async fn replace_local_scopes(&mut self, api: &ApiRow, scopes: &[ScopeRow]) -> Result<()> {
+        let family = self.api_versions(&api.tenant, &api.name, &api.id).await?;
+        let held: Vec<ScopeRow> = {
+            let mut held = Vec::new();
+            for owner in family.iter().chain(std::iter::once(&api.id)) {
+                let rows = sqlx::query(&format!(
+                    "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE api_id = $1"
+                ))
+                .bind(owner)
+                .fetch_all(self.conn())
+                .await?;
+                for row in &rows {
+                    held.push(scope_from(row)?);
+                }
+            }
+            held
+        };
+        // Scopes of `api` it no longer lists: to another version, or gone with the last one.
+        for dropped in held
+            .iter()
+            .filter(|h| h.api_id.as_deref() == Some(api.id.as_str()))
+            .filter(|h| !scopes.iter().any(|s| s.name == h.name))
+        {
+            match family.first() {
+                Some(sibling) => {
+                    sqlx::query("UPDATE am_scope SET api_id = $1 WHERE scope_id = $2")
+                        .bind(sibling)
+                        .bind(&dropped.id)
+                        .execute(self.conn())
+                        .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM am_scope WHERE scope_id = $1")
+                        .bind(&dropped.id)
+                        .execute(self.conn())
+                        .await?;
+                }
+            }
+        }
         for scope in scopes {
-            self.insert_scope(scope).await?;
+            match held.iter().find(|h| h.name == scope.name) {
+                Some(existing) => {
+                    self.update_scope(&ScopeRow {
+                        id: existing.id.clone(),
+                        api_id: existing.api_id.clone(),
+                        ..scope.clone()
+                    })
+                    .await?;
+                }
+                None => self.insert_scope(scope).await?,
+            }
         }
         Ok(())
+    }
+
+    /// Gives `from`'s local scopes to `to` (another version of the same API).
+    pub(crate) async fn hand_over_scopes(&mut self, from: &str, to: &str) -> Result<()> {
+        sqlx::query("UPDATE am_scope SET api_id = $1 WHERE api_id = $2")
+            .bind(to)
+            .bind(from)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The other versions of an API (same tenant and name), oldest first.
+    pub async fn api_versions(
+        &mut self,
+        tenant: &str,
+        name: &str,
+        except: &str,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT api_id FROM am_api WHERE tenant = $1 AND name = $2 AND api_id <> $3 ORDER BY created_time, api_id",
+        )
+        .bind(tenant)
+        .bind(name)
+        .bind(except)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(|row| col(row, "api_id")).collect()
     }
 
     /// Records which scopes each of the API's resources requires: (verb, target, scope).

@@ -80,6 +80,18 @@ impl Store {
     }
 
     /// Ends a session (sign-out); also drops every session that has expired by `now`.
+    /// Ends every portal session of a user (a new password, a locked account).
+    pub async fn delete_user_portal_sessions(&self, tenant: &str, username: &str) -> Result<()> {
+        let (_turn, mut tx) = self.begin_shared().await?;
+        sqlx::query("DELETE FROM am_portal_session WHERE tenant = $1 AND username = $2")
+            .bind(tenant)
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_portal_session(
         &self,
         session_hash: &str,

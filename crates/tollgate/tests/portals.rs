@@ -122,6 +122,36 @@ async fn portals_work_in_a_browser() {
         .clone();
     assert_eq!(api["lifeCycleStatus"], "DEPRECATED", "{api}");
     let api_id = api["id"].as_str().unwrap();
+    let full = ok_json(
+        flow.get(flow.publisher(&format!("/apis/{api_id}"))).await,
+        StatusCode::OK,
+    )
+    .await;
+    let operations = full["operations"].as_array().unwrap();
+    assert!(
+        operations.iter().any(|o| o["target"] == "/reviews"
+            && o["verb"] == "GET"
+            && o["scopes"] == serde_json::json!(["reviews:read"])),
+        "{full}"
+    );
+    // The definition's resources kept what the import gave them (nothing shifted between rows).
+    assert!(
+        operations
+            .iter()
+            .any(|o| o["target"] == "/order/{orderId}" && o["verb"] == "DELETE"),
+        "{full}"
+    );
+    assert!(
+        full["tags"].as_array().unwrap().contains(&"pizza".into()),
+        "{full}"
+    );
+    assert!(
+        full["policies"]
+            .as_array()
+            .unwrap()
+            .contains(&"Gold".into()),
+        "{full}"
+    );
     let docs = ok_json(
         flow.get(flow.publisher(&format!("/apis/{api_id}/documents")))
             .await,

@@ -1408,6 +1408,41 @@ async fn scopes_bind_roles_and_gateways_check_them() {
     )
     .await;
     assert_eq!(updated["displayName"], "Read the menu");
+
+    // Versions share their local scopes (as in WSO2): a new version keeps order:write…
+    let v2 = ok_json(
+        flow.http
+            .post(flow.publisher(&format!("/apis/copy-api?apiId={api_id}&newVersion=2.0.0")))
+            .bearer_auth(&flow.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(v2["scopes"].to_string().contains("order:write"), "{v2}");
+    // …another API cannot take its name…
+    let mut other = api("Unscoped", "/unscoped", "1.0.0", &backend.url());
+    other["scopes"] = json!([{"scope": {"name": "order:write", "bindings": []}, "shared": false}]);
+    let taken = flow.post(flow.publisher("/apis"), other).await;
+    assert!(
+        taken.status() == StatusCode::CONFLICT || taken.status() == StatusCode::BAD_REQUEST,
+        "{}",
+        taken.status()
+    );
+    // …and deleting the new version leaves the scope to the first one.
+    let v2_id = v2["id"].as_str().unwrap();
+    let deleted = flow
+        .http
+        .delete(flow.publisher(&format!("/apis/{v2_id}")))
+        .bearer_auth(&flow.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert_eq!(head("order:write").await.unwrap().status(), StatusCode::OK);
+    let again = generate_token(&flow, &app_id, &key, json!(["order:write"])).await;
+    assert_eq!(again["tokenScopes"], json!(["order:write"]), "{again}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -352,7 +352,7 @@ impl ApiScopes {
                 api_id: Some(api.id.clone()),
             })
             .collect();
-        tx.replace_local_scopes(&api.id, &local).await?;
+        tx.replace_local_scopes(api, &local).await?;
         tx.replace_resource_scopes(&api.tenant, &api.id, &self.uses)
             .await?;
         Ok(())

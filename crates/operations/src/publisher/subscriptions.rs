@@ -14,6 +14,27 @@ pub async fn set_subscription_state(
     subscription_id: &str,
     state: SubscriptionStatus,
 ) -> OpResult<SubscriptionRow> {
+    set_state(services, actor, None, subscription_id, state).await
+}
+
+/// As [`set_subscription_state`], for a subscription that must be to `api_id` (404 otherwise).
+pub async fn set_api_subscription_state(
+    services: &Services,
+    actor: &Actor,
+    api_id: &str,
+    subscription_id: &str,
+    state: SubscriptionStatus,
+) -> OpResult<SubscriptionRow> {
+    set_state(services, actor, Some(api_id), subscription_id, state).await
+}
+
+async fn set_state(
+    services: &Services,
+    actor: &Actor,
+    api_id: Option<&str>,
+    subscription_id: &str,
+    state: SubscriptionStatus,
+) -> OpResult<SubscriptionRow> {
     actor.require_any(permissions::BLOCK_SUBSCRIPTION)?;
     if subscription_id.is_empty() {
         return Err(OpError::invalid("subscriptionId", "is required"));
@@ -31,6 +52,11 @@ pub async fn set_subscription_state(
     }
     let mut tx = services.store.begin().await?;
     let mut subscription = tx.subscription(&actor.tenant, subscription_id).await?;
+    if let Some(api) = api_id.filter(|api| *api != subscription.api_id) {
+        return Err(OpError::NotFound(format!(
+            "subscription {subscription_id} of API {api}"
+        )));
+    }
     // Waiting for approval, or rejected: an administrator's decision, not a block, settles it.
     if matches!(
         subscription.status,

@@ -280,8 +280,12 @@ pub(crate) async fn create_document(
             )
             .await;
             if let Err(err) = stored {
-                // No document without its file: take the new one back.
-                documents::delete_document(&ctx, publisher.actor(), &api_id, &doc.id).await?;
+                // No document without its file: take the new one back (and say why it failed).
+                if let Err(undo) =
+                    documents::delete_document(&ctx, publisher.actor(), &api_id, &doc.id).await
+                {
+                    tracing::warn!(error = %undo, document = %doc.id, "a document without its file could not be removed");
+                }
                 return Err(err);
             }
         }

@@ -284,9 +284,11 @@ pub(crate) async fn thumbnail(
 // ---------------------------------------------------------------------------------------
 // Resources and scopes
 
-/// A resource as its table row shows it (`index` finds the original again).
+/// A resource as its table row shows it: `key` finds the stored resource again (its position
+/// in the stored definition, or `new`), `position` numbers the row for labels.
 pub(crate) struct ResourceLine {
-    pub index: usize,
+    pub key: String,
+    pub position: usize,
     pub verb: String,
     pub target: String,
     pub auth: String,
@@ -320,6 +322,7 @@ async fn resources(
     publisher: &Publisher,
     api: &ApiRow,
     definition: &ApiDefinition,
+    keys: Option<&[String]>,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let tiers = settings::throttling_policies(ctx, publisher.actor(), PolicyLevel::Api)
@@ -336,8 +339,12 @@ async fn resources(
                 .operations
                 .iter()
                 .enumerate()
-                .map(|(index, r)| ResourceLine {
-                    index,
+                .map(|(position, r)| ResourceLine {
+                    // Redrawn after a refusal: each row keeps the stored resource it came from.
+                    key: keys
+                        .and_then(|k| k.get(position).cloned())
+                        .unwrap_or_else(|| position.to_string()),
+                    position,
                     verb: r.verb.as_str().to_string(),
                     target: r.target.clone(),
                     auth: r.auth_type.as_str().to_string(),
@@ -369,7 +376,15 @@ pub(crate) async fn resources_page(
     Path(api_id): Path<String>,
 ) -> Result<Response, PageError> {
     let (api, definition) = load(&ctx, &publisher, &api_id).await?;
-    resources(&ctx, &publisher, &api, &definition, FormErrors::default()).await
+    resources(
+        &ctx,
+        &publisher,
+        &api,
+        &definition,
+        None,
+        FormErrors::default(),
+    )
+    .await
 }
 
 /// Saves the resource table: every row (`index`, `verb`, `target`, `auth`, `tier`, `scopes`
@@ -393,6 +408,7 @@ pub(crate) async fn save_resources(
         form.all("scopes"),
     );
     let mut operations = Vec::new();
+    let mut kept_keys = Vec::new();
     let mut problems = FormErrors::default();
     for (row, index) in indexes.iter().enumerate() {
         if deleted.contains(index) {
@@ -406,6 +422,7 @@ pub(crate) async fn save_resources(
         if original.is_none() && target.is_empty() {
             continue; // the blank new row
         }
+        let original_exists = original.is_some();
         let verb = verbs.get(row).map(String::as_str).unwrap_or_default();
         let Some(verb) = HttpVerb::parse(verb) else {
             problems
@@ -446,6 +463,12 @@ pub(crate) async fn save_resources(
             })
             .unwrap_or_default();
         operations.push(resource);
+        // A row added in this form is `new<n>` when redrawn (not a stored resource's number).
+        kept_keys.push(if original_exists {
+            index.clone()
+        } else {
+            format!("new{}", operations.len())
+        });
     }
     // Local scopes: kept unless ticked for removal, their roles as edited; a new one added.
     let removed_scopes = form.all("delete_scope");
@@ -491,13 +514,29 @@ pub(crate) async fn save_resources(
     definition.operations = operations;
     definition.scopes = api_scopes;
     if !problems.is_empty() {
-        return resources(&ctx, &publisher, &api, &definition, problems).await;
+        return resources(
+            &ctx,
+            &publisher,
+            &api,
+            &definition,
+            Some(&kept_keys),
+            problems,
+        )
+        .await;
     }
     match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
         Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/resources")).into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &[])?;
-            resources(&ctx, &publisher, &api, &definition, errors).await
+            resources(
+                &ctx,
+                &publisher,
+                &api,
+                &definition,
+                Some(&kept_keys),
+                errors,
+            )
+            .await
         }
     }
 }
@@ -512,6 +551,8 @@ struct EndpointsPage {
     head: ApiHead,
     row_version: i64,
     endpoint_type: String,
+    /// Whether the API's endpoint kind is one this page edits.
+    editable: bool,
     production: String,
     sandbox: String,
     errors: FormErrors,
@@ -545,6 +586,8 @@ async fn endpoints(
                 .map_or(EndpointType::Http, |c| c.endpoint_type)
                 .as_str()
                 .to_string(),
+            editable: EDITABLE_TYPES
+                .contains(&config.map_or(EndpointType::Http, |c| c.endpoint_type)),
             production: config.map_or_else(String::new, |c| {
                 urls(c.production_endpoints.as_ref(), &c.production_failovers)
             }),
@@ -565,6 +608,13 @@ pub(crate) async fn endpoints_page(
     let (api, definition) = load(&ctx, &publisher, &api_id).await?;
     endpoints(&publisher, &api, &definition, FormErrors::default()).await
 }
+
+/// The endpoint kinds this page edits (others are kept as they are, through the REST API).
+const EDITABLE_TYPES: [EndpointType; 3] = [
+    EndpointType::Http,
+    EndpointType::LoadBalance,
+    EndpointType::Failover,
+];
 
 /// One side's endpoints from its lines: (primary or balanced list, failovers).
 fn side(
@@ -593,7 +643,8 @@ fn side(
             let primary = all.remove(0);
             (Some(EndpointList::One(primary)), all)
         }
-        _ => (Some(EndpointList::One(all.remove(0))), all),
+        // A single endpoint (save_endpoints refused more than one URL).
+        _ => (Some(EndpointList::One(all.remove(0))), Vec::new()),
     }
 }
 
@@ -605,12 +656,14 @@ pub(crate) async fn save_endpoints(
 ) -> Result<Response, PageError> {
     publisher.check(&form)?;
     let (api, mut definition) = load(&ctx, &publisher, &api_id).await?;
-    let Some(kind) = EndpointType::parse(form.get("endpoint_type")) else {
+    let Some(kind) =
+        EndpointType::parse(form.get("endpoint_type")).filter(|k| EDITABLE_TYPES.contains(k))
+    else {
         let errors = FormErrors::field("endpoint_type", "choose single, load balanced or failover");
         return endpoints(&publisher, &api, &definition, errors).await;
     };
-    let production = form.list("production");
-    let sandbox = form.list("sandbox");
+    let production = form.lines("production");
+    let sandbox = form.lines("sandbox");
     if kind == EndpointType::Http && (production.len() > 1 || sandbox.len() > 1) {
         let field = if production.len() > 1 {
             "production"

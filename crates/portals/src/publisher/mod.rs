@@ -467,9 +467,10 @@ pub(crate) async fn subscription_state(
     publisher.check(&form)?;
     let state = SubscriptionStatus::parse(form.get("state"))
         .ok_or_else(|| PageError::new(StatusCode::BAD_REQUEST, "Unknown subscription state"))?;
-    subscriptions::set_subscription_state(
+    subscriptions::set_api_subscription_state(
         &ctx,
         publisher.actor(),
+        &api_id,
         form.get("subscription_id"),
         state,
     )
