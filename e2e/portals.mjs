@@ -88,6 +88,7 @@ try {
   await page.getByRole('button', { name: 'Import' }).click();
   await page.getByRole('heading', { name: apiName }).waitFor();
   expect((await page.locator('#state').textContent()).trim() === 'Created', 'a new API is Created');
+  const apiId = new URL(page.url()).pathname.split('/')[3];
 
   // Configuration: tags and a bad email (named next to its field), then saved.
   await page.getByRole('link', { name: 'Configuration' }).click();
@@ -148,6 +149,19 @@ try {
   await page.getByRole('link', { name: '← All APIs' }).click();
   expect(await page.getByRole('cell', { name: apiName }).count() === 1, 'the publisher lists the API');
   await check(page, 'publisher-apis');
+  // An import by URL: the developer portal's copy of the published definition. Under another
+  // name it is refused (its scope belongs to PizzaShackAPI); as a new version it is taken.
+  await page.goto(`${base}/publisher/apis/create`);
+  await page.locator('#import-url').fill(`${base}/devportal/apis/${apiId}/definition`);
+  await page.locator('#import-name').fill('PizzaShackMirror');
+  await page.locator('#import-context').fill('/mirror');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('alert').filter({ hasText: 'reviews:read' }).waitFor();
+  await page.locator('#import-name').fill(apiName);
+  await page.locator('#import-context').fill('/pizzashack');
+  await page.locator('#import-version').fill('3.0.0');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('heading', { name: `${apiName} 3.0.0` }).waitFor();
   await page.getByRole('button', { name: 'Sign out' }).click();
 
   // The developer portal's catalogue, as an anonymous visitor, and the API's page.
@@ -368,7 +382,7 @@ try {
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('link', { name: apiName }).click();
+  await page.goto(`${base}/publisher/apis/${apiId}`);
   expect((await page.locator('#state').textContent()).trim() === 'Published', 'the API is published');
   expect(await page.getByRole('button', { name: 'Publish', exact: true }).count() === 0, 'no Publish button on a published API');
   await check(page, 'publisher-api');

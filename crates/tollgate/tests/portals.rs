@@ -121,6 +121,18 @@ async fn portals_work_in_a_browser() {
         .expect("the imported API")
         .clone();
     assert_eq!(api["lifeCycleStatus"], "DEPRECATED", "{api}");
+    // The import by URL (version 3.0.0) and the copy (2.0.0) are there too; the mirror is not.
+    let versions: Vec<&str> = apis["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"] == "PizzaShackAPI")
+        .map(|a| a["version"].as_str().unwrap())
+        .collect();
+    for version in ["1.0.0", "2.0.0", "3.0.0"] {
+        assert!(versions.contains(&version), "{apis}");
+    }
+    assert!(!apis.to_string().contains("PizzaShackMirror"), "{apis}");
     let api_id = api["id"].as_str().unwrap();
     let full = ok_json(
         flow.get(flow.publisher(&format!("/apis/{api_id}"))).await,
