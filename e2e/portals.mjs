@@ -119,6 +119,13 @@ try {
   await page.getByLabel('Roles of reviews:read').waitFor();
   expect(await page.locator('input[name="target"][value="/reviews"]').count() === 1, 'the new resource was saved');
   await check(page, 'publisher-resources');
+  // The definition as text: it lists the new resource; a broken one is refused, nothing lost.
+  await page.getByRole('link', { name: 'Definition' }).click();
+  expect((await page.getByLabel('Definition', { exact: true }).inputValue()).includes('/reviews'), 'the definition shows the new resource');
+  await check(page, 'publisher-definition');
+  await page.getByLabel('Definition', { exact: true }).fill('openapi: 3.0.1\npaths: 42');
+  await page.getByRole('button', { name: 'Save definition' }).click();
+  await page.getByRole('alert').first().waitFor();
   await page.getByRole('link', { name: 'Endpoints' }).click();
   expect((await page.getByLabel(/Production endpoints/).inputValue()).trim() === backendUrl, 'the endpoint is the backend');
   await check(page, 'publisher-endpoints');
@@ -227,6 +234,13 @@ try {
   await page.getByRole('button', { name: 'Revoke', exact: true }).click();
   await page.waitForLoadState();
   expect(await page.getByRole('alert').count() === 0, 'the API key was revoked');
+  await page.getByText('Grant types and callback URL').click();
+  await page.getByLabel('password', { exact: true }).check();
+  await page.getByLabel(/^Callback URL/).fill('https://carol.example/callback');
+  await page.getByRole('button', { name: 'Save key settings' }).click();
+  await page.getByText('Grant types and callback URL').click();
+  expect(await page.getByLabel('password', { exact: true }).isChecked(), 'the password grant was added');
+  expect(await page.getByLabel(/^Callback URL/).inputValue() === 'https://carol.example/callback', 'the callback was saved');
   await page.getByText('Edit or delete the application').click();
   await page.locator('#app-description').fill('Orders pizzas');
   await page.getByRole('button', { name: 'Save application' }).click();
@@ -327,6 +341,14 @@ try {
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('cell', { name: 'dave', exact: true }).waitFor();
   await check(page, 'admin-users');
+  await page.getByLabel('New role').fill('bad role');
+  await page.getByRole('button', { name: 'Create role' }).click();
+  await page.locator('#role_name-error').waitFor();
+  await page.getByLabel('New role').fill('auditors');
+  await page.getByRole('button', { name: 'Create role' }).click();
+  await page.getByRole('button', { name: 'Delete the role auditors' }).click();
+  await page.getByRole('heading', { name: 'Roles', exact: true }).waitFor();
+  expect(await page.getByRole('button', { name: 'Delete the role auditors' }).count() === 0, 'the role was deleted');
   // dave's page: a role taken away, the account locked and unlocked, then the user deleted.
   await page.getByRole('link', { name: 'dave', exact: true }).click();
   await page.getByLabel('publisher', { exact: true }).uncheck();
@@ -386,6 +408,13 @@ try {
   expect((await page.locator('#state').textContent()).trim() === 'Published', 'the API is published');
   expect(await page.getByRole('button', { name: 'Publish', exact: true }).count() === 0, 'no Publish button on a published API');
   await check(page, 'publisher-api');
+  // The publisher answers carol's comment.
+  await page.getByRole('link', { name: 'Comments' }).click();
+  await page.getByText('Tasty API, quick answers.').waitFor();
+  await page.getByRole('textbox', { name: 'Answer carol' }).fill('Thank you, carol!');
+  await page.getByRole('button', { name: 'Answer carol' }).click();
+  await page.getByText('Thank you, carol!').waitFor();
+  await check(page, 'publisher-comments');
   // The API's subscriptions: block the consumer's, then unblock it.
   await page.getByRole('link', { name: 'Subscriptions' }).click();
   await page.getByRole('button', { name: 'Block CarolApp', exact: true }).click();

@@ -50,7 +50,7 @@ pub(crate) async fn approvals(
                 kind: w.workflow_type.display_name(),
                 description: w.description.clone(),
                 requested_by: w.created_by.clone(),
-                created: tollgate_restcore::rfc3339(w.created_time),
+                created: crate::pages::when(w.created_time),
             })
             .collect(),
     }))

@@ -36,6 +36,8 @@ pub(crate) struct Flash {
 struct ApplicationPage {
     page: Chrome,
     application: ApplicationRow,
+    /// The grant types keys may be given.
+    grants: Vec<&'static str>,
     /// Application tiers, for the edit form.
     tiers: Vec<String>,
     /// Each subscription with the tiers its API offers (to change to).
@@ -44,6 +46,12 @@ struct ApplicationPage {
     commands: Vec<(String, Vec<Command>)>,
     flash: Flash,
     errors: FormErrors,
+}
+
+impl ApplicationPage {
+    fn has_grant(&self, key: &AppKey, grant: &str) -> bool {
+        key.client.grant_types.iter().any(|g| g == grant)
+    }
 }
 
 async fn show(
@@ -100,6 +108,7 @@ async fn show(
     Ok(render_form(
         &ApplicationPage {
             page: Chrome::new(Some(Portal::DevPortal), application.name.clone(), visitor),
+            grants: ctx.key_manager.supported_grants(),
             application,
             tiers,
             subscriptions,
@@ -664,4 +673,36 @@ pub(crate) async fn change_tier(
     .await
     .map(|_| Flash::default());
     after(&ctx, &consumer, &application_id, result, &[]).await
+}
+
+/// Changes a key's grant types and callback URL.
+pub(crate) async fn update_keys(
+    State(ctx): State<Ctx>,
+    consumer: Consumer,
+    Path(application_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    consumer.check(&form)?;
+    let change = keys::KeyUpdate {
+        grant_types: Some(form.all("grant_type")),
+        callback_url: Some(form.get("callback_url").trim().to_string()),
+        ..keys::KeyUpdate::default()
+    };
+    let result = keys::update(
+        &ctx,
+        consumer.actor(),
+        &application_id,
+        form.get("key_mapping_id"),
+        change,
+    )
+    .await
+    .map(|_| Flash::default());
+    after(
+        &ctx,
+        &consumer,
+        &application_id,
+        result,
+        &["supportedGrantTypes", "callbackUrl"],
+    )
+    .await
 }

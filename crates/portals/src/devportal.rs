@@ -260,7 +260,14 @@ async fn api_page_full(
         }
         None => None,
     };
-    let comments = crate::feedback::comment_lines(&ctx, &viewer, &visitor, &api_id).await?;
+    let comments = crate::feedback::comment_lines(
+        &ctx,
+        &viewer,
+        &visitor,
+        tollgate_operations::devportal::feedback::Portal::DevPortal,
+        &api_id,
+    )
+    .await?;
     Ok(crate::pages::render_form(
         &ApiPage {
             average: format!("{:.1}", ratings.summary.average),

@@ -31,7 +31,7 @@ fn line(
     CommentLine {
         id: comment.id.clone(),
         author: comment.created_by.clone(),
-        when: tollgate_restcore::rfc3339(comment.created_time),
+        when: crate::pages::when(comment.created_time),
         content: comment.content.clone(),
         own: visitor
             .signed_in
@@ -42,11 +42,12 @@ fn line(
     }
 }
 
-/// The API's latest comments with their first replies.
+/// The API's latest comments with their first replies, as seen from `portal`.
 pub(crate) async fn comment_lines(
     ctx: &Ctx,
     viewer: &Viewer,
     visitor: &Visitor,
+    portal: Discussion,
     api_id: &str,
 ) -> Result<Vec<CommentLine>, PageError> {
     let actor = visitor.signed_in.as_ref().map(|s| &s.actor);
@@ -54,7 +55,7 @@ pub(crate) async fn comment_lines(
         ctx,
         viewer,
         actor,
-        Discussion::DevPortal,
+        portal,
         api_id,
         None,
         Page::new(Some(50), Some(0))?,

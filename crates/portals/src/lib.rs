@@ -99,6 +99,10 @@ pub fn router(ctx: Ctx) -> Router {
             post(application::delete),
         )
         .route(
+            "/devportal/applications/{application_id}/key-settings",
+            post(application::update_keys),
+        )
+        .route(
             "/devportal/applications/{application_id}/regenerate-secret",
             post(application::regenerate_secret),
         )
@@ -145,6 +149,8 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/delete", post(users::delete))
+        .route("/admin/roles", post(users::create_role))
+        .route("/admin/roles/delete", post(users::delete_role))
         .route("/admin/users/{user_id}", get(users::show))
         .route("/admin/users/{user_id}/roles", post(users::set_roles))
         .route("/admin/users/{user_id}/lock", post(users::set_locked))
@@ -169,6 +175,10 @@ fn publisher_routes() -> Router<Ctx> {
         .route(&at("/thumbnail"), get(thumbnail).post(upload_thumbnail))
         .route(&at("/resources"), get(resources_page).post(save_resources))
         .route(&at("/endpoints"), get(endpoints_page).post(save_endpoints))
+        .route(
+            &at("/definition"),
+            get(definition_page).post(save_definition),
+        )
         .route(&at("/documents"), get(documents_page).post(create_document))
         .route(
             &at("/documents/{document_id}"),
@@ -190,6 +200,8 @@ fn publisher_routes() -> Router<Ctx> {
             &at("/subscriptions"),
             get(subscriptions_page).post(subscription_state),
         )
+        .route(&at("/comments"), get(comments_page).post(add_comment))
+        .route(&at("/comments/{comment_id}/delete"), post(delete_comment))
 }
 
 const STYLESHEET: &str = include_str!("../assets/portal.css");

@@ -358,3 +358,12 @@ pub(crate) fn show_document(
             .unwrap_or_else(|err| PageError::from(err).into_response()),
     }
 }
+
+/// A moment as pages show it: `2026-12-05 14:22 UTC` (to the minute).
+pub fn when(millis: i64) -> String {
+    let exact = tollgate_restcore::rfc3339(millis);
+    match exact.get(..16) {
+        Some(minute) => format!("{} UTC", minute.replace('T', " ")),
+        None => exact,
+    }
+}

@@ -35,6 +35,13 @@ struct UsersPage {
     errors: FormErrors,
 }
 
+impl UsersPage {
+    /// The roles WSO2's permissions are built on (not deleted).
+    fn built_in(&self, role: &str) -> bool {
+        tollgate_model::scopes::roles::ALL.contains(&role)
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub(crate) struct SearchQuery {
     #[serde(default)]
@@ -289,6 +296,63 @@ pub(crate) async fn set_locked(
         Err(err) => {
             let errors = FormErrors::from_op(err, &[])?;
             user_page(&ctx, &admin, &user_id, errors).await
+        }
+    }
+}
+
+/// A new role (no members yet; give it to users on their pages).
+pub(crate) async fn create_role(
+    State(ctx): State<Ctx>,
+    admin: crate::session::Administrator,
+    form: crate::pages::FormFields,
+) -> Result<Response, PageError> {
+    admin.check(&form)?;
+    match users::create_role(&ctx, admin.actor(), form.get("role_name"), Vec::new()).await {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &["displayName"])?;
+            let errors = FormErrors {
+                fields: errors
+                    .fields
+                    .into_iter()
+                    .map(|(_, m)| ("roleName".to_string(), m))
+                    .collect(),
+                general: errors.general,
+            };
+            users_page(
+                &ctx,
+                &admin.visitor,
+                &admin.user,
+                String::new(),
+                NewUserForm::default(),
+                errors,
+            )
+            .await
+        }
+    }
+}
+
+/// Deletes a role (the built-in ones stay: the operation refuses them).
+pub(crate) async fn delete_role(
+    State(ctx): State<Ctx>,
+    admin: crate::session::Administrator,
+    form: crate::pages::FormFields,
+) -> Result<Response, PageError> {
+    admin.check(&form)?;
+    let id = users::role_id(&admin.actor().tenant, form.get("role_name"));
+    match users::delete_role(&ctx, admin.actor(), &id).await {
+        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &[])?;
+            users_page(
+                &ctx,
+                &admin.visitor,
+                &admin.user,
+                String::new(),
+                NewUserForm::default(),
+                errors,
+            )
+            .await
         }
     }
 }

@@ -90,6 +90,8 @@ async fn portals_work_in_a_browser() {
         "publisher-documents",
         "publisher-deployments",
         "publisher-subscriptions",
+        "publisher-definition",
+        "publisher-comments",
         "publisher-apis",
         "publisher-api",
         "admin-approvals",

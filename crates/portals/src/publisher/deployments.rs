@@ -73,14 +73,14 @@ async fn deployments_view(
                                 s.deployment.environment.clone(),
                                 s.applied_gateways,
                                 s.live_gateways,
-                                tollgate_restcore::rfc3339(s.deployment.deployed_time),
+                                crate::pages::when(s.deployment.deployed_time),
                             )
                         })
                         .collect(),
                     id: r.id,
                     number: r.number,
                     description: r.description,
-                    created: tollgate_restcore::rfc3339(r.created_time),
+                    created: crate::pages::when(r.created_time),
                 })
                 .collect(),
             environments,

@@ -13,7 +13,7 @@ use tollgate_operations::publisher::definition::{
     ApiDefinition, ApiScope, BusinessInformation, CorsConfiguration, Endpoint, EndpointConfig,
     EndpointList, Resource, ScopeDefinition,
 };
-use tollgate_operations::publisher::settings;
+use tollgate_operations::publisher::{definitions, settings};
 use tollgate_operations::OpError;
 use tollgate_restcore::Ctx;
 use tollgate_store::ApiRow;
@@ -704,6 +704,76 @@ pub(crate) async fn save_endpoints(
         Err(err) => {
             let errors = FormErrors::from_op(err, &["production", "sandbox", "endpointConfig"])?;
             endpoints(&publisher, &api, &definition, errors).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The OpenAPI definition as text
+
+#[derive(Template)]
+#[template(path = "publisher_definition.html")]
+struct DefinitionPage {
+    page: Chrome,
+    head: ApiHead,
+    row_version: i64,
+    text: String,
+    errors: FormErrors,
+}
+
+async fn definition_view(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api_id: &str,
+    text: Option<String>,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let api = apis::get_api(ctx, publisher.actor(), api_id).await?;
+    let text = match text {
+        Some(text) => text,
+        None => {
+            let document = definitions::get_definition(ctx, publisher.actor(), api_id).await?;
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        }
+    };
+    Ok(render_form(
+        &DefinitionPage {
+            page: publisher.chrome(format!("{} · Definition", api.name)),
+            head: ApiHead::new(&api, "/definition"),
+            row_version: api.row_version,
+            text,
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
+}
+
+pub(crate) async fn definition_page(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+) -> Result<Response, PageError> {
+    definition_view(&ctx, &publisher, &api_id, None, FormErrors::default()).await
+}
+
+/// Replaces the API's OpenAPI document (JSON or YAML): its operations become the resources,
+/// keeping what the API said of a resource the document leaves unsaid (tier, …).
+pub(crate) async fn save_definition(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    publisher.check(&form)?;
+    let text = form.get("definition").to_string();
+    let source = definitions::DefinitionSource::Inline(text.clone().into_bytes());
+    let expected = form.get("row_version").parse::<i64>().ok();
+    match definitions::update_definition(&ctx, publisher.actor(), &api_id, &source, expected).await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/definition")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &[])?;
+            definition_view(&ctx, &publisher, &api_id, Some(text), errors).await
         }
     }
 }

@@ -3,6 +3,7 @@
 //! resources, endpoints, documents, deployments, subscriptions — each over the Publisher
 //! API's operations.
 
+mod comments;
 mod deployments;
 mod documents;
 mod edit;
@@ -26,14 +27,15 @@ use tollgate_store::ApiRow;
 use crate::pages::{render, render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Publisher;
 
+pub(crate) use comments::{add_comment, comments_page, delete_comment};
 pub(crate) use deployments::{deployments_page, revision_action};
 pub(crate) use documents::{
     create_document, delete_document, document_content, documents_page, edit_document_page,
     update_document,
 };
 pub(crate) use edit::{
-    configuration_page, endpoints_page, resources_page, save_configuration, save_endpoints,
-    save_resources, thumbnail, upload_thumbnail,
+    configuration_page, definition_page, endpoints_page, resources_page, save_configuration,
+    save_definition, save_endpoints, save_resources, thumbnail, upload_thumbnail,
 };
 
 #[derive(Deserialize)]
@@ -81,15 +83,17 @@ impl ApiHead {
         }
     }
 
-    pub(crate) fn tabs(&self) -> [(&'static str, &'static str); 7] {
+    pub(crate) fn tabs(&self) -> [(&'static str, &'static str); 9] {
         [
             ("", "Overview"),
             ("/configuration", "Configuration"),
             ("/resources", "Resources"),
+            ("/definition", "Definition"),
             ("/endpoints", "Endpoints"),
             ("/documents", "Documents"),
             ("/deployments", "Deployments"),
             ("/subscriptions", "Subscriptions"),
+            ("/comments", "Comments"),
         ]
     }
 }
@@ -157,7 +161,7 @@ async fn overview(
         .into_iter()
         .map(|event| {
             (
-                tollgate_restcore::rfc3339(event.time),
+                crate::pages::when(event.time),
                 event.new_state.display_name().to_string(),
                 event.username,
             )
