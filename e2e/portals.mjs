@@ -78,7 +78,20 @@ try {
   await page.getByRole('heading', { name: 'APIs' }).waitFor();
 
   // The publisher imports the OpenAPI definition (an import without one is named first).
-  await page.getByRole('link', { name: 'Create API' }).click();
+  // A shared scope (a name with a space named first), then removed.
+  await page.getByRole('link', { name: 'Shared scopes' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('orders read');
+  await page.getByRole('button', { name: 'Create scope' }).click();
+  await page.locator('#scope-name-error').waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('orders:read');
+  await page.getByLabel(/^Roles/).fill('Internal/subscriber');
+  await page.getByRole('button', { name: 'Create scope' }).click();
+  await page.getByRole('button', { name: 'Delete orders:read' }).waitFor();
+  await check(page, 'publisher-scopes');
+  await page.getByRole('button', { name: 'Delete orders:read' }).click();
+  await page.getByText('No shared scopes yet.').waitFor();
+
+  await page.getByRole('link', { name: 'Create API' }).first().click();
   await check(page, 'publisher-create');
   await page.getByRole('button', { name: 'Import' }).click();
   await page.locator('#import-file-error').waitFor();
@@ -326,6 +339,10 @@ try {
   await page.getByRole('button', { name: 'Add key manager' }).click();
   await page.getByRole('button', { name: 'Delete partner-idp' }).waitFor();
   await check(page, 'admin-key-managers');
+  const keysBefore = await page.locator('#signing-keys + p + table tbody tr').count();
+  await page.getByRole('button', { name: 'Rotate the signing key' }).click();
+  await page.getByRole('heading', { name: 'Signing keys of the resident key manager' }).waitFor();
+  expect(await page.locator('#signing-keys + p + table tbody tr').count() === keysBefore + 1, 'a new signing key is listed');
   await page.getByRole('button', { name: 'Delete partner-idp' }).click();
   await page.getByRole('heading', { name: 'Add a key manager' }).waitFor();
 

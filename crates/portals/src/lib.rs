@@ -147,6 +147,10 @@ pub fn router(ctx: Ctx) -> Router {
             "/admin/key-managers/{key_manager_id}/delete",
             post(settings::delete_key_manager),
         )
+        .route(
+            "/admin/signing-keys/rotate",
+            post(settings::rotate_signing_key),
+        )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/delete", post(users::delete))
         .route("/admin/roles", post(users::create_role))
@@ -164,6 +168,8 @@ fn publisher_routes() -> Router<Ctx> {
     Router::new()
         .route("/publisher", get(apis))
         .route("/publisher/apis/create", get(create_page).post(create))
+        .route("/publisher/scopes", get(scopes_page).post(create_scope))
+        .route("/publisher/scopes/{scope_id}", post(change_scope))
         .route("/publisher/apis/import", post(import))
         .route(&at(""), get(api))
         .route(&at("/lifecycle"), post(change_lifecycle))

@@ -287,6 +287,8 @@ pub(crate) async fn delete_environment(
 struct KeyManagersPage {
     page: Chrome,
     key_managers: Vec<KeyManagerRow>,
+    /// The resident key manager's signing keys: (kid, algorithm, created, retiring).
+    signing_keys: Vec<(String, String, String, Option<String>)>,
     resident: String,
     form: FormFields,
     errors: FormErrors,
@@ -299,10 +301,24 @@ async fn key_managers_view(
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let key_managers = key_managers::list(ctx, admin.actor()).await?;
+    let signing_keys = tollgate_operations::admin::signing_keys::list(ctx, admin.actor())
+        .await?
+        .into_iter()
+        .map(|k| {
+            (
+                k.kid,
+                k.algorithm,
+                crate::pages::when(k.created_time),
+                k.retire_after
+                    .map(|at| crate::pages::when(at.saturating_mul(1000))),
+            )
+        })
+        .collect();
     Ok(render_form(
         &KeyManagersPage {
             page: admin.chrome("Key managers"),
             key_managers,
+            signing_keys,
             resident: key_managers::resident_id(),
             form,
             errors: errors.clone(),
@@ -381,4 +397,16 @@ pub(crate) async fn delete_key_manager(
             key_managers_view(&ctx, &admin, FormFields::default(), errors).await
         }
     }
+}
+
+/// A new signing key for the resident key manager; the old ones stay published until the
+/// tokens they signed have expired.
+pub(crate) async fn rotate_signing_key(
+    State(ctx): State<Ctx>,
+    admin: Administrator,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    admin.check(&form)?;
+    tollgate_operations::admin::signing_keys::rotate(&ctx, admin.actor()).await?;
+    Ok(Redirect::to("/admin/key-managers#signing-keys").into_response())
 }

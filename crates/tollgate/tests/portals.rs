@@ -92,6 +92,7 @@ async fn portals_work_in_a_browser() {
         "publisher-subscriptions",
         "publisher-definition",
         "publisher-comments",
+        "publisher-scopes",
         "publisher-apis",
         "publisher-api",
         "admin-approvals",

@@ -7,6 +7,7 @@ mod comments;
 mod deployments;
 mod documents;
 mod edit;
+mod scopes;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -37,6 +38,7 @@ pub(crate) use edit::{
     configuration_page, definition_page, endpoints_page, resources_page, save_configuration,
     save_definition, save_endpoints, save_resources, thumbnail, upload_thumbnail,
 };
+pub(crate) use scopes::{change_scope, create_scope, scopes_page};
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
