@@ -227,8 +227,16 @@ async fn process(
     let (mut parts, body) = request.into_parts();
     parts.uri = target;
     strip_hop_by_hop(&mut parts.headers);
-    // The token was for the gateway; like WSO2, do not pass it to the backend.
-    parts.headers.remove(header::AUTHORIZATION);
+    // The token was for the gateway; like WSO2, do not pass it to the backend. An API whose
+    // tokens come in another header passes `Authorization` on (credentials for the backend).
+    match &authentication.authorization_header {
+        None => {
+            parts.headers.remove(header::AUTHORIZATION);
+        }
+        Some(name) => {
+            parts.headers.remove(name.as_str());
+        }
+    }
     if authentication.api_key {
         parts.headers.remove(authentication.api_key_header.as_str());
     }
@@ -285,7 +293,11 @@ fn credential<'r>(
     request: &RequestView<'r>,
 ) -> Result<Credential<'r>, GatewayError> {
     if authentication.oauth2 {
-        if let Some(value) = request.headers.get(header::AUTHORIZATION) {
+        let token_header = match &authentication.authorization_header {
+            None => request.headers.get(header::AUTHORIZATION),
+            Some(name) => request.headers.get(name.as_str()),
+        };
+        if let Some(value) = token_header {
             // Bytes until the cache misses: a cached token was valid text when it was verified,
             // and validating an 800-byte JWT on every request costs more than the lookup.
             let value = value.as_bytes();

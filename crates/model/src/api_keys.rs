@@ -95,6 +95,10 @@ pub struct ApiAuthentication {
     /// Whether an API key may also come as a query parameter of the same name (as WSO2 allows);
     /// gateways remove it before forwarding.
     pub api_key_in_query: bool,
+    /// The header OAuth2 tokens come in when it is not `Authorization` (WSO2's
+    /// `authorizationHeader`, lower case); `Authorization` then passes to the backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_header: Option<String>,
 }
 
 impl Default for ApiAuthentication {
@@ -105,6 +109,7 @@ impl Default for ApiAuthentication {
             api_key: false,
             api_key_header: DEFAULT_API_KEY_HEADER.to_string(),
             api_key_in_query: true,
+            authorization_header: None,
         }
     }
 }

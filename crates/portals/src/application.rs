@@ -446,9 +446,17 @@ pub(crate) async fn try_it(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let mut request = client
-        .request(method.clone(), &url)
-        .bearer_auth(&token.access_token);
+    // The token goes in the header the API takes tokens in (WSO2's `authorizationHeader`).
+    let token_header = tollgate_operations::publisher::definition::ApiDefinition::from_json(
+        api.definition.clone(),
+    )
+    .ok()
+    .and_then(|d| d.runtime_authentication().authorization_header)
+    .unwrap_or_else(|| "authorization".into());
+    let mut request = client.request(method.clone(), &url).header(
+        token_header.as_str(),
+        format!("Bearer {}", token.access_token),
+    );
     if !form.body.trim().is_empty() {
         request = request
             .header("content-type", "application/json")

@@ -378,3 +378,70 @@ async fn api_keys_work_where_permitted_until_revoked() {
         .unwrap();
     assert_eq!(other_key_type_refused.status(), StatusCode::NOT_FOUND);
 }
+
+/// WSO2's `authorizationHeader`: an API may take its tokens in another header; `Authorization`
+/// then passes to the backend (its own credentials), and the token header does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_come_in_the_header_an_api_names() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let mut api = pizzashack(&backend.url());
+    api["authorizationHeader"] = json!("X-Pizza-Auth");
+    let api_id = flow.publish_api(api).await;
+    let (app_id, token) = flow
+        .application_with_token("HeaderApp", Some(&api_id))
+        .await;
+
+    let menu = node.gateway_http("/pizzashack/1.0.0/menu");
+    let response = eventually_status(
+        || {
+            flow.http
+                .get(&menu)
+                .header("x-pizza-auth", format!("Bearer {token}"))
+                .header("authorization", "Basic YmFja2VuZDpzZWNyZXQ=")
+                .send()
+        },
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = backend.requests().pop().unwrap();
+    assert!(seen.header("x-pizza-auth").is_none(), "{seen:?}");
+    assert_eq!(
+        seen.header("authorization"),
+        Some("Basic YmFja2VuZDpzZWNyZXQ="),
+        "the backend's own credentials pass"
+    );
+    // In `Authorization`, the token is not looked at: no credentials for this API.
+    let refused = flow
+        .http
+        .get(&menu)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    error_body(refused, StatusCode::UNAUTHORIZED).await;
+
+    // The ready-made commands put the token in that header.
+    let subscriptions = ok_json(
+        flow.get(flow.devportal(&format!("/subscriptions?applicationId={app_id}")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let subscription_id = subscriptions["list"][0]["subscriptionId"].as_str().unwrap();
+    let how = ok_json(
+        flow.get(flow.devportal(&format!("/subscriptions/{subscription_id}/invocation")))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        how.to_string()
+            .to_ascii_lowercase()
+            .contains("x-pizza-auth: bearer ${access_token}"),
+        "{how}"
+    );
+}

@@ -130,7 +130,11 @@ pub async fn invocation(
     if let Some(base) = base {
         let mut credentials = Vec::new();
         if authentication.oauth2 {
-            credentials.push("-H \"Authorization: Bearer ${ACCESS_TOKEN}\"".to_string());
+            let header = authentication
+                .authorization_header
+                .as_deref()
+                .unwrap_or("Authorization");
+            credentials.push(format!("-H \"{header}: Bearer ${{ACCESS_TOKEN}}\""));
         }
         if authentication.api_key {
             credentials.push(format!(

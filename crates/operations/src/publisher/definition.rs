@@ -659,6 +659,11 @@ impl ApiDefinition {
                 .clone()
                 .unwrap_or_else(|| tollgate_model::DEFAULT_API_KEY_HEADER.to_string()),
             api_key_in_query: self.api_key_in_query.unwrap_or(true),
+            authorization_header: self
+                .authorization_header
+                .as_deref()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty() && h != "authorization"),
         }
     }
 
