@@ -95,6 +95,10 @@ try {
   await check(page, 'publisher-create');
   await page.getByRole('button', { name: 'Import' }).click();
   await page.locator('#import-file-error').waitFor();
+  // A large upload (3 MB, over axum's 2 MB default) reaches the definition check, as over REST.
+  await page.locator('#import-file').setInputFiles({ name: 'big.json', mimeType: 'application/json', buffer: Buffer.alloc(3 * 1024 * 1024, 32) });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('heading', { name: 'Import an OpenAPI definition' }).waitFor({ timeout: 10000 });
   await page.locator('#import-file').setInputFiles(definition);
   await page.locator('#import-context').fill('/pizzashack');
   await page.locator('#import-endpoint').fill(backendUrl);
@@ -309,6 +313,7 @@ try {
   await check(page, 'admin-tiers');
   // …and raises its limit on the tier's own page.
   await page.getByRole('link', { name: 'BrowserTier' }).click();
+  await check(page, 'admin-tier');
   await page.getByLabel('Requests').fill('200');
   await page.getByRole('button', { name: 'Save tier' }).click();
   await page.getByRole('cell', { name: '200 requests per 1 min' }).waitFor();

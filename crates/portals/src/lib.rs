@@ -25,6 +25,7 @@ mod users;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -170,7 +171,10 @@ fn publisher_routes() -> Router<Ctx> {
         .route("/publisher/apis/create", get(create_page).post(create))
         .route("/publisher/scopes", get(scopes_page).post(create_scope))
         .route("/publisher/scopes/{scope_id}", post(change_scope))
-        .route("/publisher/apis/import", post(import))
+        .route(
+            "/publisher/apis/import",
+            post(import).layer(tollgate_restcore::upload_limit()),
+        )
         .route(&at(""), get(api))
         .route(&at("/lifecycle"), post(change_lifecycle))
         .route(&at("/new-version"), post(new_version))
@@ -178,17 +182,23 @@ fn publisher_routes() -> Router<Ctx> {
             &at("/configuration"),
             get(configuration_page).post(save_configuration),
         )
-        .route(&at("/thumbnail"), get(thumbnail).post(upload_thumbnail))
+        .route(
+            &at("/thumbnail"),
+            get(thumbnail).post(upload_thumbnail.layer(tollgate_restcore::upload_limit())),
+        )
         .route(&at("/resources"), get(resources_page).post(save_resources))
         .route(&at("/endpoints"), get(endpoints_page).post(save_endpoints))
         .route(
             &at("/definition"),
-            get(definition_page).post(save_definition),
+            get(definition_page).post(save_definition.layer(tollgate_restcore::upload_limit())),
         )
-        .route(&at("/documents"), get(documents_page).post(create_document))
+        .route(
+            &at("/documents"),
+            get(documents_page).post(create_document.layer(tollgate_restcore::upload_limit())),
+        )
         .route(
             &at("/documents/{document_id}"),
-            get(edit_document_page).post(update_document),
+            get(edit_document_page).post(update_document.layer(tollgate_restcore::upload_limit())),
         )
         .route(
             &at("/documents/{document_id}/content"),

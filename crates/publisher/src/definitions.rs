@@ -1,21 +1,17 @@
 //! API definitions: validate, import, read and replace an API's OpenAPI document.
 
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::publisher::definitions::{self as ops, DefinitionSource, Validation};
-use tollgate_operations::publisher::openapi::MAX_DEFINITION_BYTES;
 use tollgate_restcore::{ApiError, Ctx, Form, Principal, QueryParams};
 
 use crate::wire::{api_json, etag};
 
-/// Uploads may be as large as the largest definition accepted, plus the form's framing.
-pub(crate) fn upload_limit() -> DefaultBodyLimit {
-    DefaultBodyLimit::max(MAX_DEFINITION_BYTES + 64 * 1024)
-}
+pub(crate) use tollgate_restcore::upload_limit;
 
 /// The definition a form carries, in one of the fields WSO2's clients use.
 fn source(form: &Form, inline_field: &str) -> Result<DefinitionSource, ApiError> {

@@ -7,6 +7,14 @@ use axum::extract::{FromRequest, Multipart, Request};
 
 use crate::ApiError;
 
+/// The body limit of routes taking uploads (definitions, documents, thumbnails): the largest
+/// definition accepted plus the form's framing. The REST APIs and the portals both use it.
+pub fn upload_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(
+        tollgate_operations::publisher::openapi::MAX_DEFINITION_BYTES + 64 * 1024,
+    )
+}
+
 /// A multipart form's fields by name: the bytes of each (a file's content, or a text value).
 #[derive(Debug, Default)]
 pub struct Form {

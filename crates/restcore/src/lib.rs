@@ -15,7 +15,7 @@ mod text;
 pub use auth::{MaybePrincipal, Principal};
 pub use edge::rest_edge;
 pub use error::ApiError;
-pub use form::Form;
+pub use form::{upload_limit, Form};
 pub use json::{from_value, parse as parse_json, JsonBody};
 pub use query::{named_param, parse_query, required, QueryParams};
 pub use routes::{Operation, Routes};

@@ -99,6 +99,7 @@ async fn portals_work_in_a_browser() {
         "admin-tiers",
         "admin-users",
         "admin-user",
+        "admin-tier",
         "admin-environments",
         "admin-key-managers",
     ] {
