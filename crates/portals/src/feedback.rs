@@ -139,17 +139,12 @@ pub(crate) async fn comment(
     match result {
         Ok(_) => Ok(back(&api_id)),
         Err(err) => {
+            // The text's problem is shown at the box it was typed in.
             let field = if parent.is_some() { "reply" } else { "comment" };
-            let errors = match FormErrors::from_op(err, &["content"])? {
-                mut errors if errors.of("content").is_some() => {
-                    errors
-                        .fields
-                        .iter_mut()
-                        .for_each(|(f, _)| *f = field.to_string());
-                    errors
-                }
-                errors => errors,
-            };
+            let mut errors = FormErrors::from_op(err, &["content"])?;
+            for (name, _) in &mut errors.fields {
+                *name = field.to_string();
+            }
             crate::devportal::api_page_with_feedback_errors(
                 &ctx,
                 &consumer.visitor,

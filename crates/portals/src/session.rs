@@ -251,6 +251,11 @@ impl<P: PortalPages> SignedInTo<P> {
     pub fn check(&self, form: &crate::pages::FormFields) -> Result<(), PageError> {
         require_csrf(&self.user, form.get("csrf"))
     }
+
+    /// The same for a multipart form (file uploads).
+    pub fn check_upload(&self, upload: &tollgate_restcore::Form) -> Result<(), PageError> {
+        require_csrf(&self.user, upload.text("csrf")?.unwrap_or_default())
+    }
 }
 
 impl<P: PortalPages + Send + Sync> FromRequestParts<Ctx> for SignedInTo<P> {

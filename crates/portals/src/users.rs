@@ -311,14 +311,6 @@ pub(crate) async fn create_role(
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["displayName"])?;
-            let errors = FormErrors {
-                fields: errors
-                    .fields
-                    .into_iter()
-                    .map(|(_, m)| ("roleName".to_string(), m))
-                    .collect(),
-                general: errors.general,
-            };
             users_page(
                 &ctx,
                 &admin.visitor,

@@ -94,21 +94,18 @@ impl ApimTx {
     /// version still exists passes to that version rather than disappearing under it.
     pub async fn replace_local_scopes(&mut self, api: &ApiRow, scopes: &[ScopeRow]) -> Result<()> {
         let family = self.api_versions(&api.tenant, &api.name, &api.id).await?;
-        let held: Vec<ScopeRow> = {
-            let mut held = Vec::new();
-            for owner in family.iter().chain(std::iter::once(&api.id)) {
-                let rows = sqlx::query(&format!(
-                    "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE api_id = $1"
-                ))
-                .bind(owner)
-                .fetch_all(self.conn())
-                .await?;
-                for row in &rows {
-                    held.push(scope_from(row)?);
-                }
-            }
-            held
-        };
+        // Every version's local scopes (this one included), in one query.
+        let held = sqlx::query(&format!(
+            "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE api_id IN \
+             (SELECT api_id FROM am_api WHERE tenant = $1 AND name = $2)"
+        ))
+        .bind(&api.tenant)
+        .bind(&api.name)
+        .fetch_all(self.conn())
+        .await?
+        .iter()
+        .map(scope_from)
+        .collect::<Result<Vec<ScopeRow>>>()?;
         // Scopes of `api` it no longer lists: to another version, or gone with the last one.
         for dropped in held
             .iter()

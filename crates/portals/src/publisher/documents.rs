@@ -241,27 +241,37 @@ fn wants_preview(upload: &Form) -> Result<bool, PageError> {
     Ok(upload.text("action")?.is_some_and(|a| a == "preview"))
 }
 
+/// The documents page with the form as sent and its Markdown rendered, nothing saved.
+async fn preview(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api_id: &str,
+    form: DocumentForm,
+    editing: Option<String>,
+) -> Result<Response, PageError> {
+    let html = crate::markdown::to_html(&form.content);
+    documents_view(
+        ctx,
+        publisher,
+        api_id,
+        form,
+        editing,
+        Some(html),
+        FormErrors::default(),
+    )
+    .await
+}
+
 pub(crate) async fn create_document(
     State(ctx): State<Ctx>,
     publisher: Publisher,
     Path(api_id): Path<String>,
     upload: Form,
 ) -> Result<Response, PageError> {
-    let csrf = upload.text("csrf")?.unwrap_or_default().to_string();
-    crate::session::require_csrf(&publisher.user, &csrf)?;
+    publisher.check_upload(&upload)?;
     let form = DocumentForm::read(&upload)?;
     if wants_preview(&upload)? {
-        let preview = Some(crate::markdown::to_html(&form.content));
-        return documents_view(
-            &ctx,
-            &publisher,
-            &api_id,
-            form,
-            None,
-            preview,
-            FormErrors::default(),
-        )
-        .await;
+        return preview(&ctx, &publisher, &api_id, form, None).await;
     }
     let file = uploaded_file(&upload);
     let result = async {
@@ -307,22 +317,11 @@ pub(crate) async fn update_document(
     Path((api_id, document_id)): Path<(String, String)>,
     upload: Form,
 ) -> Result<Response, PageError> {
-    let csrf = upload.text("csrf")?.unwrap_or_default().to_string();
-    crate::session::require_csrf(&publisher.user, &csrf)?;
+    publisher.check_upload(&upload)?;
     let form = DocumentForm::read(&upload)?;
     let editing = Some(document_id.clone());
     if wants_preview(&upload)? {
-        let preview = Some(crate::markdown::to_html(&form.content));
-        return documents_view(
-            &ctx,
-            &publisher,
-            &api_id,
-            form,
-            editing,
-            preview,
-            FormErrors::default(),
-        )
-        .await;
+        return preview(&ctx, &publisher, &api_id, form, editing).await;
     }
     let file = uploaded_file(&upload);
     let result = async {

@@ -248,8 +248,7 @@ pub(crate) async fn upload_thumbnail(
     Path(api_id): Path<String>,
     upload: tollgate_restcore::Form,
 ) -> Result<Response, PageError> {
-    let csrf = upload.text("csrf")?.unwrap_or_default().to_string();
-    crate::session::require_csrf(&publisher.user, &csrf)?;
+    publisher.check_upload(&upload)?;
     let result = match upload.file("file") {
         Some((_, _, bytes)) => {
             settings::set_thumbnail(&ctx, publisher.actor(), &api_id, bytes.to_vec()).await

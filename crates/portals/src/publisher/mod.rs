@@ -331,7 +331,7 @@ pub(crate) async fn import(
     let text = |name: &str| -> Result<String, PageError> {
         Ok(upload.text(name)?.unwrap_or_default().trim().to_string())
     };
-    crate::session::require_csrf(&publisher.user, &text("csrf")?)?;
+    publisher.check_upload(&upload)?;
     let mut shown = Vec::new();
     for field in [
         "name",
