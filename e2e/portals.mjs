@@ -36,9 +36,28 @@ const browser = await chromium.launch({
 });
 const failures = [];
 
-/// Screenshots the page as `name` and fails on serious accessibility violations.
+/// Screenshots the page as `name` (and at a phone's width as `name-phone`), fails on serious
+/// accessibility violations and on a page wider than a 390 px screen (a wide table must scroll
+/// inside its own box, not the page sideways).
 async function check(page, name) {
   await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    // The outermost elements reaching past the screen's edge, to say what to fix.
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+      .filter((e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= width + 0.5)
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''}`);
+    return { by: document.documentElement.scrollWidth - width, culprits };
+  });
+  if (overflow.by > 0) {
+    failures.push(`${name}: ${overflow.by} px wider than a 390 px screen (${overflow.culprits.join(', ')})`);
+  }
+  await page.screenshot({ path: join(out, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(size);
   await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(async () => await window.axe.run(document));
   const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -60,7 +79,7 @@ try {
 
   // The start page offers the three portals.
   await page.goto(`${base}/`);
-  expect((await page.title()).includes('Tollgate'), 'the start page has a title');
+  expect(await page.title() === 'Tollgate', `the start page is titled Tollgate, not '${await page.title()}'`);
   await check(page, 'home');
 
   // Deleting asks first (portal.js): the suite says yes.
@@ -344,10 +363,10 @@ try {
   await page.getByRole('button', { name: 'Add key manager' }).click();
   await page.getByRole('button', { name: 'Delete partner-idp' }).waitFor();
   await check(page, 'admin-key-managers');
-  const keysBefore = await page.locator('#signing-keys + p + table tbody tr').count();
+  const keysBefore = await page.locator('#signing-keys + p + .wide table tbody tr').count();
   await page.getByRole('button', { name: 'Rotate the signing key' }).click();
   await page.getByRole('heading', { name: 'Signing keys of the resident key manager' }).waitFor();
-  expect(await page.locator('#signing-keys + p + table tbody tr').count() === keysBefore + 1, 'a new signing key is listed');
+  expect(await page.locator('#signing-keys + p + .wide table tbody tr').count() === keysBefore + 1, 'a new signing key is listed');
   await page.getByRole('button', { name: 'Delete partner-idp' }).click();
   await page.getByRole('heading', { name: 'Add a key manager' }).waitFor();
 

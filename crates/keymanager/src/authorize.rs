@@ -52,7 +52,10 @@ struct ErrorPage<'a> {
 /// A checked authorization request.
 struct Checked {
     client: OAuthClientRow,
+    /// Where the answer goes: the request's `redirect_uri`, or the registered callback.
     redirect_uri: String,
+    /// Whether the request named `redirect_uri` (then the token request must name it too).
+    redirect_uri_given: bool,
     state: Option<String>,
     scopes: Vec<String>,
     code_challenge: String,
@@ -94,6 +97,7 @@ impl KeyManager {
             }
         };
         // RFC 9700 §4.1.3: the redirect URI must equal a registered one exactly.
+        let redirect_uri_given = params.get("redirect_uri").is_some_and(|u| !u.is_empty());
         let redirect_uri = match params.get("redirect_uri").filter(|u| !u.is_empty()) {
             Some(uri) if *uri == client.callback_url => uri.clone(),
             Some(_) => {
@@ -152,13 +156,14 @@ impl KeyManager {
                 "code_challenge is not a base64url SHA-256 digest",
             ));
         }
-        let scopes = params
-            .get("scope")
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_default();
+        let scopes = match crate::grants::scope_list(params.get("scope")) {
+            Ok(scopes) => scopes,
+            Err(err) => return Err(refuse("invalid_scope", &err.to_string())),
+        };
         Ok(Checked {
             client,
             redirect_uri,
+            redirect_uri_given,
             state,
             scopes,
             code_challenge,
@@ -235,7 +240,12 @@ impl KeyManager {
             consumer_key: checked.client.consumer_key.clone(),
             subject: user.username.clone(),
             scope: scopes.join(" "),
-            redirect_uri: checked.redirect_uri.clone(),
+            // Empty when the request named none: the exchange then needs none.
+            redirect_uri: if checked.redirect_uri_given {
+                checked.redirect_uri.clone()
+            } else {
+                String::new()
+            },
             code_challenge: checked.code_challenge.clone(),
             nonce: checked.nonce.clone(),
             auth_time: now,

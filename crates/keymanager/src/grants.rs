@@ -45,7 +45,8 @@ pub enum Grant {
     },
     AuthorizationCode {
         code: String,
-        redirect_uri: String,
+        /// Required only when the authorization request carried one (RFC 6749 §4.1.3).
+        redirect_uri: Option<String>,
         code_verifier: String,
     },
     /// RFC 7523: a JWT an external key manager signed for this server, exchanged for a token
@@ -104,9 +105,22 @@ impl TokenResponse {
     }
 }
 
-fn scope_list(text: Option<&String>) -> Vec<String> {
-    text.map(|s| s.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
+/// The most scopes one request may name: far more than any client needs (WSO2's REST APIs
+/// have about 70 between them), few enough that checking them stays cheap.
+pub const MAX_REQUESTED_SCOPES: usize = 256;
+
+/// A `scope` parameter's scopes (RFC 6749 §3.3), bounded by [`MAX_REQUESTED_SCOPES`].
+pub(crate) fn scope_list(text: Option<&String>) -> Result<Vec<String>> {
+    let scopes: Vec<String> = text
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    if scopes.len() > MAX_REQUESTED_SCOPES {
+        return Err(KeyManagerError::InvalidScope(format!(
+            "scope names {} scopes; at most {MAX_REQUESTED_SCOPES} may be requested at once",
+            scopes.len()
+        )));
+    }
+    Ok(scopes)
 }
 
 fn required(form: &HashMap<String, String>, name: &str) -> Result<String> {
@@ -123,25 +137,28 @@ impl TokenRequest {
         let grant_type = required(form, "grant_type")?;
         let grant = match GrantType::parse(&grant_type) {
             Some(GrantType::ClientCredentials) => Grant::ClientCredentials {
-                scope: scope_list(form.get("scope")),
+                scope: scope_list(form.get("scope"))?,
             },
             Some(GrantType::Password) => Grant::Password {
                 username: required(form, "username")?,
                 password: required(form, "password")?,
-                scope: scope_list(form.get("scope")),
+                scope: scope_list(form.get("scope"))?,
             },
             Some(GrantType::RefreshToken) => Grant::RefreshToken {
                 refresh_token: required(form, "refresh_token")?,
-                scope: form.get("scope").map(|s| scope_list(Some(s))),
+                scope: match form.get("scope") {
+                    Some(text) => Some(scope_list(Some(text))?),
+                    None => None,
+                },
             },
             Some(GrantType::AuthorizationCode) => Grant::AuthorizationCode {
                 code: required(form, "code")?,
-                redirect_uri: required(form, "redirect_uri")?,
+                redirect_uri: form.get("redirect_uri").filter(|u| !u.is_empty()).cloned(),
                 code_verifier: required(form, "code_verifier")?,
             },
             Some(GrantType::JwtBearer) => Grant::JwtBearer {
                 assertion: required(form, "assertion")?,
-                scope: scope_list(form.get("scope")),
+                scope: scope_list(form.get("scope"))?,
             },
             _ => return Err(KeyManagerError::UnsupportedGrantType(grant_type)),
         };
@@ -287,7 +304,7 @@ impl KeyManager {
                 self.exchange_code(
                     client,
                     &code,
-                    &redirect_uri,
+                    redirect_uri.as_deref(),
                     &code_verifier,
                     validity_period,
                 )
@@ -480,12 +497,14 @@ impl KeyManager {
         Ok(issued.response)
     }
 
-    /// RFC 6749 §4.1.3 with PKCE (RFC 7636, S256 only): single use, exact redirect URI.
+    /// RFC 6749 §4.1.3 with PKCE (RFC 7636, S256 only): single use; the redirect URI the
+    /// authorization request carried, exactly — or, when it carried none (the registered one was
+    /// used), none or the registered one.
     async fn exchange_code(
         &self,
         client: &OAuthClientRow,
         code: &str,
-        redirect_uri: &str,
+        redirect_uri: Option<&str>,
         code_verifier: &str,
         validity_period: Option<i64>,
     ) -> Result<TokenResponse> {
@@ -515,11 +534,19 @@ impl KeyManager {
                 "the authorization code has expired".into(),
             ));
         }
-        if row.redirect_uri != redirect_uri {
+        let redirect_problem = match (row.redirect_uri.as_str(), redirect_uri) {
+            ("", None) => None,
+            ("", Some(given)) if given == client.callback_url => None,
+            ("", Some(_)) => Some("redirect_uri is not the one registered for this application"),
+            (_, None) => Some("redirect_uri is required: the authorization request carried one"),
+            (carried, Some(given)) if carried == given => None,
+            (_, Some(_)) => {
+                Some("redirect_uri does not match the one of the authorization request")
+            }
+        };
+        if let Some(problem) = redirect_problem {
             tx.commit().await?;
-            return Err(KeyManagerError::InvalidGrant(
-                "redirect_uri does not match the one of the authorization request".into(),
-            ));
+            return Err(KeyManagerError::InvalidGrant(problem.into()));
         }
         if !crate::authorize::verifier_matches(code_verifier, &row.code_challenge) {
             tx.commit().await?;

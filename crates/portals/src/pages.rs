@@ -77,6 +77,18 @@ impl Chrome {
         self.portal.map_or("Tollgate", Portal::title)
     }
 
+    /// The document's `<title>`: the page, its portal, Tollgate — each part once (the landing
+    /// page is titled "Tollgate", not "Tollgate · Tollgate · Tollgate").
+    pub fn document_title(&self) -> String {
+        let mut parts: Vec<&str> = vec![self.title.as_str()];
+        if let Some(portal) = self.portal {
+            parts.push(portal.title());
+        }
+        parts.push("Tollgate");
+        parts.dedup();
+        parts.join(" · ")
+    }
+
     /// Whether `portal` is the one shown (for the navigation's current marker).
     pub fn is(&self, portal: &str) -> bool {
         self.portal.is_some_and(|p| p.path() == portal)

@@ -696,7 +696,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ApiRow>, i64)> {
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let mut filter = format!("tenant = {tenant_at}");
         for condition in &search.filters {
@@ -740,7 +740,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let text = format!(
             "SELECT {API_SELECT} FROM am_api WHERE tenant = {tenant_at} AND api_id IN ({})",

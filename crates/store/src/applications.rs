@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 
 use tollgate_model::SubscriptionStatus;
 
-use crate::db::{col, name_col, SqlBuilder};
+use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -403,7 +403,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let text = format!(
             "SELECT {APPLICATION_COLUMNS} FROM am_application WHERE tenant = {tenant_at} AND application_id IN ({})",

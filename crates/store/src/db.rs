@@ -129,25 +129,35 @@ where
 
 /// Text parameters numbered as they are added, for SQL whose shape depends on the input
 /// (filters, `IN` lists).
-#[derive(Default)]
 pub(crate) struct SqlBuilder {
+    dialect: Dialect,
     values: Vec<String>,
 }
 
 impl SqlBuilder {
+    pub(crate) fn new(dialect: Dialect) -> SqlBuilder {
+        SqlBuilder {
+            dialect,
+            values: Vec::new(),
+        }
+    }
+
     /// Adds a parameter; returns its placeholder (`$3`).
     pub(crate) fn bind(&mut self, value: &str) -> String {
         self.values.push(value.to_string());
         format!("${}", self.values.len())
     }
 
-    /// Adds parameters; returns their placeholders for an `IN` list (`$2, $3`).
+    /// Adds a list as one parameter (a JSON array) and returns what goes inside `IN (…)`: a
+    /// subquery that expands it. One placeholder per item would cap a list at the driver's
+    /// variable limit (SQLite's 32,766) — and any list a client sends can be longer.
     pub(crate) fn bind_list(&mut self, values: &[&str]) -> String {
-        values
-            .iter()
-            .map(|v| self.bind(v))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let json = serde_json::Value::from(values.to_vec()).to_string();
+        let at = self.bind(&json);
+        match self.dialect {
+            Dialect::Sqlite => format!("SELECT value FROM json_each({at})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(CAST({at} AS jsonb))"),
+        }
     }
 
     pub(crate) fn query<'q>(

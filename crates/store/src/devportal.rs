@@ -278,7 +278,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<(String, i64)>, i64)> {
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let filter = format!("am_api.tenant = {tenant_at} AND {}", finder.sql(&mut sql));
         let grouped = format!(
@@ -314,7 +314,7 @@ impl Store {
         words: &[String],
         limit: i64,
     ) -> Result<Vec<(crate::DocumentRow, ApiRow)>> {
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let mut filter = format!(
             "am_api.tenant = {tenant_at} AND d.visibility = 'API_LEVEL' AND {}",
@@ -407,7 +407,7 @@ impl Store {
         if api_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let ids = sql.bind_list(api_ids);
         let rows = sql
             .query(&format!(

@@ -62,6 +62,7 @@ struct Inner {
     apim: AnyPool,
     apim_dialect: Dialect,
     shared: AnyPool,
+    shared_dialect: Dialect,
     /// Woken after every commit that wrote to the outbox, so the relay need not poll hard.
     outbox_signal: Arc<Notify>,
     /// SQLite allows one writer; serialising writers in-process turns "database is locked" into a wait.
@@ -98,6 +99,7 @@ impl Store {
                 apim,
                 apim_dialect,
                 shared,
+                shared_dialect,
                 outbox_signal: Arc::new(Notify::new()),
                 sqlite_writer: (apim_dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
                 shared_writer: (shared_dialect == Dialect::Sqlite)
@@ -167,6 +169,16 @@ impl Store {
 
     pub(crate) fn apim_dialect(&self) -> Dialect {
         self.inner.apim_dialect
+    }
+
+    /// A query builder for the API Manager database.
+    pub(crate) fn apim_sql(&self) -> db::SqlBuilder {
+        db::SqlBuilder::new(self.inner.apim_dialect)
+    }
+
+    /// A query builder for the shared database.
+    pub(crate) fn shared_sql(&self) -> db::SqlBuilder {
+        db::SqlBuilder::new(self.inner.shared_dialect)
     }
 
     /// Closes both pools, waiting for connections in use to be returned.

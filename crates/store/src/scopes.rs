@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
 
-use crate::db::{col, SqlBuilder};
+use crate::db::col;
 use crate::{ApiRow, ApimTx, Result, Store, StoreError};
 
 /// A scope: shared (`api_id` is `None`) or local to one API; granted to holders of its roles.
@@ -272,7 +272,7 @@ impl Store {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let text = format!(
             "SELECT {SCOPE_COLUMNS} FROM am_scope WHERE tenant = {tenant_at} AND name IN ({})",
@@ -348,7 +348,7 @@ impl Store {
         if names.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut sql = SqlBuilder::default();
+        let mut sql = self.apim_sql();
         let tenant_at = sql.bind(tenant);
         let text = format!(
             "SELECT scope, COUNT(*) AS n FROM am_api_resource_scope WHERE tenant = {tenant_at} AND scope IN ({}) GROUP BY scope",

@@ -102,7 +102,7 @@ impl Store {
         if user_ids.is_empty() {
             return Ok(roles);
         }
-        let mut sql = crate::db::SqlBuilder::default();
+        let mut sql = self.shared_sql();
         let list = sql.bind_list(user_ids);
         for row in sql
             .query(&format!(
@@ -127,7 +127,7 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<UserRow>, i64)> {
-        let mut sql = crate::db::SqlBuilder::default();
+        let mut sql = self.shared_sql();
         let tenant_param = sql.bind(tenant);
         let condition = match filter {
             UserMatch::Any => String::new(),

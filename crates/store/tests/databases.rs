@@ -319,6 +319,18 @@ async fn api_pages_filter_and_count(dir: Databases) {
         .await
         .unwrap();
     assert_eq!(ids(&found).0, "api-2,api-0,api-1");
+    // A list is one parameter, however long: past SQLite's 32,766 variables too.
+    let many: Vec<String> = (0..40_000).map(|i| format!("api-{}", i * 2)).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let mut found: Vec<String> = store
+        .apis_by_ids(SUPER_TENANT, &many)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["api-0", "api-2"]);
     store.close().await;
 }
 
