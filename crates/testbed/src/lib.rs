@@ -14,8 +14,10 @@
 
 pub mod fixtures;
 mod http;
+mod refusals;
 
 pub use http::{Call, Reply};
+pub use refusals::Refused;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};

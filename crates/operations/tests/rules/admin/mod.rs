@@ -1,0 +1,1 @@
+//! `operations::admin`, and the administrator's users, environments and key managers.

@@ -1,0 +1,1 @@
+//! `operations::devportal`.

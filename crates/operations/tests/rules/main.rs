@@ -1,0 +1,11 @@
+//! The control plane's rules in process: for every operation, each way it refuses (every
+//! `OpError` branch) and the event each of its changes writes, over a real database
+//! (`tollgate-testbed`: the real services over a copied SQLite template, or PostgreSQL where
+//! a rule depends on the database). A test takes milliseconds; wiring and distribution are
+//! the end-to-end suites' (`crates/tollgate/tests`).
+//!
+//! One module per operations module, mirroring `crates/operations/src`.
+
+mod admin;
+mod devportal;
+mod publisher;

@@ -1,0 +1,3 @@
+//! `operations::publisher`.
+
+mod lifecycle;
