@@ -94,14 +94,6 @@ pub fn router(ctx: Ctx) -> Router {
     routes().into_router(ctx)
 }
 
-fn kind(level: PolicyLevel) -> &'static str {
-    match level {
-        PolicyLevel::Subscription => "SubscriptionThrottlePolicy",
-        PolicyLevel::Application => "ApplicationThrottlePolicy",
-        PolicyLevel::Api => "AdvancedThrottlePolicy",
-    }
-}
-
 fn policy_json(policy: &ThrottlePolicy) -> Value {
     // WSO2 models "Unlimited" as a very large count.
     let count = policy.request_count.unwrap_or(i32::MAX as i64);
@@ -111,9 +103,9 @@ fn policy_json(policy: &ThrottlePolicy) -> Value {
         "displayName": policy.display_name,
         "description": policy.description,
         "isDeployed": true,
-        "type": kind(policy.level),
+        "type": policy.level.policy_type(),
         "defaultLimit": {
-            "type": "REQUESTCOUNTLIMIT",
+            "type": tollgate_model::LimitType::RequestCount,
             "requestCount": {"timeUnit": policy.time_unit, "unitTime": policy.unit_time, "requestCount": count}
         },
         "stopOnQuotaReach": true,
@@ -136,7 +128,7 @@ struct PolicyInput {
 #[serde(rename_all = "camelCase")]
 struct LimitInput {
     #[serde(rename = "type")]
-    kind: String,
+    kind: tollgate_model::LimitType,
     #[serde(default)]
     request_count: Option<RequestCountInput>,
 }

@@ -28,14 +28,14 @@ fn runtime(i: usize, backend: &str) -> String {
         api_throttling_policy: None,
         operations: vec![
             Operation {
-                verb: "GET".into(),
+                verb: tollgate_model::HttpVerb::Get,
                 target: "/hello".into(),
                 auth_type: tollgate_model::AuthType::Any,
                 throttling_policy: None,
                 scopes: vec![],
             },
             Operation {
-                verb: "POST".into(),
+                verb: tollgate_model::HttpVerb::Post,
                 target: "/items/{id}".into(),
                 auth_type: tollgate_model::AuthType::Any,
                 throttling_policy: None,

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::devportal::api_keys::{self as ops, ApiKeyRequest};
-use tollgate_restcore::{parse_json, ApiError, Ctx, Principal};
+use tollgate_restcore::{parse_json, parse_name, ApiError, Ctx, Principal};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -49,7 +49,14 @@ pub(crate) async fn generate(
         permitted_ip: restrictions.permitted_ip,
         permitted_referer: restrictions.permitted_referer,
     };
-    let issued = ops::generate(&ctx, &principal, &application_id, &key_type, &request).await?;
+    let issued = ops::generate(
+        &ctx,
+        &principal,
+        &application_id,
+        parse_name("keyType", &key_type)?,
+        &request,
+    )
+    .await?;
     Ok(Json(json!({
         "apikey": issued.api_key,
         "validityTime": issued.validity_time,
@@ -63,6 +70,13 @@ pub(crate) async fn revoke(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let input: RevokeInput = parse_json(&body)?;
-    ops::revoke(&ctx, &principal, &application_id, &key_type, &input.apikey).await?;
+    ops::revoke(
+        &ctx,
+        &principal,
+        &application_id,
+        parse_name("keyType", &key_type)?,
+        &input.apikey,
+    )
+    .await?;
     Ok(Json(json!({})))
 }

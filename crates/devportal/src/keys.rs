@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tollgate_model::{GrantType, KeyType};
 use tollgate_operations::devportal::keys::{
     self as ops, AppKey, KeyRequest, KeyUpdate, MapRequest, TokenOrder,
 };
@@ -15,8 +16,8 @@ use tollgate_store::ClientValidity;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyGenerateInput {
-    key_type: String,
-    grant_types_to_be_supported: Vec<String>,
+    key_type: KeyType,
+    grant_types_to_be_supported: Vec<GrantType>,
     #[serde(default)]
     key_manager: Option<String>,
     #[serde(default)]
@@ -85,7 +86,7 @@ pub(crate) async fn generate_keys(
 pub(crate) struct MapKeysInput {
     consumer_key: String,
     consumer_secret: String,
-    key_type: String,
+    key_type: KeyType,
     #[serde(default)]
     key_manager: Option<String>,
 }
@@ -154,7 +155,7 @@ pub(crate) async fn get_key(
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyUpdateInput {
     #[serde(default)]
-    supported_grant_types: Option<Vec<String>>,
+    supported_grant_types: Option<Vec<GrantType>>,
     #[serde(default)]
     callback_url: Option<String>,
     #[serde(default)]
@@ -201,7 +202,7 @@ pub(crate) struct TokenInput {
     #[serde(default)]
     scopes: Option<Vec<String>>,
     #[serde(default)]
-    grant_type: Option<String>,
+    grant_type: Option<GrantType>,
     /// A token of these keys to revoke first (WSO2's `revokeToken`).
     #[serde(default)]
     revoke_token: Option<String>,
@@ -260,6 +261,7 @@ pub(crate) mod by_type {
         application_id: &str,
         key_type: &str,
     ) -> Result<(String, String), ApiError> {
+        let key_type = tollgate_restcore::parse_name("keyType", key_type)?;
         let id = ops::mapping_of_type(ctx, principal, application_id, key_type).await?;
         Ok((application_id.to_string(), id))
     }

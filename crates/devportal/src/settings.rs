@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tollgate_operations::devportal::discovery as ops;
 use tollgate_operations::{Listed, Page};
 use tollgate_restcore::{
-    listed_body, tier_json, ApiError, Ctx, MaybePrincipal, Principal, QueryParams,
+    listed_body, parse_name, tier_json, ApiError, Ctx, MaybePrincipal, Principal, QueryParams,
 };
 
 use crate::discovery::viewer;
@@ -77,7 +77,8 @@ pub(crate) async fn tiers(
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
     let page = Page::new(q.limit, q.offset)?;
-    let (level, tiers) = ops::tiers(&ctx, &viewer, &level).await?;
+    let level = parse_name("policyLevel", &level)?;
+    let tiers = ops::tiers(&ctx, &viewer, level).await?;
     Ok(listed_body(&Listed::page_of(tiers, page), |tier| {
         tier_json(tier, level)
     }))
@@ -89,7 +90,8 @@ pub(crate) async fn tier(
     Path((level, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let (level, tiers) = ops::tiers(&ctx, &viewer, &level).await?;
+    let level = parse_name("policyLevel", &level)?;
+    let tiers = ops::tiers(&ctx, &viewer, level).await?;
     tiers
         .iter()
         .find(|t| t.name == name)

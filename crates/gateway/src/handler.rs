@@ -92,12 +92,13 @@ pub fn admit<'s, 'p>(
     if route.api.lifecycle_status == LifecycleState::Blocked {
         return Err(GatewayError::ApiBlocked);
     }
-    let operation = route
-        .operation(method.as_str(), resource_path)
-        .ok_or_else(|| GatewayError::NoResource {
-            method: method.to_string(),
-            path: path.to_string(),
-        })?;
+    let operation =
+        route
+            .operation(method, resource_path)
+            .ok_or_else(|| GatewayError::NoResource {
+                method: method.to_string(),
+                path: path.to_string(),
+            })?;
 
     // Authenticate and authorize.
     let now = tollgate_model::now_millis();

@@ -3,8 +3,8 @@ use std::sync::Arc;
 use tollgate_jwt::remote::RemoteKeySet;
 use tollgate_jwt::{TokenRules, VerifyingKey};
 use tollgate_model::{
-    wire, Application, ExternalKeyManager, KeyMapping, KeyType, Operation, PolicyLevel, RuntimeApi,
-    RuntimeData, Subscription, SubscriptionStatus,
+    wire, Application, ApplicationStatus, ExternalKeyManager, HttpVerb, KeyMapping, KeyType,
+    Operation, PolicyLevel, RuntimeApi, RuntimeData, Subscription, SubscriptionStatus,
 };
 
 use crate::tokens::VerifiedClaims;
@@ -52,9 +52,6 @@ impl std::fmt::Debug for ExternalIssuer {
             .finish()
     }
 }
-
-/// The status of an application gateways honour (WSO2's name).
-const APPROVED_APPLICATION: &str = "APPROVED";
 
 /// One application's subscriptions by API id.
 type Subscriptions = HashMap<String, SubscriptionEntry>;
@@ -151,7 +148,8 @@ impl ApiRoute {
     }
 
     /// The operation for a method and a path relative to the API's base path.
-    pub fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
+    pub fn operation(&self, method: &http::Method, path: &str) -> Option<&Operation> {
+        let method = verb_of(method)?;
         let path = if path.is_empty() { "/" } else { path };
         let matched = self.resources.at(path).ok()?;
         matched
@@ -160,6 +158,21 @@ impl ApiRoute {
             .map(|&i| &self.api.operations[i])
             .find(|op| op.verb == method)
     }
+}
+
+/// The resource verb a request's method is; `None` for methods no resource can have.
+fn verb_of(method: &http::Method) -> Option<HttpVerb> {
+    use http::Method;
+    Some(match *method {
+        Method::GET => HttpVerb::Get,
+        Method::POST => HttpVerb::Post,
+        Method::PUT => HttpVerb::Put,
+        Method::DELETE => HttpVerb::Delete,
+        Method::PATCH => HttpVerb::Patch,
+        Method::HEAD => HttpVerb::Head,
+        Method::OPTIONS => HttpVerb::Options,
+        _ => return None,
+    })
 }
 
 /// WSO2 templates (`/order/{id}`, `/*`, `/menu/*`) as matchit patterns.
@@ -328,7 +341,7 @@ impl RuntimeState {
             applications: data
                 .applications
                 .iter()
-                .filter(|(_, app)| app.status == APPROVED_APPLICATION)
+                .filter(|(_, app)| app.status == ApplicationStatus::Approved)
                 .map(|(id, app)| (id.clone(), app.clone()))
                 .collect(),
             subscriptions,
@@ -423,7 +436,7 @@ mod tests {
 
     fn op(verb: &str, target: &str) -> Operation {
         Operation {
-            verb: verb.into(),
+            verb: verb.parse().unwrap(),
             target: target.into(),
             auth_type: tollgate_model::AuthType::Any,
             throttling_policy: None,
@@ -468,8 +481,11 @@ mod tests {
         );
         let (api, rest) = state.route("/pizzashack/1.0.0/order/42").unwrap();
         assert_eq!(rest, "/order/42");
-        assert_eq!(api.operation("DELETE", rest).unwrap().verb, "DELETE");
-        assert!(api.operation("POST", rest).is_none());
+        assert_eq!(
+            api.operation(&http::Method::DELETE, rest).unwrap().verb,
+            HttpVerb::Delete
+        );
+        assert!(api.operation(&http::Method::POST, rest).is_none());
         assert!(state.route("/pizzashack/2.0.0/menu").is_none());
         assert!(state.route("/pizzashack1.0.0/menu").is_none());
         assert!(state.route("/other").is_none());
@@ -479,9 +495,9 @@ mod tests {
     fn wildcards_match_everything_below() {
         let state = state_with("/shop/{version}/v", "PUBLISHED", vec![op("GET", "/*")]);
         let (api, rest) = state.route("/shop/1.0.0/v/a/b").unwrap();
-        assert!(api.operation("GET", rest).is_some());
+        assert!(api.operation(&http::Method::GET, rest).is_some());
         let (api, rest) = state.route("/shop/1.0.0/v").unwrap();
-        assert!(api.operation("GET", rest).is_some());
+        assert!(api.operation(&http::Method::GET, rest).is_some());
     }
 
     #[test]

@@ -78,7 +78,7 @@ fn setup() -> Setup {
     let backend = start_backend(&runtime, seen.clone());
     let mut fixture = fixture::fixture(0, 0, "http://127.0.0.1:9/unused");
     let op = |target: &str, auth: &str| Operation {
-        verb: "GET".into(),
+        verb: tollgate_model::HttpVerb::Get,
         target: target.into(),
         auth_type: auth.parse().unwrap(),
         throttling_policy: None,

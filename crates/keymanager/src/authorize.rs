@@ -125,11 +125,7 @@ impl KeyManager {
                 "only response_type=code is supported",
             ));
         }
-        if !client
-            .grant_types
-            .iter()
-            .any(|g| g == GrantType::AuthorizationCode.as_str())
-        {
+        if !client.grant_types.contains(&GrantType::AuthorizationCode) {
             return Err(refuse(
                 "unauthorized_client",
                 "the application may not use the authorization code grant",

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use tollgate_model::GrantType;
+use tollgate_model::{GrantType, TokenType};
 use tollgate_store::{
     ApimTx, AuthorizationCodeRow, Change, IssuedToken, OAuthClientRow, RefreshState,
     RefreshTokenRow,
@@ -224,7 +224,7 @@ impl KeyManager {
                 grant_type.as_str().into(),
             ));
         }
-        if !client.grant_types.iter().any(|g| g == grant_type.as_str()) {
+        if !client.grant_types.contains(&grant_type) {
             return Err(KeyManagerError::UnauthorizedClient(
                 grant_type.as_str().into(),
             ));
@@ -399,11 +399,7 @@ impl KeyManager {
     }
 
     fn refresh_for(&self, client: &OAuthClientRow, wanted: Refresh) -> Refresh {
-        if client
-            .grant_types
-            .iter()
-            .any(|g| g == GrantType::RefreshToken.as_str())
-        {
+        if client.grant_types.contains(&GrantType::RefreshToken) {
             wanted
         } else {
             Refresh::No
@@ -641,7 +637,7 @@ impl KeyManager {
             keytype: key_type,
         };
         let keys = self.keys.load();
-        let access_token = if client.token_type.eq_ignore_ascii_case("OAUTH") {
+        let access_token = if client.token_type == TokenType::Oauth {
             let token = random_token(32);
             tx.insert_access_token(&tollgate_store::AccessTokenRow {
                 token_hash: hash_secret(&token),

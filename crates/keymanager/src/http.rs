@@ -14,7 +14,6 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use tollgate_model::scopes;
 
 use crate::{KeyManager, KeyManagerError, TokenRequest};
 
@@ -67,7 +66,9 @@ impl IntoResponse for OAuthError {
             KeyManagerError::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope"),
             // Only the bearer-token endpoints (userinfo) answer these (RFC 6750 §3.1).
             KeyManagerError::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            KeyManagerError::InsufficientScope(_) => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            KeyManagerError::InsufficientScope(_) | KeyManagerError::Forbidden(_) => {
+                (StatusCode::FORBIDDEN, "insufficient_scope")
+            }
             KeyManagerError::AccountLocked { .. } => (StatusCode::BAD_REQUEST, "invalid_grant"),
             KeyManagerError::TooManyAttempts { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable")
@@ -126,21 +127,6 @@ fn source(client: &Option<Extension<tollgate_guard::ClientAddr>>) -> Option<std:
     client.as_ref().map(|Extension(addr)| addr.0.ip())
 }
 
-/// WSO2's error body for the registration endpoint.
-fn wso2_error(status: StatusCode, message: &str, description: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({
-            "code": status.as_u16(),
-            "message": message,
-            "description": description.into(),
-            "moreInfo": "",
-            "error": []
-        })),
-    )
-        .into_response()
-}
-
 /// `user:password` from a Basic `Authorization` header; `None` when malformed, or when the user
 /// part has control characters (no user has them).
 pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -176,158 +162,84 @@ struct RegistrationRequest {
     token_type: Option<String>,
 }
 
-async fn register(
-    State(km): State<Arc<KeyManager>>,
-    client: Option<Extension<tollgate_guard::ClientAddr>>,
-    headers: HeaderMap,
-    body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Response {
-    let Some((username, password)) = basic_credentials(&headers) else {
-        return wso2_error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthenticated request",
-            "Client registration needs Basic authentication of a user",
-        );
-    };
-    let user = match km
-        .authenticate_user(&username, &password, source(&client))
-        .await
-    {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            return wso2_error(
-                StatusCode::UNAUTHORIZED,
-                "Unauthenticated request",
-                "Invalid username or password",
-            )
-        }
-        Err(err) => return refused_login(err),
-    };
-    let body = match body {
-        Ok(Json(value)) => value,
-        Err(rejection) => {
-            return wso2_error(
-                StatusCode::BAD_REQUEST,
-                "Bad Request",
-                format!("Malformed request body: {}", rejection.body_text()),
-            )
-        }
-    };
-    let request: RegistrationRequest = match serde_json::from_value(body) {
-        Ok(r) => r,
-        Err(err) => {
-            return wso2_error(
-                StatusCode::BAD_REQUEST,
-                "Bad Request",
-                format!("Invalid registration request: {err}"),
-            )
-        }
-    };
-    if request.client_name.trim().is_empty() {
-        return wso2_error(
-            StatusCode::BAD_REQUEST,
-            "Bad Request",
-            "clientName is required",
-        );
-    }
-    for (field, value) in [
-        ("clientName", Some(&request.client_name)),
-        ("owner", request.owner.as_ref()),
-        ("grantType", request.grant_type.as_ref()),
-        ("callbackUrl", request.callback_url.as_ref()),
-        ("tokenType", request.token_type.as_ref()),
-    ] {
-        if value.is_some_and(|v| v.chars().any(|c| c.is_ascii_control())) {
-            return wso2_error(
-                StatusCode::BAD_REQUEST,
-                "Bad Request",
-                format!("Field '{field}' contains a control character; it is not allowed"),
-            );
-        }
-    }
-    if request.client_name.chars().count() > 255 {
-        return wso2_error(
-            StatusCode::BAD_REQUEST,
-            "Bad Request",
-            "Field 'clientName' must have at most 255 characters",
-        );
-    }
-    // Only an administrator may register a client on someone else's behalf.
-    let owner = match request.owner.as_deref() {
-        Some(owner)
-            if owner != user.username && !user.roles.iter().any(|r| r == scopes::roles::ADMIN) =>
-        {
-            return wso2_error(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                format!(
-                    "User {} may not register a client for {owner}",
-                    user.username
-                ),
-            )
-        }
-        Some(owner) if !owner.is_empty() => owner.to_string(),
-        _ => user.username.clone(),
-    };
-    let grant_types: Vec<String> = request
-        .grant_type
-        .as_deref()
-        .unwrap_or("password refresh_token client_credentials")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    let (client, secret) = crate::new_client(
-        &user.tenant,
-        &owner,
-        &request.client_name,
-        grant_types,
-        request.callback_url.as_deref().unwrap_or(""),
-    );
-    let saved = async {
-        let mut tx = km.store().begin().await?;
-        tx.insert_oauth_client(&client).await?;
-        tx.commit().await
-    }
-    .await;
-    if let Err(err) = saved {
-        return internal(err.into());
-    }
-    let saas = request.saas_app.unwrap_or(false);
-    let json_string = json!({
-        "grant_types": client.grant_types.join(" "),
-        "redirect_uris": client.callback_url,
-        "client_name": client.client_name,
-    })
-    .to_string();
-    Json(json!({
-        "clientId": client.consumer_key,
-        "clientName": client.client_name,
-        "callBackURL": client.callback_url,
-        "clientSecret": secret,
-        "isSaasApplication": saas,
-        "appOwner": client.owner,
-        "jsonString": json_string,
-        "jsonAppAttribute": "{}",
-        "tokenType": request.token_type.unwrap_or_else(|| "JWT".into()),
-    }))
-    .into_response()
+/// Why client registration refused, answered in WSO2's error body: the one place this
+/// endpoint's errors become HTTP.
+enum RegistrationError {
+    /// No credentials, or wrong ones.
+    Unauthenticated(&'static str),
+    Malformed(String),
+    Refused(KeyManagerError),
 }
 
-/// A login that was refused before or instead of a password check.
-fn refused_login(err: KeyManagerError) -> Response {
-    let (status, message) = match &err {
-        KeyManagerError::AccountLocked { .. } => {
-            (StatusCode::UNAUTHORIZED, "Unauthenticated request")
-        }
-        KeyManagerError::TooManyAttempts { .. } => {
-            (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
-        }
-        KeyManagerError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
-        KeyManagerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "Bad Gateway"),
-        _ => return internal(err),
-    };
-    let mut response = wso2_error(status, message, err.to_string());
-    if let Some(secs) = retry_after(&err) {
+impl From<KeyManagerError> for RegistrationError {
+    fn from(err: KeyManagerError) -> Self {
+        RegistrationError::Refused(err)
+    }
+}
+
+impl IntoResponse for RegistrationError {
+    fn into_response(self) -> Response {
+        let (status, message, description, retry) = match self {
+            RegistrationError::Unauthenticated(why) => (
+                StatusCode::UNAUTHORIZED,
+                "Unauthenticated request",
+                why.to_string(),
+                None,
+            ),
+            RegistrationError::Malformed(why) => {
+                (StatusCode::BAD_REQUEST, "Bad Request", why, None)
+            }
+            RegistrationError::Refused(err) => {
+                let retry = retry_after(&err);
+                let (status, message) = match &err {
+                    KeyManagerError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "Bad Request"),
+                    KeyManagerError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+                    KeyManagerError::AccountLocked { .. } => {
+                        (StatusCode::UNAUTHORIZED, "Unauthenticated request")
+                    }
+                    KeyManagerError::TooManyAttempts { .. } => {
+                        (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
+                    }
+                    KeyManagerError::Busy => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")
+                    }
+                    KeyManagerError::Upstream(_) => (StatusCode::BAD_GATEWAY, "Bad Gateway"),
+                    _ => {
+                        tracing::error!(error = %err, "client registration failed");
+                        return wso2_error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "Internal Server Error",
+                            "The key manager could not complete the request".into(),
+                            None,
+                        );
+                    }
+                };
+                (status, message, err.to_string(), retry)
+            }
+        };
+        wso2_error(status, message, description, retry)
+    }
+}
+
+/// WSO2's error body.
+fn wso2_error(
+    status: StatusCode,
+    message: &str,
+    description: String,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut response = (
+        status,
+        Json(json!({
+            "code": status.as_u16(),
+            "message": message,
+            "description": description,
+            "moreInfo": "",
+            "error": []
+        })),
+    )
+        .into_response();
+    if let Some(secs) = retry_after {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
@@ -335,13 +247,61 @@ fn refused_login(err: KeyManagerError) -> Response {
     response
 }
 
-fn internal(err: KeyManagerError) -> Response {
-    tracing::error!(error = %err, "key manager request failed");
-    wso2_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Internal Server Error",
-        "The key manager could not complete the request",
-    )
+/// `POST /client-registration/v0.17/register`: WSO2's JSON in, [`KeyManager::register_client`],
+/// WSO2's JSON out.
+async fn register(
+    State(km): State<Arc<KeyManager>>,
+    client: Option<Extension<tollgate_guard::ClientAddr>>,
+    headers: HeaderMap,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, RegistrationError> {
+    let (username, password) =
+        basic_credentials(&headers).ok_or(RegistrationError::Unauthenticated(
+            "Client registration needs Basic authentication of a user",
+        ))?;
+    let user = km
+        .authenticate_user(&username, &password, source(&client))
+        .await?
+        .ok_or(RegistrationError::Unauthenticated(
+            "Invalid username or password",
+        ))?;
+    let Json(body) =
+        body.map_err(|rejection| RegistrationError::Malformed(rejection.body_text()))?;
+    let request: RegistrationRequest = serde_json::from_value(body).map_err(|err| {
+        RegistrationError::Malformed(format!("Invalid registration request: {err}"))
+    })?;
+    let saas = request.saas_app.unwrap_or(false);
+    let registered = km
+        .register_client(
+            &user,
+            crate::ClientRegistration {
+                client_name: request.client_name,
+                owner: request.owner,
+                grant_types: request.grant_type,
+                callback_url: request.callback_url,
+                token_type: request.token_type,
+            },
+        )
+        .await?;
+    let client = &registered.client;
+    let grant_names: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    let json_string = json!({
+        "grant_types": grant_names.join(" "),
+        "redirect_uris": client.callback_url,
+        "client_name": client.client_name,
+    })
+    .to_string();
+    Ok(Json(json!({
+        "clientId": client.consumer_key,
+        "clientName": client.client_name,
+        "callBackURL": client.callback_url,
+        "clientSecret": registered.secret,
+        "isSaasApplication": saas,
+        "appOwner": client.owner,
+        "jsonString": json_string,
+        "jsonAppAttribute": "{}",
+        "tokenType": client.token_type,
+    })))
 }
 
 /// The form of an OAuth2 endpoint and the client it authenticates (Basic header, or

@@ -7,6 +7,7 @@
 //! serves API traffic: gateways verify its tokens themselves with the published keys.
 
 mod authorize;
+mod clients;
 mod external;
 mod grants;
 mod http;
@@ -16,6 +17,7 @@ mod secrets;
 mod tokens;
 mod vault;
 
+pub use clients::{grant_types, ClientRegistration, RegisteredClient, DEFAULT_GRANT_TYPES};
 pub use grants::{Grant, TokenRequest, TokenResponse};
 pub use http::{basic_credentials, router};
 pub use logins::{LockPolicy, Logins};
@@ -80,6 +82,9 @@ pub enum KeyManagerError {
     UnauthorizedClient(String),
     #[error("{0}")]
     InvalidRequest(String),
+    /// The caller may not do this (another user's client, say).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     InvalidScope(String),
     /// A bearer token lacks the scope an endpoint needs (RFC 6750 §3.1).
@@ -663,7 +668,7 @@ pub fn new_client(
     tenant: &str,
     owner: &str,
     client_name: &str,
-    grant_types: Vec<String>,
+    grant_types: Vec<tollgate_model::GrantType>,
     callback_url: &str,
 ) -> (OAuthClientRow, String) {
     let secret = secrets::random_token(21);
@@ -676,7 +681,7 @@ pub fn new_client(
         grant_types,
         callback_url: callback_url.to_string(),
         created_time: tollgate_model::now_millis(),
-        token_type: "JWT".into(),
+        token_type: tollgate_model::TokenType::Jwt,
         validity: ClientValidity::default(),
         key_manager: RESIDENT_KEY_MANAGER.into(),
     };

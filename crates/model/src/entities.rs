@@ -1,37 +1,14 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{AuthType, LifecycleState, SubscriptionStatus, TimeUnit};
-
-/// Which of an application's two key sets a consumer key belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum KeyType {
-    Production,
-    Sandbox,
-}
-
-impl KeyType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyType::Production => "PRODUCTION",
-            KeyType::Sandbox => "SANDBOX",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "PRODUCTION" => Some(KeyType::Production),
-            "SANDBOX" => Some(KeyType::Sandbox),
-            _ => None,
-        }
-    }
-}
+use crate::{
+    ApplicationStatus, AuthType, HttpVerb, KeyType, LifecycleState, PolicyLevel,
+    SubscriptionStatus, TimeUnit,
+};
 
 /// One resource of an API as the gateway enforces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
-    /// Upper-case HTTP method.
-    pub verb: String,
+    pub verb: HttpVerb,
     /// Path template relative to the API's base path, e.g. `/order/{orderId}`.
     pub target: String,
     pub auth_type: AuthType,
@@ -142,7 +119,7 @@ pub struct Application {
     pub name: String,
     pub owner: String,
     pub throttling_policy: String,
-    pub status: String,
+    pub status: ApplicationStatus,
 }
 
 /// A consumer key issued to an application by a key manager.
@@ -200,25 +177,6 @@ pub struct ExternalKeyManager {
     /// The claim that holds the granted scopes, a space-separated string or an array.
     pub scopes_claim: String,
     pub enabled: bool,
-}
-
-/// The level a throttling policy applies at, as WSO2's Admin API names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PolicyLevel {
-    Subscription,
-    Application,
-    Api,
-}
-
-impl PolicyLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyLevel::Subscription => "subscription",
-            PolicyLevel::Application => "application",
-            PolicyLevel::Api => "api",
-        }
-    }
 }
 
 /// A throttling tier: a request count (or nothing, for `Unlimited`) per unit of time.

@@ -135,3 +135,172 @@ pub struct Snapshot {
     #[serde(default)]
     pub key_managers: Vec<ExternalKeyManager>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ApplicationStatus, KeyType, RuntimeApi, SubscriptionStatus, TimeUnit};
+
+    /// One event of every kind. The `match` is exhaustive: a new kind does not compile until
+    /// it has a sample here.
+    fn one_of_each() -> Vec<Event> {
+        let api = RuntimeApi {
+            id: "a".into(),
+            tenant: "t".into(),
+            name: "N".into(),
+            version: "1".into(),
+            context: "/n".into(),
+            provider: "p".into(),
+            lifecycle_status: LifecycleState::Published,
+            revision_id: "r".into(),
+            api_throttling_policy: None,
+            operations: vec![],
+            endpoints: Default::default(),
+            is_default_version: false,
+            audiences: vec![],
+            authentication: Default::default(),
+        };
+        let application = Application {
+            id: "app".into(),
+            tenant: "t".into(),
+            name: "A".into(),
+            owner: "o".into(),
+            throttling_policy: "Unlimited".into(),
+            status: ApplicationStatus::Approved,
+        };
+        let subscription = Subscription {
+            id: "s".into(),
+            tenant: "t".into(),
+            application_id: "app".into(),
+            api_id: "a".into(),
+            throttling_policy: "Gold".into(),
+            status: SubscriptionStatus::Unblocked,
+        };
+        let mapping = KeyMapping {
+            id: "m".into(),
+            application_id: "app".into(),
+            consumer_key: "ck".into(),
+            key_type: KeyType::Production,
+            key_manager: "Resident Key Manager".into(),
+        };
+        let policy = ThrottlePolicy {
+            id: "p".into(),
+            tenant: "t".into(),
+            level: PolicyLevel::Subscription,
+            name: "Gold".into(),
+            display_name: "Gold".into(),
+            description: String::new(),
+            request_count: Some(5000),
+            unit_time: 1,
+            time_unit: TimeUnit::Min,
+        };
+        let key_manager = ExternalKeyManager {
+            id: "k".into(),
+            tenant: "t".into(),
+            name: "idp".into(),
+            issuer: "https://idp".into(),
+            jwks_endpoint: "https://idp/jwks".into(),
+            consumer_key_claim: "azp".into(),
+            scopes_claim: "scope".into(),
+            enabled: true,
+        };
+        let events = vec![
+            Event::ApiDeploy(DeployedApi {
+                environment: "Default".into(),
+                api,
+            }),
+            Event::ApiUndeploy {
+                api_id: "a".into(),
+                environment: "Default".into(),
+            },
+            Event::ApiDefaultVersion {
+                api_id: "a".into(),
+                tenant: "t".into(),
+                name: "N".into(),
+                is_default: true,
+            },
+            Event::ApiDelete { api_id: "a".into() },
+            Event::ApiLifecycleChange {
+                api_id: "a".into(),
+                status: LifecycleState::Blocked,
+            },
+            Event::ApplicationCreate(application.clone()),
+            Event::ApplicationUpdate(application),
+            Event::ApplicationDelete {
+                application_id: "app".into(),
+            },
+            Event::KeyMappingCreate(mapping),
+            Event::KeyMappingRemove {
+                consumer_key: "ck".into(),
+            },
+            Event::SubscriptionCreate(subscription.clone()),
+            Event::SubscriptionUpdate(subscription),
+            Event::SubscriptionDelete {
+                subscription_id: "s".into(),
+                application_id: "app".into(),
+                api_id: "a".into(),
+            },
+            Event::KeyRotation(SigningKey {
+                kid: "kid".into(),
+                alg: "RS256".into(),
+                n: "n".into(),
+                e: "AQAB".into(),
+                issuer: "i".into(),
+            }),
+            Event::TokenRevocation(RevokedToken {
+                jti: "j".into(),
+                expires_at: 1,
+            }),
+            Event::ConsumerKeyRevocation(ConsumerKeyRevocation {
+                consumer_key: "ck".into(),
+                revoked_before: 1,
+                expires_at: 2,
+            }),
+            Event::PolicyUpdate(policy),
+            Event::PolicyDelete {
+                level: PolicyLevel::Subscription,
+                name: "Gold".into(),
+            },
+            Event::KeyManagerUpdate(key_manager),
+            Event::KeyManagerDelete { id: "k".into() },
+        ];
+        let mut seen = [false; 20];
+        for event in &events {
+            let kind = match event {
+                Event::ApiDeploy(_) => 0,
+                Event::ApiUndeploy { .. } => 1,
+                Event::ApiDefaultVersion { .. } => 2,
+                Event::ApiDelete { .. } => 3,
+                Event::ApiLifecycleChange { .. } => 4,
+                Event::ApplicationCreate(_) => 5,
+                Event::ApplicationUpdate(_) => 6,
+                Event::ApplicationDelete { .. } => 7,
+                Event::KeyMappingCreate(_) => 8,
+                Event::KeyMappingRemove { .. } => 9,
+                Event::SubscriptionCreate(_) => 10,
+                Event::SubscriptionUpdate(_) => 11,
+                Event::SubscriptionDelete { .. } => 12,
+                Event::KeyRotation(_) => 13,
+                Event::TokenRevocation(_) => 14,
+                Event::ConsumerKeyRevocation(_) => 15,
+                Event::PolicyUpdate(_) => 16,
+                Event::PolicyDelete { .. } => 17,
+                Event::KeyManagerUpdate(_) => 18,
+                Event::KeyManagerDelete { .. } => 19,
+            };
+            seen[kind] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "a sample per kind of event");
+        events
+    }
+
+    #[test]
+    fn each_type_name_is_its_wire_tag() {
+        for event in one_of_each() {
+            let wire = serde_json::to_value(&event).unwrap();
+            assert_eq!(wire["type"], event.type_name(), "{event:?}");
+            let back: Event = serde_json::from_value(wire).unwrap();
+            assert_eq!(back, event);
+        }
+    }
+}

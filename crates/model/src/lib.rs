@@ -17,10 +17,11 @@ pub use api_keys::*;
 pub use entities::*;
 pub use event::{Event, EventEnvelope, Snapshot};
 pub use names::{
-    AccessControl, ApiSortBy, ApiType, Audience, AuthType, DocumentSource, DocumentType,
-    DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor, GrantType,
-    HttpVerb, LifecycleAction, LifecycleState, SortOrder, SubscriptionAvailability,
-    SubscriptionStatus, TimeUnit, Transport, UnknownName, Visibility, WorkflowStatus, WorkflowType,
+    AccessControl, ApiSortBy, ApiType, ApplicationStatus, Audience, AuthType, DocumentSource,
+    DocumentType, DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor,
+    GrantType, HttpVerb, KeyMappingMode, KeyType, LifecycleAction, LifecycleState, LimitType,
+    PolicyLevel, Profile, SecurityScheme, SortOrder, SubscriptionAvailability, SubscriptionStatus,
+    TimeUnit, TokenType, Transport, UnknownName, Visibility, WorkflowStatus, WorkflowType,
 };
 pub use runtime::{ApplyOutcome, RuntimeData};
 

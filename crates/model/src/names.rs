@@ -418,6 +418,101 @@ wso2_names! {
     }
 }
 
+wso2_names! {
+    /// Where an application stands (WSO2's `AM_APPLICATION.APPLICATION_STATUS`): created and
+    /// waiting for approval, approved, or rejected.
+    pub enum ApplicationStatus {
+        Created = "CREATED",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
+    }
+}
+
+wso2_names! {
+    /// The kind of access token an application's keys get (`tokenType`): a JWT gateways verify
+    /// themselves, or an opaque token they introspect.
+    pub enum TokenType {
+        Jwt = "JWT" | "jwt",
+        Oauth = "OAUTH" | "oauth",
+    }
+}
+
+wso2_names! {
+    /// Which of an application's two key sets a consumer key belongs to.
+    pub enum KeyType {
+        Production = "PRODUCTION",
+        Sandbox = "SANDBOX",
+    }
+}
+
+wso2_names! {
+    /// How an application's key set came to it (WSO2's `mode`): generated here, or mapped
+    /// from a client registered elsewhere.
+    pub enum KeyMappingMode {
+        Created = "CREATED",
+        Mapped = "MAPPED",
+    }
+}
+
+wso2_names! {
+    /// The level a throttling policy applies at, as WSO2's Admin API names them.
+    pub enum PolicyLevel {
+        /// WSO2's Publisher spec spells it `subcription` too; its clients send both.
+        Subscription = "subscription" | "subcription",
+        Application = "application",
+        Api = "api",
+    }
+}
+
+wso2_names! {
+    /// What a throttling limit counts (`defaultLimit.type`).
+    pub enum LimitType {
+        RequestCount = "REQUESTCOUNTLIMIT",
+        Bandwidth = "BANDWIDTHLIMIT",
+        EventCount = "EVENTCOUNTLIMIT",
+    }
+}
+
+impl PolicyLevel {
+    /// The `type` of a policy of this level in WSO2's Admin API bodies.
+    pub fn policy_type(self) -> &'static str {
+        match self {
+            PolicyLevel::Subscription => "SubscriptionThrottlePolicy",
+            PolicyLevel::Application => "ApplicationThrottlePolicy",
+            PolicyLevel::Api => "AdvancedThrottlePolicy",
+        }
+    }
+}
+
+wso2_names! {
+    /// How callers prove who they are to an API (`securityScheme`), with WSO2's `…_mandatory`
+    /// markers.
+    pub enum SecurityScheme {
+        OAuth2 = "oauth2",
+        ApiKey = "api_key",
+        BasicAuth = "basic_auth",
+        MutualSsl = "mutualssl",
+        /// OAuth2, Basic or an API key must be present (with `mutualssl`, both are required).
+        OAuthBasicAuthApiKeyMandatory = "oauth_basic_auth_api_key_mandatory",
+        /// The client certificate must be present.
+        MutualSslMandatory = "mutualssl_mandatory",
+    }
+}
+
+wso2_names! {
+    /// Which components a node runs (`tollgate start --profile`, `[server] profile`), with the
+    /// names WSO2's `-Dprofile` also takes.
+    #[derive(Default)]
+    pub enum Profile {
+        /// Every component in one process (WSO2's `default`).
+        #[default]
+        AllInOne = "all-in-one" | "default",
+        ControlPlane = "control-plane",
+        Gateway = "gateway" | "gateway-worker",
+        TrafficManager = "traffic-manager",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,7 +565,8 @@ wso2_names! {
     /// OAuth2 grant types by their RFC names, as WSO2's applications list them
     /// (`supportedGrantTypes`).
     pub enum GrantType {
-        ClientCredentials = "client_credentials",
+        /// WSO2's developer portal also writes it `CLIENT_CREDENTIALS` (`generate-token`).
+        ClientCredentials = "client_credentials" | "CLIENT_CREDENTIALS",
         Password = "password",
         RefreshToken = "refresh_token",
         AuthorizationCode = "authorization_code",

@@ -196,11 +196,16 @@ pub(crate) async fn create_tier(
         Err(redirect) => return Ok(redirect.into_response()),
     };
     crate::session::require_csrf(&signed_in, &form.csrf)?;
-    let level = match form.level.as_str() {
-        "application" => PolicyLevel::Application,
-        _ => PolicyLevel::Subscription,
-    };
     let mut errors = crate::pages::FormErrors::default();
+    let level = match form.level.parse::<PolicyLevel>() {
+        Ok(level) if level != PolicyLevel::Api => level,
+        _ => {
+            errors
+                .fields
+                .push(("level".into(), "choose subscription or application".into()));
+            PolicyLevel::Subscription
+        }
+    };
     let number = |field: &str, text: &str, errors: &mut crate::pages::FormErrors| {
         text.trim().parse::<i64>().map_err(|_| {
             errors
@@ -210,14 +215,14 @@ pub(crate) async fn create_tier(
     };
     let count = number("requestCount", &form.request_count, &mut errors);
     let unit = number("unitTime", &form.unit_time, &mut errors);
-    let (Ok(count), Ok(unit)) = (count, unit) else {
+    let (Ok(count), Ok(unit), true) = (count, unit, errors.is_empty()) else {
         return tiers_page(&ctx, &visitor, &signed_in.actor, form, errors).await;
     };
     let input = TierInput {
         name: form.name.clone(),
         display_name: None,
         description: Some(form.description.clone()).filter(|d| !d.trim().is_empty()),
-        limit_type: "REQUESTCOUNTLIMIT".into(),
+        limit_type: tollgate_model::LimitType::RequestCount,
         request_count: Some((count, unit, form.time_unit.clone())),
     };
     match tiers::create_tier(&ctx, &signed_in.actor, level, input).await {

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use tollgate_model::{GrantType, KeyType, PolicyLevel};
 use tollgate_operations::devportal::api_keys::{self, ApiKeyRequest};
 use tollgate_operations::devportal::applications::{self, ApplicationInput};
 use tollgate_operations::devportal::discovery::{self, Viewer};
@@ -50,7 +51,7 @@ struct ApplicationPage {
 
 impl ApplicationPage {
     fn has_grant(&self, key: &AppKey, grant: &str) -> bool {
-        key.client.grant_types.iter().any(|g| g == grant)
+        key.client.grant_types.iter().any(|g| g.as_str() == grant)
     }
 }
 
@@ -77,9 +78,8 @@ async fn show(
     .0;
     let keys = keys::list(ctx, actor, &application.id).await?;
     let viewer = Viewer::signed_in(ctx, actor).await?;
-    let tiers = discovery::tiers(ctx, &viewer, "application")
+    let tiers = discovery::tiers(ctx, &viewer, PolicyLevel::Application)
         .await?
-        .1
         .into_iter()
         .map(|p| p.name)
         .collect();
@@ -169,12 +169,20 @@ pub(crate) async fn generate_keys(
         Ok(signed_in) => signed_in,
         Err(redirect) => return Ok(redirect),
     };
-    let request = KeyRequest {
-        key_type: form.key_type,
-        grant_types: vec!["client_credentials".into()],
-        ..KeyRequest::default()
+    let generated = match form.key_type.parse() {
+        Ok(key_type) => {
+            let request = KeyRequest {
+                key_type,
+                key_manager: None,
+                grant_types: vec![GrantType::ClientCredentials],
+                callback_url: None,
+                additional_properties: None,
+            };
+            keys::generate(&ctx, &signed_in.actor, &application_id, request).await
+        }
+        Err(err) => Err(tollgate_operations::OpError::unknown_name("keyType", err)),
     };
-    match keys::generate(&ctx, &signed_in.actor, &application_id, request).await {
+    match generated {
         Ok(key) => {
             let flash = Flash {
                 secret: key.secret.map(|s| (key.client.consumer_key.clone(), s)),
@@ -537,7 +545,7 @@ pub(crate) async fn update(
         name: form.get("name").to_string(),
         throttling_policy: form.get("throttling_policy").to_string(),
         description: form.some("description"),
-        token_type: Some(current.token_type.clone()),
+        token_type: Some(current.token_type.to_string()),
         attributes: None,
     };
     match applications::update(&ctx, consumer.actor(), &application_id, input).await {
@@ -605,18 +613,18 @@ pub(crate) async fn generate_api_key(
             tollgate_operations::OpError::invalid("validityPeriod", "must be a number of seconds")
         }),
     };
-    let key_type = form.get("api_key_type").to_string();
-    let result = match validity {
-        Ok(validity_period) => {
+    let key_type = form.name::<KeyType>("api_key_type", "keyType");
+    let result = match validity.and_then(|v| Ok((v, key_type?))) {
+        Ok((validity_period, key_type)) => {
             let request = ApiKeyRequest {
                 validity_period,
                 permitted_ip: form.some("permitted_ip"),
                 permitted_referer: form.some("permitted_referer"),
             };
-            api_keys::generate(&ctx, consumer.actor(), &application_id, &key_type, &request)
+            api_keys::generate(&ctx, consumer.actor(), &application_id, key_type, &request)
                 .await
                 .map(|issued| Flash {
-                    api_key: Some((key_type.clone(), issued.api_key)),
+                    api_key: Some((key_type.to_string(), issued.api_key)),
                     ..Flash::default()
                 })
         }
@@ -645,15 +653,18 @@ pub(crate) async fn revoke_api_key(
     form: FormFields,
 ) -> Result<Response, PageError> {
     consumer.check(&form)?;
-    let result = api_keys::revoke(
-        &ctx,
-        consumer.actor(),
-        &application_id,
-        form.get("revoke_key_type"),
-        form.get("api_key").trim(),
-    )
-    .await
-    .map(|()| Flash::default());
+    let result = match form.name::<KeyType>("revoke_key_type", "keyType") {
+        Ok(key_type) => api_keys::revoke(
+            &ctx,
+            consumer.actor(),
+            &application_id,
+            key_type,
+            form.get("api_key").trim(),
+        )
+        .await
+        .map(|()| Flash::default()),
+        Err(err) => Err(err),
+    };
     after(
         &ctx,
         &consumer,
@@ -691,20 +702,25 @@ pub(crate) async fn update_keys(
     form: FormFields,
 ) -> Result<Response, PageError> {
     consumer.check(&form)?;
-    let change = keys::KeyUpdate {
-        grant_types: Some(form.all("grant_type")),
-        callback_url: Some(form.get("callback_url").trim().to_string()),
-        ..keys::KeyUpdate::default()
+    let result = match form.names::<GrantType>("grant_type", "supportedGrantTypes") {
+        Ok(grant_types) => {
+            let change = keys::KeyUpdate {
+                grant_types: Some(grant_types),
+                callback_url: Some(form.get("callback_url").trim().to_string()),
+                ..keys::KeyUpdate::default()
+            };
+            keys::update(
+                &ctx,
+                consumer.actor(),
+                &application_id,
+                form.get("key_mapping_id"),
+                change,
+            )
+            .await
+            .map(|_| Flash::default())
+        }
+        Err(err) => Err(err),
     };
-    let result = keys::update(
-        &ctx,
-        consumer.actor(),
-        &application_id,
-        form.get("key_mapping_id"),
-        change,
-    )
-    .await
-    .map(|_| Flash::default());
     after(
         &ctx,
         &consumer,

@@ -304,6 +304,33 @@ impl FormFields {
             .collect()
     }
 
+    /// The field's value as one of WSO2's names; an unknown one is a problem with `field` (the
+    /// operation's name for it), shown next to the form field as an operation's would be.
+    pub fn name<T>(&self, name: &str, field: &str) -> Result<T, OpError>
+    where
+        T: std::str::FromStr<Err = tollgate_model::UnknownName>,
+    {
+        self.get(name)
+            .trim()
+            .parse()
+            .map_err(|e| OpError::unknown_name(field, e))
+    }
+
+    /// Every value of a repeated field as one of WSO2's names (see [`FormFields::name`]).
+    pub fn names<T>(&self, name: &str, field: &str) -> Result<Vec<T>, OpError>
+    where
+        T: std::str::FromStr<Err = tollgate_model::UnknownName>,
+    {
+        self.all(name)
+            .iter()
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .map_err(|e| OpError::unknown_name(field, e))
+            })
+            .collect()
+    }
+
     /// A comma- or line-separated list field, items trimmed, blanks dropped.
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)

@@ -16,12 +16,12 @@ use tollgate_store::KeyManagerRow;
 use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Administrator;
 
+/// The level a tier page's path names (the admin pages edit subscription and application tiers).
 fn level_of(slug: &str) -> Result<PolicyLevel, PageError> {
-    match slug {
-        "subscription" => Ok(PolicyLevel::Subscription),
-        "application" => Ok(PolicyLevel::Application),
-        _ => Err(PageError::new(StatusCode::NOT_FOUND, "No such tier level")),
-    }
+    slug.parse()
+        .ok()
+        .filter(|level| *level != PolicyLevel::Api)
+        .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "No such tier level"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ pub(crate) async fn save_tier(
                     name: form.get("name").to_string(),
                     display_name: form.some("display_name"),
                     description: form.some("description"),
-                    limit_type: "REQUESTCOUNTLIMIT".into(),
+                    limit_type: tollgate_model::LimitType::RequestCount,
                     request_count: Some((count, unit, form.get("time_unit").to_string())),
                 };
                 tiers::update_tier(&ctx, admin.actor(), policy_level, &id, input)

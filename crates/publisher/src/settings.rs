@@ -69,18 +69,7 @@ pub(crate) async fn throttling_policies(
     QueryParams(q): QueryParams<PolicyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let page = Page::new(q.limit, q.offset)?;
-    let level = match level.as_str() {
-        "api" => PolicyLevel::Api,
-        // WSO2's spec spells it "subcription"; its clients send both.
-        "subscription" | "subcription" => PolicyLevel::Subscription,
-        "application" => PolicyLevel::Application,
-        other => {
-            return Err(ApiError::bad_field(
-                "policyLevel",
-                format!("'{other}' is not one of api, subscription"),
-            ))
-        }
-    };
+    let level = tollgate_restcore::parse_name("policyLevel", &level)?;
     let policies = ops::throttling_policies(&ctx, &principal, level).await?;
     Ok(listed_body(&Listed::page_of(policies, page), |policy| {
         tier_json(policy, level)

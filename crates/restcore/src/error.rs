@@ -151,7 +151,9 @@ impl From<KeyManagerError> for ApiError {
             KeyManagerError::InvalidGrant(m)
             | KeyManagerError::InvalidRequest(m)
             | KeyManagerError::InvalidScope(m) => ApiError::bad_request(m),
-            KeyManagerError::InsufficientScope(m) => ApiError::new(StatusCode::FORBIDDEN, m),
+            KeyManagerError::InsufficientScope(m) | KeyManagerError::Forbidden(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, m)
+            }
             KeyManagerError::UnsupportedGrantType(g) | KeyManagerError::UnauthorizedClient(g) => {
                 ApiError::bad_request(format!("grant type {g} is not allowed"))
             }

@@ -17,7 +17,7 @@ pub use edge::rest_edge;
 pub use error::ApiError;
 pub use form::{upload_limit, Form};
 pub use json::{from_value, parse as parse_json, JsonBody};
-pub use query::{named_param, parse_query, required, QueryParams};
+pub use query::{named_param, parse_name, parse_query, required, QueryParams};
 pub use routes::{Operation, Routes};
 pub use served::{served_content, served_image, tier_json};
 pub use text::check_line;

@@ -41,6 +41,15 @@ pub fn required(name: &str, value: Option<String>) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::bad_field(name, "is required"))
 }
 
+/// A path segment or parameter holding one of WSO2's names (`keyType` = `PRODUCTION`).
+pub fn parse_name<T>(name: &str, text: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = tollgate_model::UnknownName>,
+{
+    text.parse()
+        .map_err(|e: tollgate_model::UnknownName| ApiError::bad_field(name, e.to_string()))
+}
+
 /// An optional parameter holding one of WSO2's names (`sortOrder=asc`); empty means absent.
 pub fn named_param<T>(name: &str, value: Option<&str>) -> Result<Option<T>, ApiError>
 where

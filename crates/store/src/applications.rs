@@ -1,6 +1,6 @@
 use sqlx::any::AnyRow;
 
-use tollgate_model::SubscriptionStatus;
+use tollgate_model::{ApplicationStatus, SubscriptionStatus, TokenType};
 
 use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
@@ -13,8 +13,8 @@ pub struct ApplicationRow {
     pub owner: String,
     pub throttling_policy: String,
     pub description: String,
-    pub token_type: String,
-    pub status: String,
+    pub token_type: TokenType,
+    pub status: ApplicationStatus,
     pub attributes: serde_json::Value,
     pub created_time: i64,
     pub updated_time: i64,
@@ -43,8 +43,8 @@ pub(crate) fn application_from(row: &AnyRow) -> Result<ApplicationRow> {
         owner: col(row, "owner")?,
         throttling_policy: col(row, "throttling_policy")?,
         description: col(row, "description")?,
-        token_type: col(row, "token_type")?,
-        status: col(row, "status")?,
+        token_type: name_col(row, "token_type")?,
+        status: name_col(row, "status")?,
         attributes: serde_json::from_str(&col::<String>(row, "attributes")?)?,
         created_time: col(row, "created_time")?,
         updated_time: col(row, "updated_time")?,
@@ -71,7 +71,7 @@ impl ApplicationRow {
             name: self.name.clone(),
             owner: self.owner.clone(),
             throttling_policy: self.throttling_policy.clone(),
-            status: self.status.clone(),
+            status: self.status,
         }
     }
 }
@@ -118,8 +118,8 @@ impl ApimTx {
         .bind(&app.owner)
         .bind(&app.throttling_policy)
         .bind(&app.description)
-        .bind(&app.token_type)
-        .bind(&app.status)
+        .bind(app.token_type.as_str())
+        .bind(app.status.as_str())
         .bind(app.attributes.to_string())
         .bind(app.created_time)
         .bind(app.updated_time)
@@ -164,10 +164,10 @@ impl ApimTx {
     pub async fn set_application_status(
         &mut self,
         application_id: &str,
-        status: &str,
+        status: ApplicationStatus,
     ) -> Result<()> {
         sqlx::query("UPDATE am_application SET status = $1 WHERE application_id = $2")
-            .bind(status)
+            .bind(status.as_str())
             .bind(application_id)
             .execute(self.conn())
             .await?;
@@ -182,7 +182,7 @@ impl ApimTx {
         .bind(&app.name)
         .bind(&app.throttling_policy)
         .bind(&app.description)
-        .bind(&app.token_type)
+        .bind(app.token_type.as_str())
         .bind(app.attributes.to_string())
         .bind(app.updated_time)
         .bind(&app.id)

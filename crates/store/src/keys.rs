@@ -1,7 +1,7 @@
 use sqlx::any::AnyRow;
-use tollgate_model::KeyType;
+use tollgate_model::{GrantType, KeyType, TokenType};
 
-use crate::db::col;
+use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
 /// An OAuth client of the resident key manager.
@@ -13,11 +13,11 @@ pub struct OAuthClientRow {
     pub consumer_secret: String,
     pub client_name: String,
     pub owner: String,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub callback_url: String,
     pub created_time: i64,
-    /// `JWT` (signed access tokens) or `OAUTH` (opaque ones), WSO2's application token types.
-    pub token_type: String,
+    /// Signed access tokens or opaque ones.
+    pub token_type: TokenType,
     /// Token lifetimes of this client in seconds; `None`: the configured default.
     pub validity: ClientValidity,
     /// The key manager that issued the client (another issuer's clients come from `map-keys`).
@@ -71,13 +71,14 @@ fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
         consumer_secret: col(row, "consumer_secret")?,
         client_name: col(row, "client_name")?,
         owner: col(row, "owner")?,
+        // Names no grant knows (written before grant types were checked) grant nothing.
         grant_types: col::<String>(row, "grant_types")?
             .split_whitespace()
-            .map(str::to_string)
+            .filter_map(GrantType::parse)
             .collect(),
         callback_url: col(row, "callback_url")?,
         created_time: col(row, "created_time")?,
-        token_type: col(row, "token_type")?,
+        token_type: name_col(row, "token_type")?,
         validity: ClientValidity {
             application_access_token: col(row, "app_token_validity")?,
             user_access_token: col(row, "user_token_validity")?,
@@ -89,14 +90,12 @@ fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
 }
 
 pub(crate) fn mapping_from(row: &AnyRow) -> Result<KeyMappingRow> {
-    let key_type: String = col(row, "key_type")?;
     Ok(KeyMappingRow {
         id: col(row, "key_mapping_id")?,
         tenant: col(row, "tenant")?,
         application_id: col(row, "application_id")?,
         consumer_key: col(row, "consumer_key")?,
-        key_type: KeyType::parse(&key_type)
-            .ok_or_else(|| StoreError::Corrupt(format!("key type {key_type}")))?,
+        key_type: name_col(row, "key_type")?,
         key_manager: col(row, "key_manager")?,
         created_time: col(row, "created_time")?,
     })
@@ -148,10 +147,10 @@ impl ApimTx {
         .bind(&client.consumer_secret)
         .bind(&client.client_name)
         .bind(&client.owner)
-        .bind(client.grant_types.join(" "))
+        .bind(grant_type_list(&client.grant_types))
         .bind(&client.callback_url)
         .bind(client.created_time)
-        .bind(&client.token_type)
+        .bind(client.token_type.as_str())
         .bind(client.validity.application_access_token)
         .bind(client.validity.user_access_token)
         .bind(client.validity.refresh_token)
@@ -174,9 +173,9 @@ impl ApimTx {
              app_token_validity = $4, user_token_validity = $5, refresh_token_validity = $6, \
              id_token_validity = $7 WHERE consumer_key = $8",
         )
-        .bind(client.grant_types.join(" "))
+        .bind(grant_type_list(&client.grant_types))
         .bind(&client.callback_url)
-        .bind(&client.token_type)
+        .bind(client.token_type.as_str())
         .bind(client.validity.application_access_token)
         .bind(client.validity.user_access_token)
         .bind(client.validity.refresh_token)
@@ -375,4 +374,13 @@ impl Store {
                 .is_some(),
         )
     }
+}
+
+/// Grant types as stored: their names, separated by spaces (as WSO2's `GRANT_TYPES` column).
+fn grant_type_list(grants: &[GrantType]) -> String {
+    grants
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

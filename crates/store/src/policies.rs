@@ -7,22 +7,13 @@ use crate::{ApimTx, Result, Store, StoreError};
 const POLICY_COLUMNS: &str =
     "policy_id, tenant, level, name, display_name, description, request_count, unit_time, time_unit";
 
-fn level_of(name: &str) -> Result<PolicyLevel> {
-    match name {
-        "subscription" => Ok(PolicyLevel::Subscription),
-        "application" => Ok(PolicyLevel::Application),
-        "api" => Ok(PolicyLevel::Api),
-        other => Err(crate::StoreError::Corrupt(format!("policy level {other}"))),
-    }
-}
-
 /// Every policy of every level and tenant.
 pub(crate) async fn all_policies(conn: &mut sqlx::AnyConnection) -> Result<Vec<ThrottlePolicy>> {
     sqlx::query(&format!("SELECT {POLICY_COLUMNS} FROM am_policy"))
         .fetch_all(conn)
         .await?
         .iter()
-        .map(|row| policy_from(row, level_of(&col::<String>(row, "level")?)?))
+        .map(|row| policy_from(row, name_col(row, "level")?))
         .collect()
 }
 

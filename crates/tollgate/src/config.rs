@@ -410,39 +410,8 @@ pub struct Truststore {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum Profile {
-    #[default]
-    #[serde(rename = "all-in-one")]
-    AllInOne,
-    #[serde(rename = "control-plane")]
-    ControlPlane,
-    #[serde(rename = "gateway", alias = "gateway-worker")]
-    Gateway,
-    #[serde(rename = "traffic-manager")]
-    TrafficManager,
-}
-
-impl Profile {
-    pub fn parse(s: &str) -> Option<Profile> {
-        match s {
-            "all-in-one" | "default" => Some(Profile::AllInOne),
-            "control-plane" => Some(Profile::ControlPlane),
-            "gateway" | "gateway-worker" => Some(Profile::Gateway),
-            "traffic-manager" => Some(Profile::TrafficManager),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::AllInOne => "all-in-one",
-            Profile::ControlPlane => "control-plane",
-            Profile::Gateway => "gateway",
-            Profile::TrafficManager => "traffic-manager",
-        }
-    }
-}
+/// Which components a node runs: WSO2's profile names, declared in `tollgate_model`.
+pub use tollgate_model::Profile;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -26,9 +26,9 @@ enum Command {
         /// deployment.toml to read.
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// all-in-one, control-plane, gateway (or gateway-worker), traffic-manager.
+        /// all-in-one (or default), control-plane, gateway (or gateway-worker), traffic-manager.
         #[arg(long, short)]
-        profile: Option<String>,
+        profile: Option<Profile>,
     },
     /// Create or upgrade the database schemas, then exit.
     Migrate {
@@ -85,10 +85,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Start { config, profile } => {
                 let mut config = load(config.as_deref())?;
-                if let Some(name) = profile {
-                    config.server.profile = Profile::parse(&name).ok_or_else(|| {
-                        format!("--profile: '{name}' is not one of all-in-one, control-plane, gateway, gateway-worker, traffic-manager")
-                    })?;
+                if let Some(profile) = profile {
+                    config.server.profile = profile;
                 }
                 node::run(config).await
             }

@@ -219,7 +219,7 @@ pub async fn run(config: Config) -> Result<(), String> {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
-            tracing::info!(profile = profile.name(), %ports, startup_ms = started.elapsed().as_millis() as u64, "Tollgate is ready");
+            tracing::info!(profile = %profile, %ports, startup_ms = started.elapsed().as_millis() as u64, "Tollgate is ready");
         }
     };
     let announcer = tokio::spawn(announce);
@@ -241,13 +241,13 @@ fn require_credential(config: &Config) -> Result<NodeCredential, String> {
     if config.apim.event_hub.enable == Some(false) {
         return Err(format!(
             "profile '{}' needs the event hub; [apim.event_hub] enable = false is not supported",
-            config.server.profile.name()
+            config.server.profile
         ));
     }
     config.node_credential().ok_or_else(|| {
         format!(
             "profile '{}' needs the node credential: set [apim.event_hub] username and password (the same on every node; not the admin's)",
-            config.server.profile.name()
+            config.server.profile
         )
     })
 }

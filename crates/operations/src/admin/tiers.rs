@@ -1,7 +1,9 @@
 //! Throttling tiers of the subscription and application levels: create, read, change, delete.
 //! Each change is an event, so gateways and traffic managers apply new limits at once.
 
-use tollgate_model::{PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS};
+use tollgate_model::{
+    LimitType, PolicyLevel, ThrottlePolicy, TimeUnit, MAX_REQUEST_COUNT, MAX_WINDOW_MILLIS,
+};
 use tollgate_store::Change;
 
 use crate::{Actor, OpError, OpResult, Problems, Services};
@@ -18,8 +20,8 @@ pub struct TierInput {
     pub name: String,
     pub display_name: Option<String>,
     pub description: Option<String>,
-    /// WSO2's `defaultLimit.type`; only `REQUESTCOUNTLIMIT` is supported.
-    pub limit_type: String,
+    /// WSO2's `defaultLimit.type`; only request counts are supported so far.
+    pub limit_type: LimitType,
     /// `requestCount`, `unitTime`, `timeUnit` (as sent) of a request-count limit.
     pub request_count: Option<(i64, i64, String)>,
 }
@@ -61,12 +63,13 @@ fn checked(input: TierInput, level: PolicyLevel) -> OpResult<ThrottlePolicy> {
         );
     }
     let mut window = None;
-    if input.limit_type != "REQUESTCOUNTLIMIT" {
+    if input.limit_type != LimitType::RequestCount {
         problems.add(
             "defaultLimit.type",
             format!(
-                "'{}' is not supported yet; use REQUESTCOUNTLIMIT",
-                input.limit_type
+                "'{}' is not supported yet; use {}",
+                input.limit_type,
+                LimitType::RequestCount
             ),
         );
     } else if let Some((count, unit_time, time_unit)) = &input.request_count {

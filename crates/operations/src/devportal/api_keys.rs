@@ -37,21 +37,15 @@ pub struct IssuedApiKey {
     pub validity_time: i64,
 }
 
-fn parse_key_type(key_type: &str) -> OpResult<KeyType> {
-    KeyType::parse(key_type)
-        .ok_or_else(|| OpError::invalid("keyType", "must be PRODUCTION or SANDBOX"))
-}
-
 /// Makes an API key of one of the caller's applications, naming its current subscriptions.
 pub async fn generate(
     services: &Services,
     actor: &Actor,
     application_id: &str,
-    key_type: &str,
+    key_type: KeyType,
     request: &ApiKeyRequest,
 ) -> OpResult<IssuedApiKey> {
     actor.require_any(API_KEY)?;
-    let key_type = parse_key_type(key_type)?;
     let application = own_application(services, actor, application_id).await?;
     let mut problems = Problems::default();
     let validity = match request.validity_period {
@@ -145,11 +139,10 @@ pub async fn revoke(
     services: &Services,
     actor: &Actor,
     application_id: &str,
-    key_type: &str,
+    key_type: KeyType,
     api_key: &str,
 ) -> OpResult<()> {
     actor.require_any(API_KEY)?;
-    let key_type = parse_key_type(key_type)?;
     let application = own_application(services, actor, application_id).await?;
     let api_key = api_key.trim();
     if api_key.is_empty() {

@@ -3,7 +3,7 @@
 //! tokens (one `APPLICATION_DELETE` event).
 
 use serde_json::{Map, Value};
-use tollgate_model::PolicyLevel;
+use tollgate_model::{ApplicationStatus, PolicyLevel, TokenType};
 use tollgate_store::{ApplicationRow, Change};
 
 use super::own_application;
@@ -26,7 +26,7 @@ pub struct ApplicationInput {
     pub name: String,
     pub throttling_policy: String,
     pub description: Option<String>,
-    /// `JWT` (the default) or `OAUTH` (opaque tokens).
+    /// `JWT` (the default) or `OAUTH` (opaque tokens), as sent: checked with the other fields.
     pub token_type: Option<String>,
     /// WSO2's application attributes: names to text values.
     pub attributes: Option<Map<String, Value>>,
@@ -39,12 +39,13 @@ pub struct ApplicationView {
     pub subscription_count: usize,
 }
 
-/// Checks an input, reporting every problem: the name trimmed, the token type defaulted.
+/// Checks an input, reporting every problem: the name trimmed, the token type read (JWT when
+/// none is given).
 async fn checked(
     services: &Services,
     actor: &Actor,
     mut input: ApplicationInput,
-) -> OpResult<ApplicationInput> {
+) -> OpResult<(ApplicationInput, TokenType)> {
     let mut problems = Problems::default();
     input.name = input.name.trim().to_string();
     if input.name.is_empty()
@@ -66,13 +67,13 @@ async fn checked(
             format!("must have at most {MAX_DESCRIPTION} characters"),
         );
     }
-    let token_type = input.token_type.get_or_insert_with(|| "JWT".into());
-    if token_type != "JWT" && token_type != "OAUTH" {
-        problems.add(
-            "tokenType",
-            format!("'{token_type}' is not one of JWT, OAUTH"),
-        );
-    }
+    let token_type = match input.token_type.as_deref().map(str::trim) {
+        None | Some("") => TokenType::Jwt,
+        Some(name) => name.parse::<TokenType>().unwrap_or_else(|err| {
+            problems.add("tokenType", err.to_string());
+            TokenType::Jwt
+        }),
+    };
     if let Some(attributes) = input.attributes.as_mut() {
         for declared in &services.devportal.application_attributes {
             let given = attributes
@@ -123,7 +124,7 @@ async fn checked(
             ),
         );
     }
-    problems.into_result(input)
+    problems.into_result((input, token_type))
 }
 
 pub async fn create(
@@ -135,7 +136,7 @@ pub async fn create(
     let mut input = input;
     // Declared attributes are checked (and defaulted) on every new application.
     input.attributes.get_or_insert_with(Map::new);
-    let input = checked(services, actor, input).await?;
+    let (input, token_type) = checked(services, actor, input).await?;
     let now = tollgate_model::now_millis();
     let app = ApplicationRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -144,13 +145,12 @@ pub async fn create(
         owner: actor.username.clone(),
         throttling_policy: input.throttling_policy,
         description: input.description.unwrap_or_default(),
-        token_type: input.token_type.unwrap_or_default(),
+        token_type,
         status: if services.devportal.approvals.application_creation {
-            super::workflows::APPLICATION_PENDING
+            ApplicationStatus::Created
         } else {
-            super::workflows::APPLICATION_APPROVED
-        }
-        .into(),
+            ApplicationStatus::Approved
+        },
         attributes: Value::Object(input.attributes.unwrap_or_default()),
         created_time: now,
         updated_time: now,
@@ -184,14 +184,15 @@ pub async fn update(
 ) -> OpResult<ApplicationRow> {
     actor.require_any(MANAGE)?;
     own_application(services, actor, application_id).await?;
-    let input = checked(services, actor, input).await?;
+    let (input, token_type) = checked(services, actor, input).await?;
     // Read again in the write's transaction: an approval decided meanwhile is kept.
     let mut tx = services.store.begin().await?;
     let mut app = tx.application(&actor.tenant, application_id).await?;
     app.name = input.name;
     app.throttling_policy = input.throttling_policy;
     app.description = input.description.unwrap_or_default();
-    app.token_type = input.token_type.unwrap_or_default();
+    // A replacement, as WSO2's PUT: no token type is the default one.
+    app.token_type = token_type;
     if let Some(attributes) = input.attributes {
         app.attributes = Value::Object(attributes);
     }

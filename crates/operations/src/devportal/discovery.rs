@@ -419,21 +419,17 @@ pub async fn search(
     Ok(Listed::page_of(hits, page))
 }
 
-/// The application or subscription tiers (`policy_level`: `application` or `subscription`).
+/// The application or subscription tiers (the developer portal shows no API-level ones).
 pub async fn tiers(
     services: &Services,
     viewer: &Viewer,
-    policy_level: &str,
-) -> OpResult<(PolicyLevel, Vec<ThrottlePolicy>)> {
-    let level = match policy_level {
-        "application" => PolicyLevel::Application,
-        "subscription" => PolicyLevel::Subscription,
-        other => {
-            return Err(OpError::invalid(
-                "policyLevel",
-                format!("'{other}' is not one of application, subscription"),
-            ))
-        }
-    };
-    Ok((level, services.store.policies(&viewer.tenant, level).await?))
+    level: PolicyLevel,
+) -> OpResult<Vec<ThrottlePolicy>> {
+    if level == PolicyLevel::Api {
+        return Err(OpError::invalid(
+            "policyLevel",
+            "'api' is not one of application, subscription",
+        ));
+    }
+    Ok(services.store.policies(&viewer.tenant, level).await?)
 }

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use tollgate_keymanager::{new_client, Grant, KeyManagerError, TokenRequest, RESIDENT_KEY_MANAGER};
-use tollgate_model::{GrantType, KeyType};
+use tollgate_model::{GrantType, KeyMappingMode, KeyType, TokenType};
 use tollgate_store::{
     ApplicationRow, Change, ClientValidity, KeyManagerRow, KeyMappingRow, OAuthClientRow,
 };
@@ -27,22 +27,6 @@ const VALIDITY_PROPERTIES: [&str; 4] = [
 /// The longest lifetime an application may set for its tokens: a year.
 const MAX_CLIENT_VALIDITY: i64 = 365 * 86_400;
 
-/// How a key set came to the application (WSO2's `mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyMode {
-    Created,
-    Mapped,
-}
-
-impl KeyMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyMode::Created => "CREATED",
-            KeyMode::Mapped => "MAPPED",
-        }
-    }
-}
-
 /// One of an application's key sets: its mapping and client; the secret only when it was
 /// just made (it is stored hashed).
 #[derive(Debug, Clone)]
@@ -50,33 +34,33 @@ pub struct AppKey {
     pub mapping: KeyMappingRow,
     pub client: OAuthClientRow,
     pub secret: Option<String>,
-    pub mode: KeyMode,
+    pub mode: KeyMappingMode,
 }
 
 /// What `generate-keys` asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct KeyRequest {
-    pub key_type: String,
+    pub key_type: KeyType,
     pub key_manager: Option<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub callback_url: Option<String>,
     /// WSO2's `additionalProperties` (the token lifetimes).
     pub additional_properties: Option<Value>,
 }
 
 /// What `map-keys` asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MapRequest {
     pub consumer_key: String,
     pub consumer_secret: String,
-    pub key_type: String,
+    pub key_type: KeyType,
     pub key_manager: Option<String>,
 }
 
 /// What a change of keys asks for; what is left out stays.
 #[derive(Debug, Clone, Default)]
 pub struct KeyUpdate {
-    pub grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
     pub callback_url: Option<String>,
     pub additional_properties: Option<Value>,
 }
@@ -87,7 +71,8 @@ pub struct TokenOrder {
     pub consumer_secret: Option<String>,
     pub validity_period: Option<i64>,
     pub scopes: Vec<String>,
-    pub grant_type: Option<String>,
+    /// Only the client credentials grant (WSO2's `CLIENT_CREDENTIALS`) is offered here.
+    pub grant_type: Option<GrantType>,
     /// A token of these keys to revoke first (WSO2's `revokeToken`).
     pub revoke_token: Option<String>,
 }
@@ -145,29 +130,14 @@ pub fn parse_validity(
     Ok(validity)
 }
 
-/// Grant types named in a request, each one WSO2 knows.
-fn grant_types(field: &str, names: &[String]) -> OpResult<Vec<String>> {
-    if names.is_empty() {
+/// The grant types a request names: at least one, each once.
+fn grant_types(field: &str, grants: &[GrantType]) -> OpResult<Vec<GrantType>> {
+    if grants.is_empty() {
         return Err(OpError::invalid(field, "must list at least one grant type"));
     }
-    for name in names {
-        if GrantType::parse(name).is_none() {
-            return Err(OpError::invalid(
-                field,
-                format!("unknown grant type '{name}'; known: {}", GrantType::names()),
-            ));
-        }
-    }
-    Ok(names.to_vec())
-}
-
-pub fn key_type_of(text: &str) -> OpResult<KeyType> {
-    KeyType::parse(text).ok_or_else(|| {
-        OpError::invalid(
-            "keyType",
-            format!("'{text}' is not one of PRODUCTION, SANDBOX"),
-        )
-    })
+    let mut unique = grants.to_vec();
+    unique.dedup();
+    Ok(unique)
 }
 
 /// A fresh mapping of `consumer_key` to the application's keys of `key_type`.
@@ -256,7 +226,7 @@ pub async fn generate(
     actor.require_any(SUBSCRIBE_APP)?;
     let app = own_application(services, actor, application_id).await?;
     approved(&app)?;
-    let key_type = key_type_of(&request.key_type)?;
+    let key_type = request.key_type;
     let key_manager =
         key_manager_named(services, &app.tenant, request.key_manager.as_deref()).await?;
     if key_manager.name != RESIDENT_KEY_MANAGER {
@@ -280,7 +250,7 @@ pub async fn generate(
         grants,
         request.callback_url.as_deref().unwrap_or(""),
     );
-    client.token_type = app.token_type.clone();
+    client.token_type = app.token_type;
     client.validity = validity;
     let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager.name);
     let mut tx = services.store.begin().await?;
@@ -294,7 +264,7 @@ pub async fn generate(
         mapping,
         client,
         secret: Some(secret),
-        mode: KeyMode::Created,
+        mode: KeyMappingMode::Created,
     })
 }
 
@@ -311,7 +281,7 @@ pub async fn map(
     actor.require_any(SUBSCRIBE_APP)?;
     let app = own_application(services, actor, application_id).await?;
     approved(&app)?;
-    let key_type = key_type_of(&request.key_type)?;
+    let key_type = request.key_type;
     let key_manager =
         key_manager_named(services, &app.tenant, request.key_manager.as_deref()).await?;
     let secret_refused = |err| match err {
@@ -367,7 +337,7 @@ pub async fn map(
             grant_types: Vec::new(),
             callback_url: String::new(),
             created_time: tollgate_model::now_millis(),
-            token_type: "JWT".into(),
+            token_type: TokenType::Jwt,
             validity: ClientValidity::default(),
             key_manager: key_manager.name.clone(),
         };
@@ -400,7 +370,7 @@ pub async fn map(
         mapping,
         client,
         secret: None,
-        mode: KeyMode::Mapped,
+        mode: KeyMappingMode::Mapped,
     })
 }
 
@@ -419,7 +389,7 @@ pub async fn list(
                 mapping,
                 client,
                 secret: None,
-                mode: KeyMode::Created,
+                mode: KeyMappingMode::Created,
             });
         }
     }
@@ -437,7 +407,7 @@ pub async fn get(
         mapping,
         client,
         secret: None,
-        mode: KeyMode::Created,
+        mode: KeyMappingMode::Created,
     })
 }
 
@@ -447,11 +417,10 @@ pub async fn mapping_of_type(
     services: &Services,
     actor: &Actor,
     application_id: &str,
-    key_type: &str,
+    key_type: KeyType,
 ) -> OpResult<String> {
     actor.require_any(SUBSCRIBE_APP)?;
     let app = own_application(services, actor, application_id).await?;
-    let key_type = key_type_of(key_type)?;
     services
         .store
         .key_mappings_of(&app.id)
@@ -477,8 +446,8 @@ pub async fn update(
 ) -> OpResult<AppKey> {
     let (_, mapping, mut client) = own_key(services, actor, application_id, key_mapping_id).await?;
     resident(&mapping)?;
-    if let Some(names) = &change.grant_types {
-        client.grant_types = grant_types("supportedGrantTypes", names)?;
+    if let Some(grants) = &change.grant_types {
+        client.grant_types = grant_types("supportedGrantTypes", grants)?;
     }
     if let Some(url) = change.callback_url {
         if url.chars().any(|c| c.is_ascii_control()) {
@@ -497,7 +466,7 @@ pub async fn update(
         mapping,
         client,
         secret: None,
-        mode: KeyMode::Created,
+        mode: KeyMappingMode::Created,
     })
 }
 
@@ -540,8 +509,8 @@ pub async fn generate_token(
                 other => other.into(),
             })?;
     }
-    match order.grant_type.as_deref() {
-        None | Some("CLIENT_CREDENTIALS") | Some("client_credentials") => {}
+    match order.grant_type {
+        None | Some(GrantType::ClientCredentials) => {}
         Some(other) => {
             return Err(OpError::invalid(
                 "grantType",

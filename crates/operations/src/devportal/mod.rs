@@ -59,8 +59,7 @@ pub async fn own_application(
     let app = services
         .store
         .application(&actor.tenant, application_id)
-        .await
-        .map_err(|_| OpError::NotFound(format!("application {application_id}")))?;
+        .await?;
     if app.owner != actor.username {
         return Err(OpError::NotFound(format!("application {application_id}")));
     }
@@ -70,7 +69,7 @@ pub async fn own_application(
 /// Keys (OAuth or API keys) are for approved applications only: one whose creation waits for
 /// approval, or was rejected, gets none, as in WSO2.
 pub(crate) fn approved(app: &ApplicationRow) -> OpResult<()> {
-    if app.status == workflows::APPLICATION_APPROVED {
+    if app.status == tollgate_model::ApplicationStatus::Approved {
         Ok(())
     } else {
         Err(OpError::NotAllowed(format!(

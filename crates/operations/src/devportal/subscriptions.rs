@@ -65,7 +65,7 @@ async fn checked(
         }
         Err(other) => return Err(other),
     };
-    if app.status != super::workflows::APPLICATION_APPROVED {
+    if app.status != tollgate_model::ApplicationStatus::Approved {
         problems.add(
             format!("{at}applicationId"),
             format!(

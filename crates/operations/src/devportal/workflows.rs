@@ -6,7 +6,7 @@
 //! with its event, so every gateway follows it like any other.
 
 use serde_json::{json, Value};
-use tollgate_model::{SubscriptionStatus, WorkflowStatus, WorkflowType};
+use tollgate_model::{ApplicationStatus, SubscriptionStatus, WorkflowStatus, WorkflowType};
 use tollgate_store::{ApimTx, Change, WorkflowRow};
 
 use crate::{Actor, Listed, OpError, OpResult, Page, Services};
@@ -26,11 +26,6 @@ pub struct Approvals {
     pub subscription_creation: bool,
     pub subscription_update: bool,
 }
-
-/// The application status WSO2 shows while its creation waits, and after a rejection.
-pub const APPLICATION_PENDING: &str = "CREATED";
-pub const APPLICATION_APPROVED: &str = "APPROVED";
-pub const APPLICATION_REJECTED: &str = "REJECTED";
 
 /// Records that `reference` waits for approval (in the transaction that stores it).
 pub(crate) async fn hold(
@@ -129,13 +124,12 @@ pub async fn decide(
         WorkflowType::ApplicationCreation => {
             let mut app = tx.application(&actor.tenant, &workflow.reference).await?;
             app.status = if approve {
-                APPLICATION_APPROVED
+                ApplicationStatus::Approved
             } else {
-                APPLICATION_REJECTED
-            }
-            .to_string();
+                ApplicationStatus::Rejected
+            };
             app.updated_time = tollgate_model::now_millis();
-            tx.set_application_status(&app.id, &app.status).await?;
+            tx.set_application_status(&app.id, app.status).await?;
             tx.apply(&Change::UpdateApplication(app)).await?;
         }
         WorkflowType::SubscriptionCreation => {

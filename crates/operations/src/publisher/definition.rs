@@ -671,7 +671,7 @@ impl ApiDefinition {
         self.operations
             .iter()
             .map(|r| Operation {
-                verb: r.verb.as_str().to_string(),
+                verb: r.verb,
                 target: r.target.clone(),
                 auth_type: r.auth_type,
                 throttling_policy: r.throttling_policy.clone(),
