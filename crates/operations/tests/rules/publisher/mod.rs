@@ -1,3 +1,4 @@
 //! `operations::publisher`.
 
+mod apis;
 mod lifecycle;
