@@ -1,4 +1,5 @@
 //! `operations::publisher`.
 
 mod apis;
+mod definition;
 mod lifecycle;
