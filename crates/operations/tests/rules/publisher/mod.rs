@@ -3,3 +3,4 @@
 mod apis;
 mod definition;
 mod lifecycle;
+mod query;
