@@ -4,3 +4,4 @@ mod apis;
 mod definition;
 mod lifecycle;
 mod query;
+mod revisions;
