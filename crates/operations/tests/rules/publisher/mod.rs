@@ -2,6 +2,7 @@
 
 mod apis;
 mod definition;
+mod documents;
 mod lifecycle;
 mod query;
 mod revisions;
