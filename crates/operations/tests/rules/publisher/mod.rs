@@ -6,3 +6,4 @@ mod documents;
 mod lifecycle;
 mod query;
 mod revisions;
+mod scopes;
