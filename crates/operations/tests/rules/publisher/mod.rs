@@ -7,3 +7,4 @@ mod lifecycle;
 mod query;
 mod revisions;
 mod scopes;
+mod subscriptions;
