@@ -7,4 +7,6 @@ mod lifecycle;
 mod query;
 mod revisions;
 mod scopes;
+mod settings;
 mod subscriptions;
+mod support;
