@@ -2,6 +2,7 @@
 
 mod apis;
 mod definition;
+mod definitions;
 mod documents;
 mod lifecycle;
 mod query;
