@@ -5,6 +5,7 @@ mod definition;
 mod definitions;
 mod documents;
 mod lifecycle;
+mod projects;
 mod query;
 mod revisions;
 mod scopes;
