@@ -331,3 +331,48 @@ async fn shared_scopes_are_listed_by_name_with_how_many_resources_require_each()
         .collect();
     assert_eq!(apis, [("Pasta", "GET", "/menu"), ("Pizza", "GET", "/menu")]);
 }
+
+#[tokio::test]
+async fn under_postgresql_names_stay_unique_and_usage_is_counted_in_one_query() {
+    let bed = TestBed::postgres().await;
+    for name in ["b:scope", "a:scope"] {
+        shared(&bed, name).await;
+    }
+    create_shared_scope(
+        bed.services(),
+        &bed.admin(),
+        scope(json!({"name": "a:scope"})),
+    )
+    .await
+    .conflict();
+    // An API requiring a shared scope and declaring its own: both names looked up at once.
+    bed.api_as(
+        &bed.admin(),
+        "Pizza",
+        "/pizza",
+        json!({
+            "scopes": [{"scope": {"name": "pizza:order"}, "shared": false}],
+            "operations": [
+                {"target": "/menu", "verb": "GET", "scopes": ["a:scope"]},
+                {"target": "/order", "verb": "POST", "scopes": ["a:scope", "pizza:order"]},
+            ],
+        }),
+    )
+    .await;
+    create_shared_scope(
+        bed.services(),
+        &bed.admin(),
+        scope(json!({"name": "pizza:order"})),
+    )
+    .await
+    .conflict();
+    let listed = list_shared_scopes(bed.services(), &bed.admin(), Page::new(None, None).unwrap())
+        .await
+        .unwrap();
+    let counts: Vec<(&str, i64)> = listed
+        .items
+        .iter()
+        .map(|s| (s.scope.name.as_str(), s.usage_count))
+        .collect();
+    assert_eq!(counts, [("a:scope", 2), ("b:scope", 0)]);
+}
