@@ -314,7 +314,7 @@ fn an_api_without_resources_gets_a_wildcard_for_each_common_verb() {
     let resources: Vec<(String, String, Option<String>)> = api
         .runtime_operations()
         .into_iter()
-        .map(|o| (o.verb, o.target, o.throttling_policy))
+        .map(|o| (o.verb.to_string(), o.target, o.throttling_policy))
         .collect();
     let unlimited = Some("Unlimited".to_string());
     assert_eq!(
