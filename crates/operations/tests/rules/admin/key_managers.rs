@@ -9,6 +9,8 @@ use tollgate_operations::key_managers::{
     by_name, create, delete, discover, get, list, list_managed, resident_id, update,
     KeyManagerInput,
 };
+use tollgate_operations::OpResult;
+use tollgate_store::KeyManagerRow;
 use tollgate_testbed::{Refused, TestBed, ISSUER};
 
 /// An external key manager of type `custom` whose keys are at `{issuer}/jwks`.
@@ -20,6 +22,11 @@ fn key_manager(name: &str, issuer: &str) -> KeyManagerInput {
         certificate_value: Some(format!("{issuer}/jwks")),
         ..KeyManagerInput::default()
     }
+}
+
+/// The admin adds [`key_manager`]`(name, issuer)`.
+async fn add(bed: &TestBed, name: &str, issuer: &str) -> OpResult<KeyManagerRow> {
+    create(bed.services(), &bed.admin(), key_manager(name, issuer)).await
 }
 
 /// An authorization server on loopback answering every request with `status` and the JSON
@@ -76,13 +83,7 @@ async fn read_request(stream: &mut tokio::net::TcpStream) {
 async fn key_managers_are_seen_by_portal_users_and_changed_by_key_administrators_only() {
     let bed = TestBed::sqlite().await;
     let services = bed.services();
-    let okta = create(
-        services,
-        &bed.admin(),
-        key_manager("Okta", "https://okta.example.com"),
-    )
-    .await
-    .unwrap();
+    let okta = add(&bed, "Okta", "https://okta.example.com").await.unwrap();
     bed.events().await;
     // Portal users choose one for keys or APIs, without seeing its whole configuration.
     for who in [bed.user("alice"), bed.user("creator")] {
@@ -254,30 +255,29 @@ async fn every_problem_with_a_key_manager_is_named_by_its_field() {
         "scopesClaim",
         "tokenEndpoint",
     ]);
-    for name in ["Default", RESIDENT_KEY_MANAGER] {
-        let message = create(
-            services,
-            &admin,
-            key_manager(name, "https://idp.example.com"),
-        )
-        .await
-        .invalid("name");
-        assert!(message.contains("resident key manager's name"), "{message}");
-    }
     // (A name too long for a display name is reported for the display name it defaults to
     // as well.)
     for name in ["Ok\nta", &"n".repeat(101)] {
-        create(
-            services,
-            &admin,
-            key_manager(name, "https://idp.example.com"),
-        )
-        .await
-        .invalid("name");
+        add(&bed, name, "https://idp.example.com")
+            .await
+            .invalid("name");
+    }
+    assert_eq!(list_managed(services, &admin).await.unwrap().len(), 1);
+    assert_eq!(bed.events().await, Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn a_key_manager_neither_passes_for_the_resident_one_nor_gives_keys_but_by_jwks() {
+    let bed = TestBed::sqlite().await;
+    for name in ["Default", RESIDENT_KEY_MANAGER] {
+        let message = add(&bed, name, "https://idp.example.com")
+            .await
+            .invalid("name");
+        assert!(message.contains("resident key manager's name"), "{message}");
     }
     let mut resident_issuer = key_manager("Okta", ISSUER);
     resident_issuer.certificate_value = Some("https://idp.example.com/jwks".into());
-    let message = create(services, &admin, resident_issuer)
+    let message = create(bed.services(), &bed.admin(), resident_issuer)
         .await
         .invalid("issuer");
     assert!(
@@ -287,51 +287,60 @@ async fn every_problem_with_a_key_manager_is_named_by_its_field() {
     for kind in ["X509", "PEM"] {
         let mut input = key_manager("Okta", "https://okta.example.com");
         input.certificate_type = Some(kind.into());
-        create(services, &admin, input)
+        create(bed.services(), &bed.admin(), input)
             .await
             .invalid_fields(&["certificates.type"]);
     }
-    assert_eq!(list_managed(services, &admin).await.unwrap().len(), 1);
     assert_eq!(bed.events().await, Vec::<&str>::new());
     // http is accepted on loopback only.
-    create(
-        services,
-        &admin,
-        key_manager("Local", "http://127.0.0.1:8080"),
-    )
-    .await
-    .unwrap();
+    add(&bed, "Local", "http://127.0.0.1:8080").await.unwrap();
     assert_eq!(bed.events().await, ["KEY_MANAGER_CONFIGURATION_UPDATE"]);
 }
 
 #[tokio::test]
 async fn a_key_manager_name_and_issuer_are_each_taken_once() {
     let bed = TestBed::sqlite().await;
-    let (services, admin) = (bed.services(), bed.admin());
-    create(
-        services,
-        &admin,
-        key_manager("Okta", "https://okta.example.com"),
-    )
-    .await
-    .unwrap();
+    add(&bed, "Okta", "https://okta.example.com").await.unwrap();
     bed.events().await;
-    create(
-        services,
-        &admin,
-        key_manager("Okta", "https://other.example.com"),
-    )
-    .await
-    .conflict();
-    create(
-        services,
-        &admin,
-        key_manager("Other", "https://okta.example.com"),
-    )
-    .await
-    .conflict();
-    assert_eq!(list_managed(services, &admin).await.unwrap().len(), 2);
+    add(&bed, "Okta", "https://other.example.com")
+        .await
+        .conflict();
+    add(&bed, "Other", "https://okta.example.com")
+        .await
+        .conflict();
+    let all = list_managed(bed.services(), &bed.admin()).await.unwrap();
+    assert_eq!(all.len(), 2);
     assert_eq!(bed.events().await, Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn a_key_manager_change_is_refused_naming_what_is_wrong() {
+    let bed = TestBed::sqlite().await;
+    let (services, admin) = (bed.services(), bed.admin());
+    let okta = add(&bed, "Okta", "https://okta.example.com").await.unwrap();
+    add(&bed, "Auth0", "https://auth0.example.com")
+        .await
+        .unwrap();
+    bed.events().await;
+    let renamed = key_manager("Okta2", "https://okta.example.com");
+    update(services, &admin, &okta.id, renamed)
+        .await
+        .invalid_fields(&["name"]);
+    let mut no_issuer = key_manager("Okta", "https://okta.example.com");
+    no_issuer.issuer = None;
+    update(services, &admin, &okta.id, no_issuer)
+        .await
+        .invalid_fields(&["issuer"]);
+    let same = key_manager("Okta", "https://okta.example.com");
+    update(services, &admin, "no-such-key-manager", same)
+        .await
+        .not_found();
+    // Another key manager's issuer. (Last: on SQLite a change made right after a refused
+    // write may fail, see `a_refused_write_leaves_the_next_change_free_to_write`.)
+    let taken = key_manager("Okta", "https://auth0.example.com");
+    update(services, &admin, &okta.id, taken).await.conflict();
+    assert_eq!(bed.events().await, Vec::<&str>::new());
+    assert_eq!(get(services, &admin, &okta.id).await.unwrap(), okta);
 }
 
 #[tokio::test]
@@ -341,37 +350,7 @@ async fn a_changed_key_manager_keeps_its_name_and_what_was_left_out() {
     let mut input = key_manager("Okta", "https://okta.example.com");
     input.enabled = Some(false);
     let okta = create(services, &admin, input).await.unwrap();
-    create(
-        services,
-        &admin,
-        key_manager("Auth0", "https://auth0.example.com"),
-    )
-    .await
-    .unwrap();
     bed.events().await;
-    update(
-        services,
-        &admin,
-        &okta.id,
-        key_manager("Okta2", "https://okta.example.com"),
-    )
-    .await
-    .invalid_fields(&["name"]);
-    let mut no_issuer = key_manager("Okta", "https://okta.example.com");
-    no_issuer.issuer = None;
-    update(services, &admin, &okta.id, no_issuer)
-        .await
-        .invalid_fields(&["issuer"]);
-    update(
-        services,
-        &admin,
-        "no-such-key-manager",
-        key_manager("Okta", "https://okta.example.com"),
-    )
-    .await
-    .not_found();
-    assert_eq!(bed.events().await, Vec::<&str>::new());
-    assert_eq!(get(services, &admin, &okta.id).await.unwrap(), okta);
     let mut change = key_manager("Okta", "https://okta.example.com");
     change.description = Some("the staff directory".into());
     let changed = update(services, &admin, &okta.id, change).await.unwrap();
@@ -387,18 +366,6 @@ async fn a_changed_key_manager_keeps_its_name_and_what_was_left_out() {
         matches!(&events[..], [Event::KeyManagerUpdate(km)] if !km.enabled && km.id == okta.id),
         "{events:?}"
     );
-    assert_eq!(get(services, &admin, &okta.id).await.unwrap(), changed);
-    // Another key manager's issuer is taken. (Last: on SQLite a change made right after a
-    // refused write may fail, see `a_refused_write_leaves_the_next_change_free_to_write`.)
-    update(
-        services,
-        &admin,
-        &okta.id,
-        key_manager("Okta", "https://auth0.example.com"),
-    )
-    .await
-    .conflict();
-    assert_eq!(bed.events().await, Vec::<&str>::new());
     assert_eq!(get(services, &admin, &okta.id).await.unwrap(), changed);
 }
 
@@ -437,13 +404,7 @@ async fn a_key_manager_that_application_keys_are_mapped_through_cannot_be_delete
 async fn a_deleted_key_manager_is_gone_and_gateways_stop_trusting_it() {
     let bed = TestBed::sqlite().await;
     let (services, admin) = (bed.services(), bed.admin());
-    let okta = create(
-        services,
-        &admin,
-        key_manager("Okta", "https://okta.example.com"),
-    )
-    .await
-    .unwrap();
+    let okta = add(&bed, "Okta", "https://okta.example.com").await.unwrap();
     bed.events().await;
     delete(services, &admin, &okta.id).await.unwrap();
     let events = bed.event_bodies().await;
