@@ -171,13 +171,7 @@ pub(crate) async fn generate_keys(
     };
     let generated = match form.key_type.parse() {
         Ok(key_type) => {
-            let request = KeyRequest {
-                key_type,
-                key_manager: None,
-                grant_types: vec![GrantType::ClientCredentials],
-                callback_url: None,
-                additional_properties: None,
-            };
+            let request = KeyRequest::new(key_type, &[GrantType::ClientCredentials]);
             keys::generate(&ctx, &signed_in.actor, &application_id, request).await
         }
         Err(err) => Err(tollgate_operations::OpError::unknown_name("keyType", err)),

@@ -48,6 +48,19 @@ pub struct KeyRequest {
     pub additional_properties: Option<Value>,
 }
 
+impl KeyRequest {
+    /// Keys of `key_type` at the resident key manager for these grants, nothing else set.
+    pub fn new(key_type: KeyType, grant_types: &[GrantType]) -> KeyRequest {
+        KeyRequest {
+            key_type,
+            key_manager: None,
+            grant_types: grant_types.to_vec(),
+            callback_url: None,
+            additional_properties: None,
+        }
+    }
+}
+
 /// What `map-keys` asks for.
 #[derive(Debug, Clone)]
 pub struct MapRequest {

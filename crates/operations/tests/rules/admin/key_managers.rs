@@ -386,7 +386,7 @@ async fn a_key_manager_that_application_keys_are_mapped_through_cannot_be_delete
         MapRequest {
             consumer_key: "okta-client".into(),
             consumer_secret: "okta-secret".into(),
-            key_type: "PRODUCTION".into(),
+            key_type: tollgate_model::KeyType::Production,
             key_manager: Some("Okta".into()),
         },
         None,

@@ -14,7 +14,7 @@ fn tier(name: &str, count: i64, unit_time: i64, unit: &str) -> TierInput {
         name: name.into(),
         display_name: None,
         description: None,
-        limit_type: "REQUESTCOUNTLIMIT".into(),
+        limit_type: tollgate_model::LimitType::RequestCount,
         request_count: Some((count, unit_time, unit.into())),
     }
 }
@@ -167,7 +167,7 @@ async fn a_tier_limit_is_a_request_count_in_a_window_of_at_most_366_days() {
         .await
         .invalid("defaultLimit.requestCount.unitTime");
     let mut bandwidth = tier("Bandwidth", 1, 1, "min");
-    bandwidth.limit_type = "BANDWIDTHLIMIT".into();
+    bandwidth.limit_type = tollgate_model::LimitType::Bandwidth;
     create_tier(services, &admin, level, bandwidth)
         .await
         .invalid_fields(&["defaultLimit.type"]);

@@ -2,7 +2,7 @@
 //! makes each valid, and which sessions end with a change.
 
 use tollgate_keymanager::{Grant, KeyManagerError, LockPolicy, TokenRequest};
-use tollgate_model::SUPER_TENANT;
+use tollgate_model::{GrantType, KeyType, SUPER_TENANT};
 use tollgate_operations::devportal::keys::{self, KeyRequest};
 use tollgate_operations::devportal::workflows::{self, Approvals};
 use tollgate_operations::users::{
@@ -49,11 +49,10 @@ async fn sign_in(bed: &TestBed, username: &str) {
         bed.services(),
         &actor,
         &app.id,
-        KeyRequest {
-            key_type: "PRODUCTION".into(),
-            grant_types: vec!["password".into(), "refresh_token".into()],
-            ..KeyRequest::default()
-        },
+        KeyRequest::new(
+            KeyType::Production,
+            &[GrantType::Password, GrantType::RefreshToken],
+        ),
     )
     .await
     .unwrap();

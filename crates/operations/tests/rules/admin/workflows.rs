@@ -2,7 +2,9 @@
 //! decision settles what it held back (an application, a subscription, a tier change), with
 //! the event gateways need.
 
-use tollgate_model::{Event, SubscriptionStatus, WorkflowStatus, SUPER_TENANT};
+use tollgate_model::{
+    ApplicationStatus, Event, GrantType, KeyType, SubscriptionStatus, WorkflowStatus, SUPER_TENANT,
+};
 use tollgate_operations::devportal::keys::{self, KeyRequest};
 use tollgate_operations::devportal::subscriptions::change_tier;
 use tollgate_operations::devportal::workflows::{decide, get, pending, Approvals};
@@ -48,11 +50,7 @@ async fn subscription(bed: &TestBed, id: &str) -> SubscriptionRow {
 
 /// Whether the application gets keys (only an approved one does).
 async fn gets_keys(bed: &TestBed, application_id: &str) -> bool {
-    let request = KeyRequest {
-        key_type: "PRODUCTION".into(),
-        grant_types: vec!["client_credentials".into()],
-        ..KeyRequest::default()
-    };
+    let request = KeyRequest::new(KeyType::Production, &[GrantType::ClientCredentials]);
     match keys::generate(bed.services(), &bed.user("alice"), application_id, request).await {
         Ok(_) => true,
         refused => {
@@ -101,7 +99,7 @@ async fn workflows_are_seen_with_a_workflow_scope_and_decided_by_approvers_only(
 async fn an_approved_application_gets_keys_and_the_decision_is_recorded() {
     let bed = approving(applications()).await;
     let app = bed.application(&bed.user("alice"), "Shop").await;
-    assert_eq!(app.status, "CREATED");
+    assert_eq!(app.status, ApplicationStatus::Created);
     assert_eq!(bed.events().await, ["APPLICATION_CREATE"]);
     let workflow = the_pending(&bed).await;
     assert_eq!(
@@ -128,7 +126,7 @@ async fn an_approved_application_gets_keys_and_the_decision_is_recorded() {
     );
     let events = bed.event_bodies().await;
     assert!(
-        matches!(&events[..], [Event::ApplicationUpdate(a)] if a.id == app.id && a.status == "APPROVED"),
+        matches!(&events[..], [Event::ApplicationUpdate(a)] if a.id == app.id && a.status == ApplicationStatus::Approved),
         "{events:?}"
     );
     assert_eq!(
@@ -153,7 +151,7 @@ async fn a_rejected_application_stays_without_keys() {
     assert_eq!(decided.status, WorkflowStatus::Rejected);
     let events = bed.event_bodies().await;
     assert!(
-        matches!(&events[..], [Event::ApplicationUpdate(a)] if a.status == "REJECTED"),
+        matches!(&events[..], [Event::ApplicationUpdate(a)] if a.status == ApplicationStatus::Rejected),
         "{events:?}"
     );
     let stored = bed
@@ -161,7 +159,7 @@ async fn a_rejected_application_stays_without_keys() {
         .application(SUPER_TENANT, &app.id)
         .await
         .unwrap();
-    assert_eq!(stored.status, "REJECTED");
+    assert_eq!(stored.status, ApplicationStatus::Rejected);
     assert!(!gets_keys(&bed, &app.id).await);
 }
 
@@ -334,7 +332,7 @@ async fn a_decision_names_a_bad_status_or_an_overlong_note() {
         .application(SUPER_TENANT, &app.id)
         .await
         .unwrap();
-    assert_eq!(stored.status, "CREATED");
+    assert_eq!(stored.status, ApplicationStatus::Created);
     let note = "n".repeat(1024);
     decide(services, &admin, &workflow.id, "APPROVED", Some(&note))
         .await
