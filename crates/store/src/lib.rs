@@ -131,17 +131,12 @@ impl Store {
 
     /// Begins a write transaction on the API Manager database.
     pub async fn begin(&self) -> Result<ApimTx> {
-        let guard = match &self.inner.sqlite_writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.inner.apim.begin().await?;
+        let tx = WriteTx::begin(&self.inner.apim, self.inner.sqlite_writer.as_ref()).await?;
         Ok(ApimTx {
             tx,
             dialect: self.inner.apim_dialect,
             signal: self.inner.outbox_signal.clone(),
             wrote_events: false,
-            _writer: guard,
         })
     }
 
@@ -153,18 +148,9 @@ impl Store {
         &self.inner.shared
     }
 
-    /// A write transaction on the shared database, and (SQLite) the turn to write in it.
-    pub(crate) async fn begin_shared(
-        &self,
-    ) -> Result<(
-        Option<OwnedMutexGuard<()>>,
-        sqlx::Transaction<'static, sqlx::Any>,
-    )> {
-        let guard = match &self.inner.shared_writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        Ok((guard, self.inner.shared.begin().await?))
+    /// A write transaction on the shared database (holding, on SQLite, the turn to write).
+    pub(crate) async fn begin_shared(&self) -> Result<WriteTx> {
+        WriteTx::begin(&self.inner.shared, self.inner.shared_writer.as_ref()).await
     }
 
     pub(crate) fn apim_dialect(&self) -> Dialect {
@@ -188,13 +174,91 @@ impl Store {
     }
 }
 
+/// A write transaction that holds the writer's turn (SQLite's one writer, taken in process)
+/// until it has ended. Dropped without a commit — an operation that refused half-way — it is
+/// rolled back before the turn passes on: sqlx alone would roll it back only when its
+/// connection is next used, and the next writer would meanwhile find the database locked.
+pub(crate) struct WriteTx {
+    tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn begin(pool: &AnyPool, writer: Option<&Arc<Mutex<()>>>) -> Result<WriteTx> {
+        let turn = match writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(WriteTx {
+            tx: Some(pool.begin().await?),
+            turn,
+        })
+    }
+
+    fn transaction(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
+        // Only `commit` and `rollback` take it, and they consume `self`.
+        self.tx
+            .as_mut()
+            .expect("a write transaction is open until it ends")
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        self.tx
+            .as_ref()
+            .expect("a write transaction is open until it ends")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.transaction()
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(tx) = self.tx.take() else {
+            return;
+        };
+        let turn = self.turn.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(err) = tx.rollback().await {
+                        tracing::warn!(error = %err, "rolling back an abandoned transaction failed");
+                    }
+                    drop(turn);
+                });
+            }
+            // No runtime (a test's teardown): sqlx rolls back when the connection is next used.
+            Err(_) => drop((tx, turn)),
+        }
+    }
+}
+
 /// A write transaction on the API Manager database. Dropping it without [`ApimTx::commit`] rolls back.
 pub struct ApimTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    tx: WriteTx,
     dialect: Dialect,
     signal: Arc<Notify>,
     wrote_events: bool,
-    _writer: Option<OwnedMutexGuard<()>>,
 }
 
 impl ApimTx {
@@ -215,15 +279,12 @@ impl ApimTx {
         Ok(())
     }
 
-    /// Undoes the transaction, and only then lets the next writer in. (A transaction merely
-    /// dropped is rolled back a moment later, while the next writer may already run: on SQLite
-    /// it then finds the database locked.)
+    /// Undoes the transaction, and only then lets the next writer in (as dropping it does).
     pub async fn rollback(self) -> Result<()> {
-        self.tx.rollback().await?;
-        Ok(())
+        self.tx.rollback().await
     }
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        self.tx.transaction()
     }
 }

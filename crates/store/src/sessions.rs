@@ -20,7 +20,7 @@ const SESSION_COLUMNS: &str =
 
 impl Store {
     pub async fn insert_portal_session(&self, session: &PortalSessionRow) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query(&format!(
             "INSERT INTO am_portal_session ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
@@ -69,7 +69,7 @@ impl Store {
 
     /// Marks a session used now (callers do it at most once a minute).
     pub async fn touch_portal_session(&self, session_hash: &str, now: i64) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query("UPDATE am_portal_session SET last_seen = $1 WHERE session_hash = $2")
             .bind(now)
             .bind(session_hash)
@@ -82,7 +82,7 @@ impl Store {
     /// Ends a session (sign-out); also drops every session that has expired by `now`.
     /// Ends every portal session of a user (a new password, a locked account).
     pub async fn delete_user_portal_sessions(&self, tenant: &str, username: &str) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query("DELETE FROM am_portal_session WHERE tenant = $1 AND username = $2")
             .bind(tenant)
             .bind(username)
@@ -98,7 +98,7 @@ impl Store {
         now: i64,
         idle_millis: i64,
     ) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query("DELETE FROM am_portal_session WHERE session_hash = $1 OR expires_time <= $2 OR last_seen <= $3")
             .bind(session_hash)
             .bind(now)

@@ -175,7 +175,7 @@ impl Store {
 
     /// Creates a user; `Conflict` when the username is taken, `NotFound` for an unknown role.
     pub async fn create_user(&self, user: &NewUser) -> Result<UserRow> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = tollgate_model::now_millis();
         sqlx::query(
@@ -212,7 +212,7 @@ impl Store {
         password_hash: Option<&str>,
         claims: Option<&serde_json::Value>,
     ) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         let now = tollgate_model::now_millis();
         if let Some(hash) = password_hash {
             sqlx::query("UPDATE um_user SET password_hash = $1, updated_time = $2 WHERE tenant = $3 AND user_id = $4")
@@ -239,7 +239,7 @@ impl Store {
     /// Deletes a user: their roles and password go, the name stays taken (applications and
     /// tokens are tied to names, so nobody may inherit them). Whether there was one.
     pub async fn delete_user(&self, tenant: &str, user_id: &str) -> Result<bool> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         let done = sqlx::query(
             "UPDATE um_user SET deleted_time = $1, password_hash = '', claims = '{}' \
              WHERE tenant = $2 AND user_id = $3 AND deleted_time = 0",
@@ -270,7 +270,7 @@ impl Store {
 
     /// Creates a role; `Conflict` when it exists.
     pub async fn create_role(&self, tenant: &str, role: &str) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query("INSERT INTO um_role (tenant, role_name) VALUES ($1, $2)")
             .bind(tenant)
             .bind(role)
@@ -287,7 +287,7 @@ impl Store {
 
     /// Deletes a role and every membership of it; whether there was one.
     pub async fn delete_role(&self, tenant: &str, role: &str) -> Result<bool> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         sqlx::query(
             "DELETE FROM um_user_role WHERE role_name = $1 AND user_id IN (SELECT user_id FROM um_user WHERE tenant = $2)",
         )
@@ -327,7 +327,7 @@ impl Store {
         add: &[String],
         remove: &[String],
     ) -> Result<()> {
-        let (_turn, mut tx) = self.begin_shared().await?;
+        let mut tx = self.begin_shared().await?;
         for user_id in remove {
             sqlx::query(
                 "DELETE FROM um_user_role WHERE user_id = $1 AND role_name = $2 \
@@ -449,7 +449,7 @@ impl Store {
         password_hash: &str,
         roles: &[&str],
     ) -> Result<()> {
-        let mut tx = self.shared().begin().await?;
+        let mut tx = self.begin_shared().await?;
         let existing =
             sqlx::query("SELECT user_id FROM um_user WHERE tenant = $1 AND username = $2")
                 .bind(tenant)
@@ -500,7 +500,7 @@ impl Store {
 
 /// Gives a user a role of their tenant; `NotFound` when the tenant has no such role.
 async fn add_role(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     tenant: &str,
     user_id: &str,
     role: &str,
@@ -508,7 +508,7 @@ async fn add_role(
     let known = sqlx::query("SELECT role_name FROM um_role WHERE tenant = $1 AND role_name = $2")
         .bind(tenant)
         .bind(role)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     if known.is_none() {
         return Err(StoreError::NotFound(format!("role {role}")));
@@ -516,7 +516,7 @@ async fn add_role(
     sqlx::query("INSERT INTO um_user_role (user_id, role_name) VALUES ($1, $2)")
         .bind(user_id)
         .bind(role)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }

@@ -536,7 +536,6 @@ async fn refused_then_changed(rounds: usize) -> Vec<String> {
 /// Several beds at once, each on its own thread, so that the machine is busy (the failure
 /// needs a busy machine; one bed alone seldom shows it).
 #[test]
-#[ignore = "bug: on SQLite a transaction dropped after a failed write (a unique conflict) gives up the store's writer turn before sqlx has rolled it back, so the next change that reads before writing fails at once with 'database is locked' (OpError::Store)"]
 fn a_refused_write_leaves_the_next_change_free_to_write() {
     let threads: Vec<_> = (0..8)
         .map(|_| {
