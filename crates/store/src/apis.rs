@@ -238,6 +238,25 @@ pub(crate) fn deployment_from(row: &AnyRow) -> Result<DeploymentRow> {
 }
 
 impl ApimTx {
+    /// The name of an API of the tenant (other than those named `name`) whose context is
+    /// `context`, if there is one: a context belongs to one API's versions.
+    pub async fn context_taken_by(
+        &mut self,
+        tenant: &str,
+        context: &str,
+        name: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT name FROM am_api WHERE tenant = $1 AND context = $2 AND name <> $3 LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(context)
+        .bind(name)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|row| col(&row, "name")).transpose()
+    }
+
     pub async fn insert_api(&mut self, api: &ApiRow) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO am_api ({API_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"

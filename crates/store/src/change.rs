@@ -190,11 +190,15 @@ impl ApimTx {
             Change::CreateApplication(app) => self.insert_application(app).await.map(|_| true)?,
             Change::UpdateApplication(app) => self.update_application(app).await.map(|_| true)?,
             Change::DeleteApplication(app) => {
+                // What waits for its approval (or its subscriptions') goes with it, however
+                // it is deleted (by its owner, or with its owner).
+                self.withdraw_application_workflows(&app.id).await?;
                 self.delete_application(&app.id).await.map(|_| true)?
             }
             Change::CreateSubscription(sub) => self.insert_subscription(sub).await.map(|_| true)?,
             Change::UpdateSubscription(sub) => self.update_subscription(sub).await?,
             Change::DeleteSubscription(sub) => {
+                self.withdraw_workflows(&sub.id).await?;
                 self.delete_subscription(&sub.id).await.map(|_| true)?
             }
             Change::CreateKeyMapping { client, mapping } => {

@@ -40,6 +40,7 @@ pub use gateways::GatewayStatusRow;
 pub use key_managers::KeyManagerRow;
 pub use keys::{ClientValidity, KeyMappingRow, OAuthClientRow, SigningKeyRow};
 pub use oauth::{AccessTokenRow, AuthorizationCodeRow, IssuedToken, RefreshState, RefreshTokenRow};
+pub use policies::PolicyUsers;
 pub use scopes::{ScopeRow, ScopeUse};
 pub use sessions::PortalSessionRow;
 pub use users::{NewUser, UserMatch, UserRow};

@@ -4,6 +4,15 @@ use tollgate_model::{PolicyLevel, ThrottlePolicy};
 use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
 
+/// What uses a throttling policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyUsers {
+    /// Subscriptions (subscription tiers) or applications (application tiers) under it.
+    pub holders: i64,
+    /// APIs whose definitions name it.
+    pub apis: i64,
+}
+
 const POLICY_COLUMNS: &str =
     "policy_id, tenant, level, name, display_name, description, request_count, unit_time, time_unit";
 
@@ -152,19 +161,76 @@ impl ApimTx {
         policy_by_id_in(self.conn(), tenant, level, policy_id).await
     }
 
-    /// How many subscriptions or applications use the policy.
-    pub async fn policy_users(&mut self, policy: &ThrottlePolicy) -> Result<i64> {
-        let query = match policy.level {
-            PolicyLevel::Subscription => "SELECT COUNT(*) AS n FROM am_subscription WHERE tenant = $1 AND throttling_policy = $2",
-            PolicyLevel::Application => "SELECT COUNT(*) AS n FROM am_application WHERE tenant = $1 AND throttling_policy = $2",
-            PolicyLevel::Api => return Ok(0),
+    /// What uses the policy, so that it cannot be deleted: subscriptions under a subscription
+    /// tier and the APIs offering it; applications under an application tier; APIs applying
+    /// an API-level tier (to the whole API or to a resource).
+    pub async fn policy_users(&mut self, policy: &ThrottlePolicy) -> Result<PolicyUsers> {
+        let rows = match policy.level {
+            PolicyLevel::Subscription => Some(
+                "SELECT COUNT(*) AS n FROM am_subscription WHERE tenant = $1 AND throttling_policy = $2",
+            ),
+            PolicyLevel::Application => Some(
+                "SELECT COUNT(*) AS n FROM am_application WHERE tenant = $1 AND throttling_policy = $2",
+            ),
+            PolicyLevel::Api => None,
         };
-        let row = sqlx::query(query)
-            .bind(&policy.tenant)
-            .bind(&policy.name)
-            .fetch_one(self.conn())
-            .await?;
-        col(&row, "n")
+        let holders = match rows {
+            Some(query) => col(
+                &sqlx::query(query)
+                    .bind(&policy.tenant)
+                    .bind(&policy.name)
+                    .fetch_one(self.conn())
+                    .await?,
+                "n",
+            )?,
+            None => 0,
+        };
+        let apis = match policy.level {
+            PolicyLevel::Application => 0,
+            level => {
+                self.apis_naming_policy(&policy.tenant, level, &policy.name)
+                    .await?
+            }
+        };
+        Ok(PolicyUsers { holders, apis })
+    }
+
+    /// How many of the tenant's APIs name the tier in their definition: among the tiers they
+    /// offer (subscription level), or as the API's or a resource's limit (API level).
+    async fn apis_naming_policy(
+        &mut self,
+        tenant: &str,
+        level: PolicyLevel,
+        name: &str,
+    ) -> Result<i64> {
+        // The quoted name narrows the rows in SQL; the definition decides.
+        let quoted = serde_json::Value::from(name).to_string();
+        let rows = sqlx::query(
+            "SELECT definition FROM am_api WHERE tenant = $1 AND definition LIKE $2 ESCAPE '\\'",
+        )
+        .bind(tenant)
+        .bind(format!("%{}%", crate::apis::escape_like(&quoted)))
+        .fetch_all(self.conn())
+        .await?;
+        let mut count = 0;
+        for row in rows {
+            let definition: serde_json::Value =
+                serde_json::from_str(&col::<String>(&row, "definition")?)?;
+            let names = |value: &serde_json::Value| value.as_str() == Some(name);
+            let uses = match level {
+                PolicyLevel::Subscription => definition["policies"]
+                    .as_array()
+                    .is_some_and(|tiers| tiers.iter().any(names)),
+                _ => {
+                    names(&definition["apiThrottlingPolicy"])
+                        || definition["operations"]
+                            .as_array()
+                            .is_some_and(|ops| ops.iter().any(|op| names(&op["throttlingPolicy"])))
+                }
+            };
+            count += i64::from(uses);
+        }
+        Ok(count)
     }
 
     pub(crate) async fn delete_policy(&mut self, policy_id: &str) -> Result<()> {

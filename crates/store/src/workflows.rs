@@ -108,7 +108,10 @@ impl ApimTx {
 
     /// Withdraws what still waits for an application or any of its subscriptions (it is being
     /// deleted).
-    pub async fn withdraw_application_workflows(&mut self, application_id: &str) -> Result<()> {
+    pub(crate) async fn withdraw_application_workflows(
+        &mut self,
+        application_id: &str,
+    ) -> Result<()> {
         sqlx::query(
             "DELETE FROM am_workflow WHERE status = 'CREATED' AND (reference = $1 OR reference IN (SELECT subscription_id FROM am_subscription WHERE application_id = $1))",
         )
@@ -119,7 +122,7 @@ impl ApimTx {
     }
 
     /// Withdraws what still waits for `reference` (an application or subscription removed).
-    pub async fn withdraw_workflows(&mut self, reference: &str) -> Result<()> {
+    pub(crate) async fn withdraw_workflows(&mut self, reference: &str) -> Result<()> {
         sqlx::query("DELETE FROM am_workflow WHERE reference = $1 AND status = 'CREATED'")
             .bind(reference)
             .execute(self.conn())

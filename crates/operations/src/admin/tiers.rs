@@ -197,15 +197,23 @@ pub async fn delete_tier(
     let mut tx = services.store.begin().await?;
     let policy = tx.policy_by_id(&actor.tenant, level, policy_id).await?;
     let users = tx.policy_users(&policy).await?;
-    if users > 0 {
+    let mut uses = Vec::new();
+    if users.holders > 0 {
+        let holders = if level == PolicyLevel::Subscription {
+            "subscription(s)"
+        } else {
+            "application(s)"
+        };
+        uses.push(format!("{} {holders}", users.holders));
+    }
+    if users.apis > 0 {
+        uses.push(format!("{} API(s)", users.apis));
+    }
+    if !uses.is_empty() {
         return Err(OpError::Conflict(format!(
-            "Policy '{}' is in use by {users} {}; it cannot be deleted",
+            "Policy '{}' is in use by {}; it cannot be deleted",
             policy.name,
-            if level == PolicyLevel::Subscription {
-                "subscription(s)"
-            } else {
-                "application(s)"
-            }
+            uses.join(" and ")
         )));
     }
     tx.apply(&Change::DeletePolicy(policy)).await?;

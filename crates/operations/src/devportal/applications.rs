@@ -207,7 +207,6 @@ pub async fn delete(services: &Services, actor: &Actor, application_id: &str) ->
     actor.require_any(VIEW)?;
     let app = own_application(services, actor, application_id).await?;
     let mut tx = services.store.begin().await?;
-    tx.withdraw_application_workflows(&app.id).await?;
     tx.apply(&Change::DeleteApplication(app)).await?;
     tx.commit().await?;
     Ok(())

@@ -413,7 +413,6 @@ pub async fn delete(services: &Services, actor: &Actor, subscription_id: &str) -
     actor.require_any(SUBSCRIBE)?;
     let (sub, _) = own_subscription(services, actor, subscription_id).await?;
     let mut tx = services.store.begin().await?;
-    tx.withdraw_workflows(&sub.id).await?;
     tx.apply(&Change::DeleteSubscription(sub)).await?;
     tx.commit().await?;
     Ok(())

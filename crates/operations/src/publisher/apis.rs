@@ -151,6 +151,17 @@ pub(crate) async fn insert_api_in(
     document: Option<&serde_json::Value>,
     documents_from: Option<&str>,
 ) -> OpResult<()> {
+    // As WSO2 (API_CONTEXT_ALREADY_EXISTS): the versions of one API share a context; no other
+    // API may take it.
+    if let Some(owner) = tx
+        .context_taken_by(&row.tenant, &row.context, &row.name)
+        .await?
+    {
+        return Err(OpError::Conflict(format!(
+            "The context {} is taken by API {owner}; choose another",
+            row.context
+        )));
+    }
     tx.insert_api(row).await?;
     if document.is_some() {
         tx.set_api_openapi(&row.id, document).await?;
@@ -231,22 +242,74 @@ async fn write_api(
         }
     }
     problems.into_result(())?;
-    let was_default = row.is_default_version;
-    row.description = definition.description.clone().unwrap_or_default();
-    row.is_default_version = definition.is_default_version;
-    row.tags = definition.tags.clone();
-    row.definition = definition.to_json();
-    row.updated_time = tollgate_model::now_millis();
-    tx.update_api(&mut row).await?;
-    scopes.write(&mut tx, &row).await?;
-    if document.is_some() {
-        tx.set_api_openapi(&row.id, document).await?;
-    }
-    if row.is_default_version != was_default {
-        tx.apply(&Change::SetDefaultVersion(row.clone())).await?;
-    }
+    replace_working_copy_in(
+        &mut tx,
+        &mut row,
+        WorkingCopy::of(&definition),
+        &scopes,
+        document.map(Some),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// What replacing an API's working copy sets on its row.
+pub(crate) struct WorkingCopy {
+    description: String,
+    is_default_version: bool,
+    tags: Vec<String>,
+    definition: serde_json::Value,
+}
+
+impl WorkingCopy {
+    /// The working copy a checked definition makes.
+    pub(crate) fn of(definition: &ApiDefinition) -> WorkingCopy {
+        WorkingCopy {
+            description: definition.description.clone().unwrap_or_default(),
+            is_default_version: definition.is_default_version,
+            tags: definition.tags.clone(),
+            definition: definition.to_json(),
+        }
+    }
+
+    /// The working copy of a prepared row (an import's).
+    pub(crate) fn of_row(row: &ApiRow) -> WorkingCopy {
+        WorkingCopy {
+            description: row.description.clone(),
+            is_default_version: row.is_default_version,
+            tags: row.tags.clone(),
+            definition: row.definition.clone(),
+        }
+    }
+}
+
+/// Makes a checked definition the API's working copy in `tx` — an update, a restored revision
+/// or an overwriting import alike: the row, its scopes (the API's own and those its resources
+/// require), its definition document when `document` says (`Some(None)` clears it), and, when
+/// the default-version mark changed, the event that tells gateways.
+pub(crate) async fn replace_working_copy_in(
+    tx: &mut tollgate_store::ApimTx,
+    api: &mut ApiRow,
+    copy: WorkingCopy,
+    scopes: &ApiScopes,
+    document: Option<Option<&serde_json::Value>>,
+) -> OpResult<()> {
+    let was_default = api.is_default_version;
+    api.description = copy.description;
+    api.is_default_version = copy.is_default_version;
+    api.tags = copy.tags;
+    api.definition = copy.definition;
+    api.updated_time = tollgate_model::now_millis();
+    tx.update_api(api).await?;
+    scopes.write(tx, api).await?;
+    if let Some(document) = document {
+        tx.set_api_openapi(&api.id, document).await?;
+    }
+    if api.is_default_version != was_default {
+        tx.apply(&Change::SetDefaultVersion(api.clone())).await?;
+    }
+    Ok(())
 }
 
 /// Deletes an API that has no subscriptions (WSO2 refuses otherwise); gateways forget it.
@@ -361,7 +424,7 @@ impl ApiScopes {
 
 /// Every scope a resource requires is one the API declares, or a shared scope; the shared
 /// scopes the API lists exist; local scopes do not take a shared scope's name.
-async fn check_scopes(
+pub(crate) async fn check_scopes(
     services: &Services,
     actor: &Actor,
     definition: &ApiDefinition,
@@ -434,7 +497,7 @@ async fn check_scopes(
 
 /// Every tier the definition names exists: subscription tiers, the API tier and resource tiers
 /// (each name looked up once, however many resources use it).
-async fn check_policies(
+pub(crate) async fn check_policies(
     services: &Services,
     actor: &Actor,
     definition: &ApiDefinition,

@@ -297,6 +297,13 @@ impl EndpointList {
             EndpointList::Many(many) => many,
         }
     }
+
+    fn endpoints_mut(&mut self) -> &mut [Endpoint] {
+        match self {
+            EndpointList::One(one) => std::slice::from_mut(one),
+            EndpointList::Many(many) => many,
+        }
+    }
 }
 
 /// An endpoint: its URL and WSO2's per-endpoint settings (`config` with timeouts, …) as sent.
@@ -744,8 +751,8 @@ fn looks_like_email(text: &str) -> bool {
 
 fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
     let lists = [
-        ("production_endpoints", config.production_endpoints.as_ref()),
-        ("sandbox_endpoints", config.sandbox_endpoints.as_ref()),
+        ("production_endpoints", config.production_endpoints.as_mut()),
+        ("sandbox_endpoints", config.sandbox_endpoints.as_mut()),
     ];
     for (key, list) in lists {
         let Some(list) = list else { continue };
@@ -753,7 +760,7 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
         if many && list.endpoints().is_empty() {
             problems.add(format!("endpointConfig.{key}"), "must list an endpoint");
         }
-        for (i, endpoint) in list.endpoints().iter().enumerate() {
+        for (i, endpoint) in list.endpoints_mut().iter_mut().enumerate() {
             let field = if many {
                 format!("endpointConfig.{key}[{i}]")
             } else {
@@ -763,10 +770,10 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
         }
     }
     for (key, list) in [
-        ("production_failovers", &config.production_failovers),
-        ("sandbox_failovers", &config.sandbox_failovers),
+        ("production_failovers", &mut config.production_failovers),
+        ("sandbox_failovers", &mut config.sandbox_failovers),
     ] {
-        for (i, endpoint) in list.iter().enumerate() {
+        for (i, endpoint) in list.iter_mut().enumerate() {
             check_endpoint(problems, &format!("endpointConfig.{key}[{i}]"), endpoint);
         }
     }
@@ -797,8 +804,10 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
     }
 }
 
-fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &Endpoint) {
-    let url = endpoint.url.trim();
+/// Checks an endpoint, its URL put in normal form (trimmed) as gateways will read it.
+fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint) {
+    endpoint.url = endpoint.url.trim().to_string();
+    let url = endpoint.url.as_str();
     let valid = (url.starts_with("http://") || url.starts_with("https://"))
         && url
             .parse::<http::Uri>()

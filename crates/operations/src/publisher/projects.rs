@@ -231,18 +231,14 @@ pub async fn import_api(
                     format!("cannot be changed ('{}' → '{}')", api.context, row.context),
                 ));
             }
-            api.description = row.description.clone();
-            api.is_default_version = row.is_default_version;
-            api.tags = row.tags.clone();
-            api.definition = row.definition.clone();
-            api.updated_time = tollgate_model::now_millis();
-            tx.update_api(&mut api).await?;
-            scopes.write(&mut tx, &api).await?;
-            if api.is_default_version {
-                tx.apply(&Change::SetDefaultVersion(api.clone())).await?;
-            }
-            tx.set_api_openapi(&api.id, project.openapi.as_ref())
-                .await?;
+            super::apis::replace_working_copy_in(
+                &mut tx,
+                &mut api,
+                super::apis::WorkingCopy::of_row(&row),
+                &scopes,
+                Some(project.openapi.as_ref()),
+            )
+            .await?;
             let (old, _) = services.store.documents(&api.id, i64::MAX, 0).await?;
             for doc in old {
                 tx.delete_document(&doc.id).await?;

@@ -147,15 +147,19 @@ pub async fn restore_revision(
     let mut tx = services.store.begin().await?;
     let mut api = tx.api(&actor.tenant, api_id).await?;
     let revision = tx.revision(&api.id, revision_id).await?;
-    let definition = ApiDefinition::from_json(revision.definition.clone())?;
-    api.description = definition.description.clone().unwrap_or_default();
-    api.is_default_version = definition.is_default_version;
-    api.tags = definition.tags.clone();
-    api.definition = definition.to_json();
-    api.updated_time = tollgate_model::now_millis();
-    tx.update_api(&mut api).await?;
+    // Checked as an update is: the tiers and shared scopes it names must still exist.
+    let definition = ApiDefinition::from_json(revision.definition.clone())?.normalise()?;
+    super::apis::check_policies(services, actor, &definition).await?;
+    let scopes = super::apis::check_scopes(services, actor, &definition).await?;
     let document = tx.revision_openapi(&revision.id).await?;
-    tx.set_api_openapi(&api.id, document.as_ref()).await?;
+    super::apis::replace_working_copy_in(
+        &mut tx,
+        &mut api,
+        super::apis::WorkingCopy::of(&definition),
+        &scopes,
+        Some(document.as_ref()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(api)
 }

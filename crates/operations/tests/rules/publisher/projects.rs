@@ -476,7 +476,6 @@ async fn at_the_revision_limit_an_import_rotates_only_when_asked() {
 }
 
 #[tokio::test]
-#[ignore = "bug: an overwriting import that clears isDefaultVersion writes the mark without an API_DEFAULT_VERSION event (only setting it is announced)"]
 async fn an_overwriting_import_that_clears_the_default_version_mark_announces_it() {
     let bed = TestBed::sqlite().await;
     let api = bed

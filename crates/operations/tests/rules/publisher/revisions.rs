@@ -198,7 +198,6 @@ async fn restoring_a_revision_makes_it_the_working_copy_again_without_an_event()
 }
 
 #[tokio::test]
-#[ignore = "bug: restore_revision does not rewrite the API's resource scopes, so the shared scope it requires again counts no use and can be deleted"]
 async fn restoring_a_revision_brings_back_the_resource_scopes_it_requires() {
     let bed = TestBed::sqlite().await;
     let scope: ScopeDefinition = serde_json::from_value(json!({"name": "menu:read"})).unwrap();
@@ -233,7 +232,6 @@ async fn restoring_a_revision_brings_back_the_resource_scopes_it_requires() {
 }
 
 #[tokio::test]
-#[ignore = "bug: restoring a revision that changes isDefaultVersion writes the mark without an API_DEFAULT_VERSION event (update_api announces it)"]
 async fn restoring_a_revision_that_changes_the_default_version_mark_announces_it() {
     let bed = TestBed::sqlite().await;
     let api = bed.api("Pizza", "/pizza").await;
