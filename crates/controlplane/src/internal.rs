@@ -10,18 +10,16 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use tollgate_hublink::NodeGate;
-use tollgate_keymanager::KeyManager;
-use tollgate_restcore::{ApiError, QueryParams};
-use tollgate_store::Store;
+use tollgate_operations::gateways;
+use tollgate_restcore::{ApiError, Ctx, QueryParams};
 
 #[derive(Clone)]
 struct InternalState {
-    store: Store,
-    key_manager: Arc<KeyManager>,
+    ctx: Ctx,
     gate: Option<Arc<NodeGate>>,
 }
 
-pub fn router(store: Store, key_manager: Arc<KeyManager>, gate: Option<Arc<NodeGate>>) -> Router {
+pub fn router(ctx: Ctx, gate: Option<Arc<NodeGate>>) -> Router {
     Router::new()
         .route("/internal/data/v1/runtime-snapshot", get(runtime_snapshot))
         .route(
@@ -32,11 +30,7 @@ pub fn router(store: Store, key_manager: Arc<KeyManager>, gate: Option<Arc<NodeG
             tollgate_model::wire::INTROSPECT_PATH,
             axum::routing::post(introspect),
         )
-        .with_state(InternalState {
-            store,
-            key_manager,
-            gate,
-        })
+        .with_state(InternalState { ctx, gate })
 }
 
 /// A gateway asks about an opaque token: 200 with what it needs when the token is active, 204
@@ -57,7 +51,7 @@ async fn introspect(
     else {
         return ApiError::bad_field("token", "is required (a form field)").into_response();
     };
-    match state.key_manager.introspect_for_gateway(&token).await {
+    match state.ctx.key_manager.introspect_for_gateway(&token).await {
         Ok(Some(active)) => (StatusCode::OK, Json(active)).into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => ApiError::from(err).into_response(),
@@ -80,17 +74,10 @@ async fn runtime_snapshot(
     if let Err(refused) = admit(&state, client, &headers).await {
         return refused;
     }
-    let mut snapshot = match state.store.snapshot().await {
-        Ok(s) => s,
-        Err(err) => return ApiError::from(err).into_response(),
-    };
-    if let Some(labels) = q.gateway_labels.filter(|l| !l.is_empty()) {
-        let labels: Vec<&str> = labels.split(',').map(str::trim).collect();
-        snapshot
-            .apis
-            .retain(|d| labels.contains(&d.environment.as_str()));
+    match gateways::runtime_snapshot(&state.ctx, q.gateway_labels.as_deref()).await {
+        Ok(snapshot) => (StatusCode::OK, Json(snapshot)).into_response(),
+        Err(err) => ApiError::from(err).into_response(),
     }
-    (StatusCode::OK, Json(snapshot)).into_response()
 }
 
 /// A gateway reports what it has applied (see `tollgate_gateway::report`).
@@ -107,11 +94,7 @@ async fn gateway_report(
         Ok(report) => report,
         Err(err) => return err.into_response(),
     };
-    if report.node_id.is_empty() || report.node_id.len() > 200 || report.labels.len() > 100 {
-        return ApiError::bad_field("nodeId", "must name the gateway in at most 200 characters")
-            .into_response();
-    }
-    match state.store.record_gateway_report(&report).await {
+    match gateways::record_report(&state.ctx, &report).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => ApiError::from(err).into_response(),
     }

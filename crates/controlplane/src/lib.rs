@@ -46,11 +46,7 @@ fn publisher_routes() -> tollgate_restcore::Routes {
 /// data API that gateways load their state from.
 pub fn router(ctx: Ctx, node_gate: Option<std::sync::Arc<tollgate_hublink::NodeGate>>) -> Router {
     Router::new()
-        .merge(internal::router(
-            ctx.store.clone(),
-            ctx.key_manager.clone(),
-            node_gate,
-        ))
+        .merge(internal::router(ctx.clone(), node_gate))
         .route("/_health/live", axum::routing::get(health))
         .route("/_health/ready", axum::routing::get(health))
         .nest(PUBLISHER, publisher_routes().into_router(ctx.clone()))

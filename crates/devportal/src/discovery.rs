@@ -84,33 +84,16 @@ pub(crate) async fn list(
     let viewer = viewer(&ctx, &caller).await?;
     let page = Page::new(q.limit, q.offset)?;
     let listed = ops::list_apis(&ctx, &viewer, q.query.as_deref(), page).await?;
-    let ids: Vec<&str> = listed.items.iter().map(|a| a.id.as_str()).collect();
-    let ratings = ctx.store.average_ratings(&ids).await?;
+    let ratings = ops::average_ratings(&ctx, &listed.items).await?;
     Ok(listed_body(&listed, |api| {
-        let rating = ratings
-            .iter()
-            .find(|(id, _)| *id == api.id)
-            .map(|(_, r)| *r);
-        with_rating(api_info(api), rating)
+        with_rating(api_info(api), ratings.get(&api.id).copied())
     }))
 }
 
-fn endpoint_urls_json(urls: &[EndpointUrls], api: &ApiRow) -> Vec<Value> {
-    let default_path = |url: &Option<String>| {
-        let base = tollgate_model::base_path(&api.context, &api.version);
-        let default = format!(
-            "{}/",
-            tollgate_model::default_version_path(&api.context).trim_end_matches('/')
-        );
-        url.as_ref()
-            .filter(|_| api.is_default_version)
-            .map(|u| format!("{}{default}", u.trim_end_matches(&base)))
-    };
+fn endpoint_urls_json(urls: &[EndpointUrls]) -> Vec<Value> {
     urls.iter()
         .map(|u| {
-            let defaults = without_nulls(
-                json!({"http": default_path(&u.http), "https": default_path(&u.https)}),
-            );
+            let defaults = without_nulls(json!({"http": u.default_http, "https": u.default_https}));
             without_nulls(json!({
                 "environmentName": u.environment,
                 "environmentDisplayName": u.display_name,
@@ -129,42 +112,22 @@ pub(crate) async fn get(
     Path(api_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let api = ops::get_api(&ctx, &viewer, &api_id).await?;
-    let urls = ops::endpoint_urls(&ctx, &api).await?;
-    let rating = ctx
-        .store
-        .average_ratings(&[api.id.as_str()])
-        .await?
-        .first()
-        .map(|(_, r)| *r);
-    let pick = |k: &str| api.definition.get(k).cloned().unwrap_or(Value::Null);
-    let operations: Vec<Value> = api
-        .definition
-        .get("operations")
-        .and_then(Value::as_array)
-        .map(|ops| {
-            ops.iter()
-                .map(|op| {
-                    json!({
-                        "id": op.get("id").cloned().unwrap_or(json!("")),
-                        "target": op.get("target"),
-                        "verb": op.get("verb"),
-                        "authType": op.get("authType").cloned().unwrap_or(json!("Application & Application User")),
-                        "throttlingPolicy": op.get("throttlingPolicy").cloned().unwrap_or(json!("Unlimited")),
-                        "scopes": op.get("scopes").cloned().unwrap_or(json!([])),
-                    })
-                })
-                .collect()
+    let detail = ops::api_detail(&ctx, &viewer, &api_id).await?;
+    let (api, definition) = (&detail.api, &detail.definition);
+    let operations: Vec<Value> = definition
+        .operations
+        .iter()
+        .map(|op| {
+            json!({
+                "id": op.other.get("id").cloned().unwrap_or(json!("")),
+                "target": op.target,
+                "verb": op.verb,
+                "authType": op.auth_type,
+                "throttlingPolicy": op.tier(),
+                "scopes": op.scopes,
+            })
         })
-        .unwrap_or_default();
-    let additional: Value = match pick("additionalProperties") {
-        Value::Array(list) => Value::Array(
-            list.into_iter()
-                .filter(|p| p.get("display").and_then(Value::as_bool) != Some(false))
-                .collect(),
-        ),
-        _ => json!([]),
-    };
+        .collect();
     let body = json!({
         "id": api.id,
         "name": api.name,
@@ -175,25 +138,25 @@ pub(crate) async fn get(
         "lifeCycleStatus": api.lifecycle_status,
         "isDefaultVersion": api.is_default_version,
         "type": api.api_type,
-        "transport": pick("transport"),
+        "transport": definition.transport,
         "operations": operations,
-        "authorizationHeader": pick("authorizationHeader"),
-        "securityScheme": pick("securityScheme"),
+        "authorizationHeader": definition.authorization_header,
+        "securityScheme": definition.security_scheme,
         "tags": api.tags,
-        "tiers": tiers(&api),
+        "tiers": tiers(api),
         "hasThumbnail": api.has_thumbnail,
-        "additionalProperties": additional,
-        "endpointURLs": endpoint_urls_json(&urls, &api),
-        "businessInformation": pick("businessInformation"),
-        "environmentList": urls.iter().map(|u| u.environment.clone()).collect::<Vec<_>>(),
+        "additionalProperties": detail.shown_properties(),
+        "endpointURLs": endpoint_urls_json(&detail.urls),
+        "businessInformation": definition.business_information,
+        "environmentList": detail.urls.iter().map(|u| u.environment.clone()).collect::<Vec<_>>(),
         "scopes": [],
-        "avgRating": rating.map(|r| format!("{r:.1}")),
+        "avgRating": detail.rating.map(|r| format!("{r:.1}")),
         "isSubscriptionAvailable": true,
-        "categories": pick("categories"),
-        "keyManagers": pick("keyManagers"),
+        "categories": definition.categories,
+        "keyManagers": definition.other.get("keyManagers"),
         "createdTime": api.created_time.to_string(),
         "lastUpdatedTime": api.updated_time.to_string(),
-        "gatewayVendor": pick("gatewayVendor"),
+        "gatewayVendor": definition.gateway_vendor,
     });
     Ok(Json(without_nulls(body)))
 }

@@ -15,27 +15,23 @@ use crate::discovery::viewer;
 
 /// WSO2's Developer Portal `Settings` (open to visitors: a portal reads it before sign-in).
 pub(crate) async fn settings(State(ctx): State<Ctx>) -> Json<Value> {
-    let gateway = ctx
-        .environments
-        .first()
-        .map(|e| format!("{},{}", e.http_endpoint, e.https_endpoint))
-        .unwrap_or_default();
+    let settings = tollgate_operations::devportal::settings::settings(&ctx);
     Json(json!({
-        "grantTypes": ctx.key_manager.supported_grants(),
-        "scopes": ["apim:subscribe", "apim:app_manage", "apim:sub_manage", "apim:api_key", "apim:store_settings"],
+        "grantTypes": settings.grant_types,
+        "scopes": settings.scopes,
         "applicationSharingEnabled": false,
         "mapExistingAuthApps": true,
-        "apiGatewayEndpoint": gateway,
+        "apiGatewayEndpoint": settings.gateway_endpoint,
         "monetizationEnabled": false,
         "recommendationEnabled": false,
         "IsUnlimitedTierPaid": false,
         "identityProvider": {"external": false},
-        "IsAnonymousModeEnabled": ctx.devportal.anonymous_mode,
+        "IsAnonymousModeEnabled": settings.anonymous_mode,
         "IsPasswordChangeEnabled": true,
         "userStorePasswordPattern": "",
         "passwordPolicyPattern": "",
-        "passwordPolicyMinLength": ctx.users.min_password_length,
-        "passwordPolicyMaxLength": ctx.users.max_password_length,
+        "passwordPolicyMinLength": settings.min_password_length,
+        "passwordPolicyMaxLength": settings.max_password_length,
     }))
 }
 
@@ -44,10 +40,9 @@ pub(crate) async fn application_attributes(
     State(ctx): State<Ctx>,
     principal: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    principal.require_any(&["apim:subscribe", "apim:app_manage"])?;
-    let list: Vec<Value> = ctx
-        .devportal
-        .application_attributes
+    let attributes =
+        tollgate_operations::devportal::settings::application_attributes(&ctx, &principal)?;
+    let list: Vec<Value> = attributes
         .iter()
         .map(|a| {
             json!({

@@ -85,28 +85,13 @@ pub(crate) async fn update(
     axum::extract::Path(subscription_id): axum::extract::Path<String>,
     JsonBody(input): JsonBody<SubscriptionInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let current = ops::get(&ctx, &principal, &subscription_id).await?;
-    for (field, given, stored) in [
-        (
-            "applicationId",
-            &input.application_id,
-            &current.subscription.application_id,
-        ),
-        ("apiId", &input.api_id, &current.subscription.api_id),
-    ] {
-        if given != stored {
-            return Err(ApiError::bad_field(
-                field,
-                format!("cannot be changed ('{stored}' → '{given}'); subscribe anew instead"),
-            ));
-        }
-    }
-    let tier = input
-        .requested_throttling_policy
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .unwrap_or(&input.throttling_policy);
-    let view = ops::change_tier(&ctx, &principal, &subscription_id, tier).await?;
+    let update = ops::SubscriptionUpdate {
+        application_id: input.application_id,
+        api_id: input.api_id,
+        throttling_policy: input.throttling_policy,
+        requested_throttling_policy: input.requested_throttling_policy,
+    };
+    let view = ops::update(&ctx, &principal, &subscription_id, update).await?;
     Ok(Json(view_json(&view)))
 }
 

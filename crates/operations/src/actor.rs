@@ -61,3 +61,45 @@ impl Actor {
         }
     }
 }
+
+/// The caller behind a Bearer token: its subject, with the scopes it carries — but the REST
+/// APIs' own (`apim:`) scopes only while the user's current roles still allow them, so a token
+/// outlives neither its user nor the roles it was granted by.
+pub async fn token_caller(services: &crate::Services, token: &str) -> Result<Actor, OpError> {
+    let claims = services
+        .key_manager
+        .verify(token)
+        .map_err(|e| OpError::Unauthenticated(format!("Invalid access token: {e}")))?;
+    let (tenant, username) = tollgate_keymanager::split_tenant(&claims.sub);
+    let mut held: Vec<String> = claims.scopes().map(str::to_string).collect();
+    if held.iter().any(|s| s.starts_with("apim:")) {
+        let roles = services
+            .store
+            .find_user(tenant, username)
+            .await?
+            .map(|user| user.roles)
+            .unwrap_or_default();
+        held.retain(|s| !s.starts_with("apim:") || scopes::role_allows(&roles, s));
+    }
+    Ok(Actor::with_scopes(
+        tenant.to_string(),
+        username.to_string(),
+        held,
+    ))
+}
+
+/// The caller behind Basic credentials: their roles decide. `source` is the client's address,
+/// for the key manager's failure limits.
+pub async fn password_caller(
+    services: &crate::Services,
+    username: &str,
+    password: &str,
+    source: Option<std::net::IpAddr>,
+) -> Result<Actor, OpError> {
+    let user = services
+        .key_manager
+        .authenticate_user(username, password, source)
+        .await?
+        .ok_or_else(|| OpError::Unauthenticated("Invalid username or password".into()))?;
+    Ok(Actor::with_roles(user.tenant, user.username, user.roles))
+}

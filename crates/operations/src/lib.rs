@@ -11,11 +11,12 @@ pub mod admin;
 pub mod devportal;
 pub mod environments;
 mod error;
+pub mod gateways;
 pub mod key_managers;
 pub mod publisher;
 pub mod users;
 
-pub use actor::Actor;
+pub use actor::{password_caller, token_caller, Actor};
 pub use error::{FieldError, OpError, Problems};
 
 use std::sync::Arc;

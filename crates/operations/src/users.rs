@@ -427,6 +427,34 @@ pub async fn delete_user(services: &Services, actor: &Actor, user_id: &str) -> O
     Ok(())
 }
 
+/// Whether the caller's tenant has a role named `name` (the publisher's `HEAD /roles/{role}`,
+/// asked when a provider restricts an API to roles); case-insensitive, `Internal/` optional.
+pub async fn role_exists(services: &Services, actor: &Actor, name: &str) -> OpResult<bool> {
+    actor.require_any(&["apim:api_create", "apim:api_manage", "apim:api_view"])?;
+    let name = unprefixed(name);
+    Ok(services
+        .store
+        .roles(&actor.tenant)
+        .await?
+        .iter()
+        .any(|role| role.eq_ignore_ascii_case(name)))
+}
+
+/// Whether the caller holds the role `name` now (`HEAD /me/roles/{role}`).
+pub async fn holds_role(services: &Services, actor: &Actor, name: &str) -> OpResult<bool> {
+    let name = unprefixed(name);
+    Ok(services
+        .store
+        .find_user(&actor.tenant, &actor.username)
+        .await?
+        .is_some_and(|user| user.roles.iter().any(|r| r.eq_ignore_ascii_case(name))))
+}
+
+/// A role name without WSO2's `Internal/` domain.
+fn unprefixed(name: &str) -> &str {
+    name.strip_prefix("Internal/").unwrap_or(name)
+}
+
 /// The tenant's roles with their members; `name` keeps only that one.
 pub async fn list_roles(
     services: &Services,

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::Value;
 use tollgate_operations::devportal::discovery::{self, EndpointUrls, Viewer};
 use tollgate_operations::{OpError, Page};
 use tollgate_restcore::Ctx;
@@ -201,8 +200,7 @@ async fn api_page_full(
         Ok(viewer) => viewer,
         Err(redirect) => return Ok(redirect),
     };
-    let api = discovery::get_api(&ctx, &viewer, &api_id).await?;
-    let urls = discovery::endpoint_urls(&ctx, &api).await?;
+    let detail = discovery::api_detail(&ctx, &viewer, &api_id).await?;
     let documents = discovery::documents(&ctx, &viewer, &api_id, Page::new(Some(100), Some(0))?)
         .await?
         .items;
@@ -211,18 +209,16 @@ async fn api_page_full(
         .into_iter()
         .map(|p| p.name)
         .collect();
-    let resources = api.definition["operations"]
-        .as_array()
-        .map(|ops| {
-            ops.iter()
-                .map(|op| Resource {
-                    verb: op["verb"].as_str().unwrap_or_default().to_string(),
-                    target: op["target"].as_str().unwrap_or_default().to_string(),
-                    secured: op.get("authType").and_then(Value::as_str) != Some("None"),
-                })
-                .collect()
+    let resources = detail
+        .definition
+        .operations
+        .iter()
+        .map(|op| Resource {
+            verb: op.verb.to_string(),
+            target: op.target.clone(),
+            secured: op.auth_type != tollgate_model::AuthType::None,
         })
-        .unwrap_or_default();
+        .collect();
     let applications = match &visitor.signed_in {
         Some(signed_in) => {
             tollgate_operations::devportal::applications::list(&ctx, &signed_in.actor)
@@ -277,11 +273,11 @@ async fn api_page_full(
             feedback_errors: feedback_errors.clone(),
             tried,
             applications,
-            page: Chrome::new(Some(Portal::DevPortal), api.name.clone(), &visitor),
-            context: api.context.clone(),
-            status: api.lifecycle_status.display_name().to_string(),
-            api: Card::from(&api),
-            urls,
+            page: Chrome::new(Some(Portal::DevPortal), detail.api.name.clone(), &visitor),
+            context: detail.api.context.clone(),
+            status: detail.api.lifecycle_status.display_name().to_string(),
+            api: Card::from(&detail.api),
+            urls: detail.urls,
             resources,
             documents,
             tiers,

@@ -183,19 +183,13 @@ pub(crate) async fn key_managers(
 /// `HEAD /roles/{role}` (the name base64url-encoded, as WSO2's clients send it): whether the
 /// role exists; `HEAD /me/roles/{role}`: whether the caller has it.
 pub(crate) async fn role_exists(
+    State(ctx): State<Ctx>,
     principal: Principal,
     Path(encoded): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require_any(&["apim:api_create", "apim:api_manage", "apim:api_view"])?;
-    let role = decode_role(&encoded);
-    let known = tollgate_model::scopes::roles::ALL
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(&role));
-    Ok(if known {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    })
+    let known = tollgate_operations::users::role_exists(&ctx, &principal, &decode_role(&encoded))
+        .await?;
+    Ok(found(known))
 }
 
 pub(crate) async fn has_role(
@@ -203,24 +197,20 @@ pub(crate) async fn has_role(
     principal: Principal,
     Path(encoded): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let role = decode_role(&encoded);
-    let roles = ctx
-        .key_manager
-        .user(&principal.username)
-        .await?
-        .map(|u| u.roles)
-        .unwrap_or_default();
-    Ok(if roles.iter().any(|r| r.eq_ignore_ascii_case(&role)) {
+    let held =
+        tollgate_operations::users::holds_role(&ctx, &principal, &decode_role(&encoded)).await?;
+    Ok(found(held))
+}
+
+fn found(yes: bool) -> StatusCode {
+    if yes {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
-    })
+    }
 }
 
-/// A role name as WSO2's clients send it (base64url), without the `Internal/` prefix.
+/// A role name as WSO2's clients send it (base64url).
 fn decode_role(encoded: &str) -> String {
-    let name = crate::wire::decode_name(encoded).unwrap_or_else(|| encoded.to_string());
-    name.strip_prefix("Internal/")
-        .map(str::to_string)
-        .unwrap_or(name)
+    crate::wire::decode_name(encoded).unwrap_or_else(|| encoded.to_string())
 }

@@ -35,30 +35,9 @@ impl FromRequestParts<Ctx> for Principal {
             .ok_or_else(|| ApiError::unauthorized("Malformed Authorization header"))?;
         let credential = credential.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
-            let claims = ctx
-                .key_manager
-                .verify(credential)
-                .map_err(|e| ApiError::unauthorized(format!("Invalid access token: {e}")))?;
-            let (tenant, username) = tollgate_keymanager::split_tenant(&claims.sub);
-            // The REST APIs' own scopes hold only while the user's roles still allow them: a
-            // token outlives neither its user nor the roles it was granted by.
-            let mut scopes: Vec<String> = claims.scopes().map(str::to_string).collect();
-            if scopes.iter().any(|s| s.starts_with("apim:")) {
-                let roles = ctx
-                    .store
-                    .find_user(tenant, username)
-                    .await?
-                    .map(|user| user.roles)
-                    .unwrap_or_default();
-                scopes.retain(|s| {
-                    !s.starts_with("apim:") || tollgate_model::scopes::role_allows(&roles, s)
-                });
-            }
-            Ok(Principal(Actor::with_scopes(
-                tenant.to_string(),
-                username.to_string(),
-                scopes,
-            )))
+            Ok(Principal(
+                tollgate_operations::token_caller(ctx, credential).await?,
+            ))
         } else if scheme.eq_ignore_ascii_case("basic") {
             let (user, password) = tollgate_keymanager::basic_credentials(&parts.headers)
                 .ok_or_else(|| ApiError::unauthorized("Malformed Basic credentials"))?;
@@ -66,16 +45,9 @@ impl FromRequestParts<Ctx> for Principal {
                 .extensions
                 .get::<tollgate_guard::ClientAddr>()
                 .map(|addr| addr.0.ip());
-            let user = ctx
-                .key_manager
-                .authenticate_user(&user, &password, source)
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("Invalid username or password"))?;
-            Ok(Principal(Actor::with_roles(
-                user.tenant,
-                user.username,
-                user.roles,
-            )))
+            Ok(Principal(
+                tollgate_operations::password_caller(ctx, &user, &password, source).await?,
+            ))
         } else {
             Err(ApiError::unauthorized(format!(
                 "Unsupported authorization scheme '{scheme}'"

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use tollgate_model::{DocumentVisibility, PolicyLevel, ThrottlePolicy};
 use tollgate_store::{ApiFilter, ApiRow, ApiSearch, DocumentRow, Finder};
 
+use crate::publisher::definition::{AdditionalProperty, ApiDefinition};
 use crate::publisher::documents::ServedContent;
 use crate::{Actor, Listed, OpError, OpResult, Page, Services};
 
@@ -99,13 +100,73 @@ pub async fn get_api(services: &Services, viewer: &Viewer, api_id: &str) -> OpRe
 }
 
 /// Where an API is served: per environment it is deployed to (and shown in the portal), its
-/// gateway URLs.
+/// gateway URLs, and — for the default version of its name — the URLs without the version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EndpointUrls {
     pub environment: String,
     pub display_name: String,
     pub http: Option<String>,
     pub https: Option<String>,
+    pub default_http: Option<String>,
+    pub default_https: Option<String>,
+}
+
+/// An API as the developer portal shows it.
+#[derive(Debug, Clone)]
+pub struct ApiDetail {
+    pub api: ApiRow,
+    /// The stored definition, read as WSO2's API object.
+    pub definition: ApiDefinition,
+    pub urls: Vec<EndpointUrls>,
+    /// The average rating, when there are ratings.
+    pub rating: Option<f64>,
+}
+
+impl ApiDetail {
+    /// The custom properties consumers see (a property with `display: false` is the
+    /// publisher's alone).
+    pub fn shown_properties(&self) -> Vec<&AdditionalProperty> {
+        self.definition
+            .additional_properties
+            .iter()
+            .flatten()
+            .filter(|p| p.display != Some(false))
+            .collect()
+    }
+}
+
+/// One API the viewer may see, with its gateway URLs and rating.
+pub async fn api_detail(
+    services: &Services,
+    viewer: &Viewer,
+    api_id: &str,
+) -> OpResult<ApiDetail> {
+    let api = get_api(services, viewer, api_id).await?;
+    let definition = ApiDefinition::from_json(api.definition.clone())?;
+    let urls = endpoint_urls(services, &api).await?;
+    let rating = average_ratings(services, std::slice::from_ref(&api))
+        .await?
+        .remove(&api.id);
+    Ok(ApiDetail {
+        api,
+        definition,
+        urls,
+        rating,
+    })
+}
+
+/// The average rating of each of `apis` that has ratings, by API id.
+pub async fn average_ratings(
+    services: &Services,
+    apis: &[ApiRow],
+) -> OpResult<std::collections::HashMap<String, f64>> {
+    let ids: Vec<&str> = apis.iter().map(|a| a.id.as_str()).collect();
+    Ok(services
+        .store
+        .average_ratings(&ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 pub async fn endpoint_urls(services: &Services, api: &ApiRow) -> OpResult<Vec<EndpointUrls>> {
@@ -141,11 +202,25 @@ pub async fn endpoint_urls(services: &Services, api: &ApiRow) -> OpResult<Vec<En
                 }
             })
         };
+        let http = url("http", vhost.http_port, 80);
+        let https = url("https", vhost.https_port, 443);
+        // The default version is also served at its context without the version.
+        let without_version = |url: &Option<String>| {
+            url.as_ref().filter(|_| api.is_default_version).map(|url| {
+                format!(
+                    "{}{}/",
+                    url.trim_end_matches(&base_path),
+                    tollgate_model::default_version_path(&api.context).trim_end_matches('/')
+                )
+            })
+        };
         urls.push(EndpointUrls {
             environment: environment.name.clone(),
             display_name: environment.display_name.clone(),
-            http: url("http", vhost.http_port, 80),
-            https: url("https", vhost.https_port, 443),
+            default_http: without_version(&http),
+            default_https: without_version(&https),
+            http,
+            https,
         });
     }
     Ok(urls)

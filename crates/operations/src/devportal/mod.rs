@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod feedback;
 pub mod invocation;
 pub mod keys;
+pub mod settings;
 pub mod subscriptions;
 pub mod workflows;
 

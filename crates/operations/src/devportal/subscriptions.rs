@@ -226,15 +226,18 @@ async fn own_subscription(
     actor: &Actor,
     subscription_id: &str,
 ) -> OpResult<(SubscriptionRow, ApplicationRow)> {
-    let not_found = || OpError::NotFound(format!("subscription {subscription_id}"));
+    let not_found = |err| match err {
+        OpError::NotFound(_) => OpError::NotFound(format!("subscription {subscription_id}")),
+        other => other,
+    };
     let sub = services
         .store
         .subscription(&actor.tenant, subscription_id)
         .await
-        .map_err(|_| not_found())?;
+        .map_err(|err| not_found(err.into()))?;
     let app = own_application(services, actor, &sub.application_id)
         .await
-        .map_err(|_| not_found())?;
+        .map_err(not_found)?;
     Ok((sub, app))
 }
 
@@ -245,16 +248,44 @@ pub async fn get(
 ) -> OpResult<SubscriptionView> {
     actor.require_any(SUBSCRIBE)?;
     let (subscription, application) = own_subscription(services, actor, subscription_id).await?;
-    let api = services
-        .store
-        .api(&actor.tenant, &subscription.api_id)
-        .await
-        .ok();
+    let api = match services.store.api(&actor.tenant, &subscription.api_id).await {
+        Ok(api) => Some(api),
+        Err(tollgate_store::StoreError::NotFound(_)) => None,
+        Err(other) => return Err(other.into()),
+    };
     Ok(SubscriptionView {
         subscription,
         api,
         application,
     })
+}
+
+/// What `PUT /subscriptions/{id}` states: the subscription as the consumer wants it. Only its
+/// tier may change — `requestedThrottlingPolicy` when given (WSO2's field for the tier asked
+/// for), else `throttlingPolicy`.
+#[derive(Debug, Clone)]
+pub struct SubscriptionUpdate {
+    pub application_id: String,
+    pub api_id: String,
+    pub throttling_policy: String,
+    pub requested_throttling_policy: Option<String>,
+}
+
+/// Changes a subscription as `PUT /subscriptions/{id}` asks: its application and API must be
+/// the ones it has (checked in the write's transaction), its tier becomes the one asked for.
+pub async fn update(
+    services: &Services,
+    actor: &Actor,
+    subscription_id: &str,
+    update: SubscriptionUpdate,
+) -> OpResult<SubscriptionView> {
+    let tier = update
+        .requested_throttling_policy
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&update.throttling_policy)
+        .to_string();
+    retier(services, actor, subscription_id, &tier, Some(&update)).await
 }
 
 /// Moves a subscription to another tier the API offers. Only an active subscription of a
@@ -265,6 +296,16 @@ pub async fn change_tier(
     actor: &Actor,
     subscription_id: &str,
     throttling_policy: &str,
+) -> OpResult<SubscriptionView> {
+    retier(services, actor, subscription_id, throttling_policy, None).await
+}
+
+async fn retier(
+    services: &Services,
+    actor: &Actor,
+    subscription_id: &str,
+    throttling_policy: &str,
+    stated: Option<&SubscriptionUpdate>,
 ) -> OpResult<SubscriptionView> {
     let view = get(services, actor, subscription_id).await?;
     let Some(api) = &view.api else {
@@ -296,6 +337,25 @@ pub async fn change_tier(
     }
     let mut tx = services.store.begin().await?;
     let mut subscription = tx.subscription(&actor.tenant, subscription_id).await?;
+    if let Some(stated) = stated {
+        let mut problems = Problems::default();
+        for (field, given, stored) in [
+            (
+                "applicationId",
+                &stated.application_id,
+                &subscription.application_id,
+            ),
+            ("apiId", &stated.api_id, &subscription.api_id),
+        ] {
+            if given != stored {
+                problems.add(
+                    field,
+                    format!("cannot be changed ('{stored}' → '{given}'); subscribe anew instead"),
+                );
+            }
+        }
+        problems.into_result(())?;
+    }
     if !matches!(
         subscription.status,
         SubscriptionStatus::Unblocked | SubscriptionStatus::ProdOnlyBlocked

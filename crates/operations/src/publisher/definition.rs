@@ -8,7 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tollgate_model::{
     AccessControl, ApiType, Audience, AuthType, EndpointImplementationType, EndpointType,
-    Endpoints, GatewayVendor, HttpVerb, Operation, SubscriptionAvailability, Transport, Visibility,
+    Endpoints, GatewayVendor, HttpVerb, Operation, SecurityScheme, SubscriptionAvailability,
+    Transport, Visibility,
 };
 
 use crate::{OpError, Problems};
@@ -54,7 +55,7 @@ pub struct ApiDefinition {
         default = "default_security_scheme",
         deserialize_with = "null_as_default"
     )]
-    pub security_scheme: Vec<String>,
+    pub security_scheme: Vec<SecurityScheme>,
     #[serde(default = "default_visibility")]
     pub visibility: Visibility,
     #[serde(default, deserialize_with = "null_as_default")]
@@ -140,6 +141,13 @@ pub struct Resource {
     pub scopes: Vec<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl Resource {
+    /// The resource's tier (WSO2's `Unlimited` when none is set).
+    pub fn tier(&self) -> &str {
+        self.throttling_policy.as_deref().unwrap_or("Unlimited")
+    }
 }
 
 /// One custom property of an API.
@@ -349,8 +357,8 @@ fn default_api_type() -> ApiType {
 fn default_transport() -> Vec<Transport> {
     vec![Transport::Http, Transport::Https]
 }
-fn default_security_scheme() -> Vec<String> {
-    vec!["oauth2".into()]
+fn default_security_scheme() -> Vec<SecurityScheme> {
+    vec![SecurityScheme::OAuth2]
 }
 fn default_visibility() -> Visibility {
     Visibility::Public
@@ -478,22 +486,6 @@ impl ApiDefinition {
         }
         if self.api_throttling_policy.as_deref() == Some("") {
             self.api_throttling_policy = None;
-        }
-        for (i, scheme) in self.security_scheme.iter().enumerate() {
-            const SCHEMES: &[&str] = &[
-                "oauth2",
-                "api_key",
-                "basic_auth",
-                "mutualssl",
-                "oauth_basic_auth_api_key_mandatory",
-                "mutualssl_mandatory",
-            ];
-            if !SCHEMES.contains(&scheme.as_str()) {
-                problems.add(
-                    format!("securityScheme[{i}]"),
-                    format!("'{scheme}' is not one of {}", SCHEMES.join(", ")),
-                );
-            }
         }
         if let Some(header) = &self.authorization_header {
             check_header_name(&mut problems, "authorizationHeader", header);
@@ -656,10 +648,10 @@ impl ApiDefinition {
     /// list naming neither (only schemes gateways do not enforce yet, such as `basic_auth`)
     /// keeps OAuth2, as before they were told apart.
     pub fn runtime_authentication(&self) -> tollgate_model::ApiAuthentication {
-        let has = |scheme: &str| self.security_scheme.iter().any(|s| s == scheme);
-        let api_key = has("api_key");
+        let has = |scheme| self.security_scheme.contains(&scheme);
+        let api_key = has(SecurityScheme::ApiKey);
         tollgate_model::ApiAuthentication {
-            oauth2: has("oauth2") || !api_key,
+            oauth2: has(SecurityScheme::OAuth2) || !api_key,
             api_key,
             api_key_header: self
                 .api_key_header

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use tollgate_model::{AuthType, EndpointType, HttpVerb, PolicyLevel, Visibility};
+use tollgate_model::{AuthType, EndpointType, HttpVerb, PolicyLevel, SecurityScheme, Visibility};
 use tollgate_operations::publisher::apis;
 use tollgate_operations::publisher::definition::{
     ApiDefinition, ApiScope, BusinessInformation, CorsConfiguration, Endpoint, EndpointConfig,
@@ -23,7 +23,10 @@ use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Publisher;
 
 /// The security schemes the configuration page offers (others an API has are kept).
-const SHOWN_SCHEMES: &[(&str, &str)] = &[("oauth2", "OAuth2 tokens"), ("api_key", "API keys")];
+const SHOWN_SCHEMES: &[(SecurityScheme, &str)] = &[
+    (SecurityScheme::OAuth2, "OAuth2 tokens"),
+    (SecurityScheme::ApiKey, "API keys"),
+];
 
 /// The API and its definition, as a form starts from.
 async fn load(
@@ -132,11 +135,11 @@ async fn configuration(
             api_tier: definition.api_throttling_policy.clone().unwrap_or_default(),
             schemes: SHOWN_SCHEMES
                 .iter()
-                .map(|(name, label)| {
+                .map(|(scheme, label)| {
                     (
-                        *name,
+                        scheme.as_str(),
                         *label,
-                        definition.security_scheme.iter().any(|s| s == name),
+                        definition.security_scheme.contains(scheme),
                     )
                 })
                 .collect(),
@@ -204,14 +207,23 @@ pub(crate) async fn save_configuration(
     definition.tags = form.list("tags");
     definition.policies = form.all("policies");
     definition.api_throttling_policy = form.some("api_tier");
-    let mut schemes: Vec<String> = definition
+    let mut schemes: Vec<SecurityScheme> = definition
         .security_scheme
         .iter()
-        .filter(|s| !SHOWN_SCHEMES.iter().any(|(name, _)| name == s))
-        .cloned()
+        .filter(|s| !SHOWN_SCHEMES.iter().any(|(shown, _)| shown == *s))
+        .copied()
         .collect();
-    schemes.extend(form.all("scheme"));
-    if !schemes.iter().any(|s| s == "oauth2" || s == "api_key") {
+    match form.names::<SecurityScheme>("scheme", "securityScheme") {
+        Ok(chosen) => schemes.extend(chosen),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, &["securityScheme"])?;
+            return configuration(&ctx, &publisher, &api, &definition, errors).await;
+        }
+    }
+    if !schemes
+        .iter()
+        .any(|s| matches!(s, SecurityScheme::OAuth2 | SecurityScheme::ApiKey))
+    {
         let errors = FormErrors::field("securityScheme", "choose OAuth2 tokens, API keys or both");
         return configuration(&ctx, &publisher, &api, &definition, errors).await;
     }
