@@ -183,50 +183,65 @@ async fn a_key_lives_as_long_as_asked_within_what_a_32_bit_number_holds() {
     }
 }
 
-#[tokio::test]
-async fn permitted_addresses_and_referers_are_checked_and_carried() {
-    let bed = TestBed::sqlite().await;
-    let alice = bed.user("alice");
-    let app = bed.application(&alice, "Shop").await;
-    let services = bed.services();
-    let restricted = |ip: &str, referer: &str| ApiKeyRequest {
+fn restricted(ip: &str, referer: &str) -> ApiKeyRequest {
+    ApiKeyRequest {
         validity_period: None,
         permitted_ip: Some(ip.into()),
         permitted_referer: Some(referer.into()),
-    };
-    generate(
-        services,
+    }
+}
+
+/// Alice asks for a production key of `app`; its claims.
+async fn asked(
+    bed: &TestBed,
+    app: &ApplicationRow,
+    request: ApiKeyRequest,
+) -> OpResult<ApiKeyClaims> {
+    let alice = bed.user("alice");
+    let issued = generate(
+        bed.services(),
         &alice,
         &app.id,
         KeyType::Production,
-        &restricted("10.0.0.300", ""),
+        &request,
     )
-    .await
-    .invalid("additionalProperties.permittedIP");
-    generate(
-        services,
-        &alice,
-        &app.id,
-        KeyType::Production,
-        &restricted("", "a b.com"),
-    )
-    .await
-    .invalid("additionalProperties.permittedReferer");
+    .await?;
+    Ok(bed
+        .key_manager()
+        .verify_api_key(&issued.api_key)
+        .unwrap()
+        .unwrap())
+}
+
+#[tokio::test]
+async fn a_permitted_address_or_referer_that_is_none_is_named() {
+    let bed = TestBed::sqlite().await;
+    let app = bed.application(&bed.user("alice"), "Shop").await;
+    for ip in ["10.0.0.300", "10.0.0.0/33", "localhost"] {
+        asked(&bed, &app, restricted(ip, ""))
+            .await
+            .invalid("additionalProperties.permittedIP");
+    }
+    let message = asked(&bed, &app, restricted("", "a b.com"))
+        .await
+        .invalid("additionalProperties.permittedReferer");
+    assert!(message.contains("a b.com"), "{message}");
     let both = ApiKeyRequest {
         validity_period: Some(-5),
         ..restricted("nowhere", "")
     };
-    generate(services, &alice, &app.id, KeyType::Production, &both)
+    asked(&bed, &app, both)
         .await
         .invalid_fields(&["validityPeriod", "additionalProperties.permittedIP"]);
-    let good = restricted(" 10.0.0.0/8, ::1 ", "*.example.com");
-    let issued = generate(services, &alice, &app.id, KeyType::Production, &good)
+    assert_eq!(bed.events().await, ["APPLICATION_CREATE"]);
+}
+
+#[tokio::test]
+async fn permitted_addresses_and_referers_are_carried_in_the_key() {
+    let bed = TestBed::sqlite().await;
+    let app = bed.application(&bed.user("alice"), "Shop").await;
+    let claims = asked(&bed, &app, restricted(" 10.0.0.0/8, ::1 ", "*.example.com"))
         .await
-        .unwrap();
-    let claims = bed
-        .key_manager()
-        .verify_api_key(&issued.api_key)
-        .unwrap()
         .unwrap();
     assert_eq!(
         (
@@ -235,20 +250,8 @@ async fn permitted_addresses_and_referers_are_checked_and_carried() {
         ),
         (Some("10.0.0.0/8, ::1"), Some("*.example.com"))
     );
-    let blank = generate(
-        services,
-        &alice,
-        &app.id,
-        KeyType::Production,
-        &restricted(" ", ""),
-    )
-    .await
-    .unwrap();
-    let claims = bed
-        .key_manager()
-        .verify_api_key(&blank.api_key)
-        .unwrap()
-        .unwrap();
+    // Blank restrictions are none.
+    let claims = asked(&bed, &app, restricted(" ", "")).await.unwrap();
     assert_eq!(
         (claims.permitted_ip, claims.permitted_referer),
         (None, None)

@@ -334,6 +334,37 @@ async fn consumers_read_only_the_documents_visible_at_the_apis_level() {
 }
 
 #[tokio::test]
+async fn a_file_document_has_no_content_until_its_file_is_uploaded() {
+    let bed = TestBed::sqlite().await;
+    let api = bed.published_api("Pizza", "/pizza").await;
+    let file = DocumentInput {
+        name: "Sheet".into(),
+        doc_type: DocumentType::Samples,
+        other_type_name: None,
+        summary: None,
+        source_type: DocumentSource::File,
+        source_url: None,
+        visibility: None,
+        inline_content: None,
+    };
+    let services = bed.services();
+    let sheet = create_document(services, &bed.admin(), &api.id, file)
+        .await
+        .unwrap();
+    let alice = viewer(&bed, "alice").await;
+    // Listed (visible at the API's level by default), but with nothing to serve yet.
+    assert_eq!(
+        document(services, &alice, &api.id, &sheet.id)
+            .await
+            .unwrap()
+            .id,
+        sheet.id
+    );
+    let message = not_found(document_content(services, &alice, &api.id, &sheet.id).await);
+    assert!(message.contains("content of document"), "{message}");
+}
+
+#[tokio::test]
 async fn a_thumbnail_is_served_when_the_api_has_one() {
     let bed = TestBed::sqlite().await;
     let api = bed.published_api("Pizza", "/pizza").await;

@@ -5,9 +5,9 @@
 use tollgate_operations::devportal::discovery::Viewer;
 use tollgate_operations::devportal::feedback::{
     add_comment, comment, comments, delete_comment, delete_rating, edit_comment, rate, ratings,
-    user_rating, Portal,
+    user_rating, Discussed, Portal,
 };
-use tollgate_operations::{Actor, OpError, OpResult, Page};
+use tollgate_operations::{Actor, Listed, OpError, OpResult, Page};
 use tollgate_store::{ApiRow, CommentRow};
 use tollgate_testbed::{Refused, TestBed};
 
@@ -62,6 +62,85 @@ async fn categorised(
         None,
         content,
         category,
+    )
+    .await
+}
+
+/// `who` edits a developer portal comment, keeping its category.
+async fn edit(
+    bed: &TestBed,
+    who: &Actor,
+    api_id: &str,
+    comment_id: &str,
+    content: &str,
+) -> OpResult<CommentRow> {
+    edit_comment(
+        bed.services(),
+        who,
+        Portal::DevPortal,
+        api_id,
+        comment_id,
+        content,
+        None,
+    )
+    .await
+}
+
+/// `who` deletes a developer portal comment.
+async fn remove(bed: &TestBed, who: &Actor, api: &ApiRow, comment_id: &str) -> OpResult<()> {
+    delete_comment(bed.services(), who, Portal::DevPortal, &api.id, comment_id).await
+}
+
+/// `who` comments on an API through the publisher's side.
+async fn publisher_says(
+    bed: &TestBed,
+    who: &Actor,
+    api_id: &str,
+    content: &str,
+) -> OpResult<CommentRow> {
+    add_comment(
+        bed.services(),
+        who,
+        Portal::Publisher,
+        api_id,
+        None,
+        content,
+        None,
+    )
+    .await
+}
+
+/// A comment with its replies, as an anonymous visitor of the developer portal reads it.
+async fn read_in_devportal(bed: &TestBed, api_id: &str, comment_id: &str) -> OpResult<Discussed> {
+    let anonymous = Viewer::anonymous(bed.services()).unwrap();
+    comment(
+        bed.services(),
+        &anonymous,
+        None,
+        Portal::DevPortal,
+        api_id,
+        comment_id,
+        ALL,
+    )
+    .await
+}
+
+async fn read(bed: &TestBed, api: &ApiRow, comment_id: &str) -> OpResult<Discussed> {
+    read_in_devportal(bed, &api.id, comment_id).await
+}
+
+/// The replies to a comment, as an anonymous visitor of the developer portal reads them.
+async fn replies_to(bed: &TestBed, api: &ApiRow, parent: &str) -> OpResult<Listed<Discussed>> {
+    let anonymous = Viewer::anonymous(bed.services()).unwrap();
+    let services = bed.services();
+    comments(
+        services,
+        &anonymous,
+        None,
+        Portal::DevPortal,
+        &api.id,
+        Some(parent),
+        ALL,
     )
     .await
 }
@@ -192,75 +271,52 @@ async fn comments_are_answered_one_level_deep() {
         .await
         .unwrap();
     say(&bed, &alice, &api, None, "Thanks").await.unwrap();
-    assert_eq!(
-        thread(&bed, &api).await,
-        [
-            ("Gluten free?".to_string(), vec!["Yes".to_string()]),
-            ("Thanks".to_string(), vec![]),
-        ]
-    );
-    let message = refusal(say(&bed, &alice, &api, Some(&answer.id), "Nested").await);
-    assert!(
-        matches!(&message, OpError::Invalid(p) if p[0].field == "replyTo"),
-        "{message:?}"
-    );
-    say(&bed, &alice, &api, Some("no-such-comment"), "Lost")
+    let expected = [
+        ("Gluten free?".to_string(), vec!["Yes".to_string()]),
+        ("Thanks".to_string(), vec![]),
+    ];
+    assert_eq!(thread(&bed, &api).await, expected);
+    let message = say(&bed, &alice, &api, Some(&answer.id), "Nested")
         .await
         .invalid("replyTo");
+    assert!(message.contains("is a reply itself"), "{message}");
+    let message = say(&bed, &alice, &api, Some("no-such-comment"), "Lost")
+        .await
+        .invalid("replyTo");
+    assert!(message.contains("no-such-comment"), "{message}");
     // A comment of another API is no parent here either.
     let other = bed.published_api("Pasta", "/pasta").await;
     say(&bed, &alice, &other, Some(&question.id), "Wrong")
         .await
         .invalid("replyTo");
-    let services = bed.services();
-    let anonymous = Viewer::anonymous(services).unwrap();
-    let read = comment(
-        services,
-        &anonymous,
-        None,
-        Portal::DevPortal,
-        &api.id,
-        &question.id,
-        ALL,
-    );
-    let read = read.await.unwrap();
-    let replies = read.replies.unwrap();
+    assert_eq!(thread(&bed, &api).await, expected);
+    assert!(thread(&bed, &other).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_comment_is_read_with_its_replies_and_an_unknown_one_is_not_found() {
+    let bed = TestBed::sqlite().await;
+    let api = bed.published_api("Pizza", "/pizza").await;
+    let question = say(&bed, &bed.user("alice"), &api, None, "Gluten free?")
+        .await
+        .unwrap();
+    let answer = say(&bed, &bed.user("bob"), &api, Some(&question.id), "Yes")
+        .await
+        .unwrap();
+    let shown = read(&bed, &api, &question.id).await.unwrap();
+    let replies = shown.replies.unwrap();
     assert_eq!(
         (replies.total, replies.items[0].id.as_str()),
         (1, answer.id.as_str())
     );
-    let replies = comments(
-        services,
-        &anonymous,
-        None,
-        Portal::DevPortal,
-        &api.id,
-        Some(&question.id),
-        ALL,
-    );
-    let replies = replies.await.unwrap();
-    assert_eq!(replies.total, 1);
-    assert!(replies.items[0].replies.is_none());
-    let missing = comments(
-        services,
-        &anonymous,
-        None,
-        Portal::DevPortal,
-        &api.id,
-        Some("no-such-comment"),
-        ALL,
-    );
-    assert!(matches!(refusal(missing.await), OpError::NotFound(_)));
-    let missing = comment(
-        services,
-        &anonymous,
-        None,
-        Portal::DevPortal,
-        &api.id,
-        "no-such-comment",
-        ALL,
-    );
-    assert!(matches!(refusal(missing.await), OpError::NotFound(_)));
+    let listed = replies_to(&bed, &api, &question.id).await.unwrap();
+    assert_eq!(listed.total, 1);
+    // A reply is shown without replies of its own.
+    assert!(listed.items[0].replies.is_none());
+    let missing = refusal(replies_to(&bed, &api, "no-such-comment").await);
+    assert!(matches!(missing, OpError::NotFound(_)), "{missing:?}");
+    let missing = refusal(read(&bed, &api, "no-such-comment").await);
+    assert!(matches!(missing, OpError::NotFound(_)), "{missing:?}");
 }
 
 #[tokio::test]
@@ -286,74 +342,61 @@ async fn a_comment_holds_1_to_512_characters_in_a_short_category() {
 }
 
 #[tokio::test]
-async fn only_the_author_edits_a_comment_and_the_author_or_an_administrator_deletes_it() {
+async fn only_the_author_edits_a_comment() {
     let bed = TestBed::sqlite().await;
     let api = bed.published_api("Pizza", "/pizza").await;
-    let (services, alice, bob) = (bed.services(), bed.user("alice"), bed.user("bob"));
+    let (alice, bob) = (bed.user("alice"), bed.user("bob"));
+    let asked = categorised(&bed, &api, "Gluten free?", Some("diet"))
+        .await
+        .unwrap();
+    let message = edit(&bed, &bob, &api.id, &asked.id, "Vegan?")
+        .await
+        .forbidden();
+    assert!(message.contains("author"), "{message}");
+    edit(&bed, &alice, &api.id, &asked.id, " ")
+        .await
+        .invalid("content");
+    assert_eq!(thread(&bed, &api).await[0].0, "Gluten free?");
+    let edited = edit(&bed, &alice, &api.id, &asked.id, "Vegan?")
+        .await
+        .unwrap();
+    // The category left out stays.
+    assert_eq!(
+        (edited.content.as_str(), edited.category.as_str()),
+        ("Vegan?", "diet")
+    );
+    assert_eq!(thread(&bed, &api).await[0].0, "Vegan?");
+    edit(&bed, &alice, &api.id, "no-such-comment", "x")
+        .await
+        .not_found();
+}
+
+#[tokio::test]
+async fn the_author_or_an_administrator_deletes_a_comment_with_its_replies() {
+    let bed = TestBed::sqlite().await;
+    let api = bed.published_api("Pizza", "/pizza").await;
+    let (alice, bob) = (bed.user("alice"), bed.user("bob"));
     let question = say(&bed, &alice, &api, None, "Gluten free?").await.unwrap();
+    let answer = say(&bed, &bob, &api, Some(&question.id), "Yes")
+        .await
+        .unwrap();
+    let message = remove(&bed, &bob, &api, &question.id).await.forbidden();
+    assert!(message.contains("administrator"), "{message}");
+    assert_eq!(thread(&bed, &api).await.len(), 1);
+    remove(&bed, &bob, &api, &answer.id).await.unwrap();
+    let mine = say(&bed, &alice, &api, None, "Anyone?").await.unwrap();
+    remove(&bed, &alice, &api, &mine.id).await.unwrap();
     say(&bed, &bob, &api, Some(&question.id), "Yes")
         .await
         .unwrap();
-    let (api_id, id) = (api.id.as_str(), question.id.as_str());
-    let message = edit_comment(
-        services,
-        &bob,
-        Portal::DevPortal,
-        api_id,
-        id,
-        "Vegan?",
-        None,
-    )
-    .await
-    .forbidden();
-    assert!(message.contains("author"), "{message}");
-    edit_comment(services, &alice, Portal::DevPortal, api_id, id, "", None)
+    remove(&bed, &bed.admin(), &api, &question.id)
         .await
-        .invalid("content");
-    let edited = edit_comment(
-        services,
-        &alice,
-        Portal::DevPortal,
-        api_id,
-        id,
-        "Vegan?",
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        (edited.content.as_str(), edited.category.as_str()),
-        ("Vegan?", "general")
-    );
-    edit_comment(
-        services,
-        &alice,
-        Portal::DevPortal,
-        &api.id,
-        "no-such-comment",
-        "x",
-        None,
-    )
-    .await
-    .not_found();
-    let message = delete_comment(services, &bob, Portal::DevPortal, &api.id, &question.id)
-        .await
-        .forbidden();
-    assert!(message.contains("administrator"), "{message}");
-    assert_eq!(thread(&bed, &api).await[0].0, "Vegan?");
-    delete_comment(
-        services,
-        &bed.admin(),
-        Portal::DevPortal,
-        &api.id,
-        &question.id,
-    )
-    .await
-    .unwrap();
+        .unwrap();
     assert!(thread(&bed, &api).await.is_empty());
-    delete_comment(services, &alice, Portal::DevPortal, &api.id, &question.id)
-        .await
-        .not_found();
+    assert!(refusal(read(&bed, &api, &question.id).await)
+        .to_string()
+        .contains("not found"));
+    remove(&bed, &alice, &api, &question.id).await.not_found();
 }
 
 #[tokio::test]
@@ -367,37 +410,18 @@ async fn a_devportal_comment_needs_the_subscribe_scope_and_an_api_the_commenter_
     let alice = bed.user("alice");
     let message = say(&bed, &alice, &draft, None, "Hello").await.not_found();
     assert!(message.contains(&draft.id), "{message}");
-    let services = bed.services();
-    edit_comment(
-        services,
-        &alice,
-        Portal::DevPortal,
-        &draft.id,
-        "c",
-        "x",
-        None,
-    )
-    .await
-    .not_found();
-    delete_comment(services, &alice, Portal::DevPortal, &draft.id, "c")
-        .await
-        .not_found();
-    let anonymous = Viewer::anonymous(services).unwrap();
-    let listed = comments(
-        services,
-        &anonymous,
-        None,
-        Portal::DevPortal,
-        &draft.id,
-        None,
-        ALL,
+    edit(&bed, &alice, &draft.id, "c", "x").await.not_found();
+    remove(&bed, &alice, &draft, "c").await.not_found();
+    let listed = refusal(replies_to(&bed, &draft, "c").await);
+    assert!(
+        matches!(listed, OpError::NotFound(ref m) if m.contains(&draft.id)),
+        "{listed:?}"
     );
-    assert!(matches!(refusal(listed.await), OpError::NotFound(_)));
     assert!(thread(&bed, &api).await.is_empty());
 }
 
 #[tokio::test]
-async fn the_publishers_side_needs_a_signed_in_publisher_and_reaches_any_api() {
+async fn the_publishers_side_needs_a_signed_in_publisher() {
     let bed = TestBed::sqlite().await;
     let draft = bed.api("Draft", "/draft").await;
     let services = bed.services();
@@ -411,32 +435,53 @@ async fn the_publishers_side_needs_a_signed_in_publisher_and_reaches_any_api() {
         None,
         ALL,
     );
-    assert!(matches!(refusal(listed.await), OpError::Unauthenticated(_)));
+    let refused = refusal(listed.await);
+    assert!(
+        matches!(refused, OpError::Unauthenticated(_)),
+        "{refused:?}"
+    );
     let alice = bed.user("alice");
-    add_comment(
+    publisher_says(&bed, &alice, &draft.id, "Hi")
+        .await
+        .forbidden();
+    let note = publisher_says(&bed, &bed.user("publisher"), &draft.id, "Soon")
+        .await
+        .unwrap();
+    let edited = edit_comment(
         services,
         &alice,
         Portal::Publisher,
         &draft.id,
+        &note.id,
+        "x",
         None,
-        "Hi",
-        None,
-    )
-    .await
-    .forbidden();
-    let publisher = bed.user("publisher");
-    let note = add_comment(
+    );
+    edited.await.forbidden();
+    let listed = comments(
         services,
-        &publisher,
+        &anonymous,
+        Some(&alice),
         Portal::Publisher,
         &draft.id,
         None,
-        "Soon",
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(note.entry_point, "publisher");
+        ALL,
+    );
+    assert!(matches!(refusal(listed.await), OpError::Forbidden(_)));
+}
+
+#[tokio::test]
+async fn a_publisher_discusses_any_api_of_the_tenant_whatever_its_state() {
+    let bed = TestBed::sqlite().await;
+    let draft = bed.api("Draft", "/draft").await;
+    let publisher = bed.user("publisher");
+    let note = publisher_says(&bed, &publisher, &draft.id, "Soon")
+        .await
+        .unwrap();
+    assert_eq!(
+        (note.entry_point.as_str(), note.created_by.as_str()),
+        ("publisher", "publisher")
+    );
+    let services = bed.services();
     let viewer = viewer(&bed, "publisher").await;
     let read = comment(
         services,
@@ -448,28 +493,13 @@ async fn the_publishers_side_needs_a_signed_in_publisher_and_reaches_any_api() {
         ALL,
     );
     assert_eq!(read.await.unwrap().comment.content, "Soon");
-    add_comment(
-        services,
-        &publisher,
-        Portal::Publisher,
-        "no-such-api",
-        None,
-        "Hi",
-        None,
-    )
-    .await
-    .not_found();
-    edit_comment(
-        services,
-        &alice,
-        Portal::Publisher,
-        &draft.id,
-        &note.id,
-        "x",
-        None,
-    )
-    .await
-    .forbidden();
+    let message = publisher_says(&bed, &publisher, "no-such-api", "Hi")
+        .await
+        .not_found();
+    assert!(message.contains("no-such-api"), "{message}");
+    // The developer portal does not show a draft, nor its discussion.
+    let missing = refusal(read_in_devportal(&bed, &draft.id, &note.id).await);
+    assert!(matches!(missing, OpError::NotFound(_)), "{missing:?}");
 }
 
 #[tokio::test]
@@ -481,26 +511,11 @@ async fn editing_or_deleting_a_devportal_comment_needs_the_subscribe_scope() {
         .await
         .unwrap();
     let unscoped = bed.with_scopes("alice", &["openid"]);
-    let services = bed.services();
-    edit_comment(
-        services,
-        &unscoped,
-        Portal::DevPortal,
-        &api.id,
-        &question.id,
-        "Vegan?",
-        None,
-    )
-    .await
-    .forbidden();
-    delete_comment(
-        services,
-        &unscoped,
-        Portal::DevPortal,
-        &api.id,
-        &question.id,
-    )
-    .await
-    .forbidden();
+    edit(&bed, &unscoped, &api.id, &question.id, "Vegan?")
+        .await
+        .forbidden();
+    remove(&bed, &unscoped, &api, &question.id)
+        .await
+        .forbidden();
     assert_eq!(thread(&bed, &api).await[0].0, "Gluten free?");
 }

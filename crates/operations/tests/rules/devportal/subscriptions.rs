@@ -371,11 +371,36 @@ async fn deleting_a_subscription_tells_gateways() {
     bed.subscribe(&alice, &app, &api, "Unlimited").await;
 }
 
+/// Alice's subscriptions (of an application, to an API), as sorted `application/API` names, and
+/// how many there are in all.
+async fn listed(
+    bed: &TestBed,
+    app: Option<&ApplicationRow>,
+    api: Option<&ApiRow>,
+    page: Page,
+) -> (Vec<String>, i64) {
+    let (app, api) = (app.map(|a| a.id.as_str()), api.map(|a| a.id.as_str()));
+    let (views, total) = list(bed.services(), &bed.user("alice"), app, api, page)
+        .await
+        .unwrap();
+    let mut names: Vec<String> = views
+        .into_iter()
+        .map(|v: SubscriptionView| {
+            let api = v.api.map(|a| a.name).unwrap_or_default();
+            format!("{}/{api}", v.application.name)
+        })
+        .collect();
+    names.sort();
+    (names, total)
+}
+
 #[tokio::test]
 async fn the_callers_subscriptions_are_listed_by_application_or_by_api_and_paged_on_postgres() {
     let bed = TestBed::postgres().await;
-    let pizza = bed.published_api("Pizza", "/pizza").await;
-    let pasta = bed.published_api("Pasta", "/pasta").await;
+    let (pizza, pasta) = (
+        bed.published_api("Pizza", "/pizza").await,
+        bed.published_api("Pasta", "/pasta").await,
+    );
     let (alice, bob) = (bed.user("alice"), bed.user("bob"));
     let (shop, home) = (
         bed.application(&alice, "Shop").await,
@@ -386,61 +411,42 @@ async fn the_callers_subscriptions_are_listed_by_application_or_by_api_and_paged
     bed.subscribe(&alice, &shop, &pasta, "Gold").await;
     bed.subscribe(&alice, &home, &pizza, "Unlimited").await;
     bed.subscribe(&bob, &bobs, &pizza, "Gold").await;
-    let services = bed.services();
-    let ids = |(views, total): (Vec<_>, i64)| {
-        let mut apps: Vec<(String, String)> = views
-            .into_iter()
-            .map(|v: SubscriptionView| {
-                (
-                    v.application.name,
-                    v.api.map(|a| a.name).unwrap_or_default(),
-                )
-            })
-            .collect();
-        apps.sort();
-        (apps, total)
-    };
-    let pair = |app: &str, api: &str| (app.to_string(), api.to_string());
-    let of_shop = list(services, &alice, Some(&shop.id), None, ALL)
-        .await
-        .unwrap();
+    let of_shop = listed(&bed, Some(&shop), None, ALL).await;
+    assert_eq!(of_shop, (vec!["Shop/Pasta".into(), "Shop/Pizza".into()], 2));
+    let of_shop_to_pizza = listed(&bed, Some(&shop), Some(&pizza), ALL).await;
+    assert_eq!(of_shop_to_pizza, (vec!["Shop/Pizza".into()], 1));
+    // To one API: all of alice's applications' subscriptions, never bob's.
+    let to_pizza = listed(&bed, None, Some(&pizza), ALL).await;
     assert_eq!(
-        ids(of_shop),
-        (vec![pair("Shop", "Pasta"), pair("Shop", "Pizza")], 2)
+        to_pizza,
+        (vec!["Home/Pizza".into(), "Shop/Pizza".into()], 2)
     );
-    let of_shop_to_pizza = list(services, &alice, Some(&shop.id), Some(&pizza.id), ALL);
-    assert_eq!(
-        ids(of_shop_to_pizza.await.unwrap()),
-        (vec![pair("Shop", "Pizza")], 1)
-    );
-    let to_pizza = list(services, &alice, None, Some(&pizza.id), ALL)
-        .await
-        .unwrap();
-    assert_eq!(
-        ids(to_pizza),
-        (vec![pair("Home", "Pizza"), pair("Shop", "Pizza")], 2)
-    );
-    let (first, second) = (
-        Page::new(Some(1), Some(0)).unwrap(),
-        Page::new(Some(1), Some(1)).unwrap(),
-    );
-    let mut paged = ids(list(services, &alice, None, Some(&pizza.id), first)
-        .await
-        .unwrap());
-    let (rest, total) = ids(list(services, &alice, None, Some(&pizza.id), second)
-        .await
-        .unwrap());
-    paged.0.extend(rest);
-    paged.0.sort();
-    assert_eq!(
-        paged,
-        (vec![pair("Home", "Pizza"), pair("Shop", "Pizza")], total)
-    );
+    let mut paged = Vec::new();
+    for offset in 0..2 {
+        let page = Page::new(Some(1), Some(offset)).unwrap();
+        let (names, total) = listed(&bed, None, Some(&pizza), page).await;
+        assert_eq!((names.len(), total), (1, 2));
+        paged.extend(names);
+    }
+    paged.sort();
+    assert_eq!(paged, to_pizza.0);
+}
+
+#[tokio::test]
+async fn a_list_names_an_application_of_the_callers_or_an_api() {
+    let bed = TestBed::sqlite().await;
+    let bobs = bed.application(&bed.user("bob"), "Bobs").await;
+    let (services, alice) = (bed.services(), bed.user("alice"));
     let message = list(services, &alice, None, None, ALL)
         .await
         .invalid("applicationId");
     assert!(message.contains("apiId"), "{message}");
-    list(services, &alice, Some(&bobs.id), None, ALL)
+    let message = list(services, &alice, Some(&bobs.id), None, ALL)
         .await
         .not_found();
+    assert!(message.contains(&bobs.id), "{message}");
+    let (none, total) = list(services, &alice, None, Some("no-such-api"), ALL)
+        .await
+        .unwrap();
+    assert_eq!((none.len(), total), (0, 0));
 }
