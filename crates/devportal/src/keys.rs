@@ -46,7 +46,7 @@ fn key_json(key: &AppKey) -> Value {
         "callbackUrl": key.client.callback_url,
         "keyState": "COMPLETED",
         "keyType": key.mapping.key_type.as_str(),
-        "mode": key.mode.as_str(),
+        "mode": key.mapping.mode,
         "additionalProperties": validity_json(&key.client.validity),
     });
     if let Some(secret) = &key.secret {

@@ -187,8 +187,8 @@ pub(crate) async fn role_exists(
     principal: Principal,
     Path(encoded): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let known = tollgate_operations::users::role_exists(&ctx, &principal, &decode_role(&encoded))
-        .await?;
+    let known =
+        tollgate_operations::users::role_exists(&ctx, &principal, &decode_role(&encoded)).await?;
     Ok(found(known))
 }
 

@@ -1,5 +1,5 @@
 use sqlx::any::AnyRow;
-use tollgate_model::{GrantType, KeyType, TokenType};
+use tollgate_model::{GrantType, KeyMappingMode, KeyType, TokenType};
 
 use crate::db::{col, name_col};
 use crate::{ApimTx, Result, Store, StoreError};
@@ -42,6 +42,8 @@ pub struct KeyMappingRow {
     pub consumer_key: String,
     pub key_type: KeyType,
     pub key_manager: String,
+    /// Generated here, or mapped from a client registered elsewhere.
+    pub mode: KeyMappingMode,
     pub created_time: i64,
 }
 
@@ -61,7 +63,7 @@ const CLIENT_COLUMNS: &str =
     "consumer_key, tenant, consumer_secret, client_name, owner, grant_types, callback_url, created_time, \
      token_type, app_token_validity, user_token_validity, refresh_token_validity, id_token_validity, key_manager";
 const MAPPING_COLUMNS: &str =
-    "key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, created_time";
+    "key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, mode, created_time";
 const SIGNING_COLUMNS: &str = "kid, private_key_pem, n, e, issuer, created_time, retire_after";
 
 fn client_from(row: &AnyRow) -> Result<OAuthClientRow> {
@@ -97,6 +99,7 @@ pub(crate) fn mapping_from(row: &AnyRow) -> Result<KeyMappingRow> {
         consumer_key: col(row, "consumer_key")?,
         key_type: name_col(row, "key_type")?,
         key_manager: col(row, "key_manager")?,
+        mode: name_col(row, "mode")?,
         created_time: col(row, "created_time")?,
     })
 }
@@ -198,7 +201,7 @@ impl ApimTx {
 
     pub(crate) async fn insert_key_mapping(&mut self, mapping: &KeyMappingRow) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO am_key_mapping ({MAPPING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO am_key_mapping ({MAPPING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         ))
         .bind(&mapping.id)
         .bind(&mapping.tenant)
@@ -206,6 +209,7 @@ impl ApimTx {
         .bind(&mapping.consumer_key)
         .bind(mapping.key_type.as_str())
         .bind(&mapping.key_manager)
+        .bind(mapping.mode.as_str())
         .bind(mapping.created_time)
         .execute(self.conn())
         .await

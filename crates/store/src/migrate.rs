@@ -83,6 +83,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "workflows",
             sql: include_str!("../migrations/apim/0013_workflows.sql"),
         },
+        Migration {
+            version: 14,
+            name: "key_mapping_mode",
+            sql: include_str!("../migrations/apim/0014_key_mapping_mode.sql"),
+        },
     ],
 };
 

@@ -51,7 +51,7 @@ impl Store {
         .map(|r| application_from(r).map(|a| a.to_model()))
         .collect::<Result<_>>()?;
         let key_mappings = sqlx::query(
-            "SELECT key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, created_time FROM am_key_mapping",
+            "SELECT key_mapping_id, tenant, application_id, consumer_key, key_type, key_manager, mode, created_time FROM am_key_mapping",
         )
         .fetch_all(&mut *tx)
         .await?

@@ -136,11 +136,7 @@ impl ApiDetail {
 }
 
 /// One API the viewer may see, with its gateway URLs and rating.
-pub async fn api_detail(
-    services: &Services,
-    viewer: &Viewer,
-    api_id: &str,
-) -> OpResult<ApiDetail> {
+pub async fn api_detail(services: &Services, viewer: &Viewer, api_id: &str) -> OpResult<ApiDetail> {
     let api = get_api(services, viewer, api_id).await?;
     let definition = ApiDefinition::from_json(api.definition.clone())?;
     let urls = endpoint_urls(services, &api).await?;

@@ -296,6 +296,9 @@ pub async fn edit_comment(
     content: &str,
     category: Option<&str>,
 ) -> OpResult<CommentRow> {
+    if portal == Portal::DevPortal {
+        actor.require_any(SUBSCRIBE)?;
+    }
     let viewer = Viewer::signed_in(services, actor).await?;
     let api_id = discussed_api(services, &viewer, Some(actor), portal, api_id).await?;
     let mut comment = services.store.comment(&api_id, comment_id).await?;
@@ -322,6 +325,9 @@ pub async fn delete_comment(
     api_id: &str,
     comment_id: &str,
 ) -> OpResult<()> {
+    if portal == Portal::DevPortal {
+        actor.require_any(&["apim:subscribe", "apim:admin"])?;
+    }
     let viewer = Viewer::signed_in(services, actor).await?;
     let api_id = discussed_api(services, &viewer, Some(actor), portal, api_id).await?;
     let comment = services.store.comment(&api_id, comment_id).await?;

@@ -34,7 +34,6 @@ pub struct AppKey {
     pub mapping: KeyMappingRow,
     pub client: OAuthClientRow,
     pub secret: Option<String>,
-    pub mode: KeyMappingMode,
 }
 
 /// What `generate-keys` asks for.
@@ -148,8 +147,12 @@ fn grant_types(field: &str, grants: &[GrantType]) -> OpResult<Vec<GrantType>> {
     if grants.is_empty() {
         return Err(OpError::invalid(field, "must list at least one grant type"));
     }
-    let mut unique = grants.to_vec();
-    unique.dedup();
+    let mut unique = Vec::with_capacity(grants.len());
+    for grant in grants {
+        if !unique.contains(grant) {
+            unique.push(*grant);
+        }
+    }
     Ok(unique)
 }
 
@@ -159,6 +162,7 @@ fn new_mapping(
     consumer_key: &str,
     key_type: KeyType,
     key_manager: String,
+    mode: KeyMappingMode,
 ) -> KeyMappingRow {
     KeyMappingRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -167,6 +171,7 @@ fn new_mapping(
         consumer_key: consumer_key.to_string(),
         key_type,
         key_manager,
+        mode,
         created_time: tollgate_model::now_millis(),
     }
 }
@@ -265,7 +270,13 @@ pub async fn generate(
     );
     client.token_type = app.token_type;
     client.validity = validity;
-    let mapping = new_mapping(&app, &client.consumer_key, key_type, key_manager.name);
+    let mapping = new_mapping(
+        &app,
+        &client.consumer_key,
+        key_type,
+        key_manager.name,
+        KeyMappingMode::Created,
+    );
     let mut tx = services.store.begin().await?;
     tx.apply(&Change::CreateKeyMapping {
         client: client.clone(),
@@ -277,7 +288,6 @@ pub async fn generate(
         mapping,
         client,
         secret: Some(secret),
-        mode: KeyMappingMode::Created,
     })
 }
 
@@ -367,7 +377,13 @@ pub async fn map(
             request.consumer_key
         )));
     }
-    let mapping = new_mapping(&app, &request.consumer_key, key_type, key_manager.name);
+    let mapping = new_mapping(
+        &app,
+        &request.consumer_key,
+        key_type,
+        key_manager.name,
+        KeyMappingMode::Mapped,
+    );
     let mut tx = services.store.begin().await?;
     if external {
         tx.apply(&Change::CreateKeyMapping {
@@ -383,7 +399,6 @@ pub async fn map(
         mapping,
         client,
         secret: None,
-        mode: KeyMappingMode::Mapped,
     })
 }
 
@@ -402,7 +417,6 @@ pub async fn list(
                 mapping,
                 client,
                 secret: None,
-                mode: KeyMappingMode::Created,
             });
         }
     }
@@ -420,7 +434,6 @@ pub async fn get(
         mapping,
         client,
         secret: None,
-        mode: KeyMappingMode::Created,
     })
 }
 
@@ -479,7 +492,6 @@ pub async fn update(
         mapping,
         client,
         secret: None,
-        mode: KeyMappingMode::Created,
     })
 }
 
@@ -541,15 +553,9 @@ pub async fn generate_token(
             ))
         }
     };
-    if let Some(previous) = order.revoke_token.as_deref().filter(|t| !t.is_empty()) {
-        if previous.len() > 8192 || previous.chars().any(char::is_control) {
-            return Err(OpError::invalid("revokeToken", "is not a token"));
-        }
-        // As RFC 7009: a token that is not this client's (or not a token) is ignored.
-        services
-            .key_manager
-            .revoke(&client.consumer_key, previous)
-            .await?;
+    let previous = order.revoke_token.as_deref().filter(|t| !t.is_empty());
+    if previous.is_some_and(|t| t.len() > 8192 || t.chars().any(char::is_control)) {
+        return Err(OpError::invalid("revokeToken", "is not a token"));
     }
     let request = TokenRequest {
         grant: Grant::ClientCredentials {
@@ -568,6 +574,14 @@ pub async fn generate_token(
             KeyManagerError::InvalidRequest(m) => OpError::invalid("validityPeriod", m),
             other => other.into(),
         })?;
+    // The previous token goes once the new one exists, so a refused request revokes nothing.
+    // As RFC 7009: a token that is not this client's (or not a token) is ignored.
+    if let Some(previous) = previous {
+        services
+            .key_manager
+            .revoke(&client.consumer_key, previous)
+            .await?;
+    }
     Ok(AppToken {
         access_token: token.access_token,
         scopes: token.scopes,

@@ -248,7 +248,11 @@ pub async fn get(
 ) -> OpResult<SubscriptionView> {
     actor.require_any(SUBSCRIBE)?;
     let (subscription, application) = own_subscription(services, actor, subscription_id).await?;
-    let api = match services.store.api(&actor.tenant, &subscription.api_id).await {
+    let api = match services
+        .store
+        .api(&actor.tenant, &subscription.api_id)
+        .await
+    {
         Ok(api) => Some(api),
         Err(tollgate_store::StoreError::NotFound(_)) => None,
         Err(other) => return Err(other.into()),

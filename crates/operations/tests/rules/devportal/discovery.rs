@@ -269,6 +269,8 @@ async fn an_api_not_deployed_has_no_gateway_urls() {
             display_name: DEFAULT_ENVIRONMENT.into(),
             http: Some("http://localhost:8280/pasta/1.0.0".into()),
             https: Some("https://localhost:8243/pasta/1.0.0".into()),
+            default_http: None,
+            default_https: None,
         }]
     );
     let anonymous = Viewer::anonymous(bed.services()).unwrap();
@@ -282,6 +284,35 @@ async fn an_api_not_deployed_has_no_gateway_urls() {
     )
     .await
     .not_found();
+}
+
+#[tokio::test]
+async fn the_default_version_is_also_served_without_its_version() {
+    let bed = TestBed::sqlite().await;
+    for (context, base) in [
+        ("/noodles", "/noodles/"),
+        ("/api/{version}/soup", "/api/soup/"),
+    ] {
+        let api = bed
+            .api_as(
+                &bed.admin(),
+                &format!("V{}", base.len()),
+                context,
+                json!({"isDefaultVersion": true}),
+            )
+            .await;
+        bed.deploy(&api).await;
+        bed.lifecycle(&api, LifecycleAction::Publish).await;
+        let urls = endpoint_urls(bed.services(), &api).await.unwrap();
+        assert_eq!(
+            (urls[0].default_http.clone(), urls[0].default_https.clone()),
+            (
+                Some(format!("http://localhost:8280{base}")),
+                Some(format!("https://localhost:8243{base}"))
+            ),
+            "{context}"
+        );
+    }
 }
 
 #[tokio::test]

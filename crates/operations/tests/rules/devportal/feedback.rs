@@ -503,7 +503,6 @@ async fn a_publisher_discusses_any_api_of_the_tenant_whatever_its_state() {
 }
 
 #[tokio::test]
-#[ignore = "bug: edit_comment and delete_comment ask no scope in the developer portal (WSO2: apim:subscribe)"]
 async fn editing_or_deleting_a_devportal_comment_needs_the_subscribe_scope() {
     let bed = TestBed::sqlite().await;
     let api = bed.published_api("Pizza", "/pizza").await;
