@@ -1,5 +1,5 @@
 // The web portals in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by
-// playwright-core against a running Tollgate. Run by crates/tollgate/tests/portals.rs, which
+// playwright-core against a running Tollgate. Run by crates/tollgate/tests/e2e/portals.rs, which
 // starts the node, publishes an API and holds a subscription for approval first.
 //
 // Environment: TOLLGATE_URL (the control plane, http), ADMIN_PASSWORD, API_NAME (the API the

@@ -734,7 +734,7 @@ async fn generate_token(flow: &Flow, app_id: &str, key: &Value, scopes: Value) -
     .await
 }
 
-const WSO2_PUBLISHER_API: &str = include_str!("../../../spec/wso2-apim-4.2/publisher-api.yaml");
+const WSO2_PUBLISHER_API: &str = include_str!("../../../../spec/wso2-apim-4.2/publisher-api.yaml");
 
 /// Serves `body` once per connection at any path, as a web server hosting a definition.
 fn serve_file(body: &'static str) -> String {

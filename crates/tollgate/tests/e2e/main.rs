@@ -1,0 +1,22 @@
+//! End to end: real `tollgate` processes (every profile, SQLite and PostgreSQL), a mock backend
+//! and a browser, on loopback — for what needs real processes: wiring, distribution across
+//! nodes, hardening against hostile clients, WSO2 conformance and the portals in a browser.
+//! Rules are tested in process (`crates/operations/tests/rules`, `tollgate-testbed`).
+//!
+//! One test binary (one link of the whole workspace); one module per area.
+
+mod api_keys;
+mod bulk;
+mod conformance;
+mod devportal;
+mod discovery;
+mod distributed;
+mod external_key_managers;
+mod hardening;
+mod oauth;
+mod oauth_grants;
+mod portals;
+mod publisher;
+mod quickstart;
+mod users;
+mod workflows;
