@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::devportal::workflows as ops;
-use tollgate_operations::Page;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{listed_body, ApiError, Ctx, JsonBody, Principal, QueryParams};
 use tollgate_store::WorkflowRow;
 
@@ -24,8 +24,6 @@ fn workflow_json(workflow: &WorkflowRow) -> Value {
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
     #[serde(rename = "workflowType")]
     workflow_type: Option<String>,
 }
@@ -34,8 +32,8 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::pending(&ctx, &principal, q.workflow_type.as_deref(), page).await?;
     Ok(listed_body(&listed, workflow_json))
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::devportal::discovery::{self as ops, EndpointUrls, SearchHit, Viewer};
-use tollgate_operations::Page;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{listed_body, served_content, ApiError, Ctx, MaybePrincipal, QueryParams};
 use tollgate_store::{ApiRow, DocumentRow};
 
@@ -23,8 +23,6 @@ pub(crate) async fn viewer(ctx: &Ctx, caller: &MaybePrincipal) -> Result<Viewer,
 
 #[derive(Deserialize)]
 pub(crate) struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
     query: Option<String>,
 }
 
@@ -80,9 +78,9 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::list_apis(&ctx, &viewer, q.query.as_deref(), page).await?;
     let ratings = ops::average_ratings(&ctx, &listed.items).await?;
     Ok(listed_body(&listed, |api| {
@@ -179,12 +177,6 @@ pub(crate) async fn swagger(
     ))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 /// WSO2's Developer Portal `Document`.
 fn document_json(doc: &DocumentRow) -> Value {
     json!({
@@ -202,10 +194,9 @@ pub(crate) async fn documents(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
     Path(api_id): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::documents(&ctx, &viewer, &api_id, page).await?;
     Ok(listed_body(&listed, document_json))
 }
@@ -260,10 +251,9 @@ pub(crate) async fn subscription_policies(
 pub(crate) async fn tags(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
-    QueryParams(q): QueryParams<PageQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::tags(&ctx, &viewer, page).await?;
     Ok(listed_body(
         &listed,
@@ -275,9 +265,9 @@ pub(crate) async fn search(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::search(&ctx, &viewer, q.query.as_deref(), page).await?;
     Ok(listed_body(&listed, |hit| match hit {
         SearchHit {

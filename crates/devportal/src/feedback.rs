@@ -10,18 +10,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::devportal::feedback::{self as ops, Discussed, Portal};
 use tollgate_operations::{Listed, Page};
+use tollgate_restcore::Paged;
 use tollgate_restcore::{
     listed_body, rfc3339, ApiError, Ctx, JsonBody, MaybePrincipal, Principal, QueryParams,
 };
 use tollgate_store::{CommentRow, RatingRow};
 
 use crate::discovery::viewer;
-
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
 
 fn rating_json(rating: &RatingRow) -> Value {
     json!({
@@ -36,10 +31,9 @@ pub(crate) async fn ratings(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
     Path(api_id): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let ratings = ops::ratings(&ctx, &viewer, &api_id, page).await?;
     let list: Vec<Value> = ratings.list.iter().map(rating_json).collect();
     Ok(Json(json!({
@@ -119,9 +113,8 @@ macro_rules! comment_handlers {
                 State(ctx): State<Ctx>,
                 caller: MaybePrincipal,
                 Path(api_id): Path<String>,
-                QueryParams(q): QueryParams<PageQuery>,
+                Paged(page): Paged,
             ) -> Result<Json<Value>, ApiError> {
-                let page = Page::new(q.limit, q.offset)?;
                 let viewer = viewer_for(&ctx, &caller, $portal).await?;
                 let listed = ops::comments(
                     &ctx,
@@ -181,9 +174,8 @@ macro_rules! comment_handlers {
                 State(ctx): State<Ctx>,
                 caller: MaybePrincipal,
                 Path((api_id, comment_id)): Path<(String, String)>,
-                QueryParams(q): QueryParams<PageQuery>,
+                Paged(page): Paged,
             ) -> Result<Json<Value>, ApiError> {
-                let page = Page::new(q.limit, q.offset)?;
                 let viewer = viewer_for(&ctx, &caller, $portal).await?;
                 let listed = ops::comments(
                     &ctx,

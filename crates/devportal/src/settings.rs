@@ -6,9 +6,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::devportal::discovery as ops;
-use tollgate_operations::{Listed, Page};
+use tollgate_operations::Listed;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{
-    listed_body, parse_name, tier_json, ApiError, Ctx, MaybePrincipal, Principal, QueryParams,
+    listed_body, parse_name, tier_json, ApiError, Ctx, MaybePrincipal, Principal,
 };
 
 use crate::discovery::viewer;
@@ -58,20 +59,13 @@ pub(crate) async fn application_attributes(
     Ok(Json(json!({"count": list.len(), "list": list})))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 pub(crate) async fn tiers(
     State(ctx): State<Ctx>,
     caller: MaybePrincipal,
     Path(level): Path<String>,
-    QueryParams(q): QueryParams<PageQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
     let viewer = viewer(&ctx, &caller).await?;
-    let page = Page::new(q.limit, q.offset)?;
     let level = parse_name("policyLevel", &level)?;
     let tiers = ops::tiers(&ctx, &viewer, level).await?;
     Ok(listed_body(&Listed::page_of(tiers, page), |tier| {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use tollgate_operations::devportal::subscriptions::{
     self as ops, SubscriptionRequest, SubscriptionView,
 };
-use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Paging, Principal, QueryParams};
+use tollgate_restcore::{list_body, ApiError, Ctx, JsonBody, Paged, Principal, QueryParams};
 use tollgate_store::{ApiRow, ApplicationRow, SubscriptionRow};
 
 use crate::discovery::api_info;
@@ -101,21 +101,14 @@ pub(crate) struct ListQuery {
     application_id: Option<String>,
     #[serde(rename = "apiId")]
     api_id: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
 }
 
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let paging = Paging {
-        limit: q.limit.unwrap_or(Paging::default_limit()),
-        offset: q.offset.unwrap_or(0),
-    }
-    .validate()?;
-    let page = tollgate_operations::Page::new(Some(paging.limit), Some(paging.offset))?;
     let (views, total) = ops::list(
         &ctx,
         &principal,
@@ -126,7 +119,7 @@ pub(crate) async fn list(
     .await?;
     Ok(list_body(
         views.iter().map(view_json).collect(),
-        Some((paging, total)),
+        Some((page, total)),
     ))
 }
 

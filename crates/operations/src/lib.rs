@@ -14,6 +14,7 @@ mod error;
 pub mod gateways;
 pub mod key_managers;
 pub mod publisher;
+pub mod sessions;
 pub mod users;
 
 pub use actor::{password_caller, token_caller, Actor};

@@ -147,15 +147,22 @@ fn claims_of(
     json!({"givenName": given_name, "familyName": family_name, "emails": emails})
 }
 
+/// Whether visitors may create their own accounts (refused, saying why, when not).
+pub fn sign_up_allowed(services: &Services) -> OpResult<()> {
+    if services.users.self_sign_up {
+        Ok(())
+    } else {
+        Err(OpError::Forbidden(
+            "Self sign-up is switched off ([identity_mgt.user_self_registration] allow_self_registration); ask an administrator for an account"
+                .into(),
+        ))
+    }
+}
+
 /// WSO2's self sign-up: anyone may create a user with the subscriber role (and no other), when
 /// the configuration allows it.
 pub async fn sign_up(services: &Services, tenant: &str, input: UserInput) -> OpResult<UserRow> {
-    if !services.users.self_sign_up {
-        return Err(OpError::Forbidden(
-            "Self sign-up is switched off ([identity_mgt.user_self_registration] allow_self_registration)"
-                .into(),
-        ));
-    }
+    sign_up_allowed(services)?;
     let input = UserInput {
         roles: vec![roles::SUBSCRIBER.to_string()],
         ..input

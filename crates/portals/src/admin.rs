@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -10,9 +9,8 @@ use tollgate_operations::devportal::workflows;
 use tollgate_operations::Page;
 use tollgate_restcore::Ctx;
 
-use crate::pages::{render, Chrome, PageError, Portal};
-use crate::session::Visitor;
-use crate::signed_in_or_login;
+use crate::pages::{render, render_form, Chrome, FormErrors, PageError};
+use crate::session::Administrator;
 
 /// One pending approval as the page lists it.
 pub(crate) struct Pending {
@@ -32,16 +30,12 @@ struct ApprovalsPage {
 
 pub(crate) async fn approvals(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    admin: Administrator,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let listed =
-        workflows::pending(&ctx, &signed_in.actor, None, Page::new(Some(100), Some(0))?).await?;
+        workflows::pending(&ctx, admin.actor(), None, Page::new(Some(100), Some(0))?).await?;
     Ok(render(&ApprovalsPage {
-        page: Chrome::new(Some(Portal::Admin), "Approvals", &visitor),
+        page: admin.chrome("Approvals"),
         pending: listed
             .items
             .iter()
@@ -67,18 +61,14 @@ pub(crate) struct DecisionForm {
 
 pub(crate) async fn decide(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    admin: Administrator,
     Path(workflow_id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    crate::session::require_csrf(&signed_in, &form.csrf)?;
+    admin.check_token(&form.csrf)?;
     workflows::decide(
         &ctx,
-        &signed_in.actor,
+        admin.actor(),
         &workflow_id,
         &form.decision,
         form.note.as_deref().filter(|n| !n.is_empty()),
@@ -104,7 +94,7 @@ struct TiersPage {
     page: Chrome,
     tiers: Vec<TierRow>,
     form: TierForm,
-    errors: crate::pages::FormErrors,
+    errors: FormErrors,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,23 +117,22 @@ pub(crate) struct TierForm {
 
 async fn tiers_page(
     ctx: &Ctx,
-    visitor: &Visitor,
-    actor: &tollgate_operations::Actor,
+    admin: &Administrator,
     form: TierForm,
-    errors: crate::pages::FormErrors,
+    errors: FormErrors,
 ) -> Result<Response, PageError> {
     use tollgate_model::PolicyLevel;
     use tollgate_operations::admin::tiers;
     let mut rows = Vec::new();
-    for (level, label, slug) in [
-        (PolicyLevel::Subscription, "Subscription", "subscription"),
-        (PolicyLevel::Application, "Application", "application"),
+    for (level, label) in [
+        (PolicyLevel::Subscription, "Subscription"),
+        (PolicyLevel::Application, "Application"),
     ] {
-        for tier in tiers::list_tiers(ctx, actor, level).await? {
+        for tier in tiers::list_tiers(ctx, admin.actor(), level).await? {
             rows.push(TierRow {
                 id: tier.id.clone(),
                 level: label,
-                slug,
+                slug: level.as_str(),
                 limit: match tier.request_count {
                     Some(count) => format!(
                         "{count} requests per {} {}",
@@ -157,46 +146,37 @@ async fn tiers_page(
             });
         }
     }
-    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
-    let mut response = render(&TiersPage {
-        page: Chrome::new(Some(Portal::Admin), "Throttling tiers", visitor),
+    let page = TiersPage {
+        page: admin.chrome("Throttling tiers"),
         tiers: rows,
         form,
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+        errors: errors.clone(),
+    };
+    Ok(render_form(&page, &errors))
 }
 
-pub(crate) async fn tiers(State(ctx): State<Ctx>, visitor: Visitor) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+pub(crate) async fn tiers(
+    State(ctx): State<Ctx>,
+    admin: Administrator,
+) -> Result<Response, PageError> {
     let form = TierForm {
         level: "subscription".into(),
         unit_time: "1".into(),
         time_unit: "min".into(),
         ..TierForm::default()
     };
-    tiers_page(&ctx, &visitor, &signed_in.actor, form, Default::default()).await
+    tiers_page(&ctx, &admin, form, FormErrors::default()).await
 }
 
 pub(crate) async fn create_tier(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    admin: Administrator,
     Form(form): Form<TierForm>,
 ) -> Result<Response, PageError> {
     use tollgate_model::PolicyLevel;
     use tollgate_operations::admin::tiers::{self, TierInput};
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    crate::session::require_csrf(&signed_in, &form.csrf)?;
-    let mut errors = crate::pages::FormErrors::default();
+    admin.check_token(&form.csrf)?;
+    let mut errors = FormErrors::default();
     let level = match form.level.parse::<PolicyLevel>() {
         Ok(level) if level != PolicyLevel::Api => level,
         _ => {
@@ -206,7 +186,7 @@ pub(crate) async fn create_tier(
             PolicyLevel::Subscription
         }
     };
-    let number = |field: &str, text: &str, errors: &mut crate::pages::FormErrors| {
+    let number = |field: &str, text: &str, errors: &mut FormErrors| {
         text.trim().parse::<i64>().map_err(|_| {
             errors
                 .fields
@@ -216,7 +196,7 @@ pub(crate) async fn create_tier(
     let count = number("requestCount", &form.request_count, &mut errors);
     let unit = number("unitTime", &form.unit_time, &mut errors);
     let (Ok(count), Ok(unit), true) = (count, unit, errors.is_empty()) else {
-        return tiers_page(&ctx, &visitor, &signed_in.actor, form, errors).await;
+        return tiers_page(&ctx, &admin, form, errors).await;
     };
     let input = TierInput {
         name: form.name.clone(),
@@ -225,10 +205,10 @@ pub(crate) async fn create_tier(
         limit_type: tollgate_model::LimitType::RequestCount,
         request_count: Some((count, unit, form.time_unit.clone())),
     };
-    match tiers::create_tier(&ctx, &signed_in.actor, level, input).await {
+    match tiers::create_tier(&ctx, admin.actor(), level, input).await {
         Ok(_) => Ok(Redirect::to("/admin/tiers").into_response()),
         Err(err) => {
-            let errors = crate::pages::FormErrors::from_op(
+            let errors = FormErrors::from_op(
                 err,
                 &[
                     "policyName",
@@ -238,7 +218,7 @@ pub(crate) async fn create_tier(
                     "description",
                 ],
             )?;
-            tiers_page(&ctx, &visitor, &signed_in.actor, form, errors).await
+            tiers_page(&ctx, &admin, form, errors).await
         }
     }
 }

@@ -8,20 +8,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use tollgate_model::{GrantType, KeyType, PolicyLevel};
+use tollgate_model::{GrantType, HttpVerb, KeyType};
 use tollgate_operations::devportal::api_keys::{self, ApiKeyRequest};
 use tollgate_operations::devportal::applications::{self, ApplicationInput};
 use tollgate_operations::devportal::discovery::{self, Viewer};
 use tollgate_operations::devportal::invocation::{self, Command};
 use tollgate_operations::devportal::keys::{self, AppKey, KeyRequest, TokenOrder};
 use tollgate_operations::devportal::subscriptions::{self, SubscriptionRequest, SubscriptionView};
+use tollgate_operations::devportal::try_it::{self, TryRequest};
 use tollgate_operations::Page;
 use tollgate_restcore::Ctx;
 use tollgate_store::ApplicationRow;
 
-use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError, Portal};
-use crate::session::{Consumer, SignedIn, Visitor};
-use crate::signed_in_or_login;
+use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
+use crate::session::Consumer;
 
 /// What the page shows once, right after an action: a new secret, a new token.
 #[derive(Default)]
@@ -57,13 +57,12 @@ impl ApplicationPage {
 
 async fn show(
     ctx: &Ctx,
-    visitor: &Visitor,
-    signed_in: &SignedIn,
+    consumer: &Consumer,
     application_id: &str,
     flash: Flash,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let actor = &signed_in.actor;
+    let actor = consumer.actor();
     let application = applications::get(ctx, actor, application_id)
         .await?
         .application;
@@ -78,7 +77,7 @@ async fn show(
     .0;
     let keys = keys::list(ctx, actor, &application.id).await?;
     let viewer = Viewer::signed_in(ctx, actor).await?;
-    let tiers = discovery::tiers(ctx, &viewer, PolicyLevel::Application)
+    let tiers = applications::tiers(ctx, actor)
         .await?
         .into_iter()
         .map(|p| p.name)
@@ -87,10 +86,12 @@ async fn show(
     let mut with_tiers = Vec::with_capacity(subscriptions.len());
     for subscription in subscriptions {
         let offered = match &subscription.api {
-            Some(api) => discovery::subscription_policies(ctx, &viewer, &api.id)
-                .await
-                .map(|tiers| tiers.into_iter().map(|p| p.name).collect())
-                .unwrap_or_default(),
+            Some(api) => match discovery::subscription_policies(ctx, &viewer, &api.id).await {
+                Ok(tiers) => tiers.into_iter().map(|p| p.name).collect(),
+                // An API the consumer no longer sees offers no other tier.
+                Err(tollgate_operations::OpError::NotFound(_)) => Vec::new(),
+                Err(other) => return Err(other.into()),
+            },
             None => Vec::new(),
         };
         with_tiers.push((subscription, offered));
@@ -107,7 +108,7 @@ async fn show(
     }
     Ok(render_form(
         &ApplicationPage {
-            page: Chrome::new(Some(Portal::DevPortal), application.name.clone(), visitor),
+            page: consumer.chrome(application.name.clone()),
             grants: ctx.key_manager.supported_grants(),
             application,
             tiers,
@@ -121,29 +122,14 @@ async fn show(
     ))
 }
 
-/// The signed-in user, with the form's CSRF token checked.
-fn checked(visitor: &Visitor, csrf: &str) -> Result<Result<SignedIn, Response>, PageError> {
-    let signed_in = match signed_in_or_login(visitor, Portal::DevPortal) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(Err(redirect.into_response())),
-    };
-    crate::session::require_csrf(&signed_in, csrf)?;
-    Ok(Ok(signed_in))
-}
-
 pub(crate) async fn page(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(application_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::DevPortal) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     show(
         &ctx,
-        &visitor,
-        &signed_in,
+        &consumer,
         &application_id,
         Flash::default(),
         FormErrors::default(),
@@ -151,153 +137,78 @@ pub(crate) async fn page(
     .await
 }
 
-#[derive(Deserialize)]
-pub(crate) struct KeysForm {
-    #[serde(default)]
-    csrf: String,
-    key_type: String,
-}
-
 /// Generates client-credentials keys; the page shows the secret this once.
 pub(crate) async fn generate_keys(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(application_id): Path<String>,
-    Form(form): Form<KeysForm>,
+    form: FormFields,
 ) -> Result<Response, PageError> {
-    let signed_in = match checked(&visitor, &form.csrf)? {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect),
-    };
-    let generated = match form.key_type.parse() {
+    consumer.check(&form)?;
+    let result = match form.name::<KeyType>("key_type", "keyType") {
         Ok(key_type) => {
             let request = KeyRequest::new(key_type, &[GrantType::ClientCredentials]);
-            keys::generate(&ctx, &signed_in.actor, &application_id, request).await
+            keys::generate(&ctx, consumer.actor(), &application_id, request)
+                .await
+                .map(|key| Flash {
+                    secret: key.secret.map(|s| (key.client.consumer_key.clone(), s)),
+                    ..Flash::default()
+                })
         }
-        Err(err) => Err(tollgate_operations::OpError::unknown_name("keyType", err)),
+        Err(err) => Err(err),
     };
-    match generated {
-        Ok(key) => {
-            let flash = Flash {
-                secret: key.secret.map(|s| (key.client.consumer_key.clone(), s)),
-                ..Flash::default()
-            };
-            show(
-                &ctx,
-                &visitor,
-                &signed_in,
-                &application_id,
-                flash,
-                FormErrors::default(),
-            )
-            .await
-        }
-        Err(err) => {
-            let errors = FormErrors::from_op(err, &[])?;
-            show(
-                &ctx,
-                &visitor,
-                &signed_in,
-                &application_id,
-                Flash::default(),
-                errors,
-            )
-            .await
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub(crate) struct TokenForm {
-    #[serde(default)]
-    csrf: String,
-    key_mapping_id: String,
-    #[serde(default)]
-    validity: Option<String>,
-    #[serde(default)]
-    scopes: String,
+    after(&ctx, &consumer, &application_id, result, &[]).await
 }
 
 /// A client-credentials token of the chosen keys, shown on the page.
 pub(crate) async fn token(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(application_id): Path<String>,
-    Form(form): Form<TokenForm>,
+    form: FormFields,
 ) -> Result<Response, PageError> {
-    let signed_in = match checked(&visitor, &form.csrf)? {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect),
+    consumer.check(&form)?;
+    let validity = match form.some("validity") {
+        None => Ok(None),
+        Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
+            tollgate_operations::OpError::invalid("validityPeriod", "must be a number of seconds")
+        }),
     };
-    let validity = match form
-        .validity
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        None => None,
-        Some(v) => match v.parse::<i64>() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                let errors = FormErrors {
-                    fields: vec![("validity".into(), "must be a number of seconds".into())],
-                    general: Vec::new(),
-                };
-                return show(
-                    &ctx,
-                    &visitor,
-                    &signed_in,
-                    &application_id,
-                    Flash::default(),
-                    errors,
-                )
-                .await;
-            }
-        },
-    };
-    let order = TokenOrder {
-        validity_period: validity,
-        scopes: form.scopes.split_whitespace().map(str::to_string).collect(),
-        ..TokenOrder::default()
-    };
-    match keys::generate_token(
-        &ctx,
-        &signed_in.actor,
-        &application_id,
-        &form.key_mapping_id,
-        order,
-        None,
-    )
-    .await
-    {
-        Ok(token) => {
-            let flash = Flash {
+    let result = match validity {
+        Ok(validity_period) => {
+            let order = TokenOrder {
+                validity_period,
+                scopes: form
+                    .get("scopes")
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                ..TokenOrder::default()
+            };
+            keys::generate_token(
+                &ctx,
+                consumer.actor(),
+                &application_id,
+                form.get("key_mapping_id"),
+                order,
+                None,
+            )
+            .await
+            .map(|token| Flash {
                 token: Some(token.access_token),
                 ..Flash::default()
-            };
-            show(
-                &ctx,
-                &visitor,
-                &signed_in,
-                &application_id,
-                flash,
-                FormErrors::default(),
-            )
-            .await
+            })
         }
-        Err(err) => {
-            let errors = FormErrors::from_op(err, &["validityPeriod", "scopes"])?;
-            show(
-                &ctx,
-                &visitor,
-                &signed_in,
-                &application_id,
-                Flash::default(),
-                errors,
-            )
-            .await
-        }
-    }
+        Err(err) => Err(err),
+    };
+    after(
+        &ctx,
+        &consumer,
+        &application_id,
+        result,
+        &["validityPeriod", "scopes"],
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -309,15 +220,12 @@ pub(crate) struct UnsubscribeForm {
 
 pub(crate) async fn unsubscribe(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(application_id): Path<String>,
     Form(form): Form<UnsubscribeForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match checked(&visitor, &form.csrf)? {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect),
-    };
-    subscriptions::delete(&ctx, &signed_in.actor, &form.subscription_id).await?;
+    consumer.check_token(&form.csrf)?;
+    subscriptions::delete(&ctx, consumer.actor(), &form.subscription_id).await?;
     Ok(Redirect::to(&format!("/devportal/applications/{application_id}")).into_response())
 }
 
@@ -332,20 +240,17 @@ pub(crate) struct SubscribeForm {
 /// Subscribes one of the caller's applications to the API (from the API's page).
 pub(crate) async fn subscribe(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(api_id): Path<String>,
     Form(form): Form<SubscribeForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match checked(&visitor, &form.csrf)? {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect),
-    };
+    consumer.check_token(&form.csrf)?;
     let request = SubscriptionRequest {
         application_id: form.application_id.clone(),
         api_id,
         throttling_policy: form.throttling_policy,
     };
-    subscriptions::subscribe(&ctx, &signed_in.actor, request).await?;
+    subscriptions::subscribe(&ctx, consumer.actor(), request).await?;
     Ok(Redirect::to(&format!("/devportal/applications/{}", form.application_id)).into_response())
 }
 
@@ -381,123 +286,45 @@ pub(crate) struct TryForm {
     body: String,
 }
 
-/// The most of a response body "try it" shows.
-const TRY_BODY_LIMIT: usize = 64 * 1024;
-
-/// "Try it": a real request through the gateway with a fresh short-lived token of the chosen
-/// application's production keys; the page shows the answer.
+/// "Try it" (`tollgate_operations::devportal::try_it`): the API's page shows the answer.
 pub(crate) async fn try_it(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Path(api_id): Path<String>,
     Form(form): Form<TryForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match checked(&visitor, &form.csrf)? {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect),
-    };
+    consumer.check_token(&form.csrf)?;
     let bad = |message: &str| PageError::new(StatusCode::BAD_REQUEST, message);
     let (verb, target) = form
         .operation
         .split_once(' ')
         .ok_or_else(|| bad("Choose an operation"))?;
-    let method: reqwest::Method = verb.parse().map_err(|_| bad("Unknown method"))?;
+    let method: HttpVerb = verb.parse().map_err(|_| bad("Unknown method"))?;
     let path = if form.path.trim().is_empty() {
-        target.to_string()
+        target
     } else {
-        form.path.trim().to_string()
+        form.path.trim()
     };
-    if !path.starts_with('/') || path.contains("://") || path.chars().any(char::is_control) {
-        return Err(bad("The path must start with / and stay below the API"));
-    }
-    let viewer =
-        tollgate_operations::devportal::discovery::Viewer::signed_in(&ctx, &signed_in.actor)
-            .await?;
-    let api = tollgate_operations::devportal::discovery::get_api(&ctx, &viewer, &api_id).await?;
-    let key = keys::list(&ctx, &signed_in.actor, &form.application_id)
-        .await?
-        .into_iter()
-        .find(|k| {
-            k.mapping.key_type == tollgate_model::KeyType::Production
-                && k.mapping.key_manager == tollgate_model::RESIDENT_KEY_MANAGER
-        })
-        .ok_or_else(|| {
-            bad("The application has no production keys yet: generate them on its page")
-        })?;
-    let token = keys::generate_token(
-        &ctx,
-        &signed_in.actor,
-        &form.application_id,
-        &key.mapping.id,
-        TokenOrder {
-            validity_period: Some(300),
-            ..TokenOrder::default()
-        },
-        None,
-    )
-    .await?;
-    let urls = tollgate_operations::devportal::discovery::endpoint_urls(&ctx, &api).await?;
-    let base = urls
-        .iter()
-        .find_map(|u| u.http.clone())
-        .or_else(|| urls.iter().find_map(|u| u.https.clone()))
-        .ok_or_else(|| bad("The API is not deployed to a gateway shown in the portal"))?;
-    let url = format!("{}{path}", base.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    // The token goes in the header the API takes tokens in (WSO2's `authorizationHeader`).
-    let token_header = tollgate_operations::publisher::definition::ApiDefinition::from_json(
-        api.definition.clone(),
-    )
-    .ok()
-    .and_then(|d| d.runtime_authentication().authorization_header)
-    .unwrap_or_else(|| "authorization".into());
-    let mut request = client.request(method.clone(), &url).header(
-        token_header.as_str(),
-        format!("Bearer {}", token.access_token),
-    );
-    if !form.body.trim().is_empty() {
-        request = request
-            .header("content-type", "application/json")
-            .body(form.body.clone());
-    }
-    let sent = TriedWith {
+    let request = TryRequest {
         application_id: form.application_id.clone(),
-        operation: form.operation.clone(),
-        path: form.path.clone(),
-        body: form.body.clone(),
+        method,
+        path: path.to_string(),
+        body: Some(form.body.clone()).filter(|b| !b.trim().is_empty()),
     };
-    let result = match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            let bytes = response.bytes().await.unwrap_or_default();
-            let shown = &bytes[..bytes.len().min(TRY_BODY_LIMIT)];
-            TryResult {
-                request: format!("{method} {url}"),
-                status,
-                content_type,
-                body: String::from_utf8_lossy(shown).to_string(),
-                sent,
-            }
-        }
-        Err(err) => TryResult {
-            request: format!("{method} {url}"),
-            status: 0,
-            content_type: String::new(),
-            body: format!("The gateway could not be reached: {err}"),
-            sent,
+    let answer = try_it::try_it(&ctx, consumer.actor(), &api_id, request).await?;
+    let result = TryResult {
+        request: answer.request,
+        status: answer.status,
+        content_type: answer.content_type,
+        body: answer.body,
+        sent: TriedWith {
+            application_id: form.application_id,
+            operation: form.operation,
+            path: form.path,
+            body: form.body,
         },
     };
-    crate::devportal::api_page_with(&ctx, &visitor, &api_id, Some(result)).await
+    crate::devportal::api_page_with(&ctx, &consumer.visitor, &api_id, Some(result)).await
 }
 
 /// Shows the application's page after `result`: the page with `flash` when it worked, with the
@@ -513,15 +340,7 @@ async fn after(
         Ok(flash) => (flash, FormErrors::default()),
         Err(err) => (Flash::default(), FormErrors::from_op(err, fields)?),
     };
-    show(
-        ctx,
-        &consumer.visitor,
-        &consumer.user,
-        application_id,
-        flash,
-        errors,
-    )
-    .await
+    show(ctx, consumer, application_id, flash, errors).await
 }
 
 /// Edits the application's name, tier and description.

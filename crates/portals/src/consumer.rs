@@ -6,14 +6,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
-use tollgate_model::PolicyLevel;
 use tollgate_operations::devportal::applications::{self, ApplicationInput, ApplicationView};
 use tollgate_operations::users::{self, UserInput};
 use tollgate_restcore::Ctx;
 
-use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{self, Visitor};
-use crate::signed_in_or_login;
+use crate::pages::{render, render_form, Chrome, FormErrors, PageError, Portal};
+use crate::session::{self, Consumer, Visitor};
 
 #[derive(Template)]
 #[template(path = "signup.html")]
@@ -60,15 +58,18 @@ fn sign_up_page(visitor: &Visitor, form: SignUpForm, errors: FormErrors) -> Resp
     response
 }
 
-pub(crate) async fn sign_up_form(State(ctx): State<Ctx>, visitor: Visitor) -> Response {
-    if !ctx.users.self_sign_up {
-        return PageError::new(
-            StatusCode::FORBIDDEN,
-            "Self sign-up is switched off here; ask an administrator for an account.",
-        )
-        .into_response();
-    }
-    sign_up_page(&visitor, SignUpForm::default(), FormErrors::default())
+pub(crate) async fn sign_up_form(
+    State(ctx): State<Ctx>,
+    visitor: Visitor,
+) -> Result<Response, PageError> {
+    // Not a matter of roles (as other refusals are): said as it is.
+    users::sign_up_allowed(&ctx)
+        .map_err(|off| PageError::new(StatusCode::FORBIDDEN, off.to_string()))?;
+    Ok(sign_up_page(
+        &visitor,
+        SignUpForm::default(),
+        FormErrors::default(),
+    ))
 }
 
 /// Creates the account (a subscriber), then signs the new user in.
@@ -95,17 +96,12 @@ pub(crate) async fn sign_up(
         emails: optional(&form.email).into_iter().collect(),
         roles: Vec::new(),
     };
-    match users::sign_up(&ctx, tollgate_model::SUPER_TENANT, input).await {
-        Ok(user) => {
-            session::start(
-                &ctx,
-                &user.tenant,
-                &user.username,
-                visitor.secure,
-                "/devportal/applications",
-            )
-            .await
-        }
+    match tollgate_operations::sessions::sign_up(&ctx, input).await {
+        Ok(cookie) => Ok(session::started(
+            &cookie,
+            visitor.secure,
+            "/devportal/applications",
+        )),
         Err(err) => {
             let errors = FormErrors::from_op(
                 err,
@@ -141,58 +137,45 @@ pub(crate) struct ApplicationForm {
 
 async fn applications_page(
     ctx: &Ctx,
-    visitor: &Visitor,
-    signed_in: &session::SignedIn,
+    consumer: &Consumer,
     form: ApplicationForm,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let applications = applications::list(ctx, &signed_in.actor).await?;
-    let tiers = ctx
-        .store
-        .policies(&signed_in.actor.tenant, PolicyLevel::Application)
+    let applications = applications::list(ctx, consumer.actor()).await?;
+    let tiers = applications::tiers(ctx, consumer.actor())
         .await?
         .into_iter()
         .map(|p| p.name)
         .collect();
-    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
-    let mut response = render(&ApplicationsPage {
-        page: Chrome::new(Some(Portal::DevPortal), "Applications", visitor),
-        applications,
-        tiers,
-        form,
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+    Ok(render_form(
+        &ApplicationsPage {
+            page: consumer.chrome("Applications"),
+            applications,
+            tiers,
+            form,
+            errors: errors.clone(),
+        },
+        &errors,
+    ))
 }
 
 pub(crate) async fn applications(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::DevPortal) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let form = ApplicationForm {
         throttling_policy: "Unlimited".into(),
         ..ApplicationForm::default()
     };
-    applications_page(&ctx, &visitor, &signed_in, form, FormErrors::default()).await
+    applications_page(&ctx, &consumer, form, FormErrors::default()).await
 }
 
 pub(crate) async fn create_application(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    consumer: Consumer,
     Form(form): Form<ApplicationForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::DevPortal) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    crate::session::require_csrf(&signed_in, &form.csrf)?;
+    consumer.check_token(&form.csrf)?;
     let input = ApplicationInput {
         name: form.name.clone(),
         throttling_policy: form.throttling_policy.clone(),
@@ -200,11 +183,11 @@ pub(crate) async fn create_application(
         token_type: None,
         attributes: None,
     };
-    match applications::create(&ctx, &signed_in.actor, input).await {
+    match applications::create(&ctx, consumer.actor(), input).await {
         Ok(_) => Ok(Redirect::to("/devportal/applications").into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["name", "throttlingPolicy", "description"])?;
-            applications_page(&ctx, &visitor, &signed_in, form, errors).await
+            applications_page(&ctx, &consumer, form, errors).await
         }
     }
 }

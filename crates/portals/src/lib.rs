@@ -3,13 +3,12 @@
 //! compiled into the binary, over the same operations as the REST APIs — a role that may not
 //! do something through the REST API cannot do it here either.
 //!
-//! A new page is a template in `templates/` and a handler here (or in a portal's module) that
-//! takes the [`session::Visitor`], calls an operation and renders; a form posts back with the
-//! session's CSRF token, checked by [`session::require_csrf`].
-//!
-//! So far: the shell (home, sign-in and sign-out with sessions and CSRF protection, error
-//! pages, the stylesheet), the developer portal's API catalogue and API pages, the publisher's
-//! API list and the admin portal's approvals. The rest of issue 12 builds on it.
+//! A page is a template in `templates/` and a handler in its portal's module: it takes the
+//! signed-in user of its portal ([`session::Publisher`], [`session::Consumer`],
+//! [`session::Administrator`]: anyone else is sent to the portal's sign-in page) — or the
+//! [`session::Visitor`] where anonymous visitors are welcome —, calls an operation and
+//! renders; a form posts back with the session's CSRF token, checked by `check`, and an
+//! operation's refusal is shown next to its fields (`FormErrors::from_op`, `render_form`).
 
 mod admin;
 mod application;
@@ -345,24 +344,16 @@ async fn login(
         return Ok(refuse("The sign-in form expired; please sign in again."));
     }
     let source = client.map(|axum::Extension(addr)| addr.0.ip());
-    let user = match ctx
-        .key_manager
-        .authenticate_user(&form.username, &form.password, source)
-        .await
+    match tollgate_operations::sessions::sign_in(&ctx, &form.username, &form.password, source).await
     {
-        Ok(Some(user)) => user,
-        Ok(None) => return Ok(refuse("The username or password is not right.")),
-        // A lock or a busy password hasher, said on the page.
-        Err(err) => return Ok(refuse(&tollgate_restcore::ApiError::from(err).description)),
-    };
-    session::start(
-        &ctx,
-        &user.tenant,
-        &user.username,
-        visitor.secure,
-        portal.path(),
-    )
-    .await
+        Ok(cookie) => Ok(session::started(&cookie, visitor.secure, portal.path())),
+        Err(tollgate_operations::OpError::Unauthenticated(message)) => Ok(refuse(&message)),
+        // A lock or a busy password checker, said on the page.
+        Err(tollgate_operations::OpError::KeyManager(err)) => {
+            Ok(refuse(&tollgate_restcore::ApiError::from(err).description))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -383,15 +374,4 @@ async fn logout(
         session::require_csrf(signed_in, &form.csrf)?;
     }
     session::end(&ctx, &headers, visitor.secure, portal.path()).await
-}
-
-/// The signed-in user, or a redirect to the portal's sign-in page.
-fn signed_in_or_login(
-    visitor: &Visitor,
-    portal: Portal,
-) -> Result<session::SignedIn, axum::response::Redirect> {
-    visitor
-        .signed_in
-        .clone()
-        .ok_or_else(|| axum::response::Redirect::to(&format!("{}/login", portal.path())))
 }

@@ -1,15 +1,15 @@
-//! Signing in to the portals: a session cookie (HttpOnly, SameSite=Lax, Secure over TLS) whose
-//! hash finds the session in the shared database, so every control plane node knows it; the
-//! session's CSRF token on every form; sign-out; expiry after 30 idle minutes or 8 hours.
-//! Passwords are checked by the key manager, under the same failure limits as every login.
+//! The portals' side of sessions (`tollgate_operations::sessions` holds their rules): the
+//! session cookie (HttpOnly, SameSite=Lax, Secure over TLS), the session's CSRF token on every
+//! form, the sign-in form's double-submit cookie, and the extractors that give a page its
+//! visitor.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
+use tollgate_operations::sessions;
 use tollgate_operations::Actor;
 use tollgate_restcore::Ctx;
-use tollgate_store::PortalSessionRow;
 
 use crate::pages::PageError;
 
@@ -17,23 +17,8 @@ use crate::pages::PageError;
 pub const SESSION_COOKIE: &str = "tollgate_portal";
 /// The sign-in form's CSRF cookie (double submit: there is no session yet).
 pub const LOGIN_CSRF_COOKIE: &str = "tollgate_login_csrf";
-/// A session ends after this long unused…
-pub const IDLE_MILLIS: i64 = 30 * 60 * 1000;
-/// …and after this long in any case.
-pub const LIFETIME_MILLIS: i64 = 8 * 60 * 60 * 1000;
-/// How often a session's last use is written (a page view does not write every time).
-const TOUCH_EVERY_MILLIS: i64 = 60 * 1000;
-
-/// A signed-in user of the portals: their current roles decide what they may do, exactly as
-/// for the REST APIs.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub actor: Actor,
-    pub username: String,
-    /// Every form of the session carries it.
-    pub csrf: String,
-    pub roles: Vec<String>,
-}
+/// A signed-in user of the portals.
+pub type SignedIn = sessions::PortalSession;
 
 /// The visitor behind a page request: signed in, or not.
 #[derive(Debug, Clone)]
@@ -65,46 +50,8 @@ impl FromRequestParts<Ctx> for Visitor {
                 secure,
             });
         };
-        let hash = tollgate_keymanager::hash_secret(value);
-        let now = tollgate_model::now_millis();
-        let Some(session) = ctx.store.portal_session(&hash, now, IDLE_MILLIS).await? else {
-            return Ok(Visitor {
-                signed_in: None,
-                secure,
-            });
-        };
-        if now - session.last_seen > TOUCH_EVERY_MILLIS {
-            ctx.store.touch_portal_session(&hash, now).await?;
-        }
-        // The user's current roles, read on every request: a removed role takes effect at once.
-        let Some(user) = ctx
-            .store
-            .find_user(&session.tenant, &session.username)
-            .await?
-        else {
-            return Ok(Visitor {
-                signed_in: None,
-                secure,
-            });
-        };
-        // A locked account's sessions end with the lock.
-        if user.locked_until > now {
-            return Ok(Visitor {
-                signed_in: None,
-                secure,
-            });
-        }
         Ok(Visitor {
-            signed_in: Some(SignedIn {
-                actor: Actor::with_roles(
-                    session.tenant.clone(),
-                    session.username.clone(),
-                    user.roles.clone(),
-                ),
-                username: session.username,
-                csrf: session.csrf_token,
-                roles: user.roles,
-            }),
+            signed_in: sessions::session(ctx, value).await?,
             secure,
         })
     }
@@ -154,38 +101,19 @@ pub fn require_csrf(signed_in: &SignedIn, submitted: &str) -> Result<(), PageErr
     }
 }
 
-/// Starts a session for a user whose password was checked; redirects to `to` with its cookie.
-pub async fn start(
-    ctx: &Ctx,
-    tenant: &str,
-    username: &str,
-    secure: bool,
-    to: &str,
-) -> Result<Response, PageError> {
-    let value = tollgate_keymanager::random_token(32);
-    let now = tollgate_model::now_millis();
-    ctx.store
-        .insert_portal_session(&PortalSessionRow {
-            session_hash: tollgate_keymanager::hash_secret(&value),
-            tenant: tenant.to_string(),
-            username: username.to_string(),
-            csrf_token: tollgate_keymanager::random_token(24),
-            created_time: now,
-            last_seen: now,
-            expires_time: now + LIFETIME_MILLIS,
-        })
-        .await?;
+/// A redirect to `to` that sets a session's cookie (and clears the sign-in form's).
+pub fn started(value: &str, secure: bool, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
-        cookie_header(SESSION_COOKIE, &value, secure, None),
+        cookie_header(SESSION_COOKIE, value, secure, None),
     );
     headers.append(
         header::SET_COOKIE,
         cookie_header(LOGIN_CSRF_COOKIE, "", secure, Some(0)),
     );
-    Ok(response)
+    response
 }
 
 /// Ends the session the request's cookie names; redirects to `to`.
@@ -196,13 +124,7 @@ pub async fn end(
     to: &str,
 ) -> Result<Response, PageError> {
     if let Some(value) = cookie(headers, SESSION_COOKIE) {
-        ctx.store
-            .delete_portal_session(
-                &tollgate_keymanager::hash_secret(value),
-                tollgate_model::now_millis(),
-                IDLE_MILLIS,
-            )
-            .await?;
+        sessions::sign_out(ctx, value).await?;
     }
     let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(
@@ -249,7 +171,12 @@ impl<P: PortalPages> SignedInTo<P> {
 
     /// Refuses a form without this session's CSRF token.
     pub fn check(&self, form: &crate::pages::FormFields) -> Result<(), PageError> {
-        require_csrf(&self.user, form.get("csrf"))
+        self.check_token(form.get("csrf"))
+    }
+
+    /// The same for a form read into a typed struct: its `csrf` field.
+    pub fn check_token(&self, csrf: &str) -> Result<(), PageError> {
+        require_csrf(&self.user, csrf)
     }
 
     /// The same for a multipart form (file uploads).

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
@@ -11,9 +10,8 @@ use tollgate_operations::users::{self, UserInput};
 use tollgate_restcore::Ctx;
 use tollgate_store::UserMatch;
 
-use crate::pages::{render, Chrome, FormErrors, PageError, Portal};
-use crate::session::{SignedIn, Visitor};
-use crate::signed_in_or_login;
+use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
+use crate::session::Administrator;
 
 /// A user as the list shows them.
 pub(crate) struct UserLine {
@@ -52,8 +50,6 @@ pub(crate) struct SearchQuery {
 #[derive(Deserialize, Default)]
 pub(crate) struct NewUserForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     password: String,
@@ -63,13 +59,12 @@ pub(crate) struct NewUserForm {
 
 async fn users_page(
     ctx: &Ctx,
-    visitor: &Visitor,
-    signed_in: &SignedIn,
+    admin: &Administrator,
     search: String,
     form: NewUserForm,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let actor = &signed_in.actor;
+    let actor = admin.actor();
     let filter = if search.trim().is_empty() {
         UserMatch::Any
     } else {
@@ -82,9 +77,8 @@ async fn users_page(
         .into_iter()
         .map(|r| r.name)
         .collect();
-    let failed = !errors.fields.is_empty() || !errors.general.is_empty();
-    let mut response = render(&UsersPage {
-        page: Chrome::new(Some(Portal::Admin), "Users and roles", visitor),
+    let page = UsersPage {
+        page: admin.chrome("Users and roles"),
         users: rows
             .into_iter()
             .map(|u| UserLine {
@@ -101,67 +95,46 @@ async fn users_page(
             password: String::new(),
             ..form
         },
-        errors,
-    });
-    if failed {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(response)
+        errors: errors.clone(),
+    };
+    Ok(render_form(&page, &errors))
 }
 
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    admin: Administrator,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let form = NewUserForm {
         role: vec!["subscriber".into()],
         ..NewUserForm::default()
     };
-    users_page(
-        &ctx,
-        &visitor,
-        &signed_in,
-        q.search,
-        form,
-        FormErrors::default(),
-    )
-    .await
+    users_page(&ctx, &admin, q.search, form, FormErrors::default()).await
 }
 
 pub(crate) async fn create(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
-    body: axum::body::Bytes,
+    admin: Administrator,
+    fields: FormFields,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
+    admin.check(&fields)?;
     // Repeated `role` fields: serde_urlencoded would keep one value.
-    let fields = crate::pages::FormFields::parse(&body);
     let form = NewUserForm {
-        csrf: fields.get("csrf").to_string(),
         username: fields.get("username").to_string(),
         password: fields.get("password").to_string(),
         role: fields.all("role"),
     };
-    crate::session::require_csrf(&signed_in, &form.csrf)?;
     let input = UserInput {
         username: form.username.clone(),
         password: form.password.clone(),
         roles: form.role.clone(),
         ..UserInput::default()
     };
-    match users::create_user(&ctx, &signed_in.actor, input).await {
+    match users::create_user(&ctx, admin.actor(), input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["userName", "password", "groups"])?;
-            users_page(&ctx, &visitor, &signed_in, String::new(), form, errors).await
+            users_page(&ctx, &admin, String::new(), form, errors).await
         }
     }
 }
@@ -175,15 +148,11 @@ pub(crate) struct DeleteForm {
 
 pub(crate) async fn delete(
     State(ctx): State<Ctx>,
-    visitor: Visitor,
+    admin: Administrator,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, PageError> {
-    let signed_in = match signed_in_or_login(&visitor, Portal::Admin) {
-        Ok(signed_in) => signed_in,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
-    crate::session::require_csrf(&signed_in, &form.csrf)?;
-    users::delete_user(&ctx, &signed_in.actor, &form.user_id).await?;
+    admin.check_token(&form.csrf)?;
+    users::delete_user(&ctx, admin.actor(), &form.user_id).await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
@@ -303,23 +272,15 @@ pub(crate) async fn set_locked(
 /// A new role (no members yet; give it to users on their pages).
 pub(crate) async fn create_role(
     State(ctx): State<Ctx>,
-    admin: crate::session::Administrator,
-    form: crate::pages::FormFields,
+    admin: Administrator,
+    form: FormFields,
 ) -> Result<Response, PageError> {
     admin.check(&form)?;
     match users::create_role(&ctx, admin.actor(), form.get("role_name"), Vec::new()).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["displayName"])?;
-            users_page(
-                &ctx,
-                &admin.visitor,
-                &admin.user,
-                String::new(),
-                NewUserForm::default(),
-                errors,
-            )
-            .await
+            users_page(&ctx, &admin, String::new(), NewUserForm::default(), errors).await
         }
     }
 }
@@ -327,8 +288,8 @@ pub(crate) async fn create_role(
 /// Deletes a role (the built-in ones stay: the operation refuses them).
 pub(crate) async fn delete_role(
     State(ctx): State<Ctx>,
-    admin: crate::session::Administrator,
-    form: crate::pages::FormFields,
+    admin: Administrator,
+    form: FormFields,
 ) -> Result<Response, PageError> {
     admin.check(&form)?;
     let id = users::role_id(&admin.actor().tenant, form.get("role_name"));
@@ -336,15 +297,7 @@ pub(crate) async fn delete_role(
         Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &[])?;
-            users_page(
-                &ctx,
-                &admin.visitor,
-                &admin.user,
-                String::new(),
-                NewUserForm::default(),
-                errors,
-            )
-            .await
+            users_page(&ctx, &admin, String::new(), NewUserForm::default(), errors).await
         }
     }
 }

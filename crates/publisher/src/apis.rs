@@ -9,7 +9,7 @@ use serde_json::Value;
 use tollgate_model::{ApiSortBy, SortOrder};
 use tollgate_operations::publisher::apis::{self as ops, ApiListing};
 use tollgate_operations::publisher::ApiDefinition;
-use tollgate_operations::Page;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{
     listed_body, named_param, required, ApiError, Ctx, JsonBody, Principal, QueryParams,
 };
@@ -19,8 +19,6 @@ use crate::wire::{api_info_json, api_json, etag};
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
     sort_by: Option<String>,
     sort_order: Option<String>,
     query: Option<String>,
@@ -30,8 +28,8 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let listing = ApiListing {
         query: q.query.filter(|q| !q.trim().is_empty()),
         sort_by: named_param("sortBy", q.sort_by.as_deref())?.unwrap_or(ApiSortBy::CreatedTime),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::{DocumentSource, DocumentType, DocumentVisibility};
 use tollgate_operations::publisher::documents::{self as ops, DocumentContent, DocumentInput};
-use tollgate_operations::Page;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{
     listed_body, served_content, ApiError, Ctx, Form, JsonBody, Principal, QueryParams,
 };
@@ -68,19 +68,12 @@ pub(crate) fn document_json(doc: &DocumentRow) -> Value {
     })
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(api_id): Path<String>,
-    QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::list_documents(&ctx, &principal, &api_id, page).await?;
     Ok(listed_body(&listed, document_json))
 }

@@ -4,12 +4,11 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_operations::publisher::definition::ScopeDefinition;
 use tollgate_operations::publisher::scopes::{self as ops, SharedScope};
-use tollgate_operations::Page;
-use tollgate_restcore::{listed_body, ApiError, Ctx, JsonBody, Principal, QueryParams};
+use tollgate_restcore::Paged;
+use tollgate_restcore::{listed_body, ApiError, Ctx, JsonBody, Principal};
 use tollgate_store::ScopeRow;
 
 fn scope_json(scope: &ScopeRow, usage_count: Option<i64>) -> Value {
@@ -30,18 +29,11 @@ fn shared_json(shared: &SharedScope) -> Value {
     scope_json(&shared.scope, Some(shared.usage_count))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
-    QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let listed = ops::list_shared_scopes(&ctx, &principal, page).await?;
     Ok(listed_body(&listed, shared_json))
 }

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::PolicyLevel;
 use tollgate_operations::publisher::settings as ops;
-use tollgate_operations::{Listed, Page};
+use tollgate_operations::Listed;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{listed_body, tier_json, ApiError, Ctx, Form, Principal, QueryParams};
 
 pub(crate) async fn settings(
@@ -56,19 +57,12 @@ pub(crate) async fn settings(
     })))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct PolicyQuery {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 pub(crate) async fn throttling_policies(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(level): Path<String>,
-    QueryParams(q): QueryParams<PolicyQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let level = tollgate_restcore::parse_name("policyLevel", &level)?;
     let policies = ops::throttling_policies(&ctx, &principal, level).await?;
     Ok(listed_body(&Listed::page_of(policies, page), |policy| {
@@ -123,9 +117,8 @@ pub(crate) async fn resource_paths(
     State(ctx): State<Ctx>,
     principal: Principal,
     Path(api_id): Path<String>,
-    QueryParams(q): QueryParams<PolicyQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let paths: Vec<(usize, (String, String))> = ops::resource_paths(&ctx, &principal, &api_id)
         .await?
         .into_iter()

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tollgate_model::SubscriptionStatus;
 use tollgate_operations::publisher::subscriptions as ops;
-use tollgate_operations::Page;
+use tollgate_restcore::Paged;
 use tollgate_restcore::{listed_body, named_param, ApiError, Ctx, Principal, QueryParams};
 
 #[derive(Deserialize)]
@@ -49,8 +49,6 @@ pub(crate) async fn unblock(
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ListQuery {
     api_id: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
 }
 
 /// `GET /subscriptions?apiId=`: who subscribes to an API, at which tier, in which state.
@@ -58,8 +56,8 @@ pub(crate) async fn list(
     State(ctx): State<Ctx>,
     principal: Principal,
     QueryParams(q): QueryParams<ListQuery>,
+    Paged(page): Paged,
 ) -> Result<Json<Value>, ApiError> {
-    let page = Page::new(q.limit, q.offset)?;
     let api_id = q.api_id.filter(|a| !a.is_empty());
     let listed = ops::list_subscriptions(&ctx, &principal, api_id.as_deref(), page).await?;
     Ok(listed_body(&listed, |item| {

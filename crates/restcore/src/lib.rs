@@ -17,10 +17,11 @@ pub use edge::rest_edge;
 pub use error::ApiError;
 pub use form::{upload_limit, Form};
 pub use json::{from_value, parse as parse_json, JsonBody};
-pub use query::{named_param, parse_name, parse_query, required, QueryParams};
+pub use query::{named_param, parse_name, parse_query, required, Paged, QueryParams};
 pub use routes::{Operation, Routes};
 pub use served::{served_content, served_image, tier_json};
 pub use text::check_line;
+pub use tollgate_operations::Page;
 
 /// Milliseconds since the epoch as `2024-03-01T12:00:00Z` (UTC).
 pub fn rfc3339(millis: i64) -> String {
@@ -42,52 +43,26 @@ pub type RestContext = tollgate_operations::Services;
 
 pub type Ctx = Arc<RestContext>;
 
-/// Standard `limit` and `offset` query parameters, with WSO2's defaults.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
-pub struct Paging {
-    #[serde(default = "Paging::default_limit")]
-    pub limit: i64,
-    #[serde(default)]
-    pub offset: i64,
-}
-
-impl Paging {
-    /// WSO2's default page size.
-    pub fn default_limit() -> i64 {
-        25
-    }
-
-    pub fn validate(self) -> Result<Self, ApiError> {
-        if self.limit < 0 {
-            return Err(ApiError::bad_request("limit must not be negative"));
-        }
-        if self.offset < 0 {
-            return Err(ApiError::bad_request("offset must not be negative"));
-        }
-        Ok(self)
-    }
-
-    /// WSO2's `pagination` object.
-    pub fn pagination(self, total: i64) -> serde_json::Value {
-        serde_json::json!({"offset": self.offset, "limit": self.limit, "total": total, "next": "", "previous": ""})
-    }
+/// WSO2's `pagination` object for one page of `total` items.
+fn pagination(page: Page, total: i64) -> serde_json::Value {
+    serde_json::json!({"offset": page.offset, "limit": page.limit, "total": total, "next": "", "previous": ""})
 }
 
 /// WSO2's list body: `{"count", "list", "pagination"}`; without a page, the list is everything.
 pub fn list_body(
     list: Vec<serde_json::Value>,
-    page: Option<(Paging, i64)>,
+    page: Option<(Page, i64)>,
 ) -> axum::Json<serde_json::Value> {
     let count = list.len() as i64;
-    let (paging, total) = page.unwrap_or((
-        Paging {
+    let (page, total) = page.unwrap_or((
+        Page {
             limit: count,
             offset: 0,
         },
         count,
     ));
     axum::Json(
-        serde_json::json!({"count": count, "list": list, "pagination": paging.pagination(total)}),
+        serde_json::json!({"count": count, "list": list, "pagination": pagination(page, total)}),
     )
 }
 
@@ -96,12 +71,8 @@ pub fn listed_body<T>(
     listed: &tollgate_operations::Listed<T>,
     item_json: impl Fn(&T) -> serde_json::Value,
 ) -> axum::Json<serde_json::Value> {
-    let paging = Paging {
-        limit: listed.page.limit,
-        offset: listed.page.offset,
-    };
     list_body(
         listed.items.iter().map(item_json).collect(),
-        Some((paging, listed.total)),
+        Some((listed.page, listed.total)),
     )
 }

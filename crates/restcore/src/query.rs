@@ -20,6 +20,28 @@ where
     }
 }
 
+/// The page a list request asks for: its `limit` and `offset` query parameters (WSO2's
+/// defaults when absent), checked as every list checks them; the handler reads its other
+/// parameters with [`QueryParams`].
+pub struct Paged(pub tollgate_operations::Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paged {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        #[derive(serde::Deserialize)]
+        struct Bounds {
+            limit: Option<i64>,
+            offset: Option<i64>,
+        }
+        let bounds: Bounds = parse_query(parts.uri.query().unwrap_or(""))?;
+        Ok(Paged(tollgate_operations::Page::new(
+            bounds.limit,
+            bounds.offset,
+        )?))
+    }
+}
+
 /// Parses a query string into `T`, naming the parameter at fault.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));

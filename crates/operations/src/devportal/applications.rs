@@ -127,6 +127,18 @@ async fn checked(
     problems.into_result((input, token_type))
 }
 
+/// The tiers an application may have (WSO2's application-level policies).
+pub async fn tiers(
+    services: &Services,
+    actor: &Actor,
+) -> OpResult<Vec<tollgate_model::ThrottlePolicy>> {
+    actor.require_any(MANAGE)?;
+    Ok(services
+        .store
+        .policies(&actor.tenant, PolicyLevel::Application)
+        .await?)
+}
+
 pub async fn create(
     services: &Services,
     actor: &Actor,

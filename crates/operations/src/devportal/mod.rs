@@ -10,6 +10,7 @@ pub mod invocation;
 pub mod keys;
 pub mod settings;
 pub mod subscriptions;
+pub mod try_it;
 pub mod workflows;
 
 use tollgate_store::ApplicationRow;
