@@ -119,11 +119,44 @@ fn open_with(password: &str, kid: &str, sealed: &str) -> Result<Option<String>, 
     }
 }
 
+/// The AES key for a stored key's salt. argon2 costs tens of milliseconds and 19 MiB by design;
+/// the same key set is opened again whenever it is reloaded (a rotation elsewhere, every
+/// start of a key manager in one process), so derived keys are remembered, by a digest of
+/// password and salt, for the life of the process (a handful: one per stored key).
 fn derive(password: &str, salt: &[u8]) -> Result<LessSafeKey, KeyManagerError> {
-    let mut key = [0u8; 32];
-    argon2::Argon2::default()
-        .hash_password_into(password.as_bytes(), salt, &mut key)
-        .map_err(|e| crypto(&e.to_string()))?;
+    static DERIVED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], [u8; 32]>>,
+    > = std::sync::OnceLock::new();
+    const REMEMBERED: usize = 64;
+    let mut input = ring::digest::Context::new(&ring::digest::SHA256);
+    input.update(&(password.len() as u64).to_be_bytes());
+    input.update(password.as_bytes());
+    input.update(salt);
+    let mut id = [0u8; 32];
+    id.copy_from_slice(input.finish().as_ref());
+    let derived = DERIVED.get_or_init(Default::default);
+    let remembered = derived
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&id)
+        .copied();
+    let key = match remembered {
+        Some(key) => key,
+        None => {
+            let mut key = [0u8; 32];
+            argon2::Argon2::default()
+                .hash_password_into(password.as_bytes(), salt, &mut key)
+                .map_err(|e| crypto(&e.to_string()))?;
+            let mut memo = derived
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if memo.len() >= REMEMBERED {
+                memo.clear();
+            }
+            memo.insert(id, key);
+            key
+        }
+    };
     let key = UnboundKey::new(&AES_256_GCM, &key).map_err(|_| crypto("bad key length"))?;
     Ok(LessSafeKey::new(key))
 }
