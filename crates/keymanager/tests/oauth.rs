@@ -136,3 +136,101 @@ async fn a_code_needs_the_redirect_uri_only_when_its_request_carried_one() {
     let code = authorize(&bed, &client.0, &[("redirect_uri", CALLBACK)]).await;
     assert_eq!(exchange(code, Some(CALLBACK)).await.status, 200);
 }
+
+async fn registration(bed: &TestBed, user: Option<&str>, body: serde_json::Value) -> Reply {
+    let call = bed.post("/client-registration/v0.17/register").json(&body);
+    match user {
+        Some(user) => call.as_user(user),
+        None => call,
+    }
+    .send()
+    .await
+}
+
+#[tokio::test]
+async fn client_registration_checks_who_registers_what_in_wso2s_error_body() {
+    let bed = TestBed::sqlite().await;
+    let refused = |reply: Reply, status: u16, said: &str| {
+        assert_eq!(reply.status, status, "{}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["code"], status, "{body}");
+        let description = body["description"].as_str().unwrap();
+        assert!(description.contains(said), "{description}");
+    };
+    let body = json!({"clientName": "cli", "grantType": "client_credentials"});
+    refused(
+        registration(&bed, None, body.clone()).await,
+        401,
+        "Basic authentication",
+    );
+    let wrong = bed
+        .post("/client-registration/v0.17/register")
+        .basic_auth("alice", "not her password")
+        .json(&body)
+        .send()
+        .await;
+    refused(wrong, 401, "Invalid username or password");
+    for (bad, said) in [
+        (json!({"clientName": " "}), "clientName is required"),
+        (json!({"clientName": "x".repeat(256)}), "at most 255"),
+        (json!({"clientName": "a\u{7}b"}), "control character"),
+        (
+            json!({"clientName": "cli", "grantType": "password telepathy"}),
+            "'telepathy' is not one of",
+        ),
+        (
+            json!({"clientName": "cli", "tokenType": "SAML"}),
+            "'SAML' is not one of JWT, OAUTH",
+        ),
+        (json!({"name": "cli"}), "Invalid registration request"),
+    ] {
+        refused(registration(&bed, Some("alice"), bad).await, 400, said);
+    }
+    // Only an administrator registers for someone else.
+    let for_bob = json!({"clientName": "cli", "owner": "bob"});
+    refused(
+        registration(&bed, Some("alice"), for_bob.clone()).await,
+        403,
+        "may not register a client for bob",
+    );
+    let made = registration(&bed, Some("admin"), for_bob).await;
+    assert_eq!(
+        (made.status.as_u16(), &made.json()["appOwner"]),
+        (200, &json!("bob"))
+    );
+}
+
+#[tokio::test]
+async fn a_registered_client_has_the_grants_and_token_type_asked_for() {
+    let bed = TestBed::sqlite().await;
+    let made = registration(
+        &bed,
+        Some("alice"),
+        json!({"clientName": "cli", "grantType": "client_credentials, password client_credentials", "tokenType": "oauth"}),
+    )
+    .await;
+    assert_eq!(made.status, 200, "{}", made.text());
+    let body = made.json();
+    assert_eq!(body["tokenType"], "OAUTH");
+    assert_eq!(body["appOwner"], "alice");
+    let stored = bed
+        .store()
+        .oauth_client(body["clientId"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.grant_types,
+        [
+            tollgate_model::GrantType::ClientCredentials,
+            tollgate_model::GrantType::Password
+        ]
+    );
+    assert_eq!(stored.token_type, tollgate_model::TokenType::Oauth);
+    // Without grantType: WSO2's default three.
+    let plain = registration(&bed, Some("alice"), json!({"clientName": "plain"})).await;
+    let id = plain.json()["clientId"].as_str().unwrap().to_string();
+    let stored = bed.store().oauth_client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.grant_types, tollgate_keymanager::DEFAULT_GRANT_TYPES);
+    assert_eq!(stored.token_type, tollgate_model::TokenType::Jwt);
+}
