@@ -11,16 +11,12 @@
 //! operation's refusal is shown next to its fields (`FormErrors::from_op`, `render_form`).
 
 mod admin;
-mod application;
-mod consumer;
+mod comments;
 mod devportal;
-mod feedback;
 mod markdown;
 mod pages;
 mod publisher;
 pub mod session;
-mod settings;
-mod users;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -38,6 +34,7 @@ use session::Visitor;
 
 /// The portals' routes (mounted at the root of the control plane).
 pub fn router(ctx: Ctx) -> Router {
+    use devportal::{api_page, application, applications, catalogue, feedback};
     Router::new()
         .route("/", get(home))
         .route("/portal-assets/portal.css", get(stylesheet))
@@ -46,19 +43,19 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/portal-assets/swagger-ui/{file}", get(swagger_ui_file))
         .route("/{portal}/login", get(login_form).post(login))
         .route("/{portal}/logout", post(logout))
-        .route("/devportal", get(devportal::catalogue))
-        .route("/devportal/apis/{api_id}", get(devportal::api_page))
+        .route("/devportal", get(catalogue::catalogue))
+        .route("/devportal/apis/{api_id}", get(api_page::page))
         .route(
             "/devportal/apis/{api_id}/definition",
-            get(devportal::definition),
+            get(catalogue::definition),
         )
         .route(
             "/devportal/apis/{api_id}/thumbnail",
-            get(devportal::thumbnail),
+            get(catalogue::thumbnail),
         )
         .route(
             "/devportal/apis/{api_id}/documents/{document_id}",
-            get(devportal::document),
+            get(catalogue::document),
         )
         .route("/devportal/apis/{api_id}/rating", post(feedback::rate))
         .route("/devportal/apis/{api_id}/comments", post(feedback::comment))
@@ -68,11 +65,11 @@ pub fn router(ctx: Ctx) -> Router {
         )
         .route(
             "/devportal/signup",
-            get(consumer::sign_up_form).post(consumer::sign_up),
+            get(applications::sign_up_form).post(applications::sign_up),
         )
         .route(
             "/devportal/applications",
-            get(consumer::applications).post(consumer::create_application),
+            get(applications::applications).post(applications::create_application),
         )
         .route(
             "/devportal/applications/{application_id}",
@@ -129,35 +126,44 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/admin/tiers", get(admin::tiers).post(admin::create_tier))
         .route(
             "/admin/tiers/{level}/{policy_id}",
-            get(settings::tier_page).post(settings::save_tier),
+            get(admin::settings::tier_page).post(admin::settings::save_tier),
         )
         .route(
             "/admin/environments",
-            get(settings::environments_page).post(settings::create_environment),
+            get(admin::settings::environments_page).post(admin::settings::create_environment),
         )
         .route(
             "/admin/environments/{environment_id}/delete",
-            post(settings::delete_environment),
+            post(admin::settings::delete_environment),
         )
         .route(
             "/admin/key-managers",
-            get(settings::key_managers_page).post(settings::create_key_manager),
+            get(admin::settings::key_managers_page).post(admin::settings::create_key_manager),
         )
         .route(
             "/admin/key-managers/{key_manager_id}/delete",
-            post(settings::delete_key_manager),
+            post(admin::settings::delete_key_manager),
         )
         .route(
             "/admin/signing-keys/rotate",
-            post(settings::rotate_signing_key),
+            post(admin::settings::rotate_signing_key),
         )
-        .route("/admin/users", get(users::list).post(users::create))
-        .route("/admin/users/delete", post(users::delete))
-        .route("/admin/roles", post(users::create_role))
-        .route("/admin/roles/delete", post(users::delete_role))
-        .route("/admin/users/{user_id}", get(users::show))
-        .route("/admin/users/{user_id}/roles", post(users::set_roles))
-        .route("/admin/users/{user_id}/lock", post(users::set_locked))
+        .route(
+            "/admin/users",
+            get(admin::users::list).post(admin::users::create),
+        )
+        .route("/admin/users/delete", post(admin::users::delete))
+        .route("/admin/roles", post(admin::users::create_role))
+        .route("/admin/roles/delete", post(admin::users::delete_role))
+        .route("/admin/users/{user_id}", get(admin::users::show))
+        .route(
+            "/admin/users/{user_id}/roles",
+            post(admin::users::set_roles),
+        )
+        .route(
+            "/admin/users/{user_id}/lock",
+            post(admin::users::set_locked),
+        )
         .with_state(ctx)
 }
 
@@ -278,7 +284,7 @@ struct HomePage {
 
 async fn home(visitor: Visitor) -> Response {
     render(&HomePage {
-        page: Chrome::new(None, "Tollgate", &visitor),
+        page: visitor.chrome(None, "Tollgate"),
     })
 }
 
@@ -300,7 +306,7 @@ async fn login_form(visitor: Visitor, Path(portal): Path<String>) -> Result<Resp
     let portal = portal_of(&portal)?;
     let (token, cookie) = session::login_csrf(visitor.secure);
     let mut response = render(&LoginPage {
-        page: Chrome::new(Some(portal), "Sign in", &visitor),
+        page: visitor.chrome(Some(portal), "Sign in"),
         action: format!("{}/login", portal.path()),
         login_csrf: &token,
         username: "",
@@ -330,7 +336,7 @@ async fn login(
     let refuse = |message: &str| {
         let (token, cookie) = session::login_csrf(visitor.secure);
         let mut response = render(&LoginPage {
-            page: Chrome::new(Some(portal), "Sign in", &visitor),
+            page: visitor.chrome(Some(portal), "Sign in"),
             action: format!("{}/login", portal.path()),
             login_csrf: &token,
             username: &form.username,

@@ -9,8 +9,6 @@ use tollgate_operations::OpError;
 use tollgate_restcore::ApiError;
 use tollgate_store::StoreError;
 
-use crate::session::Visitor;
-
 /// The three portals, at WSO2's paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Portal {
@@ -56,19 +54,6 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn new(portal: Option<Portal>, title: impl Into<String>, visitor: &Visitor) -> Chrome {
-        Chrome {
-            portal,
-            title: title.into(),
-            username: visitor.signed_in.as_ref().map(|s| s.username.clone()),
-            csrf: visitor
-                .signed_in
-                .as_ref()
-                .map(|s| s.csrf.clone())
-                .unwrap_or_default(),
-        }
-    }
-
     pub fn portal_path(&self) -> &'static str {
         self.portal.map_or("/", Portal::path)
     }

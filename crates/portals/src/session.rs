@@ -11,7 +11,7 @@ use tollgate_operations::sessions;
 use tollgate_operations::Actor;
 use tollgate_restcore::Ctx;
 
-use crate::pages::PageError;
+use crate::pages::{Chrome, PageError, Portal};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tollgate_portal";
@@ -26,6 +26,22 @@ pub struct Visitor {
     pub signed_in: Option<SignedIn>,
     /// Whether the request came over TLS (cookies are `Secure` then).
     pub secure: bool,
+}
+
+impl Visitor {
+    /// The frame of a page of `portal` titled `title`, as this visitor sees it.
+    pub fn chrome(&self, portal: Option<Portal>, title: impl Into<String>) -> Chrome {
+        Chrome {
+            portal,
+            title: title.into(),
+            username: self.signed_in.as_ref().map(|s| s.username.clone()),
+            csrf: self
+                .signed_in
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -162,7 +178,7 @@ pub struct SignedInTo<P> {
 impl<P: PortalPages> SignedInTo<P> {
     /// The page's frame, titled `title`.
     pub fn chrome(&self, title: impl Into<String>) -> crate::pages::Chrome {
-        crate::pages::Chrome::new(Some(P::PORTAL), title, &self.visitor)
+        self.visitor.chrome(Some(P::PORTAL), title)
     }
 
     pub fn actor(&self) -> &Actor {

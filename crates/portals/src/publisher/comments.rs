@@ -10,7 +10,7 @@ use tollgate_operations::publisher::apis;
 use tollgate_restcore::Ctx;
 
 use super::ApiHead;
-use crate::feedback::CommentLine;
+use crate::comments::CommentLine;
 use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Publisher;
 
@@ -33,7 +33,7 @@ async fn comments_view(
 ) -> Result<Response, PageError> {
     let api = apis::get_api(ctx, publisher.actor(), api_id).await?;
     let viewer = Viewer::signed_in(ctx, publisher.actor()).await?;
-    let comments = crate::feedback::comment_lines(
+    let comments = crate::comments::comment_lines(
         ctx,
         &viewer,
         &publisher.visitor,

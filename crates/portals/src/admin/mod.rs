@@ -1,4 +1,9 @@
-//! The admin portal's pages: approvals waiting for a decision.
+//! The admin portal's pages: approvals waiting for a decision and the throttling tiers here;
+//! users and roles, and the settings (a tier's page, gateway environments, key managers,
+//! signing keys), in their modules.
+
+pub(crate) mod settings;
+pub(crate) mod users;
 
 use askama::Template;
 use axum::extract::{Path, State};

@@ -20,6 +20,7 @@ use tollgate_operations::Page;
 use tollgate_restcore::Ctx;
 use tollgate_store::ApplicationRow;
 
+use super::api_page::{self, Extras, TriedWith, TryResult};
 use crate::pages::{render_form, Chrome, FormErrors, FormFields, PageError};
 use crate::session::Consumer;
 
@@ -254,25 +255,6 @@ pub(crate) async fn subscribe(
     Ok(Redirect::to(&format!("/devportal/applications/{}", form.application_id)).into_response())
 }
 
-/// What "try it" got back from the gateway.
-pub(crate) struct TryResult {
-    pub request: String,
-    pub status: u16,
-    pub content_type: String,
-    pub body: String,
-    /// What the form was filled with, to show it again.
-    pub sent: TriedWith,
-}
-
-/// The "try it" form as it was sent.
-#[derive(Clone, Default)]
-pub(crate) struct TriedWith {
-    pub application_id: String,
-    pub operation: String,
-    pub path: String,
-    pub body: String,
-}
-
 #[derive(Deserialize)]
 pub(crate) struct TryForm {
     #[serde(default)]
@@ -324,7 +306,16 @@ pub(crate) async fn try_it(
             body: form.body,
         },
     };
-    crate::devportal::api_page_with(&ctx, &consumer.visitor, &api_id, Some(result)).await
+    api_page::show(
+        &ctx,
+        &consumer.visitor,
+        &api_id,
+        Extras {
+            tried: Some(result),
+            ..Extras::default()
+        },
+    )
+    .await
 }
 
 /// Shows the application's page after `result`: the page with `flash` when it worked, with the

@@ -46,7 +46,7 @@ fn sign_up_page(visitor: &Visitor, form: SignUpForm, errors: FormErrors) -> Resp
         StatusCode::BAD_REQUEST
     };
     let mut response = render(&SignUpPage {
-        page: Chrome::new(Some(Portal::DevPortal), "Sign up", visitor),
+        page: visitor.chrome(Some(Portal::DevPortal), "Sign up"),
         login_csrf: &token,
         form,
         errors,

@@ -3,82 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use tollgate_operations::devportal::discovery::Viewer;
 use tollgate_operations::devportal::feedback::{self, Portal as Discussion};
-use tollgate_operations::{OpError, Page};
+use tollgate_operations::OpError;
 use tollgate_restcore::Ctx;
 
+use super::api_page::{self, Extras};
 use crate::pages::{FormErrors, FormFields, PageError};
-use crate::session::{Consumer, Visitor};
-
-/// A comment as the API's page shows it, with its replies.
-pub(crate) struct CommentLine {
-    pub id: String,
-    pub author: String,
-    pub when: String,
-    pub content: String,
-    /// Whether the visitor may delete it (its author).
-    pub own: bool,
-    pub from_publisher: bool,
-    pub replies: Vec<CommentLine>,
-}
-
-fn line(
-    visitor: &Visitor,
-    comment: &tollgate_store::CommentRow,
-    replies: Vec<CommentLine>,
-) -> CommentLine {
-    CommentLine {
-        id: comment.id.clone(),
-        author: comment.created_by.clone(),
-        when: crate::pages::when(comment.created_time),
-        content: comment.content.clone(),
-        own: visitor
-            .signed_in
-            .as_ref()
-            .is_some_and(|s| s.username == comment.created_by),
-        from_publisher: comment.entry_point == Discussion::Publisher.entry_point(),
-        replies,
-    }
-}
-
-/// The API's latest comments with their first replies, as seen from `portal`.
-pub(crate) async fn comment_lines(
-    ctx: &Ctx,
-    viewer: &Viewer,
-    visitor: &Visitor,
-    portal: Discussion,
-    api_id: &str,
-) -> Result<Vec<CommentLine>, PageError> {
-    let actor = visitor.signed_in.as_ref().map(|s| &s.actor);
-    let listed = feedback::comments(
-        ctx,
-        viewer,
-        actor,
-        portal,
-        api_id,
-        None,
-        Page::new(Some(50), Some(0))?,
-    )
-    .await?;
-    Ok(listed
-        .items
-        .iter()
-        .map(|discussed| {
-            let replies = discussed
-                .replies
-                .as_ref()
-                .map(|r| {
-                    r.items
-                        .iter()
-                        .map(|c| line(visitor, c, Vec::new()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            line(visitor, &discussed.comment, replies)
-        })
-        .collect())
-}
+use crate::session::Consumer;
 
 fn back(api_id: &str) -> Response {
     Redirect::to(&format!("/devportal/apis/{api_id}#feedback")).into_response()
@@ -106,11 +37,14 @@ pub(crate) async fn rate(
         Ok(()) => Ok(back(&api_id)),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["rating", "comment"])?;
-            crate::devportal::api_page_with_feedback_errors(
+            api_page::show(
                 &ctx,
                 &consumer.visitor,
                 &api_id,
-                errors,
+                Extras {
+                    feedback_errors: errors,
+                    ..Extras::default()
+                },
             )
             .await
         }
@@ -145,11 +79,14 @@ pub(crate) async fn comment(
             for (name, _) in &mut errors.fields {
                 *name = field.to_string();
             }
-            crate::devportal::api_page_with_feedback_errors(
+            api_page::show(
                 &ctx,
                 &consumer.visitor,
                 &api_id,
-                errors,
+                Extras {
+                    feedback_errors: errors,
+                    ..Extras::default()
+                },
             )
             .await
         }
