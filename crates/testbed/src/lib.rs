@@ -15,6 +15,7 @@
 pub mod fixtures;
 mod http;
 mod refusals;
+pub mod stub;
 
 pub use http::{Call, Reply};
 pub use refusals::Refused;

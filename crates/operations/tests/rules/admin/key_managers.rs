@@ -2,7 +2,6 @@
 //! what makes one valid, when one may go, discovery, and what gateways learn of each change.
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tollgate_model::{Event, RESIDENT_KEY_MANAGER};
 use tollgate_operations::devportal::keys::{self, MapRequest};
 use tollgate_operations::key_managers::{
@@ -11,6 +10,7 @@ use tollgate_operations::key_managers::{
 };
 use tollgate_operations::OpResult;
 use tollgate_store::KeyManagerRow;
+use tollgate_testbed::stub::{serve, Answer};
 use tollgate_testbed::{Refused, TestBed, ISSUER};
 
 /// An external key manager of type `custom` whose keys are at `{issuer}/jwks`.
@@ -30,53 +30,16 @@ async fn add(bed: &TestBed, name: &str, issuer: &str) -> OpResult<KeyManagerRow>
 }
 
 /// An authorization server on loopback answering every request with `status` and the JSON
-/// `body` (status 0: hanging up without an answer); its base URL. It lives as long as the
-/// test's runtime.
+/// `body` (status 0: hanging up without an answer); its base URL.
 async fn stub_server(status: u16, body: String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                read_request(&mut stream).await;
-                if status == 0 {
-                    return;
-                }
-                let reply = format!(
-                    "HTTP/1.1 {status} Stub\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(reply.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    url
-}
-
-/// Reads one request's head and body (by its `content-length`).
-async fn read_request(stream: &mut tokio::net::TcpStream) {
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        seen.extend_from_slice(&buf[..n]);
-        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if seen.len() >= end + 4 + length {
-                return;
-            }
-        }
-    }
+    let answer = match status {
+        0 => Answer::silence(),
+        status => Answer {
+            content_type: Some("application/json"),
+            ..Answer::status(status, body)
+        },
+    };
+    serve(answer).await
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use tollgate_operations::publisher::scopes::create_shared_scope;
 use tollgate_operations::OpResult;
 use tollgate_testbed::{Refused, TestBed};
 
-use super::support::{serve, Answer};
+use tollgate_testbed::stub::{serve, Answer};
 
 /// A small OpenAPI 3 document: `GET /menu` (tier 10KPerMin, scope `menu:read` bound to
 /// subscribers) and `POST /order`, served from the Pizza Shack backend.
@@ -129,12 +129,7 @@ async fn a_definition_fetched_from_a_url_must_come_from_an_http_server_that_has_
         }
     };
     let found = serve(Answer::ok(serde_json::to_vec(&pizza_shack()).unwrap())).await;
-    let missing = serve(Answer {
-        status: 404,
-        head_status: None,
-        body: b"no".to_vec(),
-    })
-    .await;
+    let missing = serve(Answer::status(404, "no")).await;
     let huge = serve(Answer::ok(vec![b' '; MAX_DEFINITION_BYTES + 1])).await;
     for (url, needle) in [
         ("file:///etc/passwd".to_string(), "not an http"),

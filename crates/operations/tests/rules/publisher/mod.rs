@@ -11,4 +11,3 @@ mod revisions;
 mod scopes;
 mod settings;
 mod subscriptions;
-mod support;

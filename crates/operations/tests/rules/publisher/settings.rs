@@ -11,7 +11,7 @@ use tollgate_operations::publisher::settings::{
 };
 use tollgate_testbed::{Refused, TestBed};
 
-use super::support::{serve, Answer};
+use tollgate_testbed::stub::{serve, Answer};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
@@ -230,12 +230,7 @@ async fn probing_an_endpoint_needs_an_http_url_and_reports_what_it_answered() {
         validate_endpoint(&creator, &no_head).await.unwrap().status,
         200
     );
-    let missing = serve(Answer {
-        status: 503,
-        head_status: None,
-        body: vec![],
-    })
-    .await;
+    let missing = serve(Answer::status(503, Vec::new())).await;
     assert_eq!(
         validate_endpoint(&creator, &missing).await.unwrap().status,
         503
