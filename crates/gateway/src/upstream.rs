@@ -189,9 +189,7 @@ impl Backends {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Vec<IdleConnection>>> {
         // Only this serving thread uses the map; a panic while it was held left it consistent.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        tollgate_guard::lock(&self.idle)
     }
 
     /// The most recently used ready connection to `key`; closed and stale ones are dropped.
