@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
+use tollgate_hublink::Backoff;
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
 use tollgate_model::{ApplyOutcome, RuntimeData, Snapshot};
 
@@ -66,7 +67,7 @@ impl Synchronizer {
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         let mut persisted = Persisted::default();
         loop {
             let events = self.feed.subscribe();
@@ -77,19 +78,19 @@ impl Synchronizer {
             let snapshot = match snapshot {
                 Ok(s) => s,
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot load gateway state from the control plane");
+                    let retry_in = backoff.next_delay();
+                    tracing::warn!(error = %err, ?retry_in, "cannot load gateway state from the control plane");
                     if !self.gateway.is_ready() {
                         self.start_from_file().await;
                     }
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(retry_in) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             };
-            backoff = Duration::from_millis(100);
+            backoff.reset();
             let mut data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
             self.publish(&data);
             self.persist(&data, &mut persisted, true).await;
