@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tollgate_model::wire::Frame;
+use tollgate_model::wire::{Frame, FrameError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -308,15 +308,14 @@ impl Link {
     pub async fn recv(&mut self) -> Option<Result<Frame, LinkError>> {
         loop {
             match self.stream.next_text().await? {
-                Ok(text) => match serde_json::from_str::<Frame>(&text) {
-                    Ok(frame) if frame.v == tollgate_model::wire::PROTOCOL_VERSION => {
-                        return Some(Ok(frame))
+                Ok(text) => match Frame::decode(&text) {
+                    Ok(frame) => return Some(Ok(frame)),
+                    Err(FrameError::UnknownVersion(version)) => {
+                        tracing::warn!(version, "hub frame of an unknown protocol version ignored")
                     }
-                    Ok(frame) => tracing::warn!(
-                        version = frame.v,
-                        "hub frame of an unknown protocol version ignored"
-                    ),
-                    Err(err) => tracing::warn!(error = %err, "malformed hub frame ignored"),
+                    Err(FrameError::Malformed(err)) => {
+                        tracing::warn!(error = %err, "malformed hub frame ignored")
+                    }
                 },
                 Err(err) => return Some(Err(err)),
             }
