@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tollgate_hublink::{Backoff, Link, NodeCredential};
+use tollgate_hublink::{Backoff, Link, LinkError, NodeCredential};
 use tollgate_model::wire::{Frame, FrameBody, PUBLISH_PATH};
 use tollgate_model::EventEnvelope;
 use tollgate_store::{Store, StoreError};
@@ -32,6 +32,25 @@ enum Target {
 }
 
 const BATCH: i64 = 500;
+
+/// Why a relay's link to a remote hub ended (it reconnects with backoff; the outbox keeps what
+/// is owed).
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The WebSocket failed.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The hub's first frame was not its hello.
+    #[error("expected hello, got {0:?}")]
+    NoHello(Box<FrameBody>),
+    #[error("closed before hello")]
+    ClosedBeforeHello,
+    #[error("closed")]
+    Closed,
+    /// Reading the outbox or storing the hub's position failed.
+    #[error("the outbox: {0}")]
+    Store(#[from] StoreError),
+}
 
 impl OutboxRelay {
     /// A relay to a hub in this process, starting after the newest event already in the outbox:
@@ -156,34 +175,28 @@ async fn deliver(
     link: &mut Link,
     backoff: &mut Backoff,
     shutdown: &CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), RelayError> {
     match link.recv().await {
         Some(Ok(Frame {
             body: FrameBody::Hello { hub_id },
             ..
         })) => tracing::info!(hub = %url, %hub_id, "publishing to event hub"),
-        Some(Ok(other)) => return Err(format!("expected hello, got {other:?}")),
-        Some(Err(err)) => return Err(err.to_string()),
-        None => return Err("closed before hello".into()),
+        Some(Ok(other)) => return Err(RelayError::NoHello(Box::new(other.body))),
+        Some(Err(err)) => return Err(err.into()),
+        None => return Err(RelayError::ClosedBeforeHello),
     }
     backoff.reset();
-    let mut last = match store.relay_position(url).await.map_err(|e| e.to_string())? {
+    let mut last = match store.relay_position(url).await? {
         Some(seq) => seq,
         // A hub never served before starts now: gateways take a snapshot when they connect.
         None => {
-            let seq = store.last_event_seq().await.map_err(|e| e.to_string())?;
-            store
-                .set_relay_position(url, seq)
-                .await
-                .map_err(|e| e.to_string())?;
+            let seq = store.last_event_seq().await?;
+            store.set_relay_position(url, seq).await?;
             seq
         }
     };
     loop {
-        let events: Vec<EventEnvelope> = store
-            .events_after(last, BATCH)
-            .await
-            .map_err(|e| e.to_string())?;
+        let events: Vec<EventEnvelope> = store.events_after(last, BATCH).await?;
         if events.is_empty() {
             if !wait(store, shutdown).await {
                 return Ok(());
@@ -195,8 +208,7 @@ async fn deliver(
             link.send(&Frame::new(FrameBody::Event {
                 envelope: Box::new(envelope),
             }))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         }
         // The hub acknowledges in order; the last acknowledgement covers the batch.
         loop {
@@ -211,13 +223,10 @@ async fn deliver(
                     }
                 }
                 Some(Ok(_)) => {}
-                Some(Err(err)) => return Err(err.to_string()),
-                None => return Err("closed".into()),
+                Some(Err(err)) => return Err(err.into()),
+                None => return Err(RelayError::Closed),
             }
         }
-        store
-            .set_relay_position(url, last)
-            .await
-            .map_err(|e| e.to_string())?;
+        store.set_relay_position(url, last).await?;
     }
 }

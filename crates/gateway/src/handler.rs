@@ -210,7 +210,7 @@ async fn process(
             KeyType::Sandbox => "sandbox",
         }))?
         .as_ref()
-        .map_err(|reason| GatewayError::BackendUnreachable(reason.clone()))?;
+        .map_err(|err| GatewayError::BackendUnreachable(err.clone()))?;
     let authentication = &route.api.authentication;
     // Like the token, an API key was for the gateway, and stays here.
     // Whatever credential was used, a key in the query stays here too.

@@ -18,11 +18,11 @@ mod sync;
 pub mod tokens;
 mod upstream;
 
-pub use error::GatewayError;
+pub use error::{AuthenticationUnavailable, GatewayError};
 pub use feed::NetworkFeed;
 pub use state::{ExternalIssuer, RuntimeState};
-pub use sync::{StateFeed, Synchronizer};
-pub use upstream::{Backends, Upstream};
+pub use sync::{FeedError, StateFeed, Synchronizer};
+pub use upstream::{Backends, Upstream, UpstreamError, UpstreamErrorKind};
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -121,12 +121,12 @@ impl Gateway {
     pub async fn introspect(&self, token: &str) -> Result<(), GatewayError> {
         let Some(feed) = self.introspection.get() else {
             return Err(GatewayError::AuthenticationUnavailable(
-                "no key manager to ask".into(),
+                AuthenticationUnavailable::NoKeyManager,
             ));
         };
         let Ok(_slot) = self.introspections.try_acquire() else {
             return Err(GatewayError::AuthenticationUnavailable(
-                "too many introspections under way".into(),
+                AuthenticationUnavailable::Busy,
             ));
         };
         match feed.introspect(token).await {
@@ -151,7 +151,9 @@ impl Gateway {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "cannot introspect a token");
-                return Err(GatewayError::AuthenticationUnavailable(err));
+                return Err(GatewayError::AuthenticationUnavailable(
+                    AuthenticationUnavailable::Feed(Arc::new(err)),
+                ));
             }
         }
         Ok(())
