@@ -40,7 +40,9 @@ pub async fn handle(
         Err(err) => {
             match &err {
                 GatewayError::BackendUnreachable(reason) => {
-                    tracing::warn!(%reason, "backend call failed")
+                    if let Some(held_back) = gateway.backend_failures.ready() {
+                        tracing::warn!(%reason, held_back, "backend call failed")
+                    }
                 }
                 GatewayError::ClientBody(reason) => {
                     tracing::debug!(%reason, "the client's request body was malformed")

@@ -72,7 +72,13 @@ pub struct Gateway {
     inactive: quick_cache::sync::Cache<u64, i64>,
     /// Bounds the introspections under way: unknown tokens must not become a flood of calls.
     introspections: tokio::sync::Semaphore,
+    /// Failed backend calls are logged at most once per [`BACKEND_FAILURE_LOG_PERIOD`] (with
+    /// the count of those left out): a backend outage must not become a log storm.
+    pub(crate) backend_failures: tollgate_guard::Every,
 }
+
+/// How often, at most, a failed backend call is logged.
+pub const BACKEND_FAILURE_LOG_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How many introspections one gateway has under way at most.
 const MAX_CONCURRENT_INTROSPECTIONS: usize = 32;
@@ -106,6 +112,7 @@ impl Gateway {
             introspection: std::sync::OnceLock::new(),
             inactive: quick_cache::sync::Cache::new(10_000),
             introspections: tokio::sync::Semaphore::new(MAX_CONCURRENT_INTROSPECTIONS),
+            backend_failures: tollgate_guard::Every::new(BACKEND_FAILURE_LOG_PERIOD),
         })
     }
 
