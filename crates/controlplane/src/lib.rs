@@ -5,7 +5,7 @@
 mod internal;
 mod relay;
 
-pub use relay::OutboxRelay;
+pub use relay::{OutboxRelay, RelayError};
 pub use tollgate_restcore::{GatewayEnvironment, Operation, RestContext};
 
 use axum::http::{StatusCode, Uri};

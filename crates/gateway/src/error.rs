@@ -1,6 +1,10 @@
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
+
+use crate::{FeedError, UpstreamError};
 
 /// Why the gateway refused or failed a request; rendered with WSO2's gateway error codes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -26,8 +30,10 @@ pub enum GatewayError {
     InvalidScope,
     #[error("the API has no {0} endpoint")]
     NoEndpoint(&'static str),
+    /// The backend could not be called: its endpoint is unusable, or connecting to it or the
+    /// exchange with it failed (see [`UpstreamError::kind`]).
     #[error("backend unreachable: {0}")]
-    BackendUnreachable(String),
+    BackendUnreachable(UpstreamError),
     #[error("subscription quota exceeded")]
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]
@@ -46,7 +52,18 @@ pub enum GatewayError {
     /// The key manager could not be asked about a token (unreachable, or too many questions
     /// under way): the client may retry; the token may well be valid.
     #[error("the key manager cannot validate the token now: {0}")]
-    AuthenticationUnavailable(String),
+    AuthenticationUnavailable(AuthenticationUnavailable),
+}
+
+/// Why the key manager could not be asked about a token.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthenticationUnavailable {
+    #[error("no key manager to ask")]
+    NoKeyManager,
+    #[error("too many introspections under way")]
+    Busy,
+    #[error(transparent)]
+    Feed(Arc<FeedError>),
 }
 
 impl GatewayError {
@@ -167,5 +184,38 @@ impl GatewayError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+    use crate::UpstreamErrorKind;
+
+    #[tokio::test]
+    async fn every_upstream_failure_is_wso2s_101503() {
+        for kind in [
+            UpstreamErrorKind::NotAUrl,
+            UpstreamErrorKind::ConnectTimeout,
+            UpstreamErrorKind::Connect(Arc::new(std::io::ErrorKind::ConnectionRefused.into())),
+        ] {
+            let err = GatewayError::BackendUnreachable(UpstreamError {
+                endpoint: "http://backend.internal:8080/x".into(),
+                kind,
+            });
+            let response = err.to_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["code"], "101503");
+            assert_eq!(body["message"], "Error connecting to the back end");
+            // The backend's address stays in the log.
+            assert_eq!(
+                body["description"],
+                "The backend of the API could not be reached"
+            );
+        }
     }
 }

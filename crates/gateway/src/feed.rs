@@ -14,7 +14,7 @@ use tollgate_model::wire::{
 };
 use tollgate_model::Snapshot;
 
-use crate::StateFeed;
+use crate::{FeedError, StateFeed};
 
 /// Path of the control plane's runtime snapshot, under its internal data API.
 pub const SNAPSHOT_PATH: &str = "/internal/data/v1/runtime-snapshot";
@@ -40,12 +40,12 @@ impl NetworkFeed {
         credential: NodeCredential,
         tls: Option<Arc<rustls::ClientConfig>>,
         shutdown: CancellationToken,
-    ) -> Result<Arc<NetworkFeed>, String> {
+    ) -> Result<Arc<NetworkFeed>, FeedError> {
         let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
         if let Some(tls) = &tls {
             http = http.use_preconfigured_tls((**tls).clone());
         }
-        let http = http.build().map_err(|e| format!("HTTP client: {e}"))?;
+        let http = http.build().map_err(FeedError::Client)?;
         let (items, _) = broadcast::channel(4096);
         let (hits, _) = broadcast::channel(256);
         // Names this gateway to the traffic managers (which share quotas among gateways) and
@@ -81,36 +81,44 @@ impl StateFeed for NetworkFeed {
         self.items.subscribe()
     }
 
-    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>> {
+    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, FeedError>> + Send + '_>> {
         Box::pin(async move {
             let url = format!("{}{SNAPSHOT_PATH}", self.service_url);
-            let response = self
+            let response = match self
                 .http
                 .get(&url)
                 .query(&[("gatewayLabels", self.labels.join(","))])
                 .header(http::header::AUTHORIZATION, self.credential.authorization())
                 .send()
                 .await
-                .map_err(|e| format!("{url}: {e}"))?;
+            {
+                Ok(response) => response,
+                Err(source) => return Err(FeedError::Unreachable { url, source }),
+            };
             let status = response.status();
             if !status.is_success() {
                 let body = response.text().await.unwrap_or_default();
-                return Err(format!("{url}: {status}: {body}"));
+                return Err(FeedError::Refused { url, status, body });
             }
-            response
-                .json::<Snapshot>()
-                .await
-                .map_err(|e| format!("{url}: unreadable snapshot: {e}"))
+            match response.json::<Snapshot>().await {
+                Ok(snapshot) => Ok(snapshot),
+                Err(source) => Err(FeedError::Unreadable {
+                    url,
+                    what: "snapshot",
+                    source,
+                }),
+            }
         })
     }
 
     fn introspect<'a>(
         &'a self,
         token: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, FeedError>> + Send + 'a>>
+    {
         Box::pin(async move {
             let url = format!("{}{INTROSPECT_PATH}", self.service_url);
-            let response = self
+            let response = match self
                 .http
                 .post(&url)
                 .header(http::header::AUTHORIZATION, self.credential.authorization())
@@ -118,19 +126,29 @@ impl StateFeed for NetworkFeed {
                 .timeout(std::time::Duration::from_secs(5))
                 .send()
                 .await
-                .map_err(|e| format!("{url}: {e}"))?;
+            {
+                Ok(response) => response,
+                Err(source) => return Err(FeedError::Unreachable { url, source }),
+            };
             let status = response.status();
             if status == reqwest::StatusCode::NO_CONTENT {
                 return Ok(None);
             }
             if !status.is_success() {
-                return Err(format!("{url}: {status}"));
+                return Err(FeedError::Refused {
+                    url,
+                    status,
+                    body: String::new(),
+                });
             }
-            response
-                .json::<IntrospectedToken>()
-                .await
-                .map(Some)
-                .map_err(|e| format!("{url}: unreadable answer: {e}"))
+            match response.json::<IntrospectedToken>().await {
+                Ok(token) => Ok(Some(token)),
+                Err(source) => Err(FeedError::Unreadable {
+                    url,
+                    what: "answer",
+                    source,
+                }),
+            }
         })
     }
 

@@ -40,7 +40,9 @@ pub async fn handle(
         Err(err) => {
             match &err {
                 GatewayError::BackendUnreachable(reason) => {
-                    tracing::warn!(%reason, "backend call failed")
+                    if let Some(held_back) = gateway.backend_failures.ready() {
+                        tracing::warn!(%reason, held_back, "backend call failed")
+                    }
                 }
                 GatewayError::ClientBody(reason) => {
                     tracing::debug!(%reason, "the client's request body was malformed")
@@ -210,7 +212,7 @@ async fn process(
             KeyType::Sandbox => "sandbox",
         }))?
         .as_ref()
-        .map_err(|reason| GatewayError::BackendUnreachable(reason.clone()))?;
+        .map_err(|err| GatewayError::BackendUnreachable(err.clone()))?;
     let authentication = &route.api.authentication;
     // Like the token, an API key was for the gateway, and stays here.
     // Whatever credential was used, a key in the query stays here too.

@@ -81,9 +81,7 @@ impl HitCounter {
     }
 
     fn add(&self, hit: Hit<'_>, count: u64) {
-        let Ok(mut pending) = self.stripes[stripe_of_this_thread()].lock() else {
-            return;
-        };
+        let mut pending = tollgate_guard::lock(&self.stripes[stripe_of_this_thread()]);
         if let Some(windows) = pending.counts.get_mut(&**hit.key) {
             if let Some(counted) = windows
                 .iter_mut()
@@ -117,10 +115,7 @@ impl HitCounter {
     pub fn take(&self) -> Vec<ThrottleHit> {
         let mut hits = Vec::new();
         for stripe in self.stripes.iter() {
-            let taken = match stripe.lock() {
-                Ok(mut pending) => std::mem::take(&mut *pending),
-                Err(_) => continue,
-            };
+            let taken = std::mem::take(&mut *tollgate_guard::lock(stripe));
             hits.extend(taken.counts.into_values().flatten());
         }
         hits

@@ -18,11 +18,11 @@ mod sync;
 pub mod tokens;
 mod upstream;
 
-pub use error::GatewayError;
+pub use error::{AuthenticationUnavailable, GatewayError};
 pub use feed::NetworkFeed;
 pub use state::{ExternalIssuer, RuntimeState};
-pub use sync::{StateFeed, Synchronizer};
-pub use upstream::{Backends, Upstream};
+pub use sync::{FeedError, StateFeed, Synchronizer};
+pub use upstream::{Backends, Upstream, UpstreamError, UpstreamErrorKind};
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -38,27 +38,12 @@ pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::
 
 /// TLS settings for `https://` backends: the public web's roots (webpki-roots) plus the PEM
 /// certificates of `[truststore] file_name`, for backends with private or self-signed ones.
-pub fn backend_tls(trusted: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::pem::PemObject;
+pub fn backend_tls(
+    trusted: Option<&std::path::Path>,
+) -> Result<Arc<rustls::ClientConfig>, tollgate_hublink::TrustError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = trusted {
-        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        for cert in certs {
-            let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-    }
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config = tollgate_hublink::client_tls(roots, trusted)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -87,7 +72,13 @@ pub struct Gateway {
     inactive: quick_cache::sync::Cache<u64, i64>,
     /// Bounds the introspections under way: unknown tokens must not become a flood of calls.
     introspections: tokio::sync::Semaphore,
+    /// Failed backend calls are logged at most once per [`BACKEND_FAILURE_LOG_PERIOD`] (with
+    /// the count of those left out): a backend outage must not become a log storm.
+    pub(crate) backend_failures: tollgate_guard::Every,
 }
+
+/// How often, at most, a failed backend call is logged.
+pub const BACKEND_FAILURE_LOG_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How many introspections one gateway has under way at most.
 const MAX_CONCURRENT_INTROSPECTIONS: usize = 32;
@@ -121,6 +112,7 @@ impl Gateway {
             introspection: std::sync::OnceLock::new(),
             inactive: quick_cache::sync::Cache::new(10_000),
             introspections: tokio::sync::Semaphore::new(MAX_CONCURRENT_INTROSPECTIONS),
+            backend_failures: tollgate_guard::Every::new(BACKEND_FAILURE_LOG_PERIOD),
         })
     }
 
@@ -136,12 +128,12 @@ impl Gateway {
     pub async fn introspect(&self, token: &str) -> Result<(), GatewayError> {
         let Some(feed) = self.introspection.get() else {
             return Err(GatewayError::AuthenticationUnavailable(
-                "no key manager to ask".into(),
+                AuthenticationUnavailable::NoKeyManager,
             ));
         };
         let Ok(_slot) = self.introspections.try_acquire() else {
             return Err(GatewayError::AuthenticationUnavailable(
-                "too many introspections under way".into(),
+                AuthenticationUnavailable::Busy,
             ));
         };
         match feed.introspect(token).await {
@@ -166,7 +158,9 @@ impl Gateway {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "cannot introspect a token");
-                return Err(GatewayError::AuthenticationUnavailable(err));
+                return Err(GatewayError::AuthenticationUnavailable(
+                    AuthenticationUnavailable::Feed(Arc::new(err)),
+                ));
             }
         }
         Ok(())

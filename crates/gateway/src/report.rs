@@ -16,9 +16,7 @@ pub struct AppliedReports {
 impl AppliedReports {
     /// Whether `(epoch, seq)` should be reported now (and, if so, remembers it as reported).
     pub fn due(&self, epoch: &str, seq: i64) -> bool {
-        let Ok(mut last) = self.last.lock() else {
-            return true;
-        };
+        let mut last = tollgate_guard::lock(&self.last);
         let now = Instant::now();
         let due = match &*last {
             Some((e, s, at)) => e != epoch || *s != seq || now.duration_since(*at) >= HEARTBEAT,

@@ -9,7 +9,7 @@ use tollgate_model::{
 
 use crate::tokens::VerifiedClaims;
 
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, UpstreamError};
 use crate::HashMap;
 
 /// Everything the request path reads, as prepared lookup structures. Immutable once built: a
@@ -103,8 +103,8 @@ pub struct ApiRoute {
     /// Path template → indexes into `api.operations` (one per verb).
     resources: matchit::Router<Vec<usize>>,
     /// The production and sandbox endpoints, parsed (or why they could not be).
-    production: Option<Result<Upstream, String>>,
-    sandbox: Option<Result<Upstream, String>>,
+    production: Option<Result<Upstream, UpstreamError>>,
+    sandbox: Option<Result<Upstream, UpstreamError>>,
 }
 
 impl ApiRoute {
@@ -140,7 +140,7 @@ impl ApiRoute {
     }
 
     /// The endpoint requests with keys of `key_type` go to: `None` when the API has none.
-    pub fn upstream(&self, key_type: KeyType) -> Option<&Result<Upstream, String>> {
+    pub fn upstream(&self, key_type: KeyType) -> Option<&Result<Upstream, UpstreamError>> {
         match key_type {
             KeyType::Production => self.production.as_ref(),
             KeyType::Sandbox => self.sandbox.as_ref(),
@@ -587,7 +587,7 @@ mod tests {
             .unwrap()
             .as_ref()
             .unwrap();
-        assert_eq!(upstream.url, "http://elsewhere:2/x");
+        assert_eq!(&*upstream.url, "http://elsewhere:2/x");
         assert!(Arc::ptr_eq(
             before.route("/two/1.0.0/x").unwrap().0,
             after.route("/two/1.0.0/x").unwrap().0

@@ -7,17 +7,67 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
+use tollgate_hublink::Backoff;
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
 use tollgate_model::{ApplyOutcome, RuntimeData, Snapshot};
 
 use crate::{Gateway, RuntimeState};
+
+/// Why a [`StateFeed`] could not answer (a snapshot, an introspection). The synchronizer retries
+/// with backoff; an introspection that fails is answered 503 (`900900`).
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// The HTTP client for the control plane could not be built.
+    #[error("HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    /// The control plane could not be reached (or did not answer in time).
+    #[error("{url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The control plane answered with an error status (and this body).
+    #[error("{url}: {status}{}", detail(body))]
+    Refused {
+        url: String,
+        status: http::StatusCode,
+        body: String,
+    },
+    /// The control plane's answer is not the `what` asked for.
+    #[error("{url}: unreadable {what}: {source}")]
+    Unreadable {
+        url: String,
+        what: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The source in this process (the database, the key manager) failed.
+    #[error(transparent)]
+    Local(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl FeedError {
+    /// A failure of a source in this process (an all-in-one node's store or key manager).
+    pub fn local(err: impl std::error::Error + Send + Sync + 'static) -> FeedError {
+        FeedError::Local(Box::new(err))
+    }
+}
+
+fn detail(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
 
 /// Where a gateway gets its state and sends its hits: the control plane's snapshot, the event
 /// hub's events and decisions.
 pub trait StateFeed: Send + Sync + 'static {
     /// Feed items from now on. Subscribe before taking the snapshot, so nothing falls in between.
     fn subscribe(&self) -> Receiver<FeedItem>;
-    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>>;
+    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, FeedError>> + Send + '_>>;
     /// Hands a batch of request hits to the traffic manager(s); never blocks.
     fn report_hits(&self, hits: Vec<ThrottleHit>);
     /// Tells the control plane which outbox position the state has applied (called after every
@@ -28,7 +78,7 @@ pub trait StateFeed: Send + Sync + 'static {
     fn introspect<'a>(
         &'a self,
         token: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, FeedError>> + Send + 'a>>;
 }
 
 /// Keeps a gateway's runtime state current: loads a snapshot, applies events in order, reloads
@@ -66,7 +116,7 @@ impl Synchronizer {
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         let mut persisted = Persisted::default();
         loop {
             let events = self.feed.subscribe();
@@ -77,19 +127,19 @@ impl Synchronizer {
             let snapshot = match snapshot {
                 Ok(s) => s,
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot load gateway state from the control plane");
+                    let retry_in = backoff.next_delay();
+                    tracing::warn!(error = %err, ?retry_in, "cannot load gateway state from the control plane");
                     if !self.gateway.is_ready() {
                         self.start_from_file().await;
                     }
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(retry_in) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                     continue;
                 }
             };
-            backoff = Duration::from_millis(100);
+            backoff.reset();
             let mut data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
             self.publish(&data);
             self.persist(&data, &mut persisted, true).await;

@@ -27,11 +27,56 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(55);
 /// Idle connections kept per backend and serving thread.
 const MAX_IDLE_PER_BACKEND: usize = 1024;
 
+/// Why a backend could not be called: which endpoint, and what failed. Every kind is answered
+/// alike (503, WSO2's `101503`, see [`GatewayError`]); the kind is for the log.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("endpoint {endpoint}: {kind}")]
+pub struct UpstreamError {
+    /// The endpoint, as configured.
+    pub endpoint: Arc<str>,
+    #[source]
+    pub kind: UpstreamErrorKind,
+}
+
+/// What failed on the way to a backend.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamErrorKind {
+    /// The endpoint (found when the state is built, so every request to it fails alike).
+    #[error("not a URL")]
+    NotAUrl,
+    #[error("the scheme must be http or https")]
+    Scheme,
+    #[error("no host")]
+    NoHost,
+    #[error("invalid host")]
+    InvalidHost,
+    /// The endpoint's path with the resource path and query is no valid request target.
+    #[error("{0}")]
+    Target(Arc<http::uri::InvalidUri>),
+    /// No TCP connection.
+    #[error("connect: {0}")]
+    Connect(Arc<std::io::Error>),
+    /// The host is no name TLS can check a certificate for.
+    #[error("TLS server name: invalid DNS name")]
+    TlsServerName,
+    /// The TLS handshake failed (an untrusted certificate, say).
+    #[error("TLS: {0}")]
+    Tls(Arc<std::io::Error>),
+    #[error("no connection within {} s", CONNECT_TIMEOUT.as_secs())]
+    ConnectTimeout,
+    #[error("HTTP/1.1 handshake: {0}")]
+    Handshake(Arc<hyper::Error>),
+    /// The exchange on an open connection failed (the backend closed it, or sent no valid
+    /// response head).
+    #[error("{0}")]
+    Exchange(Arc<hyper::Error>),
+}
+
 /// A backend endpoint, prepared for the request path.
 #[derive(Debug)]
 pub struct Upstream {
     /// As configured, for error messages.
-    pub url: String,
+    pub url: Arc<str>,
     tls: bool,
     /// Host to connect to (an IPv6 address without brackets) and to name in TLS.
     host: String,
@@ -46,15 +91,22 @@ pub struct Upstream {
 
 impl Upstream {
     /// Parses an endpoint URL (`http://host:port/base` or `https://…`).
-    pub fn parse(url: &str) -> Result<Upstream, String> {
-        let invalid = |why: &str| format!("endpoint {url}: {why}");
-        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+    pub fn parse(url: &str) -> Result<Upstream, UpstreamError> {
+        let invalid = |kind| UpstreamError {
+            endpoint: url.into(),
+            kind,
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| invalid(UpstreamErrorKind::NotAUrl))?;
         let tls = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
-            _ => return Err(invalid("the scheme must be http or https")),
+            _ => return Err(invalid(UpstreamErrorKind::Scheme)),
         };
-        let authority = uri.authority().ok_or_else(|| invalid("no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| invalid(UpstreamErrorKind::NoHost))?;
         let host = authority
             .host()
             .trim_start_matches('[')
@@ -66,9 +118,10 @@ impl Upstream {
             .rsplit_once('@')
             .map_or(authority.as_str(), |(_, host)| host);
         Ok(Upstream {
-            url: url.to_string(),
+            url: url.into(),
             tls,
-            authority: HeaderValue::from_str(host_header).map_err(|_| invalid("invalid host"))?,
+            authority: HeaderValue::from_str(host_header)
+                .map_err(|_| invalid(UpstreamErrorKind::InvalidHost))?,
             base_path: uri.path().trim_end_matches('/').to_string(),
             key: format!("{}://{host}:{port}", if tls { "https" } else { "http" }).into(),
             host,
@@ -77,7 +130,11 @@ impl Upstream {
     }
 
     /// The origin-form target (`/base/resource?query`) of a request to this endpoint.
-    pub fn request_target(&self, resource_path: &str, query: Option<&str>) -> Result<Uri, String> {
+    pub fn request_target(
+        &self,
+        resource_path: &str,
+        query: Option<&str>,
+    ) -> Result<Uri, UpstreamError> {
         let mut target = String::with_capacity(
             self.base_path.len() + resource_path.len() + query.map_or(1, |q| q.len() + 2),
         );
@@ -90,7 +147,15 @@ impl Upstream {
             target.push('?');
             target.push_str(query);
         }
-        Uri::try_from(target).map_err(|e| format!("{}: {e}", self.url))
+        Uri::try_from(target).map_err(|e| self.failed(UpstreamErrorKind::Target(Arc::new(e))))
+    }
+
+    /// The error of a call to this endpoint.
+    fn failed(&self, kind: UpstreamErrorKind) -> UpstreamError {
+        UpstreamError {
+            endpoint: self.url.clone(),
+            kind,
+        }
     }
 
     /// The `Host` header value for this endpoint.
@@ -154,9 +219,7 @@ impl Backends {
         upstream: &Upstream,
         mut request: Request<ClientBody>,
     ) -> Result<Response<Incoming>, GatewayError> {
-        let unreachable = |e: &dyn std::fmt::Display| {
-            GatewayError::BackendUnreachable(format!("{}: {e}", upstream.url))
-        };
+        let unreachable = |kind| GatewayError::BackendUnreachable(upstream.failed(kind));
         loop {
             let (mut sender, reused) = match self.checkout(&upstream.key) {
                 Some(sender) => (sender, true),
@@ -165,7 +228,7 @@ impl Backends {
                 None => (
                     Box::pin(self.connect(upstream))
                         .await
-                        .map_err(|e| unreachable(&e))?,
+                        .map_err(unreachable)?,
                     false,
                 ),
             };
@@ -177,10 +240,11 @@ impl Backends {
                 Err(mut err) => match err.take_message() {
                     Some(unsent) if reused => request = unsent,
                     _ => {
-                        return Err(match client_body_failure(err.error()) {
+                        let err = err.into_error();
+                        return Err(match client_body_failure(&err) {
                             Some(client) => GatewayError::ClientBody(client.to_string()),
-                            None => unreachable(err.error()),
-                        })
+                            None => unreachable(UpstreamErrorKind::Exchange(Arc::new(err))),
+                        });
                     }
                 },
             }
@@ -189,9 +253,7 @@ impl Backends {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Vec<IdleConnection>>> {
         // Only this serving thread uses the map; a panic while it was held left it consistent.
-        self.idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        tollgate_guard::lock(&self.idle)
     }
 
     /// The most recently used ready connection to `key`; closed and stale ones are dropped.
@@ -231,20 +293,23 @@ impl Backends {
         });
     }
 
-    async fn connect(&self, upstream: &Upstream) -> Result<SendRequest<ClientBody>, String> {
+    async fn connect(
+        &self,
+        upstream: &Upstream,
+    ) -> Result<SendRequest<ClientBody>, UpstreamErrorKind> {
         let connecting = async {
             let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
                 .await
-                .map_err(|e| format!("connect: {e}"))?;
+                .map_err(|e| UpstreamErrorKind::Connect(Arc::new(e)))?;
             let _ = tcp.set_nodelay(true);
             if upstream.tls {
                 let name = ServerName::try_from(upstream.host.clone())
-                    .map_err(|e| format!("TLS server name: {e}"))?;
+                    .map_err(|_| UpstreamErrorKind::TlsServerName)?;
                 let stream = self
                     .tls
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| format!("TLS: {e}"))?;
+                    .map_err(|e| UpstreamErrorKind::Tls(Arc::new(e)))?;
                 handshake(TokioIo::new(stream)).await
             } else {
                 handshake(TokioIo::new(tcp)).await
@@ -252,18 +317,18 @@ impl Backends {
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connecting)
             .await
-            .map_err(|_| format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()))?
+            .map_err(|_| UpstreamErrorKind::ConnectTimeout)?
     }
 }
 
 /// Starts HTTP/1.1 on a connected stream; its driver runs as a task on this thread.
-async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<ClientBody>, String>
+async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<ClientBody>, UpstreamErrorKind>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
-        .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;
+        .map_err(|e| UpstreamErrorKind::Handshake(Arc::new(e)))?;
     tokio::spawn(async move {
         if let Err(err) = connection.await {
             tracing::debug!(error = %err, "backend connection ended with an error");
@@ -289,7 +354,12 @@ mod tests {
         let root = Upstream::parse("http://[::1]").unwrap();
         assert_eq!((root.host.as_str(), root.port), ("::1", 80));
         assert_eq!(root.request_target("", None).unwrap(), "/");
-        assert!(Upstream::parse("ftp://x/").is_err());
-        assert!(Upstream::parse("not a url").is_err());
+        let refused = |url| Upstream::parse(url).unwrap_err().kind;
+        assert!(matches!(refused("ftp://x/"), UpstreamErrorKind::Scheme));
+        assert!(matches!(refused("not a url"), UpstreamErrorKind::NotAUrl));
+        assert_eq!(
+            Upstream::parse("ftp://x/").unwrap_err().to_string(),
+            "endpoint ftp://x/: the scheme must be http or https"
+        );
     }
 }

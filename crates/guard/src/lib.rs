@@ -6,6 +6,8 @@
 //!   attempts down, then refuse them for a while — in bounded memory;
 //! - [`Every`]: a warning that an attacker can trigger at will (refused connections, accept
 //!   errors) is written at most once per period, with the count of those left out;
+//! - [`lock`]: the one way to lock a `std::sync::Mutex`, and so the one policy for a poisoned
+//!   one (carry on with its data, say so in the log);
 //! - [`release_freed_memory`]: after a burst (a snapshot loaded, a flood of password checks), the
 //!   heap glibc kept is handed back to the operating system.
 
@@ -13,7 +15,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The address of the client that sent a request (a request extension set by the listener).
@@ -111,11 +113,9 @@ impl<K: Hash + Eq + Clone> FailureGuard<K> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Entry>> {
         // Every critical section leaves the map consistent; a panic elsewhere cannot break it.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.entries)
     }
 
     /// Whether an attempt for `key` may be checked now.
@@ -254,6 +254,41 @@ impl Every {
     }
 }
 
+/// Locks `mutex`, also when a thread panicked while it held it (which poisons a
+/// `std::sync::Mutex`): the workspace's one policy for a poisoned lock is to carry on with the
+/// data as the panic left it, never to skip the work silently (a hit counter that stopped
+/// counting would switch throttling off without a word). Every critical section guarded this
+/// way leaves its data consistent wherever it can panic, so the data is usable; the poisoning is
+/// logged — at most once a minute, with the count of those left out — and cleared, so the next
+/// lock takes the ordinary path again.
+///
+/// Costs nothing over `mutex.lock()` when the mutex is not poisoned.
+#[inline]
+pub fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => recover(mutex, poisoned),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn recover<'m, T: ?Sized>(
+    mutex: &'m Mutex<T>,
+    poisoned: PoisonError<MutexGuard<'m, T>>,
+) -> MutexGuard<'m, T> {
+    static POISONINGS: LazyLock<Every> = LazyLock::new(|| Every::new(Duration::from_secs(60)));
+    mutex.clear_poison();
+    if let Some(held_back) = POISONINGS.ready() {
+        tracing::warn!(
+            data = std::any::type_name::<T>(),
+            held_back,
+            "a lock was held by a thread that panicked; carrying on with its data"
+        );
+    }
+    poisoned.into_inner()
+}
+
 /// Hands the heap freed after a burst back to the operating system: glibc keeps freed memory in
 /// its arenas (and serves large blocks from them once one has been freed), so a process that
 /// once needed hundreds of megabytes would keep them.
@@ -361,6 +396,25 @@ mod tests {
         let v4: IpAddr = "10.0.0.1".parse().unwrap();
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         assert_eq!(SourceKey::from(v4), SourceKey::from(mapped));
+    }
+
+    #[test]
+    fn a_poisoned_mutex_still_yields_its_data() {
+        let mutex = std::sync::Arc::new(Mutex::new(vec![1]));
+        let held = mutex.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut data = lock(&held);
+            data.push(2);
+            panic!("a panic while the lock is held (expected by this test)");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(mutex.is_poisoned());
+        // The data is there as the panic left it, and the mutex works as before.
+        assert_eq!(*lock(&mutex), [1, 2]);
+        assert!(!mutex.is_poisoned());
+        lock(&mutex).push(3);
+        assert_eq!(*lock(&mutex), [1, 2, 3]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! [`wire`]: tollgate_model::wire
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tollgate_model::wire::Frame;
+use tollgate_model::wire::{Frame, FrameError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -24,12 +24,32 @@ pub enum LinkError {
     BadUrl(String),
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
-    #[error("trusted certificates {path}: {reason}")]
-    Trust { path: String, reason: String },
     #[error("connection closed")]
     Closed,
     #[error("send failed: {0}")]
     Send(String),
+}
+
+/// Why the TLS trust of `[truststore] file_name` could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    /// The file cannot be read, or is not PEM.
+    #[error("trusted certificates {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    /// A certificate in it is not one rustls can trust.
+    #[error("trusted certificates {}: {source}", path.display())]
+    Certificate {
+        path: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
+    /// rustls refused the client settings themselves.
+    #[error("TLS client settings: {0}")]
+    Settings(#[source] rustls::Error),
 }
 
 /// The credential nodes present to each other (HTTP Basic).
@@ -164,29 +184,45 @@ impl NodeGate {
     }
 }
 
-/// TLS client settings trusting the PEM certificates in `trusted` (for nodes with self-signed
-/// certificates), or none when no file is configured (then `wss://` cannot be used).
-pub fn tls_client_config(
+/// TLS client settings (rustls with ring, its safe protocol versions) that trust `roots` plus
+/// the PEM certificates in `trusted` (`[truststore] file_name`): the one reader of the trust
+/// store, for links between nodes (no other roots) and for a gateway's backends (the public
+/// web's roots too).
+pub fn client_tls(
+    mut roots: rustls::RootCertStore,
     trusted: Option<&Path>,
-) -> Result<Option<Arc<rustls::ClientConfig>>, LinkError> {
-    let Some(path) = trusted else { return Ok(None) };
-    let err = |reason: String| LinkError::Trust {
-        path: path.display().to_string(),
-        reason,
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(path).map_err(|e| err(e.to_string()))? {
-        roots
-            .add(cert.map_err(|e| err(e.to_string()))?)
-            .map_err(|e| err(e.to_string()))?;
+) -> Result<rustls::ClientConfig, TrustError> {
+    if let Some(path) = trusted {
+        let read = |source| TrustError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        for cert in CertificateDer::pem_file_iter(path).map_err(read)? {
+            roots
+                .add(cert.map_err(read)?)
+                .map_err(|source| TrustError::Certificate {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        }
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| err(e.to_string()))?
+    .map_err(TrustError::Settings)?
     .with_root_certificates(roots)
-    .with_no_client_auth();
+    .with_no_client_auth())
+}
+
+/// TLS client settings for links between nodes, trusting only the PEM certificates in `trusted`
+/// (nodes commonly have self-signed certificates), or none when no file is configured (then
+/// `wss://` cannot be used).
+pub fn tls_client_config(
+    trusted: Option<&Path>,
+) -> Result<Option<Arc<rustls::ClientConfig>>, TrustError> {
+    let Some(path) = trusted else { return Ok(None) };
+    let config = client_tls(rustls::RootCertStore::empty(), Some(path))?;
     Ok(Some(Arc::new(config)))
 }
 
@@ -308,15 +344,14 @@ impl Link {
     pub async fn recv(&mut self) -> Option<Result<Frame, LinkError>> {
         loop {
             match self.stream.next_text().await? {
-                Ok(text) => match serde_json::from_str::<Frame>(&text) {
-                    Ok(frame) if frame.v == tollgate_model::wire::PROTOCOL_VERSION => {
-                        return Some(Ok(frame))
+                Ok(text) => match Frame::decode(&text) {
+                    Ok(frame) => return Some(Ok(frame)),
+                    Err(FrameError::UnknownVersion(version)) => {
+                        tracing::warn!(version, "hub frame of an unknown protocol version ignored")
                     }
-                    Ok(frame) => tracing::warn!(
-                        version = frame.v,
-                        "hub frame of an unknown protocol version ignored"
-                    ),
-                    Err(err) => tracing::warn!(error = %err, "malformed hub frame ignored"),
+                    Err(FrameError::Malformed(err)) => {
+                        tracing::warn!(error = %err, "malformed hub frame ignored")
+                    }
                 },
                 Err(err) => return Some(Err(err)),
             }
@@ -342,5 +377,35 @@ impl Backoff {
 
     pub fn reset(&mut self) {
         self.0 = Duration::from_millis(100);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trust_store_is_read_once_with_one_error() {
+        // No file: the roots given, nothing else.
+        assert!(client_tls(rustls::RootCertStore::empty(), None).is_ok());
+        assert!(tls_client_config(None).unwrap().is_none());
+        let missing =
+            std::env::temp_dir().join(format!("tollgate-no-such-{}.pem", std::process::id()));
+        let err = tls_client_config(Some(&missing)).unwrap_err();
+        assert!(matches!(err, TrustError::Read { .. }), "{err}");
+        assert!(
+            err.to_string().contains(&missing.display().to_string()),
+            "{err}"
+        );
+        // A PEM block that is no certificate.
+        let bad = std::env::temp_dir().join(format!("tollgate-bad-{}.pem", std::process::id()));
+        std::fs::write(
+            &bad,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let err = client_tls(rustls::RootCertStore::empty(), Some(&bad)).unwrap_err();
+        let _ = std::fs::remove_file(&bad);
+        assert!(matches!(err, TrustError::Certificate { .. }), "{err}");
     }
 }

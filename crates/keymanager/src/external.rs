@@ -88,7 +88,7 @@ impl ExternalIssuers {
     /// The key set of `issuer` at `jwks_url`, fetched when it is new or stale.
     pub(crate) async fn key_set(&self, issuer: &str, jwks_url: &str) -> Arc<RemoteKeySet> {
         let set = {
-            let mut sets = self.key_sets.lock().unwrap_or_else(|e| e.into_inner());
+            let mut sets = tollgate_guard::lock(&self.key_sets);
             sets.entry((issuer.to_string(), jwks_url.to_string()))
                 .or_insert_with(|| {
                     Arc::new(RemoteKeySet::new(

@@ -30,6 +30,44 @@ impl Frame {
             body,
         }
     }
+
+    /// Reads a frame received from a peer: the one place the version is checked. A frame of
+    /// another [`PROTOCOL_VERSION`] is refused; a kind this build does not know is read as
+    /// [`FrameBody::Unknown`], for the receiver to ignore.
+    pub fn decode(text: &str) -> Result<Frame, FrameError> {
+        match serde_json::from_str::<Frame>(text) {
+            Ok(frame) if frame.v == PROTOCOL_VERSION => Ok(frame),
+            Ok(frame) => Err(FrameError::UnknownVersion(frame.v)),
+            Err(err) => Err(FrameError::Malformed(err)),
+        }
+    }
+}
+
+/// Why a received frame was not taken (the receiver logs it and reads on).
+#[derive(Debug)]
+pub enum FrameError {
+    /// Not JSON, or not the shape of any frame.
+    Malformed(serde_json::Error),
+    /// A protocol version this build does not speak.
+    UnknownVersion(u32),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Malformed(err) => write!(f, "malformed frame: {err}"),
+            FrameError::UnknownVersion(v) => write!(f, "frame of unknown protocol version {v}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FrameError::Malformed(err) => Some(err),
+            FrameError::UnknownVersion(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +135,44 @@ mod tests {
         assert_eq!(serde_json::from_str::<Frame>(&text).unwrap(), frame);
         let future: Frame = serde_json::from_str(r#"{"v":1,"kind":"gossip","x":1}"#).unwrap();
         assert_eq!(future.body, FrameBody::Unknown);
+    }
+
+    #[test]
+    fn decode_checks_the_version_and_tolerates_unknown_kinds() {
+        assert_eq!(
+            Frame::decode(r#"{"v":1,"kind":"ack","seq":7}"#).unwrap(),
+            Frame::new(FrameBody::Ack { seq: 7 })
+        );
+        // A kind of a newer peer, in the version spoken: taken, to be ignored.
+        assert_eq!(
+            Frame::decode(r#"{"v":1,"kind":"gossip","x":1}"#)
+                .unwrap()
+                .body,
+            FrameBody::Unknown
+        );
+        // Another version, whatever its kind: refused.
+        for other in [
+            r#"{"v":2,"kind":"ack","seq":7}"#,
+            r#"{"v":0,"kind":"gossip"}"#,
+        ] {
+            assert!(
+                matches!(Frame::decode(other), Err(FrameError::UnknownVersion(v)) if v != 1),
+                "{other}"
+            );
+        }
+        // Not a frame at all.
+        for garbage in [
+            "",
+            "not json",
+            r#"{"kind":"ack","seq":7}"#,
+            r#"{"v":1}"#,
+            r#"{"v":1,"kind":"ack"}"#,
+        ] {
+            assert!(
+                matches!(Frame::decode(garbage), Err(FrameError::Malformed(_))),
+                "{garbage}"
+            );
+        }
     }
 }
 

@@ -334,9 +334,7 @@ fn registry() -> &'static Registry {
 impl Registry {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Watchdog>> {
         // Every critical section leaves the list consistent.
-        self.dogs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        tollgate_guard::lock(&self.dogs)
     }
 
     fn add(&self, dog: Watchdog) {

@@ -49,7 +49,7 @@ pub use workflows::WorkflowRow;
 use std::sync::Arc;
 
 use sqlx::AnyPool;
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -64,8 +64,9 @@ struct Inner {
     apim_dialect: Dialect,
     shared: AnyPool,
     shared_dialect: Dialect,
-    /// Woken after every commit that wrote to the outbox, so the relay need not poll hard.
-    outbox_signal: Arc<Notify>,
+    /// The newest outbox position committed through this handle (0 before the first): moved
+    /// after every commit that wrote events, so relays wake at once instead of polling.
+    outbox: watch::Sender<i64>,
     /// SQLite allows one writer; serialising writers in-process turns "database is locked" into a wait.
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// The same for the shared database's user management writes.
@@ -101,7 +102,7 @@ impl Store {
                 apim_dialect,
                 shared,
                 shared_dialect,
-                outbox_signal: Arc::new(Notify::new()),
+                outbox: watch::Sender::new(0),
                 sqlite_writer: (apim_dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(()))),
                 shared_writer: (shared_dialect == Dialect::Sqlite)
                     .then(|| Arc::new(Mutex::new(()))),
@@ -125,9 +126,11 @@ impl Store {
         &self.inner.epoch
     }
 
-    /// Notified after each commit that wrote events.
-    pub fn outbox_signal(&self) -> Arc<Notify> {
-        self.inner.outbox_signal.clone()
+    /// The outbox's commit watermark: the newest sequence number this process has committed to
+    /// the outbox (0 before the first), published after each commit that wrote events. Events
+    /// committed by other processes sharing the database do not move it.
+    pub fn outbox_watermark(&self) -> watch::Receiver<i64> {
+        self.inner.outbox.subscribe()
     }
 
     /// Begins a write transaction on the API Manager database.
@@ -136,8 +139,8 @@ impl Store {
         Ok(ApimTx {
             tx,
             dialect: self.inner.apim_dialect,
-            signal: self.inner.outbox_signal.clone(),
-            wrote_events: false,
+            outbox: self.inner.outbox.clone(),
+            emitted_through: None,
         })
     }
 
@@ -258,8 +261,10 @@ impl Drop for WriteTx {
 pub struct ApimTx {
     tx: WriteTx,
     dialect: Dialect,
-    signal: Arc<Notify>,
-    wrote_events: bool,
+    /// The store's commit watermark, moved to `emitted_through` once this commits.
+    outbox: watch::Sender<i64>,
+    /// The newest outbox sequence number this transaction wrote, if it wrote events.
+    emitted_through: Option<i64>,
 }
 
 impl ApimTx {
@@ -274,8 +279,15 @@ impl ApimTx {
 
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
-        if self.wrote_events {
-            self.signal.notify_one();
+        if let Some(seq) = self.emitted_through {
+            // Commits can report out of order; the watermark only moves forward.
+            self.outbox.send_if_modified(|committed| {
+                let newer = seq > *committed;
+                if newer {
+                    *committed = seq;
+                }
+                newer
+            });
         }
         Ok(())
     }
@@ -287,5 +299,72 @@ impl ApimTx {
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         self.tx.transaction()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str) -> ApplicationRow {
+        ApplicationRow {
+            id: id.into(),
+            tenant: tollgate_model::SUPER_TENANT.into(),
+            name: id.into(),
+            owner: "alice".into(),
+            throttling_policy: "Unlimited".into(),
+            description: String::new(),
+            token_type: tollgate_model::TokenType::Jwt,
+            status: tollgate_model::ApplicationStatus::Approved,
+            attributes: serde_json::json!({}),
+            created_time: 1,
+            updated_time: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn commits_that_write_events_move_the_watermark() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+        let store = Store::open(&url("apim.db"), &url("shared.db"))
+            .await
+            .unwrap();
+        let mut watermark = store.outbox_watermark();
+        assert_eq!(*watermark.borrow_and_update(), 0);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.apply(&Change::CreateApplication(app("a1")))
+            .await
+            .unwrap();
+        // Not before the commit: a relay must not look for events it cannot see yet.
+        assert!(!watermark.has_changed().unwrap());
+        tx.commit().await.unwrap();
+        assert!(watermark.has_changed().unwrap());
+        let first = *watermark.borrow_and_update();
+        assert_eq!(first, store.last_event_seq().await.unwrap());
+
+        // A transaction without events, or rolled back, leaves it where it was.
+        store.set_relay_position("ws://hub", first).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.apply(&Change::CreateApplication(app("a2")))
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert!(!watermark.has_changed().unwrap());
+
+        // Another handle on the same database (another process) moves only its own: relays
+        // find such events by polling.
+        let other = Store::open(&url("apim.db"), &url("shared.db"))
+            .await
+            .unwrap();
+        let mut tx = other.begin().await.unwrap();
+        tx.apply(&Change::CreateApplication(app("a3")))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(!watermark.has_changed().unwrap());
+        assert_eq!(*other.outbox_watermark().borrow(), first + 1);
+        other.close().await;
+        store.close().await;
     }
 }

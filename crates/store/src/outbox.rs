@@ -10,7 +10,7 @@ impl ApimTx {
     /// table lock that readers ignore), so sequence numbers are dense and commit in order: a
     /// consumer that has seen `n` can trust that `n + 1` is the next change, never a late one.
     pub(crate) async fn emit(&mut self, tenant: &str, event: &Event) -> Result<i64> {
-        if self.dialect == Dialect::Postgres && !self.wrote_events {
+        if self.dialect == Dialect::Postgres && self.emitted_through.is_none() {
             sqlx::query("LOCK TABLE am_outbox IN SHARE ROW EXCLUSIVE MODE")
                 .execute(self.conn())
                 .await?;
@@ -27,8 +27,9 @@ impl ApimTx {
         .bind(tollgate_model::now_millis())
         .fetch_one(self.conn())
         .await?;
-        self.wrote_events = true;
-        col::<i64>(&row, "seq")
+        let seq = col::<i64>(&row, "seq")?;
+        self.emitted_through = Some(seq);
+        Ok(seq)
     }
 }
 

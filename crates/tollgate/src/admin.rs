@@ -9,6 +9,7 @@ use tollgate_model::{scopes::roles, SUPER_TENANT};
 use tollgate_store::Store;
 
 use crate::config::Config;
+use crate::error::StartError;
 
 pub const PASSWORD_ENV: &str = "TOLLGATE_ADMIN_PASSWORD";
 const WELL_KNOWN: &[&str] = &[
@@ -19,7 +20,7 @@ pub async fn ensure_admin(
     config: &Config,
     store: &Store,
     passwords: &tollgate_keymanager::Passwords,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let username = &config.super_admin.username;
     let configured = std::env::var(PASSWORD_ENV)
         .ok()
@@ -35,13 +36,11 @@ pub async fn ensure_admin(
     let existing = store
         .find_user(SUPER_TENANT, username)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(StartError::AdminAccount)?;
     let password = match configured {
         Some((password, source)) => {
             if password.len() < 5 {
-                return Err(format!(
-                    "{source}: the admin password must have at least 5 characters"
-                ));
+                return Err(StartError::AdminPasswordTooShort { setting: source });
             }
             if WELL_KNOWN.contains(&password.to_lowercase().as_str()) {
                 tracing::warn!(
@@ -53,7 +52,7 @@ pub async fn ensure_admin(
                 if passwords
                     .verify(&password, &user.password_hash)
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(StartError::AdminPassword)?
                 {
                     return Ok(());
                 }
@@ -73,11 +72,14 @@ pub async fn ensure_admin(
             password
         }
     };
-    let hash = passwords.hash(&password).await.map_err(|e| e.to_string())?;
+    let hash = passwords
+        .hash(&password)
+        .await
+        .map_err(StartError::AdminPassword)?;
     store
         .upsert_user(SUPER_TENANT, username, &hash, &[roles::ADMIN])
         .await
-        .map_err(|e| e.to_string())
+        .map_err(StartError::AdminAccount)
 }
 
 pub const KEYSTORE_PASSWORD_ENV: &str = "TOLLGATE_KEYSTORE_PASSWORD";
@@ -86,7 +88,7 @@ const KEYSTORE_PASSWORD_FILE: &str = "keystore-password";
 /// The keystore password the signing keys are encrypted with: `TOLLGATE_KEYSTORE_PASSWORD`,
 /// `[keystore.primary] password`, or one generated on first start into `data/keystore-password`
 /// (mode 0600) — enough for one node; a cluster of control planes sets the same one everywhere.
-pub fn keystore_vault(config: &Config) -> Result<tollgate_keymanager::Vault, String> {
+pub fn keystore_vault(config: &Config) -> Result<tollgate_keymanager::Vault, StartError> {
     let primary = &config.keystore.primary;
     let configured = std::env::var(KEYSTORE_PASSWORD_ENV)
         .ok()
@@ -120,7 +122,7 @@ fn generate_password() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn write_password_file(path: &Path, password: &str) -> Result<(), String> {
+fn write_password_file(path: &Path, password: &str) -> Result<(), StartError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -131,5 +133,8 @@ fn write_password_file(path: &Path, password: &str) -> Result<(), String> {
     options
         .open(path)
         .and_then(|mut f| f.write_all(password.as_bytes()))
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        .map_err(|source| StartError::WriteFile {
+            path: path.to_path_buf(),
+            source,
+        })
 }

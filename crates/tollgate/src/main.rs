@@ -2,6 +2,7 @@
 
 mod admin;
 mod config;
+mod error;
 mod logging;
 mod node;
 
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, Profile};
+use crate::error::StartError;
 
 #[derive(Parser)]
 #[command(name = "tollgate", version, about = "Tollgate API manager")]
@@ -101,16 +103,16 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tracing::error!("{message}");
+        Err(err) => {
+            tracing::error!("{err}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn load(path: Option<&std::path::Path>) -> Result<Config, String> {
+fn load(path: Option<&std::path::Path>) -> Result<Config, StartError> {
     match path {
-        Some(path) => Config::load(path).map_err(|e| e.to_string()),
+        Some(path) => Ok(Config::load(path)?),
         None => Ok(Config::default()),
     }
 }

@@ -21,7 +21,7 @@ use tokio::sync::broadcast::Receiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
-use tollgate_gateway::{Backends, Gateway, NetworkFeed, StateFeed, Synchronizer};
+use tollgate_gateway::{Backends, FeedError, Gateway, NetworkFeed, StateFeed, Synchronizer};
 use tollgate_guard::{FailureGuard, SourceKey};
 use tollgate_hublink::{NodeCredential, NodeGate};
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
@@ -30,42 +30,42 @@ use tollgate_store::Store;
 use tollgate_traffic::EventHub;
 
 use crate::config::{ports, Config, Profile};
+use crate::error::StartError;
 
-pub async fn migrate(config: Config) -> Result<(), String> {
+pub async fn migrate(config: Config) -> Result<(), StartError> {
     open_store(&config, true).await?.close().await;
     tracing::info!("database schemas are up to date");
     Ok(())
 }
 
-async fn open_store(config: &Config, migrate: bool) -> Result<Store, String> {
-    std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
-        format!(
-            "[server] data_dir {}: {e}",
-            config.server.data_dir.display()
-        )
+async fn open_store(config: &Config, migrate: bool) -> Result<Store, StartError> {
+    std::fs::create_dir_all(&config.server.data_dir).map_err(|source| StartError::DataDir {
+        path: config.server.data_dir.clone(),
+        source,
     })?;
     let apim = config.database_url(&config.database.apim_db, "apim.db");
     let shared = config.database_url(&config.database.shared_db, "shared.db");
     Store::connect(&apim, &shared, migrate)
         .await
-        .map_err(|e| format!("opening the databases: {e}"))
+        .map_err(StartError::Databases)
 }
 
 /// Lifts a user's account lock (`tollgate users unlock`).
-pub async fn unlock_user(config: Config, username: &str) -> Result<(), String> {
+pub async fn unlock_user(config: Config, username: &str) -> Result<(), StartError> {
     let store = open_store(&config, true).await?;
     let (tenant, name) = tollgate_keymanager::split_tenant(username);
-    let found = store
-        .clear_failed_logins(tenant, name)
-        .await
-        .map_err(|e| e.to_string());
+    let found = store.clear_failed_logins(tenant, name).await;
     store.close().await;
-    match found? {
-        true => {
+    match found {
+        Ok(true) => {
             tracing::info!(user = ?username, "account unlocked");
             Ok(())
         }
-        false => Err(format!("no user '{username}'")),
+        Ok(false) => Err(StartError::NoSuchUser(username.to_string())),
+        Err(source) => Err(StartError::Unlock {
+            user: username.to_string(),
+            source,
+        }),
     }
 }
 
@@ -82,7 +82,7 @@ struct Node {
     sources: Arc<FailureGuard<SourceKey>>,
 }
 
-pub async fn run(config: Config) -> Result<(), String> {
+pub async fn run(config: Config) -> Result<(), StartError> {
     let started = Instant::now();
     let profile = config.server.profile;
     let open_files = tollgate_net::raise_open_files_limit();
@@ -100,16 +100,14 @@ pub async fn run(config: Config) -> Result<(), String> {
         limits,
         sources: Arc::new(config.identity_mgt.login_throttling.guard()),
     };
-    let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)
-        .map_err(|e| e.to_string())?;
-    let trust = tollgate_hublink::tls_client_config(config.truststore.file_name.as_deref())
-        .map_err(|e| e.to_string())?;
+    let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)?;
+    let trust = tollgate_hublink::tls_client_config(config.truststore.file_name.as_deref())?;
     let mut opened = Vec::new();
 
     let gateway = match profile {
         Profile::AllInOne => {
             let store = open_store(&config, true).await?;
-            let hub = start_hub(&mut node, &store).await?;
+            let hub = start_hub(&mut node, &store);
             let key_manager = start_control_plane(
                 &config,
                 &mut node,
@@ -148,7 +146,7 @@ pub async fn run(config: Config) -> Result<(), String> {
             let store = open_store(&config, true).await?;
             let endpoints = &config.apim.event_hub.event_listening_endpoints;
             let relay_to = if endpoints.is_empty() {
-                let hub = start_hub(&mut node, &store).await?;
+                let hub = start_hub(&mut node, &store);
                 serve_hub(
                     &config,
                     &mut node,
@@ -178,7 +176,7 @@ pub async fn run(config: Config) -> Result<(), String> {
         Profile::TrafficManager => {
             let credential = require_credential(&config)?;
             let store = open_store(&config, false).await?;
-            let hub = start_hub(&mut node, &store).await?;
+            let hub = start_hub(&mut node, &store);
             serve_hub(&config, &mut node, &tls, hub, credential, &mut opened).await?;
             node.store = Some(store);
             None
@@ -186,11 +184,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         Profile::Gateway => {
             let credential = require_credential(&config)?;
             let hub = &config.apim.event_hub;
-            let service_url = hub.service_url.clone().ok_or(
-                "the gateway profile needs [apim.event_hub] service_url: the control plane's URL",
-            )?;
+            let service_url = hub.service_url.clone().ok_or(StartError::NoServiceUrl)?;
             if hub.event_listening_endpoints.is_empty() {
-                return Err("the gateway profile needs [apim.event_hub] event_listening_endpoints: the event hub URL(s)".into());
+                return Err(StartError::NoHubEndpoints);
             }
             let labels = config.gateway_labels();
             let feed = NetworkFeed::start(
@@ -237,23 +233,18 @@ pub async fn run(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-fn require_credential(config: &Config) -> Result<NodeCredential, String> {
+fn require_credential(config: &Config) -> Result<NodeCredential, StartError> {
+    let profile = config.server.profile;
     if config.apim.event_hub.enable == Some(false) {
-        return Err(format!(
-            "profile '{}' needs the event hub; [apim.event_hub] enable = false is not supported",
-            config.server.profile
-        ));
+        return Err(StartError::EventHubDisabled { profile });
     }
-    config.node_credential().ok_or_else(|| {
-        format!(
-            "profile '{}' needs the node credential: set [apim.event_hub] username and password (the same on every node; not the admin's)",
-            config.server.profile
-        )
-    })
+    config
+        .node_credential()
+        .ok_or(StartError::NoNodeCredential { profile })
 }
 
-/// The event hub with the throttling policies loaded, and a task keeping them current.
-async fn start_hub(node: &mut Node, store: &Store) -> Result<Arc<EventHub>, String> {
+/// The event hub, and a task loading the throttling policies into it and keeping them current.
+fn start_hub(node: &mut Node, store: &Store) -> Arc<EventHub> {
     let hub = Arc::new(EventHub::new());
     let (hub_for_task, store, shutdown) = (hub.clone(), store.clone(), node.shutdown.clone());
     node.tasks.spawn(async move {
@@ -278,7 +269,7 @@ async fn start_hub(node: &mut Node, store: &Store) -> Result<Arc<EventHub>, Stri
             }
         }
     });
-    Ok(hub)
+    hub
 }
 
 async fn serve_hub(
@@ -288,7 +279,7 @@ async fn serve_hub(
     hub: Arc<EventHub>,
     credential: NodeCredential,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let gate = Arc::new(NodeGate::new(credential, node.sources.clone()));
     let service = TowerToHyperService::new(tollgate_traffic::server::router(
         hub,
@@ -325,7 +316,7 @@ async fn start_control_plane(
     credential: Option<NodeCredential>,
     relay_to: RelayTo,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<Arc<tollgate_keymanager::KeyManager>, String> {
+) -> Result<Arc<tollgate_keymanager::KeyManager>, StartError> {
     // argon2 on one worker per core, never more (see tollgate_keymanager::Passwords).
     let passwords = tollgate_keymanager::Passwords::start(
         std::thread::available_parallelism()
@@ -356,7 +347,7 @@ async fn start_control_plane(
     };
     let key_manager = tollgate_keymanager::KeyManager::start(store.clone(), issuer, settings)
         .await
-        .map_err(|e| format!("starting the key manager: {e}"))?;
+        .map_err(StartError::KeyManager)?;
     node.tasks.spawn(key_manager_upkeep(
         key_manager.clone(),
         node.shutdown.clone(),
@@ -365,13 +356,13 @@ async fn start_control_plane(
         RelayTo::InProcess(hub) => {
             let relay = OutboxRelay::in_process(store.clone(), hub)
                 .await
-                .map_err(|e| format!("starting the outbox relay: {e}"))?;
+                .map_err(StartError::Relay)?;
             node.tasks.spawn(relay.run(node.shutdown.clone()));
         }
         RelayTo::Remote(urls, trust) => {
             let credential = credential
                 .clone()
-                .ok_or("publishing to remote hubs needs the node credential")?;
+                .ok_or(StartError::RelayWithoutCredential)?;
             for url in urls {
                 let relay =
                     OutboxRelay::remote(store.clone(), url, credential.clone(), trust.clone());
@@ -444,7 +435,7 @@ async fn key_manager_upkeep(
 /// `tollgate keys rotate`: a new signing key in the store; running key managers sign with it
 /// within seconds, gateways learn of it by event, and the replaced key stays published until
 /// the tokens it signed have expired.
-pub async fn rotate_keys(config: Config) -> Result<(), String> {
+pub async fn rotate_keys(config: Config) -> Result<(), StartError> {
     let store = open_store(&config, true).await?;
     let issuer = format!(
         "https://{}:{}/oauth2/token",
@@ -458,10 +449,9 @@ pub async fn rotate_keys(config: Config) -> Result<(), String> {
         &config.oauth.token_settings(),
         config.oauth.token_rules(),
     )
-    .await
-    .map_err(|e| e.to_string());
+    .await;
     store.close().await;
-    let key = result?;
+    let key = result.map_err(StartError::RotateKeys)?;
     tracing::info!(kid = %key.kid, "signing key rotated");
     Ok(())
 }
@@ -473,9 +463,9 @@ async fn start_gateway(
     feed: Arc<dyn StateFeed>,
     labels: Vec<String>,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<Arc<Gateway>, String> {
+) -> Result<Arc<Gateway>, StartError> {
     let backend_tls = tollgate_gateway::backend_tls(config.truststore.file_name.as_deref())
-        .map_err(|e| format!("[truststore] file_name: {e}"))?;
+        .map_err(StartError::BackendTrust)?;
     let gateway = Gateway::configured(
         config.oauth.token_rules(),
         tollgate_gateway::keysets::http_client(Some(&backend_tls)),
@@ -533,8 +523,7 @@ async fn start_gateway(
             move || make_service(),
             node.limits,
             node.shutdown.clone(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         node.servers.spawn(serving);
         opened.push((name, config.port(port)));
     }
@@ -549,9 +538,9 @@ async fn listen<S: tollgate_net::HttpService>(
     tls: Option<tollgate_net::TlsAcceptor>,
     service: S,
     opened: &mut Vec<(&'static str, u16)>,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
-    let listener = tollgate_net::bind(addr).await.map_err(|e| e.to_string())?;
+    let listener = tollgate_net::bind(addr).await?;
     node.servers.spawn(tollgate_net::serve(
         name,
         listener,
@@ -611,8 +600,8 @@ impl StateFeed for InProcessFeed {
         self.hub.subscribe()
     }
 
-    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, String>> + Send + '_>> {
-        Box::pin(async move { self.store.snapshot().await.map_err(|e| e.to_string()) })
+    fn snapshot(&self) -> Pin<Box<dyn Future<Output = Result<Snapshot, FeedError>> + Send + '_>> {
+        Box::pin(async move { self.store.snapshot().await.map_err(FeedError::local) })
     }
 
     fn report_hits(&self, hits: Vec<ThrottleHit>) {
@@ -622,12 +611,13 @@ impl StateFeed for InProcessFeed {
     fn introspect<'a>(
         &'a self,
         token: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<Option<IntrospectedToken>, FeedError>> + Send + 'a>>
+    {
         Box::pin(async move {
             self.key_manager
                 .introspect_for_gateway(token)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(FeedError::local)
         })
     }
 

@@ -58,11 +58,7 @@ impl EventHub {
     pub fn publish(&self, envelope: Arc<EventEnvelope>) -> usize {
         match &envelope.event {
             Event::PolicyUpdate(policy) => self.set_policies(std::slice::from_ref(policy)),
-            Event::PolicyDelete { level, name } => {
-                if let Ok(mut counter) = self.counter.lock() {
-                    counter.remove_policy(*level, name);
-                }
-            }
+            Event::PolicyDelete { level, name } => self.counter().remove_policy(*level, name),
             _ => {}
         }
         self.sender.send(HubOutput::Event(envelope)).unwrap_or(0)
@@ -74,27 +70,23 @@ impl EventHub {
 
     /// Adds or replaces the throttling policies limits are taken from.
     pub fn set_policies(&self, policies: &[ThrottlePolicy]) {
-        if let Ok(mut counter) = self.counter.lock() {
-            counter.set_policies(policies);
-        }
+        self.counter().set_policies(policies);
     }
 
     /// Counts a gateway's hits and broadcasts the decisions they lead to.
     pub fn record_hits(&self, gateway: &str, hits: &[ThrottleHit]) {
-        let decisions = match self.counter.lock() {
-            Ok(mut counter) => {
-                let decisions = counter.record(
-                    gateway,
-                    self.sender.receiver_count(),
-                    hits,
-                    tollgate_model::now_millis(),
-                );
-                if std::mem::take(&mut counter.unknown_policy_seen) {
-                    self.policies_wanted.notify_one();
-                }
-                decisions
+        let decisions = {
+            let mut counter = self.counter();
+            let decisions = counter.record(
+                gateway,
+                self.sender.receiver_count(),
+                hits,
+                tollgate_model::now_millis(),
+            );
+            if std::mem::take(&mut counter.unknown_policy_seen) {
+                self.policies_wanted.notify_one();
             }
-            Err(_) => return,
+            decisions
         };
         if !decisions.is_empty() {
             tracing::debug!(count = decisions.len(), "throttle decisions");
@@ -109,10 +101,13 @@ impl EventHub {
 
     /// Decisions still in force, for a gateway that has just connected.
     pub fn active_decisions(&self) -> Vec<ThrottleDecision> {
-        self.counter
-            .lock()
-            .map(|c| c.active(tollgate_model::now_millis()))
-            .unwrap_or_default()
+        self.counter().active(tollgate_model::now_millis())
+    }
+
+    /// The counter (a panic while it was held leaves it as it was: counting goes on, see
+    /// [`tollgate_guard::lock`]).
+    fn counter(&self) -> std::sync::MutexGuard<'_, ThrottleCounter> {
+        tollgate_guard::lock(&self.counter)
     }
 }
 

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tollgate_hublink::NodeGate;
-use tollgate_model::wire::{Frame, FrameBody, PUBLISH_PATH, SUBSCRIBE_PATH};
+use tollgate_model::wire::{Frame, FrameBody, FrameError, PUBLISH_PATH, SUBSCRIBE_PATH};
 
 use crate::{EventHub, HubOutput};
 
@@ -100,16 +100,13 @@ async fn send(socket: &mut WebSocket, body: FrameBody) -> bool {
 
 /// Parses a frame from a node; garbage is logged and skipped, never fatal.
 fn parse(text: &str) -> Option<FrameBody> {
-    match serde_json::from_str::<Frame>(text) {
-        Ok(frame) if frame.v == tollgate_model::wire::PROTOCOL_VERSION => Some(frame.body),
-        Ok(frame) => {
-            tracing::warn!(
-                version = frame.v,
-                "frame of an unknown protocol version ignored"
-            );
+    match Frame::decode(text) {
+        Ok(frame) => Some(frame.body),
+        Err(FrameError::UnknownVersion(version)) => {
+            tracing::warn!(version, "frame of an unknown protocol version ignored");
             None
         }
-        Err(err) => {
+        Err(FrameError::Malformed(err)) => {
             tracing::warn!(error = %err, "malformed frame ignored");
             None
         }
