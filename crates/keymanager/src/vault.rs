@@ -135,11 +135,7 @@ fn derive(password: &str, salt: &[u8]) -> Result<LessSafeKey, KeyManagerError> {
     let mut id = [0u8; 32];
     id.copy_from_slice(input.finish().as_ref());
     let derived = DERIVED.get_or_init(Default::default);
-    let remembered = derived
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&id)
-        .copied();
+    let remembered = tollgate_guard::lock(derived).get(&id).copied();
     let key = match remembered {
         Some(key) => key,
         None => {
@@ -147,9 +143,7 @@ fn derive(password: &str, salt: &[u8]) -> Result<LessSafeKey, KeyManagerError> {
             argon2::Argon2::default()
                 .hash_password_into(password.as_bytes(), salt, &mut key)
                 .map_err(|e| crypto(&e.to_string()))?;
-            let mut memo = derived
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut memo = tollgate_guard::lock(derived);
             if memo.len() >= REMEMBERED {
                 memo.clear();
             }
