@@ -1,6 +1,13 @@
 //! The layering ARCHITECTURE.md draws, checked against the real workspace: the dependency
 //! graph as cargo resolves it (transitive, normal dependencies only — what ships), and the
 //! sources of the edges.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -10,6 +10,13 @@
 //! ```
 //!
 //! and divide the `bench-gateway-0` thread's total by the request count printed at the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 mod fixture;
 

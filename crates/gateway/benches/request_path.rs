@@ -1,5 +1,12 @@
 //! Micro-benchmarks of the request path's pieces (divan): route lookup among 10,000 APIs, the
 //! JWT check cold and cached, and the throttle check with its hit. Run: `cargo bench -p tollgate-gateway`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 mod fixture;
 

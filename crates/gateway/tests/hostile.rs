@@ -1,6 +1,13 @@
 //! The gateway's request path against hostile input, through real loopback listeners: paths that
 //! try to climb out of an unsecured resource, tokens whose claims must be refused, and request
 //! heads made up by a property test. Behind the gateway, a backend records every path it gets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,12 @@
 //! The key manager's rules in process, through its real HTTP endpoints over a real database
 //! (`tollgate-testbed`): what the token and authorization endpoints accept and refuse.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 use std::collections::HashMap;
 

@@ -1,5 +1,12 @@
 //! The sharded (API traffic) listener over real sockets: HTTP/1.1 on plain connections, and over
 //! TLS HTTP/1.1 or HTTP/2 as ALPN decides.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

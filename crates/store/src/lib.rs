@@ -199,8 +199,12 @@ impl WriteTx {
         })
     }
 
-    fn transaction(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
-        // Only `commit` and `rollback` take it, and they consume `self`.
+    /// The transaction's connection, to run statements on.
+    #[allow(
+        clippy::expect_used,
+        reason = "`tx` is Some from `begin` until `commit` or `rollback`, which consume the value; only `drop` sees it None"
+    )]
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         self.tx
             .as_mut()
             .expect("a write transaction is open until it ends")
@@ -218,21 +222,6 @@ impl WriteTx {
             tx.rollback().await?;
         }
         Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &Self::Target {
-        self.tx
-            .as_ref()
-            .expect("a write transaction is open until it ends")
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        self.transaction()
     }
 }
 
@@ -298,7 +287,7 @@ impl ApimTx {
     }
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        self.tx.transaction()
+        self.tx.conn()
     }
 }
 

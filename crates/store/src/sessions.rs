@@ -31,7 +31,7 @@ impl Store {
         .bind(session.created_time)
         .bind(session.last_seen)
         .bind(session.expires_time)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         tx.commit().await?;
         Ok(())
@@ -73,7 +73,7 @@ impl Store {
         sqlx::query("UPDATE am_portal_session SET last_seen = $1 WHERE session_hash = $2")
             .bind(now)
             .bind(session_hash)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(())
@@ -86,7 +86,7 @@ impl Store {
         sqlx::query("DELETE FROM am_portal_session WHERE tenant = $1 AND username = $2")
             .bind(tenant)
             .bind(username)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(())
@@ -103,7 +103,7 @@ impl Store {
             .bind(session_hash)
             .bind(now)
             .bind(now.saturating_sub(idle_millis))
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(())

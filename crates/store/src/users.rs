@@ -188,7 +188,7 @@ impl Store {
         .bind(&user.password_hash)
         .bind(now)
         .bind(user.claims.to_string())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await
         .map_err(|e| {
             StoreError::conflict_on_unique(e, || {
@@ -196,7 +196,7 @@ impl Store {
             })
         })?;
         for role in &user.roles {
-            add_role(&mut tx, &user.tenant, &id, role).await?;
+            add_role(tx.conn(), &user.tenant, &id, role).await?;
         }
         tx.commit().await?;
         self.user_by_id(&user.tenant, &id)
@@ -220,7 +220,7 @@ impl Store {
                 .bind(now)
                 .bind(tenant)
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
         }
         if let Some(claims) = claims {
@@ -229,7 +229,7 @@ impl Store {
                 .bind(now)
                 .bind(tenant)
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
         }
         tx.commit().await?;
@@ -247,11 +247,11 @@ impl Store {
         .bind(tollgate_model::now_millis())
         .bind(tenant)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         sqlx::query("DELETE FROM um_user_role WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
@@ -274,7 +274,7 @@ impl Store {
         sqlx::query("INSERT INTO um_role (tenant, role_name) VALUES ($1, $2)")
             .bind(tenant)
             .bind(role)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await
             .map_err(|e| {
                 StoreError::conflict_on_unique(e, || {
@@ -293,12 +293,12 @@ impl Store {
         )
         .bind(role)
         .bind(tenant)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
         let done = sqlx::query("DELETE FROM um_role WHERE tenant = $1 AND role_name = $2")
             .bind(tenant)
             .bind(role)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
@@ -336,7 +336,7 @@ impl Store {
             .bind(user_id)
             .bind(role)
             .bind(tenant)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
         for user_id in add {
@@ -350,7 +350,7 @@ impl Store {
             .bind(user_id)
             .bind(role)
             .bind(tenant)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             if added.rows_affected() == 0 {
                 let known = sqlx::query(
@@ -358,7 +358,7 @@ impl Store {
                 )
                 .bind(tenant)
                 .bind(user_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?;
                 if known.is_none() {
                     return Err(StoreError::NotFound(format!("user {user_id}")));
@@ -454,7 +454,7 @@ impl Store {
             sqlx::query("SELECT user_id FROM um_user WHERE tenant = $1 AND username = $2")
                 .bind(tenant)
                 .bind(username)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?;
         let user_id = match existing {
             Some(row) => {
@@ -462,11 +462,11 @@ impl Store {
                 sqlx::query("UPDATE um_user SET password_hash = $1 WHERE user_id = $2")
                     .bind(password_hash)
                     .bind(&id)
-                    .execute(&mut *tx)
+                    .execute(tx.conn())
                     .await?;
                 sqlx::query("DELETE FROM um_user_role WHERE user_id = $1")
                     .bind(&id)
-                    .execute(&mut *tx)
+                    .execute(tx.conn())
                     .await?;
                 id
             }
@@ -480,7 +480,7 @@ impl Store {
                 .bind(username)
                 .bind(password_hash)
                 .bind(tollgate_model::now_millis())
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await
                 .map_err(|e| StoreError::conflict_on_unique(e, || format!("user {username} exists")))?;
                 id
@@ -490,7 +490,7 @@ impl Store {
             sqlx::query("INSERT INTO um_user_role (user_id, role_name) VALUES ($1, $2)")
                 .bind(&user_id)
                 .bind(*role)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
         }
         tx.commit().await?;

@@ -1,5 +1,12 @@
 //! The store against real databases, SQLite files and PostgreSQL: migrations, the outbox's
 //! ordering, snapshots. Each test runs on both.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 use tollgate_model::{ApiSortBy, Event, LifecycleState, PolicyLevel, SortOrder, SUPER_TENANT};
 use tollgate_store::{

@@ -11,6 +11,12 @@
 //! A process builds one template once (migrated databases, a signing key, the users); each bed
 //! starts from a copy of its files, so a test pays for a file copy and the key manager's start,
 //! not for migrations, key generation or password hashing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    reason = "test support: a step that cannot be taken fails the test that asked for it"
+)]
 
 pub mod fixtures;
 mod http;

@@ -5,6 +5,13 @@
 //! the end-to-end suites' (`crates/tollgate/tests`).
 //!
 //! One module per operations module, mirroring `crates/operations/src`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 mod admin;
 mod devportal;

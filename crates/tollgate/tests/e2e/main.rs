@@ -4,6 +4,13 @@
 //! Rules are tested in process (`crates/operations/tests/rules`, `tollgate-testbed`).
 //!
 //! One test binary (one link of the whole workspace); one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a test: a failed step is a failed test, and what it prints is for the person reading it"
+)]
 
 mod api_keys;
 mod bulk;
