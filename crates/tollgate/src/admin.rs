@@ -93,7 +93,7 @@ pub fn keystore_vault(config: &Config) -> Result<tollgate_keymanager::Vault, Sta
     let configured = std::env::var(KEYSTORE_PASSWORD_ENV)
         .ok()
         .filter(|p| !p.is_empty())
-        .or_else(|| primary.password.clone());
+        .or_else(|| primary.password.clone().map(String::from));
     let password = match configured {
         Some(password) => password,
         None => {
@@ -111,7 +111,7 @@ pub fn keystore_vault(config: &Config) -> Result<tollgate_keymanager::Vault, Sta
     };
     Ok(tollgate_keymanager::Vault::new(
         password,
-        primary.previous_password.clone(),
+        primary.previous_password.clone().map(String::from),
     ))
 }
 

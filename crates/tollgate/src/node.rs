@@ -84,6 +84,9 @@ struct Node {
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let started = Instant::now();
+    for key in config.unused_keys() {
+        tracing::warn!("{key} is accepted as WSO2 writes it but not used");
+    }
     let profile = config.server.profile;
     let open_files = tollgate_net::raise_open_files_limit();
     let limits = config.transport.limits(open_files);
@@ -158,7 +161,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 .await?;
                 RelayTo::InProcess(hub)
             } else {
-                RelayTo::Remote(endpoints.clone(), trust.clone())
+                RelayTo::Remote(
+                    endpoints.iter().map(|url| url.to_string()).collect(),
+                    trust.clone(),
+                )
             };
             start_control_plane(
                 &config,
@@ -190,8 +196,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             }
             let labels = config.gateway_labels();
             let feed = NetworkFeed::start(
-                service_url,
-                hub.event_listening_endpoints.clone(),
+                service_url.into(),
+                hub.event_listening_endpoints
+                    .iter()
+                    .map(|url| url.to_string())
+                    .collect(),
                 labels.clone(),
                 credential,
                 trust.clone(),
@@ -339,9 +348,9 @@ async fn start_control_plane(
             node.sources.clone(),
             tollgate_keymanager::LockPolicy {
                 enabled: locking.enable_account_locking,
-                allowed_failed_attempts: locking.allowed_failed_attempts,
-                unlock_after: (locking.auto_unlock_after > 0)
-                    .then(|| Duration::from_secs(locking.auto_unlock_after * 60)),
+                allowed_failed_attempts: locking.allowed_failed_attempts.get() as u32,
+                unlock_after: (locking.auto_unlock_after.get() > 0)
+                    .then(|| Duration::from_secs(locking.auto_unlock_after.get() * 60)),
             },
         ),
     };
@@ -565,7 +574,7 @@ fn environments(config: &Config) -> Vec<GatewayEnvironment> {
             description:
                 "This is a hybrid gateway that handles both production and sandbox token traffic."
                     .into(),
-            vhosts: vec![host.clone()],
+            vhosts: vec![host.to_string()],
             http_endpoint: http,
             https_endpoint: https,
         }];
@@ -579,9 +588,15 @@ fn environments(config: &Config) -> Vec<GatewayEnvironment> {
             name: env.name.clone(),
             display_name: env.display_name.clone().unwrap_or_else(|| env.name.clone()),
             description: env.description.clone().unwrap_or_default(),
-            vhosts: env.vhosts.clone().unwrap_or_else(|| vec![host.clone()]),
-            http_endpoint: env.http_endpoint.clone().unwrap_or_else(|| http.clone()),
-            https_endpoint: env.https_endpoint.clone().unwrap_or_else(|| https.clone()),
+            vhosts: env.vhosts.clone().unwrap_or_else(|| vec![host.to_string()]),
+            http_endpoint: env
+                .http_endpoint
+                .as_ref()
+                .map_or_else(|| http.clone(), |url| url.to_string()),
+            https_endpoint: env
+                .https_endpoint
+                .as_ref()
+                .map_or_else(|| https.clone(), |url| url.to_string()),
         })
         .collect()
 }
