@@ -4,11 +4,17 @@
 
 mod backend;
 pub mod flow;
+pub mod gateway;
+pub mod issuer;
+pub mod jwt;
 mod node;
+pub mod oauth;
 mod postgres;
 
 pub use backend::{MockBackend, RecordedRequest, MENU};
+pub use gateway::{Answer, Credential, Gateway};
 pub use node::{free_offsets, Node, NodeOptions};
+pub use oauth::OAuthClient;
 pub use postgres::PgDatabase;
 
 /// An HTTP client that accepts the node's self-signed certificate.

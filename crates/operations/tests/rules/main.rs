@@ -9,3 +9,4 @@
 mod admin;
 mod devportal;
 mod publisher;
+mod rest;

@@ -7,16 +7,15 @@
 
 mod api_keys;
 mod bulk;
+mod configuration;
 mod conformance;
 mod devportal;
 mod discovery;
 mod distributed;
 mod external_key_managers;
 mod hardening;
-mod oauth;
 mod oauth_grants;
 mod portals;
 mod publisher;
 mod quickstart;
-mod users;
 mod workflows;
