@@ -5,9 +5,11 @@
 //! multipart bodies. These were end-to-end tests once; a real process adds nothing to them.
 
 mod api_keys;
+mod apis;
 mod applications;
 mod keys;
 mod subscriptions;
+mod tiers;
 mod users;
 mod workflows;
 
