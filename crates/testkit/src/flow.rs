@@ -305,6 +305,67 @@ impl Flow {
             .await
     }
 
+    /// The API's revisions (`GET /apis/{id}/revisions`).
+    pub async fn revisions(&self, api_id: &str) -> Value {
+        self.get_json(&self.publisher(&format!("/apis/{api_id}/revisions")))
+            .await
+    }
+
+    /// Makes a revision the API's working copy again (201); the API.
+    pub async fn restore_revision(&self, api_id: &str, revision_id: &str) -> Value {
+        self.expect(
+            Method::POST,
+            &self.publisher(&format!(
+                "/apis/{api_id}/restore-revision?revisionId={revision_id}"
+            )),
+            None,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// Adds a shared scope (201); the scope.
+    pub async fn create_shared_scope(&self, body: Value) -> Value {
+        self.expect(
+            Method::POST,
+            &self.publisher("/scopes"),
+            Some(&body),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// The API's project as WSO2 exports it (a zip).
+    pub async fn export_api(&self, name: &str, version: &str) -> Vec<u8> {
+        let response = self
+            .get(self.publisher(&format!(
+                "/apis/export?name={}&version={}&format=YAML",
+                urlencode(name),
+                urlencode(version)
+            )))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "export {name} {version}");
+        response.bytes().await.expect("the archive").to_vec()
+    }
+
+    /// Imports a project (a zip, as exported) with the query string given (`?overwrite=true`);
+    /// panics unless 200.
+    pub async fn import_api(&self, archive: Vec<u8>, query: &str) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(archive).file_name("api.zip"),
+        );
+        let response = self
+            .http
+            .post(self.publisher(&format!("/apis/import{query}")))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("import");
+        Answer::read(response).await.expect(StatusCode::OK);
+    }
+
     /// Blocks a subscription (`BLOCKED` or `PROD_ONLY_BLOCKED`) as its API's publisher.
     pub async fn block_subscription(&self, subscription_id: &str, state: &str) {
         self.expect(

@@ -10,7 +10,6 @@ mod bulk;
 mod configuration;
 mod conformance;
 mod devportal;
-mod discovery;
 mod distributed;
 mod external_key_managers;
 mod hardening;

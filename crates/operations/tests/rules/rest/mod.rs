@@ -7,7 +7,14 @@
 mod api_keys;
 mod apis;
 mod applications;
+mod definitions;
+mod discovery;
+mod documents;
 mod keys;
+mod lifecycle;
+mod projects;
+mod scopes;
+mod settings;
 mod subscriptions;
 mod tiers;
 mod users;
