@@ -15,7 +15,7 @@ pub use backend::{MockBackend, RecordedRequest, MENU};
 pub use gateway::{Answer, Credential, Gateway};
 pub use node::{free_offsets, Node, NodeOptions};
 pub use oauth::OAuthClient;
-pub use postgres::PgDatabase;
+pub use postgres::{databases_config, PgDatabase};
 
 /// An HTTP client that accepts the node's self-signed certificate.
 pub fn http_client() -> reqwest::Client {

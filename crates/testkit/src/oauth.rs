@@ -14,7 +14,10 @@ pub struct OAuthClient {
     pub id: String,
     pub secret: String,
     http: Client,
-    /// The control plane's base URL (HTTPS, as WSO2's clients call it).
+    /// The token endpoint.
+    token_url: String,
+    /// The control plane's base URL (HTTPS, as WSO2's clients call it), for revocation and
+    /// introspection.
     base: String,
 }
 
@@ -43,6 +46,7 @@ pub async fn register_client_with(node: &Node, body: Value) -> OAuthClient {
         id: registered["clientId"].as_str().unwrap().to_string(),
         secret: registered["clientSecret"].as_str().unwrap().to_string(),
         http,
+        token_url: node.control_plane_https("/oauth2/token"),
         base: node.control_plane_https(""),
     }
 }
@@ -64,7 +68,19 @@ impl OAuthClient {
             id: id.into(),
             secret: secret.into(),
             http: http_client(),
+            token_url: node.control_plane_https("/oauth2/token"),
             base: node.control_plane_https(""),
+        }
+    }
+
+    /// A client of another authorization server, by its token endpoint (for tokens only).
+    pub fn at(token_url: &str, id: &str, secret: &str) -> OAuthClient {
+        OAuthClient {
+            id: id.into(),
+            secret: secret.into(),
+            http: http_client(),
+            token_url: token_url.into(),
+            base: String::new(),
         }
     }
 
@@ -81,7 +97,7 @@ impl OAuthClient {
     pub async fn request_token(&self, form: &[(&str, &str)]) -> Answer {
         let response = self
             .http
-            .post(format!("{}/oauth2/token", self.base))
+            .post(&self.token_url)
             .basic_auth(&self.id, Some(&self.secret))
             .form(form)
             .send()

@@ -15,7 +15,8 @@ use tollgate_testkit::flow::{error_body, pizzashack, Flow};
 use tollgate_testkit::gateway::{Anonymous, Gateway};
 use tollgate_testkit::oauth::{self, OAuthClient};
 use tollgate_testkit::{
-    memory_mb, raw_exchange, raw_status, MockBackend, Node, NodeOptions, PgDatabase,
+    databases_config, memory_mb, raw_exchange, raw_status, MockBackend, Node, NodeOptions,
+    PgDatabase,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
@@ -25,14 +26,6 @@ fn with_config(extra_config: &str) -> NodeOptions {
         extra_config: extra_config.to_string(),
         ..NodeOptions::default()
     }
-}
-
-fn databases_config(dbs: &(PgDatabase, PgDatabase)) -> String {
-    format!(
-        "[database.apim_db]\nurl = \"{}\"\n\n[database.shared_db]\nurl = \"{}\"\n",
-        dbs.0.url(),
-        dbs.1.url()
-    )
 }
 
 /// Two tests of `$scenario(extra_config)`: on SQLite, and on fresh PostgreSQL databases.
@@ -45,7 +38,7 @@ macro_rules! on_both_databases {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $postgres() {
-            let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+            let dbs = PgDatabase::pair().await;
             $scenario(databases_config(&dbs)).await;
         }
     };

@@ -10,6 +10,7 @@ mod applications;
 mod definitions;
 mod discovery;
 mod documents;
+mod key_managers;
 mod keys;
 mod lifecycle;
 mod projects;
