@@ -1,6 +1,9 @@
 #![recursion_limit = "256"]
 //! Test support: start real `tollgate` processes on free ports with fresh data folders, a mock
-//! backend on loopback, and small helpers for WSO2's REST flow. Tests read like the scenario.
+//! backend on loopback, and the vocabulary scenarios speak — the REST steps of WSO2's flow
+//! ([`flow::Flow`]), calls through a gateway ([`Gateway`]), an OAuth client ([`OAuthClient`]),
+//! a token's claims ([`jwt`]) and an OpenID Connect issuer of the test's own ([`issuer`]).
+//! Tests read like the scenario.
 
 mod backend;
 pub mod flow;
