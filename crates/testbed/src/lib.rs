@@ -18,13 +18,17 @@
     reason = "test support: a step that cannot be taken fails the test that asked for it"
 )]
 
+pub mod archives;
 pub mod fixtures;
 mod http;
 mod refusals;
 pub mod stub;
 
-pub use http::{Call, Reply};
+pub use http::{Call, Part, Reply};
 pub use refusals::Refused;
+/// The end-to-end test kit, for what in-process tests share with it (WSO2's PizzaShack API
+/// object, the mock backend, percent-encoding).
+pub use tollgate_testkit as testkit;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -61,6 +65,8 @@ pub struct Settings {
     pub devportal: DevportalSettings,
     pub environments: Vec<GatewayEnvironment>,
     pub lock_policy: LockPolicy,
+    /// The key manager's token rules (validities, the password grant's switch).
+    pub tokens: tollgate_keymanager::TokenSettings,
 }
 
 impl Default for Settings {
@@ -77,6 +83,7 @@ impl Default for Settings {
                 https_endpoint: "https://localhost:8243".into(),
             }],
             lock_policy: LockPolicy::default(),
+            tokens: tollgate_keymanager::TokenSettings::default(),
         }
     }
 }
@@ -156,7 +163,7 @@ impl TestBed {
     }
 
     async fn start(store: Store, settings: Settings, databases: Databases) -> TestBed {
-        let key_manager = start_key_manager(&store, settings.lock_policy).await;
+        let key_manager = start_key_manager(&store, settings.lock_policy, settings.tokens).await;
         let seen = store.last_event_seq().await.expect("the outbox position");
         let services = Arc::new(Services {
             store,
@@ -246,7 +253,11 @@ fn passwords() -> Arc<Passwords> {
     POOL.get_or_init(|| Passwords::start(2)).clone()
 }
 
-async fn start_key_manager(store: &Store, lock_policy: LockPolicy) -> Arc<KeyManager> {
+async fn start_key_manager(
+    store: &Store,
+    lock_policy: LockPolicy,
+    tokens: tollgate_keymanager::TokenSettings,
+) -> Arc<KeyManager> {
     let settings = KeyManagerSettings {
         rules: tollgate_jwt::TokenRules::default(),
         vault: Vault::new(KEYSTORE_PASSWORD.into(), None),
@@ -257,7 +268,7 @@ async fn start_key_manager(store: &Store, lock_policy: LockPolicy) -> Arc<KeyMan
             )),
             lock_policy,
         ),
-        tokens: tollgate_keymanager::TokenSettings::default(),
+        tokens,
     };
     KeyManager::start(store.clone(), ISSUER.into(), settings)
         .await
@@ -288,7 +299,14 @@ async fn build_template() -> Template {
     .await
     .expect("create the template databases");
     // Starting a key manager on an empty database generates and stores the signing key.
-    drop(start_key_manager(&store, LockPolicy::default()).await);
+    drop(
+        start_key_manager(
+            &store,
+            LockPolicy::default(),
+            tollgate_keymanager::TokenSettings::default(),
+        )
+        .await,
+    );
     let password_hash = passwords().hash(PASSWORD).await.expect("hash the password");
     for (username, user_roles) in USERS {
         store

@@ -1,6 +1,9 @@
 #![recursion_limit = "256"]
 //! Test support: start real `tollgate` processes on free ports with fresh data folders, a mock
-//! backend on loopback, and small helpers for WSO2's REST flow. Tests read like the scenario.
+//! backend on loopback, and the vocabulary scenarios speak — the REST steps of WSO2's flow
+//! ([`flow::Flow`]), calls through a gateway ([`Gateway`]), an OAuth client ([`OAuthClient`]),
+//! a token's claims ([`jwt`]) and an OpenID Connect issuer of the test's own ([`issuer`]).
+//! Tests read like the scenario.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,12 +13,18 @@
 
 mod backend;
 pub mod flow;
+pub mod gateway;
+pub mod issuer;
+pub mod jwt;
 mod node;
+pub mod oauth;
 mod postgres;
 
 pub use backend::{MockBackend, RecordedRequest, MENU};
+pub use gateway::{Answer, Credential, Gateway};
 pub use node::{free_offsets, Node, NodeOptions};
-pub use postgres::PgDatabase;
+pub use oauth::OAuthClient;
+pub use postgres::{databases_config, PgDatabase};
 
 /// An HTTP client that accepts the node's self-signed certificate.
 pub fn http_client() -> reqwest::Client {

@@ -29,6 +29,11 @@ impl PgDatabase {
         PgDatabase { name }
     }
 
+    /// WSO2's two databases (`apim_db`, `shared_db`), each new.
+    pub async fn pair() -> (PgDatabase, PgDatabase) {
+        (PgDatabase::create().await, PgDatabase::create().await)
+    }
+
     /// `postgres://…/<name>`, for `[database.*] url`.
     pub fn url(&self) -> String {
         format!("{}/{}", server_url(), self.name)
@@ -63,4 +68,13 @@ impl Drop for PgDatabase {
 
 fn uuid_like() -> String {
     format!("{:016x}{:08x}", rand::random::<u64>(), std::process::id())
+}
+
+/// The `deployment.toml` sections that put a node on these databases (`apim_db`, `shared_db`).
+pub fn databases_config(dbs: &(PgDatabase, PgDatabase)) -> String {
+    format!(
+        "[database.apim_db]\nurl = \"{}\"\n\n[database.shared_db]\nurl = \"{}\"\n",
+        dbs.0.url(),
+        dbs.1.url()
+    )
 }

@@ -4,7 +4,8 @@
 //! a rule depends on the database). A test takes milliseconds; wiring and distribution are
 //! the end-to-end suites' (`crates/tollgate/tests`).
 //!
-//! One module per operations module, mirroring `crates/operations/src`.
+//! One module per operations module, mirroring `crates/operations/src`; and `rest`, the REST
+//! APIs' edge over the same bed (WSO2's JSON, error bodies, statuses), in process.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,3 +17,4 @@
 mod admin;
 mod devportal;
 mod publisher;
+mod rest;

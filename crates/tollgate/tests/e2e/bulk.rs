@@ -6,20 +6,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tollgate_bench::scale::{APIS, APPLICATIONS, SUBSCRIPTIONS_PER_APPLICATION};
-use tollgate_testkit::{free_offsets, http_client, Node, NodeOptions, PgDatabase};
+use tollgate_testkit::flow::get_public_json;
+use tollgate_testkit::{
+    databases_config, free_offsets, http_client, Node, NodeOptions, PgDatabase,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot() {
-    let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+    let dbs = PgDatabase::pair().await;
     let offsets = free_offsets(2);
     let credential = "[apim.event_hub]\nusername = \"node\"\npassword = \"bulk-node-secret\"\n";
-    let config = format!(
-        "[database.apim_db]\nurl = \"{}\"\n[database.shared_db]\nurl = \"{}\"\n{credential}",
-        dbs.0.url(),
-        dbs.1.url()
-    );
+    let config = format!("{}{credential}", databases_config(&dbs));
     let control_plane = Node::start(
         Path::new(BIN),
         NodeOptions {
@@ -45,6 +44,7 @@ async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot(
     let mut best = Duration::MAX;
     for _ in 0..3 {
         let started = Instant::now();
+        // A raw request: the internal data API, with the node credential.
         let snapshot: Value = http
             .get(
                 control_plane
@@ -90,14 +90,7 @@ async fn ten_thousand_apis_and_a_hundred_thousand_subscriptions_in_one_snapshot(
         "gateway process start to ready with that state: {:?}",
         started.elapsed()
     );
-    let health: Value = http
-        .get(gateway.gateway_http("/_health/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_public_json(&gateway.gateway_http("/_health/ready")).await;
     assert_eq!(health["apis"], APIS);
     // Settled: the state persisted and the snapshot's transient memory released.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

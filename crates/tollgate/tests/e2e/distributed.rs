@@ -5,10 +5,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tollgate_testkit::flow::{error_body, ok_json, pizzashack, Flow};
-use tollgate_testkit::{free_offsets, MockBackend, Node, NodeOptions, PgDatabase};
+use tollgate_testkit::flow::{get_public_json, pizzashack, Flow};
+use tollgate_testkit::gateway::{Anonymous, Bearer, Gateway};
+use tollgate_testkit::oauth::OAuthClient;
+use tollgate_testkit::{
+    databases_config, free_offsets, MockBackend, Node, NodeOptions, PgDatabase,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
 
@@ -27,14 +31,6 @@ struct Topology {
     gateways: Vec<Node>,
     backend: MockBackend,
     _databases: (PgDatabase, PgDatabase),
-}
-
-fn databases_config(dbs: &(PgDatabase, PgDatabase)) -> String {
-    format!(
-        "[database.apim_db]\nurl = \"{}\"\n\n[database.shared_db]\nurl = \"{}\"\n",
-        dbs.0.url(),
-        dbs.1.url()
-    )
 }
 
 fn event_hub_config(service_url: Option<&str>, hubs: &[String], secret: &str) -> String {
@@ -78,7 +74,7 @@ fn gateway_options(
 
 impl Topology {
     async fn start(separate_traffic_manager: bool) -> Topology {
-        let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+        let dbs = PgDatabase::pair().await;
         let offsets = free_offsets(4);
         let (cp_offset, tm_offset) = (offsets[0], offsets[3]);
         let bin = Path::new(BIN);
@@ -138,36 +134,30 @@ impl Topology {
     }
 }
 
-/// Polls `url` on every gateway until each answers `status`; returns how long it took.
+/// Polls `path` on every gateway until each answers `status`; returns how long it took.
 async fn on_all_gateways(
-    flow: &Flow,
     gateways: &[Node],
     path: &str,
     token: &str,
-    method: reqwest::Method,
+    method: Method,
     status: StatusCode,
 ) -> Duration {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(15);
     for gateway in gateways {
         loop {
-            let response = flow
-                .http
-                .request(method.clone(), gateway.gateway_http(path))
-                .bearer_auth(token)
-                .send()
+            let answer = Gateway::of(gateway)
+                .call(method.clone(), path, Bearer(token), None)
                 .await;
-            if matches!(&response, Ok(r) if r.status() == status) {
+            if answer.status == status {
                 break;
             }
-            let seen = match response {
-                Ok(r) => format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
-                Err(e) => e.to_string(),
-            };
             assert!(
                 Instant::now() < deadline,
-                "gateway {} never answered {status} on {path}; last: {seen}\n{}",
+                "gateway {} never answered {status} on {path}; last: {} {}\n{}",
                 gateway.offset,
+                answer.status,
+                answer.body,
                 gateway.log()
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -177,17 +167,10 @@ async fn on_all_gateways(
 }
 
 /// The gateway's applied event sequence, from its readiness probe.
-async fn gateway_seq(flow: &Flow, gateway: &Node) -> i64 {
-    let health: Value = flow
-        .http
-        .get(gateway.gateway_http("/_health/ready"))
-        .send()
-        .await
+async fn gateway_seq(gateway: &Node) -> i64 {
+    get_public_json(&gateway.gateway_http("/_health/ready")).await["seq"]
+        .as_i64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    health["seq"].as_i64().unwrap()
 }
 
 struct Subscribed {
@@ -229,28 +212,11 @@ async fn subscribed(
 }
 
 async fn set_blocked(flow: &Flow, subscription_id: &str, blocked: bool) {
-    let url = if blocked {
-        flow.publisher(&format!(
-            "/subscriptions/block-subscription?subscriptionId={subscription_id}&blockState=BLOCKED"
-        ))
+    if blocked {
+        flow.block_subscription(subscription_id, "BLOCKED").await;
     } else {
-        flow.publisher(&format!(
-            "/subscriptions/unblock-subscription?subscriptionId={subscription_id}"
-        ))
-    };
-    let response = flow
-        .http
-        .post(url)
-        .bearer_auth(&flow.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{}",
-        response.text().await.unwrap_or_default()
-    );
+        flow.unblock_subscription(subscription_id).await;
+    }
 }
 
 /// Quick start through each gateway, then (i) a new revision, (ii) a blocked subscription and
@@ -259,11 +225,10 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
     let s = subscribed(&flow, &topology.backend, "PizzaApp", "Unlimited", None).await;
     let took = on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -272,16 +237,7 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     // Both gateways have told the control plane they applied the deployment.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let deployments = ok_json(
-            flow.http
-                .get(flow.publisher(&format!("/apis/{}/deployments", s.api_id)))
-                .bearer_auth(&flow.token)
-                .send()
-                .await
-                .unwrap(),
-            StatusCode::OK,
-        )
-        .await;
+        let deployments = flow.deployments(&s.api_id).await;
         let default = &deployments["list"][0];
         if default["liveGateways"] == 2 && default["appliedGateways"] == 2 {
             assert!(default["successDeployedTime"].is_string(), "{default}");
@@ -295,66 +251,24 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     }
 
     // (i) A new revision with a new resource.
-    error_body(
-        flow.http
-            .patch(topology.gateways[0].gateway_http("/pizzashack/1.0.0/order/7"))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::NOT_FOUND,
-    )
-    .await;
-    let mut api = ok_json(
-        flow.http
-            .get(flow.publisher(&format!("/apis/{}", s.api_id)))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    Gateway::of(&topology.gateways[0])
+        .call(
+            Method::PATCH,
+            "/pizzashack/1.0.0/order/7",
+            Bearer(&s.token),
+            None,
+        )
+        .await
+        .refused(StatusCode::NOT_FOUND);
+    let mut api = flow.get_api(&s.api_id).await;
     api["operations"].as_array_mut().unwrap().push(json!({"target": "/order/{orderId}", "verb": "PATCH", "authType": "Application & Application User", "throttlingPolicy": "Unlimited"}));
-    ok_json(
-        flow.http
-            .put(flow.publisher(&format!("/apis/{}", s.api_id)))
-            .bearer_auth(&flow.token)
-            .json(&api)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let revision = ok_json(
-        flow.post(
-            flow.publisher(&format!("/apis/{}/revisions", s.api_id)),
-            json!({"description": "with PATCH"}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    ok_json(
-        flow.post(
-            flow.publisher(&format!(
-                "/apis/{}/deploy-revision?revisionId={}",
-                s.api_id,
-                revision["id"].as_str().unwrap()
-            )),
-            json!([{"name": "Default", "vhost": "localhost", "displayOnDevportal": true}]),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    flow.update_api(&s.api_id, &api).await;
+    flow.deploy(&s.api_id).await;
     let took = on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/order/7",
         &s.token,
-        reqwest::Method::PATCH,
+        Method::PATCH,
         StatusCode::OK,
     )
     .await;
@@ -363,80 +277,51 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
     // (ii) A blocked subscription is refused by both, and served again once unblocked.
     set_blocked(&flow, &s.subscription_id, true).await;
     let took = on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::FORBIDDEN,
     )
     .await;
     eprintln!("(ii) blocked subscription refused by both gateways after {took:?}");
-    let blocked = error_body(
-        flow.http
-            .get(topology.gateways[1].gateway_http("/pizzashack/1.0.0/menu"))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::FORBIDDEN,
-    )
-    .await;
-    assert_eq!(blocked["code"], "900907");
+    let blocked = Gateway::of(&topology.gateways[1])
+        .get("/pizzashack/1.0.0/menu", Bearer(&s.token))
+        .await;
+    assert_eq!(blocked.refused_with(StatusCode::FORBIDDEN), "900907");
     set_blocked(&flow, &s.subscription_id, false).await;
     on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
 
     // (iii) A revoked token is refused by both.
-    let revoked = flow
-        .http
-        .post(topology.control_plane.control_plane_http("/oauth2/revoke"))
-        .basic_auth(&s.consumer_key, Some(&s.consumer_secret))
-        .form(&[("token", s.token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    let client = OAuthClient::new(&topology.control_plane, &s.consumer_key, &s.consumer_secret);
+    client.revoke(&s.token).await;
     let took = on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     eprintln!("(iii) revoked token refused by both gateways after {took:?}");
 
     // A fresh token for what follows.
-    let fresh = ok_json(
-        flow.http
-            .post(topology.control_plane.control_plane_http("/oauth2/token"))
-            .basic_auth(&s.consumer_key, Some(&s.consumer_secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
     let s = Subscribed {
-        token: fresh["access_token"].as_str().unwrap().to_string(),
+        token: client.client_credentials().await,
         ..s
     };
     on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -448,7 +333,7 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
 async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: &str) {
     let gateways = &topology.gateways;
     let menu = "/pizzashack/1.0.0/menu";
-    let get = reqwest::Method::GET;
+    let get = Method::GET;
 
     let a = subscribed(
         flow,
@@ -458,24 +343,9 @@ async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: 
         Some(api_id.to_string()),
     )
     .await;
-    on_all_gateways(flow, gateways, menu, &a.token, get.clone(), StatusCode::OK).await;
-    let deleted = flow
-        .http
-        .delete(flow.devportal(&format!("/subscriptions/{}", a.subscription_id)))
-        .bearer_auth(&flow.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), StatusCode::OK);
-    on_all_gateways(
-        flow,
-        gateways,
-        menu,
-        &a.token,
-        get.clone(),
-        StatusCode::FORBIDDEN,
-    )
-    .await;
+    on_all_gateways(gateways, menu, &a.token, get.clone(), StatusCode::OK).await;
+    flow.unsubscribe(&a.subscription_id).await;
+    on_all_gateways(gateways, menu, &a.token, get.clone(), StatusCode::FORBIDDEN).await;
 
     let b = subscribed(
         flow,
@@ -485,34 +355,10 @@ async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: 
         Some(api_id.to_string()),
     )
     .await;
-    on_all_gateways(flow, gateways, menu, &b.token, get.clone(), StatusCode::OK).await;
-    let keys = ok_json(
-        flow.http
-            .get(flow.devportal(&format!("/applications/{}/oauth-keys", b.app_id)))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let mapping = keys["list"][0]["keyMappingId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let cleaned = flow
-        .http
-        .post(flow.devportal(&format!(
-            "/applications/{}/oauth-keys/{mapping}/clean-up",
-            b.app_id
-        )))
-        .bearer_auth(&flow.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cleaned.status(), StatusCode::OK);
+    on_all_gateways(gateways, menu, &b.token, get.clone(), StatusCode::OK).await;
+    let key = flow.production_key(&b.app_id).await;
+    flow.clean_up_keys(&b.app_id, &key).await;
     on_all_gateways(
-        flow,
         gateways,
         menu,
         &b.token,
@@ -529,17 +375,9 @@ async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: 
         Some(api_id.to_string()),
     )
     .await;
-    on_all_gateways(flow, gateways, menu, &c.token, get.clone(), StatusCode::OK).await;
-    let deleted = flow
-        .http
-        .delete(flow.devportal(&format!("/applications/{}", c.app_id)))
-        .bearer_auth(&flow.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), StatusCode::OK);
+    on_all_gateways(gateways, menu, &c.token, get.clone(), StatusCode::OK).await;
+    flow.delete_application(&c.app_id).await;
     on_all_gateways(
-        flow,
         gateways,
         menu,
         &c.token,
@@ -547,16 +385,13 @@ async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: 
         StatusCode::UNAUTHORIZED,
     )
     .await;
-    error_body(
-        flow.http
-            .get(flow.devportal(&format!("/applications/{}", c.app_id)))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::NOT_FOUND,
+    flow.call(
+        Method::GET,
+        &flow.devportal(&format!("/applications/{}", c.app_id)),
+        None,
     )
-    .await;
+    .await
+    .refused(StatusCode::NOT_FOUND);
 
     // Undeploying the deployed revision takes the API off both gateways.
     let d = subscribed(
@@ -567,35 +402,15 @@ async fn removals_reach_both_gateways(topology: &Topology, flow: &Flow, api_id: 
         Some(api_id.to_string()),
     )
     .await;
-    let deployments = ok_json(
-        flow.http
-            .get(flow.publisher(&format!("/apis/{api_id}/deployments")))
-            .bearer_auth(&flow.token)
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
+    let deployments = flow.deployments(api_id).await;
+    let revision = deployments["list"][0]["revisionUuid"].as_str().unwrap();
+    flow.undeploy_revision(
+        api_id,
+        revision,
+        json!([{"name": "Default", "vhost": "localhost"}]),
     )
     .await;
-    let revision = deployments["list"][0]["revisionUuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let undeployed = flow
-        .post(
-            flow.publisher(&format!(
-                "/apis/{api_id}/undeploy-revision?revisionId={revision}"
-            )),
-            json!([{"name": "Default", "vhost": "localhost"}]),
-        )
-        .await;
-    assert_eq!(
-        undeployed.status(),
-        StatusCode::CREATED,
-        "{}",
-        undeployed.text().await.unwrap_or_default()
-    );
-    on_all_gateways(flow, gateways, menu, &d.token, get, StatusCode::NOT_FOUND).await;
+    on_all_gateways(gateways, menu, &d.token, get, StatusCode::NOT_FOUND).await;
 }
 
 /// (vi) With Bronze (1,000 per minute), two gateways together admit about 1,000, not 2,000.
@@ -609,11 +424,10 @@ async fn two_gateways_share_one_limit(topology: &Topology, flow: &Flow, api_id: 
     )
     .await;
     on_all_gateways(
-        flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -629,22 +443,17 @@ async fn two_gateways_share_one_limit(topology: &Topology, flow: &Flow, api_id: 
     let mut admitted = 0;
     let mut throttled = 0;
     let mut tasks = tokio::task::JoinSet::new();
-    let urls: Vec<String> = topology
-        .gateways
-        .iter()
-        .map(|g| g.gateway_http("/pizzashack/1.0.0/menu"))
-        .collect();
+    let gateways: Vec<Gateway> = topology.gateways.iter().map(Gateway::of).collect();
     for worker in 0..WORKERS {
-        let (http, urls, token) = (flow.http.clone(), urls.clone(), s.token.clone());
+        let (gateways, token) = (gateways.clone(), s.token.clone());
         tasks.spawn(async move {
             let mut results = Vec::new();
             for i in 0..total / WORKERS {
-                let url = &urls[(worker + i) % urls.len()];
-                let response = http.get(url).bearer_auth(&token).send().await.unwrap();
-                let status = response.status();
-                let retry_after = response.headers().get("retry-after").is_some();
-                let body: Value = response.json().await.unwrap_or(Value::Null);
-                results.push((status, retry_after, body));
+                let gateway = &gateways[(worker + i) % gateways.len()];
+                let answer = gateway.get("/pizzashack/1.0.0/menu", Bearer(&token)).await;
+                let retry_after = answer.header("retry-after").is_some();
+                let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+                results.push((answer.status, retry_after, body));
             }
             results
         });
@@ -697,14 +506,14 @@ async fn propagation_delays(
     let mut delays = Vec::with_capacity(changes);
     for i in 0..changes {
         let before = [
-            gateway_seq(flow, &topology.gateways[0]).await,
-            gateway_seq(flow, &topology.gateways[1]).await,
+            gateway_seq(&topology.gateways[0]).await,
+            gateway_seq(&topology.gateways[1]).await,
         ];
         let started = Instant::now();
         set_blocked(flow, subscription_id, i % 2 == 0).await;
         for (gateway, seq) in topology.gateways.iter().zip(before) {
             let deadline = Instant::now() + Duration::from_secs(10);
-            while gateway_seq(flow, gateway).await <= seq {
+            while gateway_seq(gateway).await <= seq {
                 assert!(
                     Instant::now() < deadline,
                     "change {i} never reached gateway {}",
@@ -740,11 +549,10 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
     );
     set_blocked(&flow, &s.subscription_id, false).await;
     on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -753,15 +561,11 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
     // serving, and a gateway restarted meanwhile serves from its persisted state.
     topology.control_plane.kill();
     for gateway in &topology.gateways {
-        let response = flow
-            .http
-            .get(gateway.gateway_http("/pizzashack/1.0.0/menu"))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
+        let answer = Gateway::of(gateway)
+            .get("/pizzashack/1.0.0/menu", Bearer(&s.token))
+            .await;
         assert_eq!(
-            response.status(),
+            answer.status,
             StatusCode::OK,
             "gateway stopped serving without its control plane"
         );
@@ -775,15 +579,11 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
         "{}",
         topology.gateways[0].log()
     );
-    let response = flow
-        .http
-        .get(topology.gateways[0].gateway_http("/pizzashack/1.0.0/menu"))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
+    let answer = Gateway::of(&topology.gateways[0])
+        .get("/pizzashack/1.0.0/menu", Bearer(&s.token))
+        .await;
     assert_eq!(
-        response.status(),
+        answer.status,
         StatusCode::OK,
         "restarted gateway does not serve from its persisted state"
     );
@@ -793,11 +593,10 @@ async fn control_plane_with_traffic_manager_inside_and_two_gateways() {
     let flow = Flow::login_with_scopes(&topology.control_plane, SCOPES).await;
     set_blocked(&flow, &s.subscription_id, true).await;
     on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -812,54 +611,35 @@ async fn opaque_tokens_on_both_gateways(topology: &Topology, flow: &Flow, api_id
     assert!(!token.contains('.'), "not an opaque token: {token}");
     let path = "/pizzashack/1.0.0/menu";
     on_all_gateways(
-        flow,
         &topology.gateways,
         path,
         &token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
     for gateway in &topology.gateways {
+        let gateway = Gateway::of(gateway);
         for _ in 0..20 {
-            let response = flow
-                .http
-                .get(gateway.gateway_http(path))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(
+                gateway.get(path, Bearer(&token)).await.status,
+                StatusCode::OK
+            );
         }
         // An opaque token the key manager never issued.
-        let response = flow
-            .http
-            .get(gateway.gateway_http(path))
-            .bearer_auth("0123456789abcdef0123456789abcdef")
-            .send()
-            .await
-            .unwrap();
-        let body = error_body(response, StatusCode::UNAUTHORIZED).await;
-        assert_eq!(body["code"], "900901");
+        let unknown = gateway
+            .get(path, Bearer("0123456789abcdef0123456789abcdef"))
+            .await;
+        assert_eq!(unknown.refused_with(StatusCode::UNAUTHORIZED), "900901");
     }
-    let revoked = flow
-        .http
-        .post(topology.control_plane.control_plane_https("/oauth2/revoke"))
-        .basic_auth(
-            keys["consumerKey"].as_str().unwrap(),
-            keys["consumerSecret"].as_str(),
-        )
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    OAuthClient::of_keys(&topology.control_plane, &keys)
+        .revoke(&token)
+        .await;
     let took = on_all_gateways(
-        flow,
         &topology.gateways,
         path,
         &token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -878,36 +658,27 @@ async fn separate_traffic_manager_and_two_gateways() {
     // meanwhile waits in the outbox and reaches them once it is back.
     topology.traffic_manager.as_mut().unwrap().kill();
     for gateway in &topology.gateways {
-        let response = flow
-            .http
-            .get(gateway.gateway_http("/pizzashack/1.0.0/menu"))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        let answer = Gateway::of(gateway)
+            .get("/pizzashack/1.0.0/menu", Bearer(&s.token))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
     }
     set_blocked(&flow, &s.subscription_id, true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let still = flow
-        .http
-        .get(topology.gateways[0].gateway_http("/pizzashack/1.0.0/menu"))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
+    let still = Gateway::of(&topology.gateways[0])
+        .get("/pizzashack/1.0.0/menu", Bearer(&s.token))
+        .await;
     assert_eq!(
-        still.status(),
+        still.status,
         StatusCode::OK,
         "the change cannot have arrived without the hub"
     );
     topology.traffic_manager.as_mut().unwrap().restart().await;
     let took = on_all_gateways(
-        &flow,
         &topology.gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -948,13 +719,10 @@ async fn nodes_with_a_wrong_credential_are_refused_and_garbage_from_a_hub_is_sur
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ready = flow
-        .http
-        .get(intruder.gateway_http("/_health/ready"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready = Gateway::of(&intruder)
+        .get("/_health/ready", Anonymous)
+        .await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     intruder.kill();
 
     // A hub that sends garbage: the gateway logs it, stays up, and keeps its real hub.
@@ -992,11 +760,10 @@ async fn nodes_with_a_wrong_credential_are_refused_and_garbage_from_a_hub_is_sur
     .await;
     let s = subscribed(&flow, &topology.backend, "GarbageApp", "Unlimited", None).await;
     on_all_gateways(
-        &flow,
         std::slice::from_ref(&gateway),
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -1033,11 +800,10 @@ async fn gateway_over_tls_to_the_control_plane_and_the_hub() {
     let gateway = Node::start(Path::new(BIN), options("gateway", offset, config)).await;
     let s = subscribed(&flow, &topology.backend, "TlsApp", "Unlimited", None).await;
     on_all_gateways(
-        &flow,
         std::slice::from_ref(&gateway),
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
@@ -1051,7 +817,7 @@ async fn gateway_over_tls_to_the_control_plane_and_the_hub() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_traffic_managers_either_one_suffices() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let dbs = (PgDatabase::create().await, PgDatabase::create().await);
+    let dbs = PgDatabase::pair().await;
     let offsets = free_offsets(4);
     let bin = Path::new(BIN);
     let tm_config = format!(
@@ -1084,28 +850,26 @@ async fn two_traffic_managers_either_one_suffices() {
     // Events arrive twice (once per hub) and are applied once.
     let s = subscribed(&flow, &backend, "TwoHubsApp", "Unlimited", None).await;
     on_all_gateways(
-        &flow,
         gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;
-    let seq = gateway_seq(&flow, &gateway).await;
+    let seq = gateway_seq(&gateway).await;
     set_blocked(&flow, &s.subscription_id, true).await;
     on_all_gateways(
-        &flow,
         gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::FORBIDDEN,
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        gateway_seq(&flow, &gateway).await,
+        gateway_seq(&gateway).await,
         seq + 1,
         "one change, applied once"
     );
@@ -1114,11 +878,10 @@ async fn two_traffic_managers_either_one_suffices() {
     first.kill();
     set_blocked(&flow, &s.subscription_id, false).await;
     let took = on_all_gateways(
-        &flow,
         gateways,
         "/pizzashack/1.0.0/menu",
         &s.token,
-        reqwest::Method::GET,
+        Method::GET,
         StatusCode::OK,
     )
     .await;

@@ -1,7 +1,10 @@
 //! End to end: real `tollgate` processes (every profile, SQLite and PostgreSQL), a mock backend
 //! and a browser, on loopback — for what needs real processes: wiring, distribution across
 //! nodes, hardening against hostile clients, WSO2 conformance and the portals in a browser.
-//! Rules are tested in process (`crates/operations/tests/rules`, `tollgate-testbed`).
+//! Rules are tested in process (`crates/operations/tests/rules`, `tollgate-testbed`), those at
+//! the HTTP edge too (`operations/tests/rules/rest`, `keymanager/tests/oauth.rs`). Scenarios
+//! speak `tollgate_testkit`'s vocabulary (`Flow`, `Gateway`, `OAuthClient`); a raw request is
+//! left only where its exact shape is what a test checks.
 //!
 //! One test binary (one link of the whole workspace); one module per area.
 #![allow(
@@ -14,16 +17,14 @@
 
 mod api_keys;
 mod bulk;
+mod configuration;
 mod conformance;
 mod devportal;
-mod discovery;
 mod distributed;
 mod external_key_managers;
 mod hardening;
-mod oauth;
 mod oauth_grants;
 mod portals;
 mod publisher;
 mod quickstart;
-mod users;
 mod workflows;
