@@ -15,6 +15,9 @@
 )]
 
 mod admin;
+mod callers;
 mod devportal;
+mod gateways;
 mod publisher;
 mod rest;
+mod sessions;

@@ -8,7 +8,9 @@ mod discovery;
 mod feedback;
 mod invocation;
 mod keys;
+mod settings;
 mod subscriptions;
+mod try_it;
 mod workflows;
 
 use tollgate_operations::devportal::workflows::Approvals;
