@@ -46,7 +46,7 @@ async fn comments_view(
             page: publisher.chrome(format!("{} · Comments", api.name)),
             head: ApiHead::new(&api, "/comments"),
             comments,
-            moderator: publisher.actor().is_admin(),
+            moderator: feedback::moderates(publisher.actor()),
             errors: errors.clone(),
         },
         &errors,
