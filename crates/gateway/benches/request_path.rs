@@ -63,7 +63,7 @@ fn route_lookup_among_10k_apis() -> bool {
             .state
             .route(divan::black_box("/shop7777/1.0.0/items/42"))
             .expect("route");
-        route.operation(&http::Method::GET, rest).is_some()
+        route.operation(&http::Method::GET, rest).is_ok()
     })
 }
 

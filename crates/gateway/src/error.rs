@@ -16,6 +16,9 @@ pub enum GatewayError {
     ApiBlocked,
     #[error("no resource of the API matches {method} {path}")]
     NoResource { method: String, path: String },
+    /// The path names a resource, which has other methods (listed in `Allow`).
+    #[error("the resource allows only {allow:?}")]
+    MethodNotAllowed { allow: http::HeaderValue },
     #[error("missing credentials")]
     MissingCredentials,
     #[error("invalid credentials: {0}")]
@@ -76,6 +79,11 @@ impl GatewayError {
                 StatusCode::NOT_FOUND,
                 "900906",
                 "No matching resource found for given API Request",
+            ),
+            GatewayError::MethodNotAllowed { .. } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "405",
+                "Method not allowed for given API resource",
             ),
             GatewayError::MissingCredentials => {
                 (StatusCode::UNAUTHORIZED, "900902", "Missing Credentials")
@@ -150,6 +158,10 @@ impl GatewayError {
             GatewayError::AuthenticationUnavailable(_) => {
                 "The token could not be validated now; retry shortly".into()
             }
+            GatewayError::MethodNotAllowed { allow } => format!(
+                "Method not allowed for given API resource; allowed: {}",
+                allow.to_str().unwrap_or_default()
+            ),
             // The backend's address and the socket error stay in the log, not in the response.
             GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),
             other => other.to_string(),
@@ -175,6 +187,9 @@ impl GatewayError {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
         }
+        if let GatewayError::MethodNotAllowed { allow } = self {
+            response.headers_mut().insert(header::ALLOW, allow.clone());
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -193,6 +208,19 @@ mod tests {
 
     use super::*;
     use crate::UpstreamErrorKind;
+
+    #[tokio::test]
+    async fn a_wrong_method_is_405_naming_the_allowed_ones() {
+        let err = GatewayError::MethodNotAllowed {
+            allow: HeaderValue::from_static("GET, POST"),
+        };
+        let response = err.to_response();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "GET, POST");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "405");
+    }
 
     #[tokio::test]
     async fn every_upstream_failure_is_wso2s_101503() {

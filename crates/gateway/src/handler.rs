@@ -19,7 +19,7 @@ use tollgate_model::{
     API_KEY_TOKEN_TYPE, RESIDENT_KEY_MANAGER,
 };
 
-use crate::state::{ApiRoute, ExternalIssuer, SubscriptionAccess, ThrottleRule};
+use crate::state::{ApiRoute, ExternalIssuer, RouteMiss, SubscriptionAccess, ThrottleRule};
 use crate::tokens::{ApiKeyGrant, VerifiedClaims};
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
@@ -94,13 +94,17 @@ pub fn admit<'s, 'p>(
     if route.api.lifecycle_status == LifecycleState::Blocked {
         return Err(GatewayError::ApiBlocked);
     }
-    let operation =
-        route
-            .operation(method, resource_path)
-            .ok_or_else(|| GatewayError::NoResource {
+    let operation = route
+        .operation(method, resource_path)
+        .map_err(|miss| match miss {
+            RouteMiss::NoResource => GatewayError::NoResource {
                 method: method.to_string(),
                 path: path.to_string(),
-            })?;
+            },
+            RouteMiss::MethodNotAllowed(allow) => GatewayError::MethodNotAllowed {
+                allow: allow.clone(),
+            },
+        })?;
 
     // Authenticate and authorize.
     let now = tollgate_model::now_millis();

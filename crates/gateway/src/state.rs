@@ -97,11 +97,28 @@ pub struct ThrottleRule {
     pub window_millis: i64,
 }
 
+/// One path template of an API: its operations (one per verb) and the `Allow` header a request
+/// with another method is answered with, prepared once.
+struct Resource {
+    /// Indexes into `api.operations`.
+    operations: Vec<usize>,
+    allow: http::HeaderValue,
+}
+
+/// Why a request found no operation of the API it was routed to.
+#[derive(Debug)]
+pub enum RouteMiss<'s> {
+    /// No template matches the path.
+    NoResource,
+    /// A template matches, not with this method: the methods it has.
+    MethodNotAllowed(&'s http::HeaderValue),
+}
+
 /// One API with its resource matcher and its endpoints.
 pub struct ApiRoute {
     pub api: RuntimeApi,
-    /// Path template → indexes into `api.operations` (one per verb).
-    resources: matchit::Router<Vec<usize>>,
+    /// Path template → its resource.
+    resources: matchit::Router<Resource>,
     /// The production and sandbox endpoints, parsed (or why they could not be).
     production: Option<Result<Upstream, UpstreamError>>,
     sandbox: Option<Result<Upstream, UpstreamError>>,
@@ -120,7 +137,19 @@ impl ApiRoute {
         }
         let mut resources = matchit::Router::new();
         for (pattern, ops) in templates {
-            if let Err(err) = resources.insert(pattern.clone(), ops) {
+            let mut verbs: Vec<&str> = ops
+                .iter()
+                .map(|&i| api.operations[i].verb.as_str())
+                .collect();
+            verbs.sort_unstable();
+            verbs.dedup();
+            let allow = http::HeaderValue::from_str(&verbs.join(", "))
+                .unwrap_or_else(|_| http::HeaderValue::from_static(""));
+            let resource = Resource {
+                operations: ops,
+                allow,
+            };
+            if let Err(err) = resources.insert(pattern.clone(), resource) {
                 tracing::warn!(api = %api.id, %pattern, error = %err, "resource template skipped");
             }
         }
@@ -147,16 +176,25 @@ impl ApiRoute {
         }
     }
 
-    /// The operation for a method and a path relative to the API's base path.
-    pub fn operation(&self, method: &http::Method, path: &str) -> Option<&Operation> {
-        let method = verb_of(method)?;
+    /// The operation for a method and a path relative to the API's base path; when there is
+    /// none, whether the path matched with other methods.
+    pub fn operation(
+        &self,
+        method: &http::Method,
+        path: &str,
+    ) -> Result<&Operation, RouteMiss<'_>> {
         let path = if path.is_empty() { "/" } else { path };
-        let matched = self.resources.at(path).ok()?;
-        matched
-            .value
-            .iter()
-            .map(|&i| &self.api.operations[i])
-            .find(|op| op.verb == method)
+        let matched = self.resources.at(path).map_err(|_| RouteMiss::NoResource)?;
+        let resource = matched.value;
+        verb_of(method)
+            .and_then(|verb| {
+                resource
+                    .operations
+                    .iter()
+                    .map(|&i| &self.api.operations[i])
+                    .find(|op| op.verb == verb)
+            })
+            .ok_or(RouteMiss::MethodNotAllowed(&resource.allow))
     }
 }
 
@@ -485,7 +523,14 @@ mod tests {
             api.operation(&http::Method::DELETE, rest).unwrap().verb,
             HttpVerb::Delete
         );
-        assert!(api.operation(&http::Method::POST, rest).is_none());
+        match api.operation(&http::Method::POST, rest) {
+            Err(RouteMiss::MethodNotAllowed(allow)) => assert_eq!(allow, "DELETE, GET"),
+            _ => panic!("POST /order/42 has other methods"),
+        }
+        assert!(matches!(
+            api.operation(&http::Method::GET, "/nothing"),
+            Err(RouteMiss::NoResource)
+        ));
         assert!(state.route("/pizzashack/2.0.0/menu").is_none());
         assert!(state.route("/pizzashack1.0.0/menu").is_none());
         assert!(state.route("/other").is_none());
@@ -495,9 +540,9 @@ mod tests {
     fn wildcards_match_everything_below() {
         let state = state_with("/shop/{version}/v", "PUBLISHED", vec![op("GET", "/*")]);
         let (api, rest) = state.route("/shop/1.0.0/v/a/b").unwrap();
-        assert!(api.operation(&http::Method::GET, rest).is_some());
+        assert!(api.operation(&http::Method::GET, rest).is_ok());
         let (api, rest) = state.route("/shop/1.0.0/v").unwrap();
-        assert!(api.operation(&http::Method::GET, rest).is_some());
+        assert!(api.operation(&http::Method::GET, rest).is_ok());
     }
 
     #[test]

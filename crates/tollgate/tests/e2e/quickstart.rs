@@ -178,6 +178,24 @@ async fn quick_start_publish_subscribe_invoke() {
         .await
         .refused_with(StatusCode::NOT_FOUND);
     assert_eq!(no_resource, "900906");
+    // A resource that exists, called with a method it lacks, says which methods it has.
+    let wrong_method = gateway
+        .call(Method::POST, MENU, Bearer(&app_token), Some(&json!({})))
+        .await;
+    assert_eq!(
+        wrong_method.refused_with(StatusCode::METHOD_NOT_ALLOWED),
+        "405"
+    );
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+    let wrong_method = gateway
+        .call(
+            Method::PATCH,
+            "/pizzashack/1.0.0/order/7",
+            Bearer(&app_token),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_method.header("allow"), Some("DELETE, GET, PUT"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
