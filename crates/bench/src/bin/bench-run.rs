@@ -1,4 +1,4 @@
-//! The benchmark driver behind `bench/run`: starts the hello backend, nginx proxying to it and
+//! The benchmark driver behind `bench/run`: starts the hello backend, nginx and HAProxy proxying to it and
 //! Tollgate (all-in-one, with APIs published, an application subscribed and a token issued),
 //! drives each with the same wrk settings in alternating rounds, measures each target's CPU and
 //! memory from /proc, and prints one table. Also measures start-up time and idle memory.
@@ -296,6 +296,29 @@ fn run_wrk(
     })
 }
 
+/// A row's medians over its rounds.
+struct Medians {
+    rps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    p999_us: f64,
+    cpu: f64,
+}
+
+impl Medians {
+    fn of(runs: &[Sample]) -> Self {
+        let of =
+            |field: fn(&Sample) -> f64| median(&mut runs.iter().map(field).collect::<Vec<_>>());
+        Medians {
+            rps: of(|s| s.rps),
+            p50_us: of(|s| s.p50_us),
+            p99_us: of(|s| s.p99_us),
+            p999_us: of(|s| s.p999_us),
+            cpu: of(|s| s.cpu_per_10k),
+        }
+    }
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
@@ -324,6 +347,31 @@ fn start_nginx(dir: &Path, port: u16, backend_port: u16) -> Proc {
         .stderr(Stdio::null())
         .spawn()
         .expect("start nginx (is it installed?)");
+    Proc(child)
+}
+
+/// HAProxy as a plain HTTP proxy: two threads (nginx has two workers), keep-alive to the
+/// backend with idle connections shared between clients, no logging.
+fn start_haproxy(dir: &Path, port: u16, backend_port: u16) -> Proc {
+    let conf = dir.join("haproxy.cfg");
+    std::fs::write(
+        &conf,
+        format!(
+            "global\n  nbthread 2\n  maxconn 4096\n\
+             defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  http-reuse always\n\
+             frontend plain\n  bind 127.0.0.1:{port}\n  default_backend hello\n\
+             backend hello\n  server hello 127.0.0.1:{backend_port}\n"
+        ),
+    )
+    .expect("haproxy.cfg");
+    let child = Command::new("haproxy")
+        .arg("-db")
+        .arg("-f")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start haproxy (is it installed?)");
     Proc(child)
 }
 
@@ -559,6 +607,9 @@ async fn main() {
     let nginx_port = free_port();
     let nginx = start_nginx(work.path(), nginx_port, backend_port);
     wait_http(&format!("http://127.0.0.1:{nginx_port}/hello")).await;
+    let haproxy_port = free_port();
+    let haproxy = start_haproxy(work.path(), haproxy_port, backend_port);
+    wait_http(&format!("http://127.0.0.1:{haproxy_port}/hello")).await;
     let Credentials {
         token,
         consumer_key,
@@ -579,6 +630,13 @@ async fn main() {
             url: format!("http://127.0.0.1:{nginx_port}/hello"),
             header: None,
             pid: nginx.0.id(),
+            rotate: None,
+        },
+        Target {
+            name: "HAProxy proxying".into(),
+            url: format!("http://127.0.0.1:{haproxy_port}/hello"),
+            header: None,
+            pid: haproxy.0.id(),
             rotate: None,
         },
         Target {
@@ -677,27 +735,34 @@ async fn main() {
         run_rounds(&root, &args, &targets, &mut samples, first_scale);
     }
 
-    let nginx_rps = median(&mut samples[1].iter().map(|s| s.rps).collect::<Vec<_>>());
+    // Rows 1 and 2 are the plain proxies: every row's CPU per request is set beside the leaner.
+    let medians: Vec<Medians> = samples.iter().map(|runs| Medians::of(runs)).collect();
+    let nginx_rps = medians[1].rps;
+    let (leaner_name, leaner_cpu) = if medians[1].cpu <= medians[2].cpu {
+        ("nginx", medians[1].cpu)
+    } else {
+        ("HAProxy", medians[2].cpu)
+    };
     let mut table = String::new();
-    table.push_str("| target | req/s | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | peak memory MB | × nginx |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    table.push_str(&format!(
+        "| target | req/s | p50 ms | p99 ms | p99.9 ms | CPU s / 10k req | CPU × {leaner_name} | peak memory MB | req/s × nginx |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    ));
     let mut failed = false;
-    for (target, runs) in targets.iter().zip(&samples) {
-        let rps = median(&mut runs.iter().map(|s| s.rps).collect::<Vec<_>>());
-        let p50 = median(&mut runs.iter().map(|s| s.p50_us).collect::<Vec<_>>());
-        let p99 = median(&mut runs.iter().map(|s| s.p99_us).collect::<Vec<_>>());
-        let p999 = median(&mut runs.iter().map(|s| s.p999_us).collect::<Vec<_>>());
-        let cpu = median(&mut runs.iter().map(|s| s.cpu_per_10k).collect::<Vec<_>>());
+    for ((target, runs), row) in targets.iter().zip(&samples).zip(&medians) {
         let peak = runs.iter().map(|s| s.peak_kb).max().unwrap_or(0);
         let failures: u64 = runs.iter().map(|s| s.failures).sum();
         failed |= failures > 0;
         table.push_str(&format!(
-            "| {} | {rps:.0} | {:.2} | {:.2} | {:.2} | {cpu:.3} | {:.1} | {:.2} |{}\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.3} | {:.2} | {:.1} | {:.2} |{}\n",
             target.name,
-            p50 / 1000.0,
-            p99 / 1000.0,
-            p999 / 1000.0,
+            row.rps,
+            row.p50_us / 1000.0,
+            row.p99_us / 1000.0,
+            row.p999_us / 1000.0,
+            row.cpu,
+            row.cpu / leaner_cpu,
             peak as f64 / 1024.0,
-            rps / nginx_rps,
+            row.rps / nginx_rps,
             if failures > 0 {
                 format!(" {failures} failed requests")
             } else {
