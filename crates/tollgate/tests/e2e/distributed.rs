@@ -250,7 +250,7 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
-    // (i) A new revision with a new resource.
+    // (i) A new revision with a new method on a resource: refused with 405 until then.
     Gateway::of(&topology.gateways[0])
         .call(
             Method::PATCH,
@@ -259,7 +259,7 @@ async fn changes_reach_both_gateways(topology: &Topology) -> (Flow, Subscribed) 
             None,
         )
         .await
-        .refused(StatusCode::NOT_FOUND);
+        .refused(StatusCode::METHOD_NOT_ALLOWED);
     let mut api = flow.get_api(&s.api_id).await;
     api["operations"].as_array_mut().unwrap().push(json!({"target": "/order/{orderId}", "verb": "PATCH", "authType": "Application & Application User", "throttlingPolicy": "Unlimited"}));
     flow.update_api(&s.api_id, &api).await;
