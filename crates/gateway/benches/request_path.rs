@@ -13,7 +13,7 @@ mod fixture;
 use std::sync::Arc;
 
 use http::{HeaderMap, Method};
-use tollgate_gateway::{handler, Gateway, RuntimeState};
+use tollgate_gateway::{phases, Gateway, RuntimeState};
 use tollgate_model::PolicyLevel;
 
 const APIS: usize = 10_000;
@@ -69,7 +69,7 @@ fn route_lookup_among_10k_apis() -> bool {
 
 #[divan::bench]
 fn jwt_check_cold() -> bool {
-    FIXTURE.with(|f| handler::verify_token(&f.state, divan::black_box(&f.token)).is_ok())
+    FIXTURE.with(|f| phases::verify_token(&f.state, divan::black_box(&f.token)).is_ok())
 }
 
 /// What a cold check spends to choose the issuer: the `iss` read before verification.
@@ -83,12 +83,12 @@ fn jwt_issuer_peek() -> bool {
 #[divan::bench]
 fn full_chain_cached() -> bool {
     FIXTURE.with(|f| {
-        handler::admit(
+        phases::admit(
             &f.gateway,
             &f.state,
             &Method::GET,
             divan::black_box("/shop5000/1.0.0/items"),
-            &handler::RequestView {
+            &phases::RequestView {
                 headers: &f.headers,
                 query: None,
                 client: None,

@@ -1,17 +1,17 @@
 //! The data plane. It serves API traffic from an immutable [`RuntimeState`] snapshot that it
 //! swaps atomically whenever the control plane's events change it; it never opens a database.
 //!
-//! Per request (see [`handler`]): route → authenticate → authorize → throttle → prepare upstream
-//! → proxy → record. Each phase reads the snapshot taken when the request arrived; nothing on the
+//! Per request (see [`phases`]): route → authenticate → authorize → throttle → choose endpoint
+//! → upstream request → proxy → response. Each phase reads the snapshot taken when the request arrived; nothing on the
 //! path waits for a lock a configuration change holds, and the only I/O is the backend call.
 //! Request hits are counted in bounded striped maps that [`hits::report`] flushes, off the path.
 
 mod error;
 mod feed;
-pub mod handler;
 pub mod hits;
 pub mod keysets;
 pub mod path;
+pub mod phases;
 pub mod report;
 mod state;
 mod sync;

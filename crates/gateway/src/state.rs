@@ -467,10 +467,41 @@ impl RuntimeState {
     }
 }
 
+/// What tests of the request path build states from.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use tollgate_model::{Endpoints, Operation, RuntimeApi};
+
+    /// A published (or `status`) API of the super tenant, without endpoints or audiences.
+    pub fn runtime_api(
+        id: &str,
+        context: &str,
+        status: &str,
+        operations: Vec<Operation>,
+    ) -> RuntimeApi {
+        RuntimeApi {
+            id: id.into(),
+            tenant: "carbon.super".into(),
+            name: id.into(),
+            version: "1.0.0".into(),
+            context: context.into(),
+            provider: "admin".into(),
+            lifecycle_status: status.parse().unwrap(),
+            revision_id: "r".into(),
+            api_throttling_policy: None,
+            operations,
+            endpoints: Endpoints::default(),
+            is_default_version: false,
+            audiences: vec![],
+            authentication: Default::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tollgate_model::{DeployedApi, Endpoints, Event, Subscription};
+    use tollgate_model::{DeployedApi, Event, Subscription};
 
     fn op(verb: &str, target: &str) -> Operation {
         Operation {
@@ -486,22 +517,7 @@ mod tests {
         let mut data = RuntimeData::new(vec!["Default".into()]);
         data.apply(&Event::ApiDeploy(DeployedApi {
             environment: "Default".into(),
-            api: RuntimeApi {
-                id: "a".into(),
-                tenant: "carbon.super".into(),
-                name: "Pizza".into(),
-                version: "1.0.0".into(),
-                context: context.into(),
-                provider: "admin".into(),
-                lifecycle_status: status.parse().unwrap(),
-                revision_id: "r".into(),
-                api_throttling_policy: None,
-                operations,
-                endpoints: Endpoints::default(),
-                is_default_version: false,
-                audiences: vec![],
-                authentication: Default::default(),
-            },
+            api: fixtures::runtime_api("a", context, status, operations),
         }));
         RuntimeState::build(&data)
     }
@@ -549,27 +565,11 @@ mod tests {
     fn a_rebuild_reuses_what_did_not_change_and_only_that() {
         let mut data = RuntimeData::new(vec!["Default".into()]);
         for (id, context) in [("a", "/one"), ("b", "/two")] {
+            let mut api = fixtures::runtime_api(id, context, "PUBLISHED", vec![op("GET", "/x")]);
+            api.endpoints.production = Some("http://backend:1/x".into());
             data.apply(&Event::ApiDeploy(DeployedApi {
                 environment: "Default".into(),
-                api: RuntimeApi {
-                    id: id.into(),
-                    tenant: "carbon.super".into(),
-                    name: id.into(),
-                    version: "1.0.0".into(),
-                    context: context.into(),
-                    provider: "admin".into(),
-                    lifecycle_status: tollgate_model::LifecycleState::Published,
-                    revision_id: "r".into(),
-                    api_throttling_policy: None,
-                    operations: vec![op("GET", "/x")],
-                    endpoints: Endpoints {
-                        production: Some("http://backend:1/x".into()),
-                        sandbox: None,
-                    },
-                    is_default_version: false,
-                    audiences: vec![],
-                    authentication: Default::default(),
-                },
+                api,
             }));
         }
         let subscribe = |data: &mut RuntimeData, id: &str, app: &str, api: &str, status: &str| {

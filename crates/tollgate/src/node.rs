@@ -507,7 +507,7 @@ async fn start_gateway(
             move |peer: SocketAddr| {
                 let (gateway, backends) = (gateway.clone(), backends.clone());
                 hyper::service::service_fn(move |req| {
-                    tollgate_gateway::handler::handle(
+                    tollgate_gateway::phases::handle(
                         gateway.clone(),
                         backends.clone(),
                         Some(peer.ip()),

@@ -1,0 +1,230 @@
+//! The request path: a fixed sequence of named phases, each a module of its own, all reading
+//! the one [`RuntimeState`] snapshot taken when the request arrived. What a phase looks up was
+//! prepared when that state was built (route tables, `Allow` values, upstream bases, throttle
+//! keys); a phase allocates only where the request itself needs new bytes.
+//!
+//! | phase | module | concludes |
+//! |---|---|---|
+//! | route | [`route`] | the API, the operation, the resource path (`Routed`) |
+//! | authenticate | [`authenticate`] | who calls: one [`Consumer`] whatever the scheme |
+//! | authorize | [`authorize`] | audiences, subscription, key type, scopes; the throttle rule |
+//! | throttle | [`throttle`] | refused when the traffic manager says so; the hit counted |
+//! | choose endpoint | [`upstream_request`] | production or sandbox `Upstream` |
+//! | upstream request | [`upstream_request`] | request target and head the backend receives |
+//! | proxy | `crate::upstream` | the backend's response, bodies streamed both ways |
+//! | response | here | hop-by-hop headers removed |
+//!
+//! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
+//! throttle), load-balanced and failover endpoint lists (choose endpoint), and the record phase
+//! (metrics, access log, analytics) after the response.
+//!
+//! A new phase is a module here with one function over the earlier phases' conclusions,
+//! called in order from [`admit`] (policy phases, no I/O) or [`process`] (those with I/O).
+//! It returns `Result<_, GatewayError>`; a new refusal is a `GatewayError` variant, mapped to
+//! WSO2's status and code in `crate::error` only.
+
+pub mod authenticate;
+pub mod authorize;
+pub mod route;
+pub mod throttle;
+pub mod upstream_request;
+
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap};
+use http::{Request, Response};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use tollgate_model::KeyType;
+
+pub use authenticate::{verify_api_key, verify_token, Consumer, Scheme};
+pub use route::Routed;
+
+use crate::upstream::Backends;
+use crate::{Gateway, GatewayError, RuntimeState};
+
+pub type ResponseBody = Either<Incoming, Full<Bytes>>;
+
+/// Serves one API request. Never fails: every error becomes WSO2's error response.
+/// `client` is the address of the connection's peer.
+pub async fn handle(
+    gateway: Arc<Gateway>,
+    backends: Arc<Backends>,
+    client: Option<IpAddr>,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let state = gateway.state();
+    match process(&gateway, &backends, &state, client, request).await {
+        Ok(response) => Ok(response),
+        Err(err) => {
+            match &err {
+                GatewayError::BackendUnreachable(reason) => {
+                    if let Some(held_back) = gateway.backend_failures.ready() {
+                        tracing::warn!(%reason, held_back, "backend call failed")
+                    }
+                }
+                GatewayError::ClientBody(reason) => {
+                    tracing::debug!(%reason, "the client's request body was malformed")
+                }
+                GatewayError::InvalidCredentials(reason) => {
+                    tracing::debug!(%reason, "credentials refused")
+                }
+                _ => {}
+            }
+            Ok(err.to_response().map(Either::Right))
+        }
+    }
+}
+
+/// What the policy phases concluded about a request that may pass.
+pub struct Admission<'s, 'p> {
+    pub routed: Routed<'s, 'p>,
+    /// Which endpoint (production or sandbox) the request goes to.
+    pub key_type: KeyType,
+}
+
+/// What the policy phases read of a request besides its method and path.
+#[derive(Clone, Copy)]
+pub struct RequestView<'r> {
+    pub headers: &'r HeaderMap,
+    pub query: Option<&'r str>,
+    /// The client's address, as the listener saw it.
+    pub client: Option<IpAddr>,
+}
+
+/// The policy phases — route, authenticate, authorize, throttle — without I/O: lookups in the
+/// runtime state, the token cache and the decision map, and the hit put on its queue.
+pub fn admit<'s, 'p>(
+    gateway: &Gateway,
+    state: &'s RuntimeState,
+    method: &http::Method,
+    path: &'p str,
+    request: &RequestView<'_>,
+) -> Result<Admission<'s, 'p>, GatewayError> {
+    let routed = route::route(state, method, path)?;
+    if routed.operation.is_unsecured() {
+        return Ok(Admission {
+            routed,
+            key_type: KeyType::Production,
+        });
+    }
+    let now = tollgate_model::now_millis();
+    let consumer = authenticate::authenticate(
+        gateway,
+        state,
+        &routed.route.api.authentication,
+        request,
+        now / 1000,
+    )?;
+    let throttle_rule = authorize::authorize(state, &routed, &consumer)?;
+    if let Some(rule) = throttle_rule {
+        throttle::throttle(gateway, rule, now)?;
+    }
+    Ok(Admission {
+        routed,
+        key_type: consumer.key_type,
+    })
+}
+
+async fn process(
+    gateway: &Gateway,
+    backends: &Backends,
+    state: &RuntimeState,
+    client: Option<IpAddr>,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    // Route on, check, and forward one path: the normal form (see `path`).
+    let path = crate::path::normalise(request.uri().path()).map_err(GatewayError::BadPath)?;
+    if let Some(probe) = path.strip_prefix(HEALTH_PREFIX) {
+        return Ok(health(gateway, probe).map(Either::Right));
+    }
+    let view = RequestView {
+        headers: request.headers(),
+        query: request.uri().query(),
+        client,
+    };
+    let admission = match admit(gateway, state, request.method(), &path, &view) {
+        // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
+        // fetch for all waiting requests) and try once more.
+        Err(GatewayError::NeedsKeys(issuer)) => {
+            gateway.refresh_key_set(&issuer).await;
+            admit(gateway, state, request.method(), &path, &view)
+        }
+        // An opaque token not seen before: the key manager says what it is.
+        Err(GatewayError::NeedsIntrospection(token)) => match gateway.introspect(&token).await {
+            Ok(()) => admit(gateway, state, request.method(), &path, &view),
+            Err(unavailable) => Err(unavailable),
+        },
+        other => other,
+    }
+    .map_err(|err| match err {
+        GatewayError::NeedsKeys(_) => {
+            GatewayError::InvalidCredentials("unknown signing key".into())
+        }
+        GatewayError::NeedsIntrospection(_) => {
+            GatewayError::InvalidCredentials("the token could not be introspected".into())
+        }
+        other => other,
+    })?;
+    let Admission {
+        routed: Routed {
+            route,
+            resource_path,
+            ..
+        },
+        key_type,
+    } = admission;
+
+    // Choose the endpoint; build the upstream request.
+    let upstream = upstream_request::choose_endpoint(route, key_type)?;
+    let target =
+        upstream_request::request_target(route, upstream, resource_path, request.uri().query())?;
+    // The path's normal form may borrow the request, which the next step takes apart.
+    drop(path);
+    let (mut parts, body) = request.into_parts();
+    upstream_request::upstream_head(route, upstream, target, &mut parts);
+
+    // Proxy, streaming both bodies.
+    let mut response = backends
+        .send(
+            upstream,
+            Request::from_parts(parts, crate::upstream::client_body(body)),
+        )
+        .await?;
+
+    // Response.
+    upstream_request::strip_hop_by_hop(response.headers_mut());
+    Ok(response.map(Either::Left))
+}
+
+/// Reserved path prefix for health probes (`/_health/live`, `/_health/ready`); API contexts may
+/// not start with `/_`.
+pub const HEALTH_PREFIX: &str = "/_health/";
+
+/// Liveness: the process serves. Readiness: it has a runtime state to serve from.
+fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
+    let state = gateway.state();
+    let (status, ready) = match probe {
+        "live" => (http::StatusCode::OK, gateway.is_ready()),
+        "ready" if gateway.is_ready() => (http::StatusCode::OK, true),
+        "ready" => (http::StatusCode::SERVICE_UNAVAILABLE, false),
+        _ => (http::StatusCode::NOT_FOUND, gateway.is_ready()),
+    };
+    let body = serde_json::json!({
+        "status": if status == http::StatusCode::OK { "ok" } else { "unavailable" },
+        "ready": ready,
+        "seq": state.seq,
+        "apis": state.api_count(),
+        "droppedHits": gateway.dropped_hits(),
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
