@@ -98,6 +98,13 @@ fn full_chain_cached() -> bool {
     })
 }
 
+/// A request's ids when the client sent none: a trace id and a parent id drawn, formatted into
+/// `traceparent` and, in UUID form, `activityid`.
+#[divan::bench]
+fn request_ids_generated() -> http::HeaderValue {
+    phases::request_id::request_ids(divan::black_box(&HeaderMap::new())).activity_id
+}
+
 /// Recording one request hit (the request event) in the striped counter.
 #[divan::bench]
 fn request_hit_record(bencher: divan::Bencher) {

@@ -5,14 +5,15 @@
 //!
 //! | phase | module | concludes |
 //! |---|---|---|
+//! | request ids | [`request_id`] | `activityid` and `traceparent`: the client's or new ones |
 //! | route | [`route`] | the API, the operation, the resource path (`Routed`) |
 //! | authenticate | [`authenticate`] | who calls: one [`Consumer`] whatever the scheme |
 //! | authorize | [`authorize`] | audiences, subscription, key type, scopes; the throttle rule |
 //! | throttle | [`throttle`] | refused when the traffic manager says so; the hit counted |
 //! | choose endpoint | [`upstream_request`] | production or sandbox `Upstream` |
-//! | upstream request | [`upstream_request`] | request target and head the backend receives |
+//! | upstream request | [`upstream_request`] | request target and head the backend receives, ids included |
 //! | proxy | `crate::upstream` | the backend's response, bodies streamed both ways |
-//! | response | here | hop-by-hop headers removed |
+//! | response | here | hop-by-hop headers removed, `activityid` added (errors too) |
 //!
 //! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
 //! throttle), load-balanced and failover endpoint lists (choose endpoint), and the record phase
@@ -25,6 +26,7 @@
 
 pub mod authenticate;
 pub mod authorize;
+pub mod request_id;
 pub mod route;
 pub mod throttle;
 pub mod upstream_request;
@@ -57,13 +59,15 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let state = gateway.state();
-    match process(&gateway, &backends, &state, client, request).await {
-        Ok(response) => Ok(response),
+    let ids = request_id::request_ids(request.headers());
+    let mut response = match process(&gateway, &backends, &state, client, &ids, request).await {
+        Ok(response) => response,
         Err(err) => {
             match &err {
                 GatewayError::BackendUnreachable(reason) => {
                     if let Some(held_back) = gateway.backend_failures.ready() {
-                        tracing::warn!(%reason, held_back, "backend call failed")
+                        let activity_id = ids.activity_id.to_str().unwrap_or_default();
+                        tracing::warn!(%reason, held_back, activity_id, "backend call failed")
                     }
                 }
                 GatewayError::ClientBody(reason) => {
@@ -74,9 +78,13 @@ pub async fn handle(
                 }
                 _ => {}
             }
-            Ok(err.to_response().map(Either::Right))
+            err.to_response().map(Either::Right)
         }
-    }
+    };
+    response
+        .headers_mut()
+        .insert(request_id::ACTIVITY_ID, ids.activity_id);
+    Ok(response)
 }
 
 /// What the policy phases concluded about a request that may pass.
@@ -134,6 +142,7 @@ async fn process(
     backends: &Backends,
     state: &RuntimeState,
     client: Option<IpAddr>,
+    ids: &request_id::RequestIds,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     // Route on, check, and forward one path: the normal form (see `path`).
@@ -185,7 +194,7 @@ async fn process(
     // The path's normal form may borrow the request, which the next step takes apart.
     drop(path);
     let (mut parts, body) = request.into_parts();
-    upstream_request::upstream_head(route, upstream, target, &mut parts);
+    upstream_request::upstream_head(route, upstream, target, ids, &mut parts);
 
     // Proxy, streaming both bodies.
     let mut response = backends

@@ -1,7 +1,7 @@
 //! Choose the endpoint and build the upstream request: the production or sandbox endpoint by
 //! the consumer's key type, the request target below the endpoint's base path, and the
 //! headers the backend receives — the gateway's credentials removed, hop-by-hop headers
-//! removed, `Host` set to the endpoint's authority.
+//! removed, `Host` set to the endpoint's authority, the request's ids set.
 
 use std::borrow::Cow;
 
@@ -10,6 +10,7 @@ use http::request::Parts;
 use http::Uri;
 use tollgate_model::KeyType;
 
+use super::request_id::{RequestIds, ACTIVITY_ID, TRACEPARENT};
 use crate::state::ApiRoute;
 use crate::upstream::Upstream;
 use crate::GatewayError;
@@ -49,7 +50,13 @@ pub fn request_target(
 }
 
 /// Rewrites the client's request head `parts` into the head `upstream` receives.
-pub fn upstream_head(route: &ApiRoute, upstream: &Upstream, target: Uri, parts: &mut Parts) {
+pub fn upstream_head(
+    route: &ApiRoute,
+    upstream: &Upstream,
+    target: Uri,
+    ids: &RequestIds,
+    parts: &mut Parts,
+) {
     let authentication = &route.api.authentication;
     parts.uri = target;
     strip_hop_by_hop(&mut parts.headers);
@@ -70,6 +77,8 @@ pub fn upstream_head(route: &ApiRoute, upstream: &Upstream, target: Uri, parts: 
         .headers
         .insert(header::HOST, upstream.authority().clone());
     parts.version = http::Version::HTTP_11;
+    parts.headers.insert(ACTIVITY_ID, ids.activity_id.clone());
+    parts.headers.insert(TRACEPARENT, ids.traceparent.clone());
 }
 
 /// `query` without the parameter `name`; `None` when nothing is left.

@@ -78,6 +78,26 @@ async fn quick_start_publish_subscribe_invoke() {
         seen.header("authorization").is_none(),
         "the token must not reach the backend"
     );
+    // Every request has an activityid, returned to the client and sent to the backend with a
+    // W3C traceparent; a client's well-formed ids pass through.
+    let activity_id = menu.header("activityid").expect("activityid returned");
+    assert_eq!(seen.header("activityid"), Some(activity_id));
+    let traceparent = seen.header("traceparent").expect("traceparent sent");
+    assert_eq!(traceparent[3..35], activity_id.replace('-', ""));
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traced = gateway
+        .call_with(
+            Method::GET,
+            MENU,
+            Bearer(&app_token),
+            None,
+            &[("activityid", "client-42"), ("traceparent", parent)],
+        )
+        .await;
+    assert_eq!(traced.header("activityid"), Some("client-42"));
+    let seen = backend.requests().into_iter().last().unwrap();
+    assert_eq!(seen.header("activityid"), Some("client-42"));
+    assert_eq!(seen.header("traceparent"), Some(parent));
 
     // The token endpoint's client-credentials grant with the application's own keys works as well,
     // and the JWKS publishes the key that signed it. The secret is shown only when generated.
@@ -178,6 +198,11 @@ async fn quick_start_publish_subscribe_invoke() {
         .await
         .refused_with(StatusCode::NOT_FOUND);
     assert_eq!(no_resource, "900906");
+    // Refusals carry an activityid too.
+    let refused = gateway
+        .get("/pizzashack/1.0.0/drinks", Bearer(&app_token))
+        .await;
+    assert_eq!(refused.header("activityid").map(str::len), Some(36));
     // A resource that exists, called with a method it lacks, says which methods it has.
     let wrong_method = gateway
         .call(Method::POST, MENU, Bearer(&app_token), Some(&json!({})))
