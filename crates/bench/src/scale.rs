@@ -45,6 +45,7 @@ fn runtime(i: usize, backend: &str) -> String {
         endpoints: Endpoints {
             production: Some(backend.to_string()),
             sandbox: None,
+            ..Default::default()
         },
         is_default_version: false,
         audiences: vec![],

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
-use crate::{FeedError, UpstreamError};
+use crate::{FeedError, UpstreamError, UpstreamErrorKind};
 
 /// Why the gateway refused or failed a request; rendered with WSO2's gateway error codes.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,6 +37,13 @@ pub enum GatewayError {
     /// exchange with it failed (see [`UpstreamError::kind`]).
     #[error("backend unreachable: {0}")]
     BackendUnreachable(UpstreamError),
+    /// The backend did not answer within the endpoint's timeout, whose `actionSelect` is
+    /// `discard`: 504 without a body.
+    #[error("backend response discarded: {0}")]
+    ResponseDiscarded(UpstreamError),
+    /// Every endpoint the request could go to is suspended after failures: no backend call.
+    #[error("every endpoint is suspended")]
+    EndpointsSuspended,
     #[error("subscription quota exceeded")]
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]
@@ -114,11 +121,21 @@ impl GatewayError {
                 "900905",
                 "Incorrect Access Token Type is provided",
             ),
+            GatewayError::BackendUnreachable(UpstreamError {
+                kind: UpstreamErrorKind::ResponseTimeout(_),
+                ..
+            })
+            | GatewayError::ResponseDiscarded(_) => {
+                (StatusCode::GATEWAY_TIMEOUT, "101504", "Send timeout")
+            }
             GatewayError::BackendUnreachable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "101503",
                 "Error connecting to the back end",
             ),
+            GatewayError::EndpointsSuspended => {
+                (StatusCode::SERVICE_UNAVAILABLE, "303001", "Runtime Error")
+            }
             GatewayError::Throttled { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "900804",
@@ -163,7 +180,14 @@ impl GatewayError {
                 allow.to_str().unwrap_or_default()
             ),
             // The backend's address and the socket error stay in the log, not in the response.
+            GatewayError::BackendUnreachable(UpstreamError {
+                kind: UpstreamErrorKind::ResponseTimeout(_),
+                ..
+            }) => "The backend of the API did not answer in time".into(),
             GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),
+            GatewayError::EndpointsSuspended => {
+                "Currently every endpoint of the API is suspended: [ State : SUSPENDED ]".into()
+            }
             other => other.to_string(),
         }
     }
@@ -175,6 +199,11 @@ impl GatewayError {
     /// WSO2's gateway error body: `{"code":"900901","message":"…","description":"…"}`.
     pub fn to_response(&self) -> Response<Full<Bytes>> {
         let (status, code, message) = self.parts();
+        if let GatewayError::ResponseDiscarded(_) = self {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = status;
+            return response;
+        }
         let body = serde_json::json!({"code": code, "message": message, "description": self.description()});
         let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
         *response.status_mut() = status;
@@ -207,7 +236,6 @@ mod tests {
     use http_body_util::BodyExt;
 
     use super::*;
-    use crate::UpstreamErrorKind;
 
     #[tokio::test]
     async fn a_wrong_method_is_405_naming_the_allowed_ones() {
@@ -223,7 +251,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_upstream_failure_is_wso2s_101503() {
+    async fn a_timeout_is_504_101504_and_suspended_endpoints_503_303001() {
+        let timeout = GatewayError::BackendUnreachable(UpstreamError {
+            endpoint: "http://slow".into(),
+            kind: UpstreamErrorKind::ResponseTimeout(std::time::Duration::from_millis(200)),
+        });
+        for (err, status, code) in [
+            (timeout, StatusCode::GATEWAY_TIMEOUT, "101504"),
+            (
+                GatewayError::EndpointsSuspended,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "303001",
+            ),
+        ] {
+            let response = err.to_response();
+            assert_eq!(response.status(), status);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["code"], code);
+        }
+    }
+
+    #[tokio::test]
+    async fn every_connection_failure_is_wso2s_101503() {
         for kind in [
             UpstreamErrorKind::NotAUrl,
             UpstreamErrorKind::ConnectTimeout,

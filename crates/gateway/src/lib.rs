@@ -6,6 +6,7 @@
 //! path waits for a lock a configuration change holds, and the only I/O is the backend call.
 //! Request hits are counted in bounded striped maps that [`hits::report`] flushes, off the path.
 
+pub mod endpoints;
 mod error;
 mod feed;
 pub mod hits;
@@ -22,7 +23,7 @@ pub use error::{AuthenticationUnavailable, GatewayError};
 pub use feed::NetworkFeed;
 pub use state::{ExternalIssuer, RuntimeState};
 pub use sync::{FeedError, StateFeed, Synchronizer};
-pub use upstream::{Backends, Upstream, UpstreamError, UpstreamErrorKind};
+pub use upstream::{Backends, SendFailure, Upstream, UpstreamError, UpstreamErrorKind};
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;

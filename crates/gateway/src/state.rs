@@ -9,7 +9,8 @@ use tollgate_model::{
 
 use crate::tokens::VerifiedClaims;
 
-use crate::upstream::{Upstream, UpstreamError};
+use crate::endpoints::EndpointGroup;
+use crate::upstream::UpstreamError;
 use crate::HashMap;
 
 /// Everything the request path reads, as prepared lookup structures. Immutable once built: a
@@ -107,94 +108,146 @@ struct Resource {
 
 /// Why a request found no operation of the API it was routed to.
 #[derive(Debug)]
-pub enum RouteMiss<'s> {
+pub enum RouteMiss {
     /// No template matches the path.
     NoResource,
-    /// A template matches, not with this method: the methods it has.
-    MethodNotAllowed(&'s http::HeaderValue),
+    /// Templates match, not with this method: the methods they have.
+    MethodNotAllowed(http::HeaderValue),
 }
 
 /// One API with its resource matcher and its endpoints.
 pub struct ApiRoute {
     pub api: RuntimeApi,
-    /// Path template → its resource.
+    /// Templates without a wildcard (`/menu`, `/order/{id}`) → their resource.
     resources: matchit::Router<Resource>,
-    /// The production and sandbox endpoints, parsed (or why they could not be).
-    production: Option<Result<Upstream, UpstreamError>>,
-    sandbox: Option<Result<Upstream, UpstreamError>>,
+    /// Wildcard templates (`/*`, `/order/*`) by their prefix (`""`, `/order`), longest first: a
+    /// path under a prefix, or the prefix itself, matches. Apart from the exact ones because a
+    /// wildcard beside a parameter at the same place (`/order/{id}` and `/order/*`, both
+    /// common in WSO2 APIs) is a conflict to matchit.
+    wildcards: Vec<(String, Resource)>,
+    /// The production and sandbox endpoint lists, prepared (or why they could not be).
+    production: Option<Result<EndpointGroup, UpstreamError>>,
+    sandbox: Option<Result<EndpointGroup, UpstreamError>>,
 }
 
 impl ApiRoute {
     fn build(api: RuntimeApi) -> ApiRoute {
-        let mut templates: Vec<(String, Vec<usize>)> = Vec::new();
+        // Template (in matchit's syntax, or a wildcard's prefix) → its operations.
+        let mut exact: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut wildcard: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, op) in api.operations.iter().enumerate() {
-            for pattern in matcher_patterns(&op.target) {
-                match templates.iter_mut().find(|(t, _)| *t == pattern) {
-                    Some((_, ops)) => ops.push(i),
-                    None => templates.push((pattern, vec![i])),
-                }
+            let target = op.target.split('?').next().unwrap_or(&op.target);
+            let (templates, key) = match target.strip_suffix("/*") {
+                Some(prefix) => (&mut wildcard, prefix.to_string()),
+                None => (&mut exact, target.to_string()),
+            };
+            match templates.iter_mut().find(|(t, _)| *t == key) {
+                Some((_, ops)) => ops.push(i),
+                None => templates.push((key, vec![i])),
             }
         }
-        let mut resources = matchit::Router::new();
-        for (pattern, ops) in templates {
+        let resource = |ops: Vec<usize>| {
             let mut verbs: Vec<&str> = ops
                 .iter()
                 .map(|&i| api.operations[i].verb.as_str())
                 .collect();
             verbs.sort_unstable();
             verbs.dedup();
-            let allow = http::HeaderValue::from_str(&verbs.join(", "))
-                .unwrap_or_else(|_| http::HeaderValue::from_static(""));
-            let resource = Resource {
+            Resource {
+                allow: http::HeaderValue::from_str(&verbs.join(", "))
+                    .unwrap_or_else(|_| http::HeaderValue::from_static("")),
                 operations: ops,
-                allow,
-            };
-            if let Err(err) = resources.insert(pattern.clone(), resource) {
-                tracing::warn!(api = %api.id, %pattern, error = %err, "resource template skipped");
+            }
+        };
+        let mut resources = matchit::Router::new();
+        for (template, ops) in exact {
+            if let Err(err) = resources.insert(template.clone(), resource(ops)) {
+                tracing::warn!(api = %api.id, %template, error = %err, "resource template skipped");
             }
         }
-        let parse = |url: &Option<String>| {
-            url.as_deref().map(|url| {
-                Upstream::parse(url).inspect_err(|err| {
+        let mut wildcards: Vec<(String, Resource)> = wildcard
+            .into_iter()
+            .map(|(prefix, ops)| (prefix, resource(ops)))
+            .collect();
+        wildcards.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        let base_path = api.base_path();
+        let group = |key_type: KeyType| {
+            let list = api.endpoints.list(key_type);
+            (!list.is_empty()).then(|| {
+                EndpointGroup::build(&api.endpoints.routing, &list, &base_path).inspect_err(|err| {
                     tracing::warn!(api = %api.id, %err, "unusable endpoint");
                 })
             })
         };
         ApiRoute {
-            production: parse(&api.endpoints.production),
-            sandbox: parse(&api.endpoints.sandbox),
+            production: group(KeyType::Production),
+            sandbox: group(KeyType::Sandbox),
             api,
             resources,
+            wildcards,
         }
     }
 
-    /// The endpoint requests with keys of `key_type` go to: `None` when the API has none.
-    pub fn upstream(&self, key_type: KeyType) -> Option<&Result<Upstream, UpstreamError>> {
+    /// The endpoints requests with keys of `key_type` go to: `None` when the API has none.
+    pub fn endpoints(&self, key_type: KeyType) -> Option<&Result<EndpointGroup, UpstreamError>> {
         match key_type {
             KeyType::Production => self.production.as_ref(),
             KeyType::Sandbox => self.sandbox.as_ref(),
         }
     }
 
-    /// The operation for a method and a path relative to the API's base path; when there is
-    /// none, whether the path matched with other methods.
-    pub fn operation(
-        &self,
-        method: &http::Method,
-        path: &str,
-    ) -> Result<&Operation, RouteMiss<'_>> {
+    /// The operation for a method and a path relative to the API's base path: the most
+    /// specific template with that method (an exact template, then wildcards, longest prefix
+    /// first); when there is none, whether templates matched with other methods.
+    pub fn operation(&self, method: &http::Method, path: &str) -> Result<&Operation, RouteMiss> {
         let path = if path.is_empty() { "/" } else { path };
-        let matched = self.resources.at(path).map_err(|_| RouteMiss::NoResource)?;
-        let resource = matched.value;
-        verb_of(method)
-            .and_then(|verb| {
+        let verb = verb_of(method);
+        let exact = self.resources.at(path).ok().map(|matched| matched.value);
+        let wildcards = self
+            .wildcards
+            .iter()
+            .filter(|(prefix, _)| is_under(path, prefix))
+            .map(|(_, resource)| resource);
+        let mut matched: Vec<&Resource> = Vec::new();
+        for resource in exact.into_iter().chain(wildcards) {
+            let found = verb.and_then(|verb| {
                 resource
                     .operations
                     .iter()
                     .map(|&i| &self.api.operations[i])
                     .find(|op| op.verb == verb)
-            })
-            .ok_or(RouteMiss::MethodNotAllowed(&resource.allow))
+            });
+            if let Some(operation) = found {
+                return Ok(operation);
+            }
+            matched.push(resource);
+        }
+        // A refusal: its `Allow` names every method of the templates that matched.
+        match matched.as_slice() {
+            [] => Err(RouteMiss::NoResource),
+            [one] => Err(RouteMiss::MethodNotAllowed(one.allow.clone())),
+            several => {
+                let mut verbs: Vec<&str> = several
+                    .iter()
+                    .flat_map(|r| r.operations.iter())
+                    .map(|&i| self.api.operations[i].verb.as_str())
+                    .collect();
+                verbs.sort_unstable();
+                verbs.dedup();
+                Err(RouteMiss::MethodNotAllowed(
+                    http::HeaderValue::from_str(&verbs.join(", "))
+                        .unwrap_or_else(|_| http::HeaderValue::from_static("")),
+                ))
+            }
+        }
+    }
+}
+
+/// Whether `path` is `prefix` or below it (`prefix` `""`: everything).
+fn is_under(path: &str, prefix: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => prefix.is_empty() || rest.is_empty() || rest.starts_with('/'),
+        None => false,
     }
 }
 
@@ -211,21 +264,6 @@ fn verb_of(method: &http::Method) -> Option<HttpVerb> {
         Method::OPTIONS => HttpVerb::Options,
         _ => return None,
     })
-}
-
-/// WSO2 templates (`/order/{id}`, `/*`, `/menu/*`) as matchit patterns.
-fn matcher_patterns(target: &str) -> Vec<String> {
-    let target = target.split('?').next().unwrap_or(target);
-    if let Some(prefix) = target.strip_suffix("/*") {
-        let base = if prefix.is_empty() {
-            "/".to_string()
-        } else {
-            prefix.to_string()
-        };
-        vec![base, format!("{prefix}/{{*rest}}")]
-    } else {
-        vec![target.to_string()]
-    }
 }
 
 impl SubscriptionEntry {
@@ -553,6 +591,53 @@ mod tests {
     }
 
     #[test]
+    fn the_most_specific_template_wins() {
+        let state = state_with(
+            "/shop",
+            "PUBLISHED",
+            vec![
+                op("GET", "/*"),
+                op("GET", "/order/{id}"),
+                op("GET", "/order/new"),
+                op("GET", "/order/*"),
+            ],
+        );
+        let target = |path: &str| {
+            let (api, rest) = state.route(path).unwrap();
+            api.operation(&http::Method::GET, rest)
+                .unwrap()
+                .target
+                .clone()
+        };
+        assert_eq!(target("/shop/1.0.0/order/new"), "/order/new");
+        assert_eq!(target("/shop/1.0.0/order/42"), "/order/{id}");
+        assert_eq!(target("/shop/1.0.0/order/42/items"), "/order/*");
+        assert_eq!(target("/shop/1.0.0/menu"), "/*");
+        assert_eq!(target("/shop/1.0.0"), "/*");
+
+        // A template matches by path and method, as in WSO2: a method the exact template lacks
+        // is found on a wildcard; `Allow` names what every matching template has.
+        let state = state_with(
+            "/shop",
+            "PUBLISHED",
+            vec![op("GET", "/order/{id}"), op("DELETE", "/order/*")],
+        );
+        let (api, rest) = state.route("/shop/1.0.0/order/5").unwrap();
+        assert_eq!(
+            api.operation(&http::Method::DELETE, rest).unwrap().target,
+            "/order/*"
+        );
+        match api.operation(&http::Method::POST, rest) {
+            Err(RouteMiss::MethodNotAllowed(allow)) => assert_eq!(allow, "DELETE, GET"),
+            _ => panic!("POST has no template"),
+        }
+        assert!(matches!(
+            api.operation(&http::Method::GET, "/orders"),
+            Err(RouteMiss::NoResource)
+        ));
+    }
+
+    #[test]
     fn wildcards_match_everything_below() {
         let state = state_with("/shop/{version}/v", "PUBLISHED", vec![op("GET", "/*")]);
         let (api, rest) = state.route("/shop/1.0.0/v/a/b").unwrap();
@@ -627,12 +712,12 @@ mod tests {
             &after.subscriptions["app2"]
         ));
         let (route, _) = after.route("/one/1.0.0/x").unwrap();
-        let upstream = route
-            .upstream(KeyType::Production)
+        let group = route
+            .endpoints(KeyType::Production)
             .unwrap()
             .as_ref()
             .unwrap();
-        assert_eq!(&*upstream.url, "http://elsewhere:2/x");
+        assert_eq!(&*group.members()[0].upstream.url, "http://elsewhere:2/x");
         assert!(Arc::ptr_eq(
             before.route("/two/1.0.0/x").unwrap().0,
             after.route("/two/1.0.0/x").unwrap().0

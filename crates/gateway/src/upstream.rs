@@ -7,9 +7,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::convert::Infallible;
+
+use bytes::Bytes;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::combinators::MapErr;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Either, Empty};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -17,7 +20,9 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::{GatewayError, HashMap};
+use tollgate_model::TransportErrorCode;
+
+use crate::HashMap;
 
 /// How long a backend may take to accept a connection (and finish the TLS handshake).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,8 +32,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(55);
 /// Idle connections kept per backend and serving thread.
 const MAX_IDLE_PER_BACKEND: usize = 1024;
 
-/// Why a backend could not be called: which endpoint, and what failed. Every kind is answered
-/// alike (503, WSO2's `101503`, see [`GatewayError`]); the kind is for the log.
+/// Why a backend could not be called: which endpoint, and what failed. What failed decides
+/// WSO2's code ([`UpstreamErrorKind::code`]), whether the endpoint is suspended, and whether
+/// the request may go to another endpoint ([`UpstreamErrorKind::request_sent`]).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("endpoint {endpoint}: {kind}")]
 pub struct UpstreamError {
@@ -53,6 +59,9 @@ pub enum UpstreamErrorKind {
     /// The endpoint's path with the resource path and query is no valid request target.
     #[error("{0}")]
     Target(Arc<http::uri::InvalidUri>),
+    /// The host's name could not be resolved.
+    #[error("DNS: {0}")]
+    Resolve(Arc<std::io::Error>),
     /// No TCP connection.
     #[error("connect: {0}")]
     Connect(Arc<std::io::Error>),
@@ -66,10 +75,56 @@ pub enum UpstreamErrorKind {
     ConnectTimeout,
     #[error("HTTP/1.1 handshake: {0}")]
     Handshake(Arc<hyper::Error>),
-    /// The exchange on an open connection failed (the backend closed it, or sent no valid
-    /// response head).
+    /// The connection failed before the request was written (hyper gave it back).
+    #[error("before the request was sent: {0}")]
+    Unsent(Arc<hyper::Error>),
+    /// The exchange failed once the request was (being) written: the backend closed the
+    /// connection, or sent no valid response head.
     #[error("{0}")]
     Exchange(Arc<hyper::Error>),
+    /// No response head within the endpoint's timeout.
+    #[error("no response within {} ms", .0.as_millis())]
+    ResponseTimeout(Duration),
+}
+
+impl UpstreamErrorKind {
+    /// Synapse's transport error code for this failure; `None` for a configuration fault,
+    /// which no backend caused (and which suspends nothing).
+    pub fn code(&self) -> Option<TransportErrorCode> {
+        use UpstreamErrorKind::*;
+        Some(match self {
+            NotAUrl | Scheme | NoHost | InvalidHost | Target(_) => return None,
+            Resolve(_) | Connect(_) | TlsServerName | Tls(_) | Handshake(_) => {
+                TransportErrorCode::ConnectionFailed
+            }
+            ConnectTimeout => TransportErrorCode::ConnectTimedOut,
+            Unsent(_) => TransportErrorCode::SendingFailed,
+            Exchange(e) if e.is_incomplete_message() => TransportErrorCode::ConnectionClosed,
+            Exchange(e) if e.is_parse() => TransportErrorCode::ProtocolViolation,
+            Exchange(_) => TransportErrorCode::SendingFailed,
+            ResponseTimeout(_) => TransportErrorCode::ConnectionTimedOut,
+        })
+    }
+
+    /// Whether the backend may have received (part of) the request: if not, sending it to
+    /// another endpoint is safe whatever its method.
+    pub fn request_sent(&self) -> bool {
+        matches!(
+            self,
+            UpstreamErrorKind::Exchange(_) | UpstreamErrorKind::ResponseTimeout(_)
+        )
+    }
+}
+
+/// A request a backend did not take: why, and the request itself when it was never sent (so
+/// it can go to another endpoint, body and all).
+pub enum SendFailure {
+    Upstream {
+        error: UpstreamError,
+        unsent: Option<Box<Request<UpstreamBody>>>,
+    },
+    /// The client's request body broke off or was malformed while it was being forwarded.
+    ClientBody(String),
 }
 
 /// A backend endpoint, prepared for the request path.
@@ -151,7 +206,7 @@ impl Upstream {
     }
 
     /// The error of a call to this endpoint.
-    fn failed(&self, kind: UpstreamErrorKind) -> UpstreamError {
+    pub fn failed(&self, kind: UpstreamErrorKind) -> UpstreamError {
         UpstreamError {
             endpoint: self.url.clone(),
             kind,
@@ -169,14 +224,28 @@ impl Upstream {
 /// failure.
 pub type ClientBody = MapErr<Incoming, fn(hyper::Error) -> ClientBodyError>;
 
+/// No body: a bodiless request sent again to another endpoint.
+pub type NoBody = MapErr<Empty<Bytes>, fn(Infallible) -> ClientBodyError>;
+
+/// What a backend receives: the client's body, streamed, or none.
+pub type UpstreamBody = Either<ClientBody, NoBody>;
+
 /// The client's request body failed while it was being forwarded.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ClientBodyError(hyper::Error);
 
 /// Wraps a client's request body for [`Backends::send`].
-pub fn client_body(body: Incoming) -> ClientBody {
-    body.map_err(ClientBodyError as fn(hyper::Error) -> ClientBodyError)
+pub fn client_body(body: Incoming) -> UpstreamBody {
+    Either::Left(body.map_err(ClientBodyError as fn(hyper::Error) -> ClientBodyError))
+}
+
+/// An empty body for [`Backends::send`].
+pub fn no_body() -> UpstreamBody {
+    fn never(never: Infallible) -> ClientBodyError {
+        match never {}
+    }
+    Either::Right(Empty::new().map_err(never as fn(Infallible) -> ClientBodyError))
 }
 
 /// Whether `err` (from sending a request to a backend) came from the client's request body.
@@ -198,7 +267,7 @@ pub struct Backends {
 }
 
 struct IdleConnection {
-    sender: SendRequest<ClientBody>,
+    sender: SendRequest<UpstreamBody>,
     since: Instant,
 }
 
@@ -217,20 +286,22 @@ impl Backends {
     pub async fn send(
         &self,
         upstream: &Upstream,
-        mut request: Request<ClientBody>,
-    ) -> Result<Response<Incoming>, GatewayError> {
-        let unreachable = |kind| GatewayError::BackendUnreachable(upstream.failed(kind));
+        mut request: Request<UpstreamBody>,
+    ) -> Result<Response<Incoming>, SendFailure> {
         loop {
             let (mut sender, reused) = match self.checkout(&upstream.key) {
                 Some(sender) => (sender, true),
                 // Boxed: connecting (TCP, TLS, handshake) is a large future, and this one is
                 // moved with every request; only the first request of a connection pays for it.
-                None => (
-                    Box::pin(self.connect(upstream))
-                        .await
-                        .map_err(unreachable)?,
-                    false,
-                ),
+                None => match Box::pin(self.connect(upstream)).await {
+                    Ok(sender) => (sender, false),
+                    Err(kind) => {
+                        return Err(SendFailure::Upstream {
+                            error: upstream.failed(kind),
+                            unsent: Some(Box::new(request)),
+                        })
+                    }
+                },
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -239,11 +310,21 @@ impl Backends {
                 }
                 Err(mut err) => match err.take_message() {
                     Some(unsent) if reused => request = unsent,
-                    _ => {
+                    Some(unsent) => {
+                        let kind = UpstreamErrorKind::Unsent(Arc::new(err.into_error()));
+                        return Err(SendFailure::Upstream {
+                            error: upstream.failed(kind),
+                            unsent: Some(Box::new(unsent)),
+                        });
+                    }
+                    None => {
                         let err = err.into_error();
                         return Err(match client_body_failure(&err) {
-                            Some(client) => GatewayError::ClientBody(client.to_string()),
-                            None => unreachable(UpstreamErrorKind::Exchange(Arc::new(err))),
+                            Some(client) => SendFailure::ClientBody(client.to_string()),
+                            None => SendFailure::Upstream {
+                                error: upstream.failed(UpstreamErrorKind::Exchange(Arc::new(err))),
+                                unsent: None,
+                            },
                         });
                     }
                 },
@@ -257,7 +338,7 @@ impl Backends {
     }
 
     /// The most recently used ready connection to `key`; closed and stale ones are dropped.
-    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<ClientBody>> {
+    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<UpstreamBody>> {
         let mut idle = self.lock();
         let connections = idle.get_mut(key)?;
         let now = Instant::now();
@@ -278,7 +359,7 @@ impl Backends {
 
     /// Returns a connection once its response has started; it becomes ready for the next request
     /// when that response's body has been read.
-    fn checkin(&self, key: &Arc<str>, sender: SendRequest<ClientBody>) {
+    fn checkin(&self, key: &Arc<str>, sender: SendRequest<UpstreamBody>) {
         if sender.is_closed() {
             return;
         }
@@ -296,9 +377,14 @@ impl Backends {
     async fn connect(
         &self,
         upstream: &Upstream,
-    ) -> Result<SendRequest<ClientBody>, UpstreamErrorKind> {
+    ) -> Result<SendRequest<UpstreamBody>, UpstreamErrorKind> {
         let connecting = async {
-            let tcp = TcpStream::connect((upstream.host.as_str(), upstream.port))
+            let addresses: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((upstream.host.as_str(), upstream.port))
+                    .await
+                    .map_err(|e| UpstreamErrorKind::Resolve(Arc::new(e)))?
+                    .collect();
+            let tcp = TcpStream::connect(&addresses[..])
                 .await
                 .map_err(|e| UpstreamErrorKind::Connect(Arc::new(e)))?;
             let _ = tcp.set_nodelay(true);
@@ -322,7 +408,7 @@ impl Backends {
 }
 
 /// Starts HTTP/1.1 on a connected stream; its driver runs as a task on this thread.
-async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<ClientBody>, UpstreamErrorKind>
+async fn handshake<T>(io: TokioIo<T>) -> Result<SendRequest<UpstreamBody>, UpstreamErrorKind>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

@@ -111,6 +111,7 @@ fn setup() -> Setup {
             endpoints: Endpoints {
                 production: Some(format!("http://{backend}/base")),
                 sandbox: None,
+                ..Default::default()
             },
             is_default_version: false,
             audiences: vec![],

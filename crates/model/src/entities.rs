@@ -26,12 +26,22 @@ impl Operation {
 }
 
 /// Where an API's traffic goes, per key type.
+///
+/// `production` and `sandbox` are the first endpoint of each list (all that revisions made before
+/// lists were served hold); the lists, when present, are every endpoint in order — for
+/// failover, the primary and then its failovers — with their settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Endpoints {
     #[serde(default)]
     pub production: Option<String>,
     #[serde(default)]
     pub sandbox: Option<String>,
+    #[serde(default, skip_serializing_if = "EndpointRouting::is_single")]
+    pub routing: EndpointRouting,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub production_list: Vec<RuntimeEndpoint>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sandbox_list: Vec<RuntimeEndpoint>,
 }
 
 impl Endpoints {
@@ -40,6 +50,118 @@ impl Endpoints {
             KeyType::Production => self.production.as_deref(),
             KeyType::Sandbox => self.sandbox.as_deref(),
         }
+    }
+
+    /// Every endpoint for `key_type`, in order, with its settings; empty when there is none.
+    pub fn list(&self, key_type: KeyType) -> Vec<RuntimeEndpoint> {
+        let (list, first) = match key_type {
+            KeyType::Production => (&self.production_list, &self.production),
+            KeyType::Sandbox => (&self.sandbox_list, &self.sandbox),
+        };
+        if !list.is_empty() {
+            return list.clone();
+        }
+        first
+            .iter()
+            .map(|url| RuntimeEndpoint {
+                url: url.clone(),
+                resilience: EndpointResilience::default(),
+            })
+            .collect()
+    }
+}
+
+/// How a gateway uses an endpoint list (WSO2's `endpoint_type`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EndpointRouting {
+    /// One endpoint (`http`).
+    #[default]
+    Single,
+    /// Round robin over the list (`load_balance`); with affinity, a client's requests stay on
+    /// the endpoint its first one went to.
+    LoadBalance {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        affinity: Option<SessionAffinity>,
+    },
+    /// The first endpoint that is not suspended, in order (`failover`).
+    Failover,
+}
+
+impl EndpointRouting {
+    pub fn is_single(&self) -> bool {
+        matches!(self, EndpointRouting::Single)
+    }
+}
+
+/// WSO2's `sessionManagement: transport`: a cookie the gateway sets names the endpoint, for
+/// `max_age_secs` (WSO2's `sessionTimeOut`), or the browser session when unset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionAffinity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_secs: Option<u64>,
+}
+
+/// One endpoint with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeEndpoint {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "EndpointResilience::is_default")]
+    pub resilience: EndpointResilience,
+}
+
+/// WSO2's advanced endpoint settings (`endpointConfig.…config`), in milliseconds, as gateways
+/// apply them: the response timeout, and when a failing endpoint is suspended and for how long.
+/// The defaults are WSO2's: no timeout of the endpoint's own (the gateway's applies), any
+/// transport error suspends the endpoint for 30 s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointResilience {
+    /// `actionDuration`: how long the backend may take to start its answer.
+    pub timeout_millis: Option<u64>,
+    /// `actionSelect`.
+    pub timeout_action: crate::TimeoutAction,
+    /// `suspendErrorCode`: the errors that suspend the endpoint; empty: every error not in
+    /// `retry_error_codes`.
+    pub suspend_error_codes: Vec<crate::TransportErrorCode>,
+    /// `suspendDuration`: the first suspension; 0: never suspended.
+    pub suspend_initial_millis: u64,
+    /// `suspendMaxDuration`: the longest suspension; `None`: no bound.
+    pub suspend_max_millis: Option<u64>,
+    /// `factor`: each suspension after a failed retry lasts this many times the last.
+    pub suspend_factor: f64,
+    /// `retryErroCode`: errors after which the endpoint is retried (after `retry_delay_millis`)
+    /// before it is suspended.
+    pub retry_error_codes: Vec<crate::TransportErrorCode>,
+    /// `retryTimeOut`: how many such failures in a row are borne before the endpoint is
+    /// suspended.
+    pub retries_before_suspension: u32,
+    /// `retryDelay`: how long an endpoint that failed with a retry error is left alone.
+    pub retry_delay_millis: u64,
+}
+
+/// WSO2's default first suspension of a failing endpoint.
+pub const DEFAULT_SUSPEND_MILLIS: u64 = 30_000;
+
+impl Default for EndpointResilience {
+    fn default() -> Self {
+        EndpointResilience {
+            timeout_millis: None,
+            timeout_action: crate::TimeoutAction::Fault,
+            suspend_error_codes: Vec::new(),
+            suspend_initial_millis: DEFAULT_SUSPEND_MILLIS,
+            suspend_max_millis: None,
+            suspend_factor: 1.0,
+            retry_error_codes: Vec::new(),
+            retries_before_suspension: 0,
+            retry_delay_millis: 0,
+        }
+    }
+}
+
+impl EndpointResilience {
+    pub fn is_default(&self) -> bool {
+        *self == EndpointResilience::default()
     }
 }
 

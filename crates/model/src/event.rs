@@ -10,6 +10,10 @@ use crate::{
 /// The tags are WSO2's event type names, so operators reading a hub's traffic recognise them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "events are built once and handled off the request path; most are API deployments"
+)]
 pub enum Event {
     #[serde(rename = "DEPLOY_API_IN_GATEWAY")]
     ApiDeploy(DeployedApi),

@@ -20,8 +20,9 @@ pub use names::{
     AccessControl, ApiSortBy, ApiType, ApplicationStatus, Audience, AuthType, DocumentSource,
     DocumentType, DocumentVisibility, EndpointImplementationType, EndpointType, GatewayVendor,
     GrantType, HttpVerb, KeyMappingMode, KeyType, LifecycleAction, LifecycleState, LimitType,
-    PolicyLevel, Profile, SecurityScheme, SortOrder, SubscriptionAvailability, SubscriptionStatus,
-    TimeUnit, TokenType, Transport, UnknownName, Visibility, WorkflowStatus, WorkflowType,
+    PolicyLevel, Profile, SecurityScheme, SessionManagement, SortOrder, SubscriptionAvailability,
+    SubscriptionStatus, TimeUnit, TimeoutAction, TokenType, Transport, TransportErrorCode,
+    UnknownName, Visibility, WorkflowStatus, WorkflowType,
 };
 pub use runtime::{ApplyOutcome, RuntimeData};
 

@@ -280,6 +280,54 @@ wso2_names! {
 }
 
 wso2_names! {
+    /// What a gateway does when an endpoint does not answer within its `actionDuration`
+    /// (`endpointConfig.…config.actionSelect`).
+    pub enum TimeoutAction {
+        /// Answer the client with WSO2's timeout fault (504, `101504`).
+        Fault = "fault",
+        /// Drop the backend's late answer. Tollgate still answers the client 504 `101504`,
+        /// without a body, rather than leave it waiting.
+        Discard = "discard",
+    }
+}
+
+wso2_names! {
+    /// Synapse's transport error codes: what a backend call failed with, as WSO2's endpoint
+    /// settings name them (`suspendErrorCode`, `retryErroCode`) and its faults report them.
+    pub enum TransportErrorCode {
+        ReceiverSendingFailed = "101000",
+        ReceiverReceivingFailed = "101001",
+        /// The request could not be written to the backend.
+        SendingFailed = "101500",
+        SenderReceivingFailed = "101501",
+        /// No connection (refused, unresolvable name, TLS refused).
+        ConnectionFailed = "101503",
+        /// No answer within the endpoint's timeout.
+        ConnectionTimedOut = "101504",
+        /// The backend closed the connection before answering.
+        ConnectionClosed = "101505",
+        ProtocolViolation = "101506",
+        ConnectionCanceled = "101507",
+        /// No connection within the connect timeout.
+        ConnectTimedOut = "101508",
+        SendAbort = "101509",
+        ResponseProcessingFailed = "101510",
+    }
+}
+
+wso2_names! {
+    /// How a load-balanced endpoint list keeps a client's requests together
+    /// (`endpointConfig.sessionManagement`).
+    pub enum SessionManagement {
+        None = "none" | "",
+        /// HTTP session affinity (a cookie).
+        Transport = "transport",
+        Soap = "soap",
+        SimpleClientSession = "simpleClientSession",
+    }
+}
+
+wso2_names! {
     /// Who sees an API in the developer portal.
     pub enum Visibility {
         Public = "PUBLIC",

@@ -41,7 +41,12 @@ pub const MENU: &str = r#"[{"name":"BBQ Chicken Bacon","description":"Grilled wh
 
 impl MockBackend {
     pub async fn start() -> MockBackend {
-        Self::serve(None).await
+        Self::serve(None, "127.0.0.1:0").await
+    }
+
+    /// The backend on a given address (a port reserved earlier: a backend that comes back).
+    pub async fn start_at(addr: SocketAddr) -> MockBackend {
+        Self::serve(None, &addr.to_string()).await
     }
 
     /// The same backend over HTTPS with a self-signed certificate for `localhost`, written to
@@ -60,11 +65,15 @@ impl MockBackend {
         .with_no_client_auth()
         .with_single_cert(vec![generated.cert.der().clone()], key)
         .expect("server config");
-        Self::serve(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+        Self::serve(
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+            "127.0.0.1:0",
+        )
+        .await
     }
 
-    async fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> MockBackend {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    async fn serve(tls: Option<tokio_rustls::TlsAcceptor>, addr: &str) -> MockBackend {
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
             .expect("bind mock backend");
         let addr = listener.local_addr().expect("addr");

@@ -499,37 +499,51 @@ async fn start_gateway(
     let shards = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let make_service = {
-        let gateway = gateway.clone();
-        move || {
-            let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls));
-            // Each connection's service knows its client (API keys restricted to addresses).
-            move |peer: SocketAddr| {
-                let (gateway, backends) = (gateway.clone(), backends.clone());
-                hyper::service::service_fn(move |req| {
-                    tollgate_gateway::phases::handle(
-                        gateway.clone(),
-                        backends.clone(),
-                        Some(peer.ip()),
-                        req,
-                    )
-                })
-            }
-        }
-    };
-    let make_service = Arc::new(make_service);
+    let trusted_proxies: Arc<[ipnet::IpNet]> = config
+        .apim
+        .gateway
+        .trusted_proxies
+        .iter()
+        .map(|proxy| proxy.0)
+        .collect();
     for (name, port, secure) in [
         ("gateway-http", ports::GATEWAY_HTTP, false),
         ("gateway-https", ports::GATEWAY_HTTPS, true),
     ] {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.port(port));
-        let make_service = make_service.clone();
+        let (gateway, backend_tls, trusted_proxies) = (
+            gateway.clone(),
+            backend_tls.clone(),
+            trusted_proxies.clone(),
+        );
+        // Per serving thread: its backend connections. Per connection: what the connection
+        // tells (the client, TLS, whether it is a trusted proxy), worked out once.
+        let make_service = move || {
+            let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls));
+            let trusted_proxies = trusted_proxies.clone();
+            move |peer: SocketAddr| {
+                let (gateway, backends) = (gateway.clone(), backends.clone());
+                let connection = Arc::new(tollgate_gateway::phases::forwarded::Connection::new(
+                    Some(peer),
+                    secure,
+                    &trusted_proxies,
+                ));
+                hyper::service::service_fn(move |req| {
+                    tollgate_gateway::phases::handle(
+                        gateway.clone(),
+                        backends.clone(),
+                        connection.clone(),
+                        req,
+                    )
+                })
+            }
+        };
         let serving = tollgate_net::serve_sharded(
             name,
             addr,
             secure.then(|| tls.clone()),
             shards,
-            move || make_service(),
+            make_service,
             node.limits,
             node.shutdown.clone(),
         )?;

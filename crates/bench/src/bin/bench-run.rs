@@ -454,8 +454,9 @@ fn bearer(token: &str) -> String {
     format!("Authorization: Bearer {token}")
 }
 
-/// Publishes the two benchmark APIs and subscribes two applications (JWT and opaque tokens).
-async fn set_up(node: &Node, backend: &str) -> Credentials {
+/// Publishes the benchmark APIs — one of them load-balanced over `backend` and `second_backend`
+/// — and subscribes two applications (JWT and opaque tokens).
+async fn set_up(node: &Node, backend: &str, second_backend: &str) -> Credentials {
     let flow = Flow::login(node).await;
     let admin = |r: reqwest::RequestBuilder| r.basic_auth("admin", Some(&node.admin_password));
     // A tier the run never reaches, so the throttle is checked and counted but never trips.
@@ -481,8 +482,19 @@ async fn set_up(node: &Node, backend: &str) -> Credentials {
     let api_id = flow
         .publish_api(api("BenchFull", "/bench", "Application & Application User"))
         .await;
+    let mut balanced = api(
+        "BenchBalanced",
+        "/bench-balanced",
+        "Application & Application User",
+    );
+    balanced["endpointConfig"] = json!({
+        "endpoint_type": "load_balance",
+        "production_endpoints": [{"url": backend}, {"url": second_backend}],
+    });
+    let balanced_id = flow.publish_api(balanced).await;
     let (app_id, _) = flow.application_with_token("BenchApp", None).await;
     flow.subscribe(&app_id, &api_id, "BenchTier").await;
+    flow.subscribe(&app_id, &balanced_id, "BenchTier").await;
     let key = flow.production_key(&app_id).await;
     let token = flow.token_for(&app_id, &key, 86_400).await;
     let consumer_key = key["consumerKey"].as_str().unwrap().to_string();
@@ -517,6 +529,10 @@ async fn set_up(node: &Node, backend: &str) -> Credentials {
             Some(("authorization", format!("Bearer {opaque_token}"))),
         ),
         ("/bench/1.0.0/hello", Some(("apikey", api_key.clone()))),
+        (
+            "/bench-balanced/1.0.0/hello",
+            Some(("authorization", format!("Bearer {token}"))),
+        ),
     ] {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -604,6 +620,15 @@ async fn main() {
             .expect("start bench-backend"),
     );
     wait_http(&format!("http://127.0.0.1:{backend_port}/hello")).await;
+    // The second backend of the load-balanced row.
+    let second_backend_port = free_port();
+    let _second_backend = Proc(
+        Command::new(sibling_binary("bench-backend"))
+            .arg(second_backend_port.to_string())
+            .spawn()
+            .expect("start the second bench-backend"),
+    );
+    wait_http(&format!("http://127.0.0.1:{second_backend_port}/hello")).await;
     let nginx_port = free_port();
     let nginx = start_nginx(work.path(), nginx_port, backend_port);
     wait_http(&format!("http://127.0.0.1:{nginx_port}/hello")).await;
@@ -615,7 +640,12 @@ async fn main() {
         consumer_key,
         opaque_token,
         api_key,
-    } = set_up(&all_in_one, &format!("http://127.0.0.1:{backend_port}")).await;
+    } = set_up(
+        &all_in_one,
+        &format!("http://127.0.0.1:{backend_port}"),
+        &format!("http://127.0.0.1:{second_backend_port}"),
+    )
+    .await;
 
     let mut targets = vec![
         Target {
@@ -664,6 +694,13 @@ async fn main() {
             name: "Tollgate, API key".into(),
             url: all_in_one.gateway_http("/bench/1.0.0/hello"),
             header: Some(format!("apikey: {api_key}")),
+            pid: all_in_one.pid(),
+            rotate: None,
+        },
+        Target {
+            name: "Tollgate, full chain, load-balanced pair".into(),
+            url: all_in_one.gateway_http("/bench-balanced/1.0.0/hello"),
+            header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
         },

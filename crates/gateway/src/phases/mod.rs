@@ -6,18 +6,18 @@
 //! | phase | module | concludes |
 //! |---|---|---|
 //! | request ids | [`request_id`] | `activityid` and `traceparent`: the client's or new ones |
+//! | forwarded headers | [`forwarded`] | `X-Forwarded-For`/`-Proto`/`-Host`: the client's replaced, a trusted proxy's kept and appended to |
 //! | route | [`route`] | the API, the operation, the resource path (`Routed`) |
 //! | authenticate | [`authenticate`] | who calls: one [`Consumer`] whatever the scheme |
 //! | authorize | [`authorize`] | audiences, subscription, key type, scopes; the throttle rule |
 //! | throttle | [`throttle`] | refused when the traffic manager says so; the hit counted |
-//! | choose endpoint | [`upstream_request`] | production or sandbox `Upstream` |
+//! | choose endpoint | [`upstream_request`], `crate::endpoints` | the production or sandbox list; the plan: endpoints to try in order (round robin, affinity, failover), suspended ones skipped |
 //! | upstream request | [`upstream_request`] | request target and head the backend receives, ids included |
-//! | proxy | `crate::upstream` | the backend's response, bodies streamed both ways |
-//! | response | here | hop-by-hop headers removed, `activityid` added (errors too) |
+//! | proxy | [`proxy`], `crate::upstream` | the backend's response within the endpoint's timeout; failures recorded (suspension), the next endpoint tried when safe; bodies streamed both ways |
+//! | response | here | hop-by-hop headers removed, affinity cookie and `activityid` added (errors too) |
 //!
 //! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
-//! throttle), load-balanced and failover endpoint lists (choose endpoint), and the record phase
-//! (metrics, access log, analytics) after the response.
+//! throttle), and the record phase (metrics, access log, analytics) after the response.
 //!
 //! A new phase is a module here with one function over the earlier phases' conclusions,
 //! called in order from [`admit`] (policy phases, no I/O) or [`process`] (those with I/O).
@@ -26,6 +26,8 @@
 
 pub mod authenticate;
 pub mod authorize;
+pub mod forwarded;
+pub mod proxy;
 pub mod request_id;
 pub mod route;
 pub mod throttle;
@@ -51,16 +53,17 @@ use crate::{Gateway, GatewayError, RuntimeState};
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
 
 /// Serves one API request. Never fails: every error becomes WSO2's error response.
-/// `client` is the address of the connection's peer.
+/// `connection` is what the request's connection tells: the peer, TLS, trust.
 pub async fn handle(
     gateway: Arc<Gateway>,
     backends: Arc<Backends>,
-    client: Option<IpAddr>,
+    connection: Arc<forwarded::Connection>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let state = gateway.state();
     let ids = request_id::request_ids(request.headers());
-    let mut response = match process(&gateway, &backends, &state, client, &ids, request).await {
+    let mut response = match process(&gateway, &backends, &state, &connection, &ids, request).await
+    {
         Ok(response) => response,
         Err(err) => {
             match &err {
@@ -141,10 +144,18 @@ async fn process(
     gateway: &Gateway,
     backends: &Backends,
     state: &RuntimeState,
-    client: Option<IpAddr>,
+    connection: &forwarded::Connection,
     ids: &request_id::RequestIds,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
+    // Forwarded headers first: a replayed request (see `proxy`) copies the head as it is here.
+    // (An HTTP/2 request names its host in the URI, not in `Host`.)
+    let authority = match request.headers().contains_key(header::HOST) {
+        true => None,
+        false => request.uri().authority().cloned(),
+    };
+    forwarded::forward(request.headers_mut(), authority.as_ref(), connection);
+
     // Route on, check, and forward one path: the normal form (see `path`).
     let path = crate::path::normalise(request.uri().path()).map_err(GatewayError::BadPath)?;
     if let Some(probe) = path.strip_prefix(HEALTH_PREFIX) {
@@ -153,7 +164,7 @@ async fn process(
     let view = RequestView {
         headers: request.headers(),
         query: request.uri().query(),
-        client,
+        client: connection.client,
     };
     let admission = match admit(gateway, state, request.method(), &path, &view) {
         // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
@@ -187,25 +198,47 @@ async fn process(
         key_type,
     } = admission;
 
-    // Choose the endpoint; build the upstream request.
-    let upstream = upstream_request::choose_endpoint(route, key_type)?;
+    // Choose the endpoint: the plan of endpoints to try, suspended ones left out.
+    let group = upstream_request::choose_endpoints(route, key_type)?;
+    let now = tollgate_model::now_millis().max(0) as u64;
+    let plan = group
+        .plan(now, request.headers())
+        .map_err(|_| GatewayError::EndpointsSuspended)?;
+    let first = plan.iter().next().ok_or(GatewayError::EndpointsSuspended)?;
+    let upstream = &group.members()[first].upstream;
+
+    // Build the upstream request for the first endpoint of the plan.
     let target =
         upstream_request::request_target(route, upstream, resource_path, request.uri().query())?;
+    let replay = group
+        .has_alternatives()
+        .then(|| proxy::Replay::prepare(&request, resource_path));
     // The path's normal form may borrow the request, which the next step takes apart.
     drop(path);
     let (mut parts, body) = request.into_parts();
     upstream_request::upstream_head(route, upstream, target, ids, &mut parts);
 
-    // Proxy, streaming both bodies.
-    let mut response = backends
-        .send(
-            upstream,
-            Request::from_parts(parts, crate::upstream::client_body(body)),
-        )
-        .await?;
+    // Proxy, streaming both bodies; on to the plan's next endpoint where that is safe.
+    let proxied = proxy::proxy(
+        gateway,
+        backends,
+        proxy::Outgoing {
+            route,
+            group,
+            plan: &plan,
+            ids,
+            request: Request::from_parts(parts, crate::upstream::client_body(body)),
+            replay,
+        },
+    )
+    .await?;
 
     // Response.
+    let mut response = proxied.response;
     upstream_request::strip_hop_by_hop(response.headers_mut());
+    if let Some(cookie) = proxied.set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response.map(Either::Left))
 }
 

@@ -32,9 +32,7 @@ pub fn route<'s, 'p>(
                 method: method.to_string(),
                 path: path.to_string(),
             },
-            RouteMiss::MethodNotAllowed(allow) => GatewayError::MethodNotAllowed {
-                allow: allow.clone(),
-            },
+            RouteMiss::MethodNotAllowed(allow) => GatewayError::MethodNotAllowed { allow },
         })?;
     Ok(Routed {
         route,

@@ -1,4 +1,4 @@
-//! Choose the endpoint and build the upstream request: the production or sandbox endpoint by
+//! Choose the endpoints and build the upstream request: the production or sandbox endpoints by
 //! the consumer's key type, the request target below the endpoint's base path, and the
 //! headers the backend receives — the gateway's credentials removed, hop-by-hop headers
 //! removed, `Host` set to the endpoint's authority, the request's ids set.
@@ -11,14 +11,18 @@ use http::Uri;
 use tollgate_model::KeyType;
 
 use super::request_id::{RequestIds, ACTIVITY_ID, TRACEPARENT};
+use crate::endpoints::EndpointGroup;
 use crate::state::ApiRoute;
 use crate::upstream::Upstream;
 use crate::GatewayError;
 
-/// The endpoint for `key_type` (see `ApiRoute::upstream`).
-pub fn choose_endpoint(route: &ApiRoute, key_type: KeyType) -> Result<&Upstream, GatewayError> {
+/// The endpoints for `key_type` (see `ApiRoute::endpoints`).
+pub fn choose_endpoints(
+    route: &ApiRoute,
+    key_type: KeyType,
+) -> Result<&EndpointGroup, GatewayError> {
     route
-        .upstream(key_type)
+        .endpoints(key_type)
         .ok_or(GatewayError::NoEndpoint(match key_type {
             KeyType::Production => "production",
             KeyType::Sandbox => "sandbox",

@@ -7,9 +7,10 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tollgate_model::{
-    AccessControl, ApiType, Audience, AuthType, EndpointImplementationType, EndpointType,
-    Endpoints, GatewayVendor, HttpVerb, Operation, SecurityScheme, SubscriptionAvailability,
-    Transport, Visibility,
+    AccessControl, ApiType, Audience, AuthType, EndpointImplementationType, EndpointResilience,
+    EndpointRouting, EndpointType, Endpoints, GatewayVendor, HttpVerb, Operation, RuntimeEndpoint,
+    SecurityScheme, SessionAffinity, SessionManagement, SubscriptionAvailability, TimeoutAction,
+    Transport, TransportErrorCode, Visibility,
 };
 
 use crate::{OpError, Problems};
@@ -266,9 +267,55 @@ pub struct EndpointConfig {
         deserialize_with = "null_as_default"
     )]
     pub sandbox_failovers: Vec<Endpoint>,
+    /// How a load-balanced list keeps a client on one endpoint.
+    #[serde(
+        rename = "sessionManagement",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_as_none"
+    )]
+    pub session_management: Option<SessionManagement>,
+    /// The affinity's lifetime, in milliseconds.
+    #[serde(
+        rename = "sessionTimeOut",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub session_time_out: Option<i64>,
+    /// The balancing algorithm's class (Synapse's): only round robin is served.
+    #[serde(
+        rename = "algoClassName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub algo_class_name: Option<String>,
+    #[serde(rename = "algoCombo", default, skip_serializing_if = "Option::is_none")]
+    pub algo_combo: Option<String>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
+
+impl EndpointConfig {
+    /// A configuration of `endpoint_type` without endpoints.
+    pub fn of_type(endpoint_type: EndpointType) -> EndpointConfig {
+        EndpointConfig {
+            endpoint_type,
+            production_endpoints: None,
+            sandbox_endpoints: None,
+            production_failovers: Vec::new(),
+            sandbox_failovers: Vec::new(),
+            session_management: None,
+            session_time_out: None,
+            algo_class_name: None,
+            algo_combo: None,
+            other: Map::new(),
+        }
+    }
+}
+
+/// Synapse's round robin: the one balancing algorithm gateways apply.
+pub const ROUND_ROBIN: &str = "org.apache.synapse.endpoints.algorithms.RoundRobin";
 
 /// One endpoint or several, written back the way it came.
 #[derive(Debug, Clone, Serialize)]
@@ -324,23 +371,70 @@ pub struct Endpoint {
     pub other: Map<String, Value>,
 }
 
-/// WSO2's endpoint `config`: timeouts (milliseconds) and what to do on one, as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// WSO2's endpoint `config` (the Publisher's advanced endpoint settings): the response timeout
+/// and what to do on it, and when a failing endpoint is suspended. Durations in milliseconds;
+/// WSO2's UI writes numbers as text, and empty text for unset.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSettings {
-    /// The backend's response timeout in milliseconds.
+    /// The backend's response timeout.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "number_or_text"
     )]
     pub action_duration: Option<i64>,
+    /// What a timeout does.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "empty_as_none"
+    )]
+    pub action_select: Option<TimeoutAction>,
+    /// The errors that suspend the endpoint (empty: every error not retried).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "error_codes"
+    )]
+    pub suspend_error_code: Vec<TransportErrorCode>,
+    /// The first suspension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub suspend_duration: Option<i64>,
+    /// The longest suspension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub suspend_max_duration: Option<i64>,
+    /// How much longer each further suspension lasts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "decimal_or_text"
+    )]
+    pub factor: Option<f64>,
+    /// The errors after which the endpoint is retried before it is suspended (WSO2's spelling).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "error_codes"
+    )]
+    pub retry_erro_code: Vec<TransportErrorCode>,
+    /// How many retry errors in a row before the endpoint is suspended (a count, despite the
+    /// name).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "number_or_text"
     )]
     pub retry_time_out: Option<i64>,
+    /// How long an endpoint that failed with a retry error is left alone.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -349,6 +443,32 @@ pub struct EndpointSettings {
     pub retry_delay: Option<i64>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+impl EndpointSettings {
+    /// The settings as gateways apply them (checked by `check_endpoint` first). Synapse's `-1`
+    /// for an unset suspension reads as unset.
+    fn resilience(&self) -> EndpointResilience {
+        let defaults = EndpointResilience::default();
+        let millis = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
+        let initial = millis(self.suspend_duration).unwrap_or(defaults.suspend_initial_millis);
+        let max = millis(self.suspend_max_duration);
+        EndpointResilience {
+            timeout_millis: millis(self.action_duration).filter(|&ms| ms > 0),
+            timeout_action: self.action_select.unwrap_or(defaults.timeout_action),
+            suspend_error_codes: self.suspend_error_code.clone(),
+            // WSO2: an initial and a maximum duration of zero turn suspension off.
+            suspend_initial_millis: if max == Some(0) { 0 } else { initial },
+            suspend_max_millis: max,
+            suspend_factor: self.factor.unwrap_or(defaults.suspend_factor),
+            retry_error_codes: self.retry_erro_code.clone(),
+            retries_before_suspension: self
+                .retry_time_out
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
+            retry_delay_millis: millis(self.retry_delay).unwrap_or(0),
+        }
+    }
 }
 
 fn default_api_type() -> ApiType {
@@ -385,6 +505,67 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// An enumerated value, with WSO2's UI's empty text (or `null`) for unset.
+fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use serde::de::Error;
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => text.trim().parse().map(Some).map_err(D::Error::custom),
+    }
+}
+
+/// Transport error codes as WSO2's UI sends them (`["101504", "101505"]`), numbers too.
+fn error_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TransportErrorCode>, D::Error> {
+    use serde::de::Error;
+    let items = match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(D::Error::custom(format!(
+                "expected a list of error codes, not {other}"
+            )))
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            let text = match item {
+                Value::String(s) => s.trim().to_string(),
+                Value::Number(n) => n.to_string(),
+                other => return Err(D::Error::custom(format!("{other} is not an error code"))),
+            };
+            text.parse().map_err(D::Error::custom)
+        })
+        .collect()
+}
+
+/// A decimal number, or its text (`"factor": "2.0"`).
+fn decimal_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    use serde::de::Error;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{n} is not a number"))),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("'{s}' is not a number"))),
+        Some(other) => Err(D::Error::custom(format!("{other} is not a number"))),
+    }
+}
+
 /// WSO2's UI writes endpoint timeouts as text (`"actionDuration": "30000"`).
 fn number_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     use serde::de::Error;
@@ -410,6 +591,12 @@ const NAME_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&$[]/";
 const VERSION_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&/$[]";
 /// The longest endpoint timeout accepted: an hour.
 const MAX_TIMEOUT_MILLIS: i64 = 3_600_000;
+/// The longest load-balancing session accepted: a day.
+const MAX_SESSION_MILLIS: i64 = 86_400_000;
+/// The most retries before suspension accepted.
+const MAX_RETRIES: i64 = 100;
+/// The largest suspension growth factor accepted.
+const MAX_FACTOR: f64 = 100.0;
 
 impl ApiDefinition {
     /// Reads an API object (WSO2's JSON), naming the field at fault. Server-owned fields are
@@ -679,20 +866,55 @@ impl ApiDefinition {
             .collect()
     }
 
-    /// The endpoints the gateway sends traffic to: the first of each list, for now (the
-    /// gateway's use of load-balanced and failover lists comes with its own issue).
+    /// The endpoints gateways send traffic to: each key type's list in order (for failover
+    /// the primary, then its failovers), each with its settings, and how the list is used.
     pub fn runtime_endpoints(&self) -> Endpoints {
-        let first = |list: &Option<EndpointList>| {
-            list.as_ref()
-                .and_then(|l| l.endpoints().first())
-                .map(|e| e.url.trim_end_matches('/').to_string())
+        let Some(config) = &self.endpoint_config else {
+            return Endpoints::default();
         };
-        match &self.endpoint_config {
-            Some(config) => Endpoints {
-                production: first(&config.production_endpoints),
-                sandbox: first(&config.sandbox_endpoints),
+        let runtime = |endpoint: &Endpoint| RuntimeEndpoint {
+            url: endpoint.url.trim_end_matches('/').to_string(),
+            resilience: endpoint
+                .config
+                .as_ref()
+                .map(EndpointSettings::resilience)
+                .unwrap_or_default(),
+        };
+        let list = |main: &Option<EndpointList>, failovers: &[Endpoint]| -> Vec<RuntimeEndpoint> {
+            let main = main.as_ref().map_or(&[][..], EndpointList::endpoints);
+            match config.endpoint_type {
+                EndpointType::LoadBalance => main.iter().map(runtime).collect(),
+                EndpointType::Failover => main
+                    .iter()
+                    .take(1)
+                    .chain(if main.is_empty() { &[][..] } else { failovers })
+                    .map(runtime)
+                    .collect(),
+                _ => main.iter().take(1).map(runtime).collect(),
+            }
+        };
+        let production_list = list(&config.production_endpoints, &config.production_failovers);
+        let sandbox_list = list(&config.sandbox_endpoints, &config.sandbox_failovers);
+        let routing = match config.endpoint_type {
+            EndpointType::LoadBalance => EndpointRouting::LoadBalance {
+                affinity: (config.session_management == Some(SessionManagement::Transport)).then(
+                    || SessionAffinity {
+                        max_age_secs: config
+                            .session_time_out
+                            .filter(|&ms| ms > 0)
+                            .map(|ms| (ms as u64).div_ceil(1000)),
+                    },
+                ),
             },
-            None => Endpoints::default(),
+            EndpointType::Failover => EndpointRouting::Failover,
+            _ => EndpointRouting::Single,
+        };
+        Endpoints {
+            production: production_list.first().map(|e| e.url.clone()),
+            sandbox: sandbox_list.first().map(|e| e.url.clone()),
+            routing,
+            production_list,
+            sandbox_list,
         }
     }
 }
@@ -782,6 +1004,42 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
             }
         }
     }
+    match config.session_management {
+        None | Some(SessionManagement::None) => {}
+        Some(SessionManagement::Transport) if config.endpoint_type == EndpointType::LoadBalance => {
+        }
+        Some(SessionManagement::Transport) => problems.add(
+            "endpointConfig.sessionManagement",
+            "applies to load_balance endpoints only",
+        ),
+        Some(other) => problems.add(
+            "endpointConfig.sessionManagement",
+            format!("'{other}' sessions are not supported yet; use transport (a cookie) or none"),
+        ),
+    }
+    if config
+        .session_time_out
+        .is_some_and(|ms| !(0..=MAX_SESSION_MILLIS).contains(&ms))
+    {
+        problems.add(
+            "endpointConfig.sessionTimeOut",
+            format!("must be between 0 and {MAX_SESSION_MILLIS} milliseconds"),
+        );
+    }
+    for (key, algorithm) in [
+        ("algoClassName", &config.algo_class_name),
+        ("algoCombo", &config.algo_combo),
+    ] {
+        if let Some(algorithm) = algorithm.as_deref().filter(|a| !a.trim().is_empty()) {
+            let algorithm = algorithm.trim();
+            if algorithm != ROUND_ROBIN && !algorithm.eq_ignore_ascii_case("roundRobin") {
+                problems.add(
+                    format!("endpointConfig.{key}"),
+                    format!("'{algorithm}' is not supported; gateways balance with {ROUND_ROBIN}"),
+                );
+            }
+        }
+    }
     if !matches!(
         config.endpoint_type,
         EndpointType::Http | EndpointType::LoadBalance | EndpointType::Failover
@@ -812,15 +1070,54 @@ fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint)
         );
     }
     if let Some(settings) = &endpoint.config {
-        for (name, value) in [
-            ("actionDuration", settings.action_duration),
-            ("retryTimeOut", settings.retry_time_out),
-            ("retryDelay", settings.retry_delay),
+        let field = |name: &str| format!("{field}.config.{name}");
+        for (name, value, min) in [
+            ("actionDuration", settings.action_duration, 0),
+            ("retryDelay", settings.retry_delay, 0),
+            // Synapse's -1: unset.
+            ("suspendDuration", settings.suspend_duration, -1),
+            ("suspendMaxDuration", settings.suspend_max_duration, -1),
         ] {
-            if value.is_some_and(|v| !(0..=MAX_TIMEOUT_MILLIS).contains(&v)) {
+            if value.is_some_and(|v| !(min..=MAX_TIMEOUT_MILLIS).contains(&v)) {
                 problems.add(
-                    format!("{field}.config.{name}"),
+                    field(name),
                     format!("must be between 0 and {MAX_TIMEOUT_MILLIS} milliseconds"),
+                );
+            }
+        }
+        if settings
+            .retry_time_out
+            .is_some_and(|n| !(0..=MAX_RETRIES).contains(&n))
+        {
+            problems.add(
+                field("retryTimeOut"),
+                format!("must be a count of retries between 0 and {MAX_RETRIES}"),
+            );
+        }
+        if settings
+            .factor
+            .is_some_and(|f| !(1.0..=MAX_FACTOR).contains(&f))
+        {
+            problems.add(
+                field("factor"),
+                format!("must be between 1 and {MAX_FACTOR}"),
+            );
+        }
+        if let (Some(initial), Some(max)) =
+            (settings.suspend_duration, settings.suspend_max_duration)
+        {
+            if initial > 0 && max > 0 && max < initial {
+                problems.add(
+                    field("suspendMaxDuration"),
+                    "must not be shorter than suspendDuration",
+                );
+            }
+        }
+        for code in &settings.retry_erro_code {
+            if settings.suspend_error_code.contains(code) {
+                problems.add(
+                    field("retryErroCode"),
+                    format!("{code} is also in suspendErrorCode: an error either suspends the endpoint at once or is retried first"),
                 );
             }
         }

@@ -143,12 +143,9 @@ pub async fn import_definition(
     definition.scopes = api_scopes(services, actor, &definition.scopes, summary.scopes).await?;
     if definition.endpoint_config.is_none() {
         definition.endpoint_config = summary.endpoints.first().map(|url| EndpointConfig {
-            endpoint_type: tollgate_model::EndpointType::Http,
             production_endpoints: Some(EndpointList::One(endpoint(url))),
             sandbox_endpoints: Some(EndpointList::One(endpoint(url))),
-            production_failovers: vec![],
-            sandbox_failovers: vec![],
-            other: serde_json::Map::new(),
+            ..EndpointConfig::of_type(tollgate_model::EndpointType::Http)
         });
     }
     super::apis::create_api_with_document(services, actor, definition, Some(&document.value), None)

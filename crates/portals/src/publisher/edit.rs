@@ -702,13 +702,15 @@ pub(crate) async fn save_endpoints(
         .unwrap_or_default();
     let (production_endpoints, production_failovers) = side(kind, &production, &keep);
     let (sandbox_endpoints, sandbox_failovers) = side(kind, &sandbox, &keep);
+    // The rest of the configuration (sessions, …) stays as it was.
+    let rest = previous.unwrap_or_else(|| EndpointConfig::of_type(kind));
     definition.endpoint_config = Some(EndpointConfig {
         endpoint_type: kind,
         production_endpoints,
         sandbox_endpoints,
         production_failovers,
         sandbox_failovers,
-        other: previous.map(|c| c.other).unwrap_or_default(),
+        ..rest
     });
     match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
         Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),

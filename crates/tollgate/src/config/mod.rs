@@ -667,6 +667,10 @@ pub struct SyncGateway {
 pub struct GatewaySection {
     #[serde(default)]
     pub environment: Vec<Environment>,
+    /// Proxies (addresses or networks) whose `X-Forwarded-*` headers gateways keep and append
+    /// to; anyone else's are replaced.
+    #[serde(default)]
+    pub trusted_proxies: Vec<values::ProxyNetwork>,
 }
 
 /// `[[apim.gateway.environment]]`: a gateway environment APIs can be deployed to.
@@ -934,6 +938,33 @@ http_endpoint = "http://apim.example.com:8282"
             "{err}"
         );
         assert!(err.contains("`hostname`"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let config = Config::parse(
+            "[apim.gateway]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.168.1.5\", \"fd00::/8\"]\n",
+            "d.toml",
+        )
+        .unwrap();
+        let nets: Vec<String> = config
+            .apim
+            .gateway
+            .trusted_proxies
+            .iter()
+            .map(|p| p.0.to_string())
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.168.1.5/32", "fd00::/8"]);
+        let err = Config::parse(
+            "[apim.gateway]\ntrusted_proxies = [\"lb.example\"]\n",
+            "d.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("apim.gateway.trusted_proxies") && err.contains("lb.example"),
+            "{err}"
+        );
     }
 
     #[test]

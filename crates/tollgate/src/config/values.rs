@@ -253,3 +253,22 @@ mod tests {
         }
     }
 }
+
+/// An address (`10.0.0.5`, `::1`) or a network (`10.0.0.0/8`) of trusted proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNetwork(pub ipnet::IpNet);
+
+impl<'de> Deserialize<'de> for ProxyNetwork {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let text = text.trim();
+        text.parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(ProxyNetwork)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "'{text}' is not an IP address or network (10.0.0.5, 10.0.0.0/8, fd00::/8)"
+                ))
+            })
+    }
+}

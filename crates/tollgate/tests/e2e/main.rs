@@ -16,6 +16,7 @@
 )]
 
 mod api_keys;
+mod backends;
 mod bulk;
 mod configuration;
 mod conformance;

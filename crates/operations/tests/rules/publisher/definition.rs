@@ -272,6 +272,141 @@ fn endpoints_are_http_urls_with_sane_timeouts_and_lists_need_a_balancing_type() 
 }
 
 #[test]
+fn advanced_endpoint_settings_are_checked_field_by_field() {
+    let with = |config: Value| {
+        endpoints(json!({"production_endpoints": {"url": "http://a.example", "config": config}}))
+    };
+    let field = |name: &str| format!("endpointConfig.production_endpoints.config.{name}");
+    refused(vec![
+        (
+            with(
+                json!({"suspendDuration": -2, "suspendMaxDuration": 3_600_001, "factor": 0.5,
+                        "retryTimeOut": 101}),
+            ),
+            &[
+                &field("suspendDuration"),
+                &field("suspendMaxDuration"),
+                &field("factor"),
+                &field("retryTimeOut"),
+            ],
+        ),
+        (
+            with(json!({"suspendDuration": 5000, "suspendMaxDuration": 1000})),
+            &[&field("suspendMaxDuration")],
+        ),
+        (
+            with(json!({"suspendErrorCode": ["101504"], "retryErroCode": ["101504", "101505"]})),
+            &[&field("retryErroCode")],
+        ),
+        (
+            endpoints(
+                json!({"endpoint_type": "load_balance", "sessionManagement": "soap",
+                             "production_endpoints": [{"url": "http://a.example"}]}),
+            ),
+            &["endpointConfig.sessionManagement"],
+        ),
+        (
+            endpoints(
+                json!({"endpoint_type": "failover", "sessionManagement": "transport",
+                             "production_endpoints": {"url": "http://a.example"}}),
+            ),
+            &["endpointConfig.sessionManagement"],
+        ),
+        (
+            endpoints(
+                json!({"endpoint_type": "load_balance", "algoClassName": "com.example.Weighted",
+                             "production_endpoints": [{"url": "http://a.example"}]}),
+            ),
+            &["endpointConfig.algoClassName"],
+        ),
+    ]);
+    // Names no gateway knows are refused while the object is read, naming the field.
+    for (config, name) in [
+        (json!({"actionSelect": "retry"}), "actionSelect"),
+        (json!({"suspendErrorCode": ["999999"]}), "suspendErrorCode"),
+    ] {
+        let message = ApiDefinition::from_json(api_body("Pizza", "/pizza", with(config)))
+            .invalid("endpointConfig.production_endpoints");
+        assert!(message.contains("is not one of"), "{name}: {message}");
+    }
+}
+
+#[test]
+fn gateways_get_every_endpoint_with_its_settings_in_wso2s_units() {
+    let api = normalised(endpoints(json!({
+        "endpoint_type": "failover",
+        "production_endpoints": {"url": "http://primary.example/", "config": {
+            "actionDuration": "2000", "actionSelect": "discard",
+            "suspendErrorCode": ["101503", 101504], "suspendDuration": "1000",
+            "suspendMaxDuration": "8000", "factor": "2.0",
+            "retryErroCode": ["101505"], "retryTimeOut": "3", "retryDelay": "500"}},
+        "production_failovers": [{"url": "http://backup.example"}],
+        "sandbox_endpoints": {"url": "http://sandbox.example"},
+        "sandbox_failovers": [{"url": "http://sandbox-backup.example",
+                               "config": {"suspendDuration": "0", "suspendMaxDuration": "0"}}],
+    })))
+    .unwrap();
+    let runtime = api.runtime_endpoints();
+    assert_eq!(runtime.routing, tollgate_model::EndpointRouting::Failover);
+    let urls = |list: &[tollgate_model::RuntimeEndpoint]| {
+        list.iter().map(|e| e.url.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        urls(&runtime.production_list),
+        ["http://primary.example", "http://backup.example"]
+    );
+    assert_eq!(
+        runtime.production.as_deref(),
+        Some("http://primary.example")
+    );
+    let primary = &runtime.production_list[0].resilience;
+    use tollgate_model::{TimeoutAction, TransportErrorCode as Code};
+    assert_eq!(primary.timeout_millis, Some(2000));
+    assert_eq!(primary.timeout_action, TimeoutAction::Discard);
+    assert_eq!(
+        primary.suspend_error_codes,
+        [Code::ConnectionFailed, Code::ConnectionTimedOut]
+    );
+    assert_eq!(
+        (primary.suspend_initial_millis, primary.suspend_max_millis),
+        (1000, Some(8000))
+    );
+    assert_eq!(primary.suspend_factor, 2.0);
+    assert_eq!(primary.retry_error_codes, [Code::ConnectionClosed]);
+    assert_eq!(
+        (
+            primary.retries_before_suspension,
+            primary.retry_delay_millis
+        ),
+        (3, 500)
+    );
+    // Without settings, WSO2's defaults: a failing endpoint is suspended for 30 s.
+    assert_eq!(
+        runtime.production_list[1].resilience,
+        tollgate_model::EndpointResilience::default()
+    );
+    // Zero durations turn suspension off.
+    assert_eq!(runtime.sandbox_list[1].resilience.suspend_initial_millis, 0);
+
+    let balanced = normalised(endpoints(json!({
+        "endpoint_type": "load_balance", "sessionManagement": "transport", "sessionTimeOut": "90000",
+        "algoClassName": "org.apache.synapse.endpoints.algorithms.RoundRobin",
+        "production_endpoints": [{"url": "http://a.example"}, {"url": "http://b.example"}],
+    })))
+    .unwrap()
+    .runtime_endpoints();
+    assert_eq!(
+        balanced.routing,
+        tollgate_model::EndpointRouting::LoadBalance {
+            affinity: Some(tollgate_model::SessionAffinity {
+                max_age_secs: Some(90)
+            })
+        }
+    );
+    assert_eq!(balanced.production_list.len(), 2);
+}
+
+#[test]
 fn resources_are_routable_paths_listed_once_each() {
     refused(vec![
         (
@@ -380,7 +515,7 @@ fn gateways_are_told_how_callers_authenticate() {
 }
 
 #[test]
-fn gateways_send_to_the_first_endpoint_of_each_list() {
+fn the_first_endpoint_of_each_list_is_also_named_for_older_gateways() {
     let api = normalised(endpoints(json!({
         "endpoint_type": "load_balance",
         "production_endpoints": [{"url": "http://a.example/base/"}, {"url": "http://b.example"}],

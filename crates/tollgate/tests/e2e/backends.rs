@@ -1,0 +1,328 @@
+//! Endpoint lists through a real gateway and real backends on loopback: load balancing (round
+//! robin, cookie affinity), failover, the retry rules (a request never sent goes on whatever
+//! its method; a sent one only when idempotent and bodiless), timeouts (`actionDuration`,
+//! `actionSelect`), and suspension with recovery.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tollgate_testkit::flow::{named_api, Flow};
+use tollgate_testkit::gateway::{Bearer, Gateway};
+use tollgate_testkit::{MockBackend, Node, NodeOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
+
+/// An address nothing listens on (until a test starts something there).
+fn closed_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// A backend that reads each request whole and hangs up without answering: the request was
+/// certainly sent.
+async fn hang_up_after_reading() -> SocketAddr {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&seen[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if seen.len() >= end + 4 + length {
+                            return;
+                        }
+                    }
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+fn endpoint(url: &str, config: Option<Value>) -> Value {
+    match config {
+        Some(config) => json!({"url": url, "config": config}),
+        None => json!({"url": url}),
+    }
+}
+
+/// PizzaShack at `context` with `endpoint_config`.
+fn api(name: &str, context: &str, endpoint_config: Value) -> Value {
+    let mut body = named_api(name, context, "1.0.0", "http://unused.example");
+    body["endpointConfig"] = endpoint_config;
+    body
+}
+
+fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}/pizzashack/v1")
+}
+
+/// Calls until the gateway serves `path` (the deployment reached it), counting nothing.
+async fn until_served(gateway: &Gateway, path: &str, token: &str) {
+    let answer = gateway
+        .eventually(path, Bearer(token), StatusCode::OK)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_balancing_affinity_failover_and_the_retry_rules() {
+    let one = MockBackend::start().await;
+    let two = MockBackend::start().await;
+    let closed = closed_address();
+    let hang_up = hang_up_after_reading().await;
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let gateway = Gateway::of(&node);
+
+    let balanced = flow
+        .publish_api(api(
+            "Balanced",
+            "/balanced",
+            json!({"endpoint_type": "load_balance",
+                   "algoClassName": "org.apache.synapse.endpoints.algorithms.RoundRobin",
+                   "production_endpoints": [endpoint(&one.url(), None), endpoint(&two.url(), None)]}),
+        ))
+        .await;
+    let sticky = flow
+        .publish_api(api(
+            "Sticky",
+            "/sticky",
+            json!({"endpoint_type": "load_balance", "sessionManagement": "transport",
+                   "sessionTimeOut": "60000",
+                   "production_endpoints": [endpoint(&one.url(), None), endpoint(&two.url(), None)]}),
+        ))
+        .await;
+    let failover = flow
+        .publish_api(api(
+            "Failover",
+            "/failover",
+            json!({"endpoint_type": "failover",
+                   "production_endpoints": endpoint(&url_of(closed), None),
+                   "production_failovers": [endpoint(&one.url(), None)]}),
+        ))
+        .await;
+    // The hanging endpoint is never suspended, so it keeps its turn.
+    let never_suspended = json!({"suspendDuration": "0", "suspendMaxDuration": "0"});
+    let retry = flow
+        .publish_api(api(
+            "Retry",
+            "/retry",
+            json!({"endpoint_type": "load_balance",
+                   "production_endpoints": [endpoint(&url_of(hang_up), Some(never_suspended)),
+                                            endpoint(&two.url(), None)]}),
+        ))
+        .await;
+    let (app, token) = flow
+        .application_with_token("EndpointListsApp", Some(&balanced))
+        .await;
+    for api_id in [&sticky, &failover, &retry] {
+        flow.subscribe(&app, api_id, "Unlimited").await;
+    }
+
+    // Round robin: the requests alternate.
+    until_served(&gateway, "/balanced/1.0.0/menu", &token).await;
+    let before = (one.requests().len(), two.requests().len());
+    for _ in 0..10 {
+        // A client's own forwarded headers are replaced: it is no trusted proxy.
+        let menu = gateway
+            .call_with(
+                Method::GET,
+                "/balanced/1.0.0/menu",
+                Bearer(&token),
+                None,
+                &[
+                    ("x-forwarded-for", "198.51.100.1"),
+                    ("x-forwarded-host", "evil.example"),
+                ],
+            )
+            .await;
+        assert_eq!(menu.status, StatusCode::OK, "{}", menu.body);
+    }
+    let seen = one.requests().pop().unwrap();
+    assert_eq!(seen.header("x-forwarded-for"), Some("127.0.0.1"));
+    assert_eq!(seen.header("x-forwarded-proto"), Some("http"));
+    let host = gateway.url("").trim_start_matches("http://").to_string();
+    assert_eq!(seen.header("x-forwarded-host"), Some(host.as_str()));
+    let after = (one.requests().len(), two.requests().len());
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (5, 5),
+        "round robin over two endpoints"
+    );
+
+    // Affinity: the first answer sets the cookie; with it, every request goes to one endpoint.
+    until_served(&gateway, "/sticky/1.0.0/menu", &token).await;
+    let first = gateway.get("/sticky/1.0.0/menu", Bearer(&token)).await;
+    let cookie = first
+        .header("set-cookie")
+        .expect("an affinity cookie")
+        .to_string();
+    assert!(cookie.starts_with("tollgate_lb="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/sticky/1.0.0") && cookie.contains("Max-Age=60"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let before = (one.requests().len(), two.requests().len());
+    for _ in 0..6 {
+        let menu = gateway
+            .call_with(
+                Method::GET,
+                "/sticky/1.0.0/menu",
+                Bearer(&token),
+                None,
+                &[("cookie", &pair)],
+            )
+            .await;
+        assert_eq!(menu.status, StatusCode::OK);
+        assert!(menu.header("set-cookie").is_none(), "already set");
+    }
+    let after = (one.requests().len(), two.requests().len());
+    let moved = (after.0 - before.0, after.1 - before.1);
+    assert!(moved == (6, 0) || moved == (0, 6), "{moved:?}");
+
+    // Failover: the primary refuses connections; every request, a POST with its body too (it
+    // was never sent), is served by the failover endpoint.
+    until_served(&gateway, "/failover/1.0.0/menu", &token).await;
+    let order = json!({"pizza": "BBQ Chicken Bacon", "quantity": 2});
+    let created = gateway
+        .call(
+            Method::POST,
+            "/failover/1.0.0/order",
+            Bearer(&token),
+            Some(&order),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json(), order);
+    let posted = one
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posted, 1);
+
+    // Retry rules: a GET that the hanging endpoint swallowed goes on to the next endpoint; a
+    // POST it swallowed does not (it was sent, and is not idempotent).
+    until_served(&gateway, "/retry/1.0.0/menu", &token).await;
+    for _ in 0..4 {
+        let menu = gateway.get("/retry/1.0.0/menu", Bearer(&token)).await;
+        assert_eq!(menu.status, StatusCode::OK, "{}", menu.body);
+    }
+    let posts_before = two.requests().iter().filter(|r| r.method == "POST").count();
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let answer = gateway
+            .call(
+                Method::POST,
+                "/retry/1.0.0/order",
+                Bearer(&token),
+                Some(&order),
+            )
+            .await;
+        if answer.status != StatusCode::CREATED {
+            assert_eq!(
+                answer.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
+                "101503"
+            );
+        }
+        statuses.push(answer.status.as_u16());
+    }
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [201, 503],
+        "one POST met the hanging endpoint first"
+    );
+    let posts_after = two.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts_after - posts_before, 1, "never sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_suspension_and_recovery() {
+    let backend = MockBackend::start().await;
+    let returning = closed_address();
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let gateway = Gateway::of(&node);
+
+    let timed = |action: &str| {
+        json!({"endpoint_type": "http",
+               "production_endpoints": endpoint(&backend.url(),
+                   Some(json!({"actionDuration": "300", "actionSelect": action})))})
+    };
+    let fault = flow
+        .publish_api(api("TimedFault", "/timed", timed("fault")))
+        .await;
+    let discard = flow
+        .publish_api(api("TimedDiscard", "/discarding", timed("discard")))
+        .await;
+    let suspending = flow
+        .publish_api(api(
+            "Suspending",
+            "/suspending",
+            json!({"endpoint_type": "http",
+                   "production_endpoints": endpoint(&url_of(returning),
+                       Some(json!({"suspendDuration": "1000", "suspendMaxDuration": "1000",
+                                   "suspendErrorCode": ["101503"]})))}),
+        ))
+        .await;
+    let (app, token) = flow
+        .application_with_token("ResilienceApp", Some(&fault))
+        .await;
+    for api_id in [&discard, &suspending] {
+        flow.subscribe(&app, api_id, "Unlimited").await;
+    }
+
+    // The backend takes a second; the endpoint allows 300 ms.
+    until_served(&gateway, "/timed/1.0.0/menu", &token).await;
+    let slow = gateway.get("/timed/1.0.0/slow", Bearer(&token)).await;
+    assert_eq!(slow.refused(StatusCode::GATEWAY_TIMEOUT)["code"], "101504");
+    until_served(&gateway, "/discarding/1.0.0/menu", &token).await;
+    let discarded = gateway.get("/discarding/1.0.0/slow", Bearer(&token)).await;
+    assert_eq!(discarded.status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(discarded.body, "", "discard answers without a body");
+
+    // Nothing listens: the first call fails (101503) and suspends the endpoint; while it is
+    // suspended the answer is 303001 without a backend call.
+    let down = gateway
+        .eventually(
+            "/suspending/1.0.0/menu",
+            Bearer(&token),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    assert_eq!(
+        down.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
+        "101503"
+    );
+    let suspended = gateway.get("/suspending/1.0.0/menu", Bearer(&token)).await;
+    assert_eq!(
+        suspended.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
+        "303001"
+    );
+    // The backend comes back: after the suspension, the endpoint is tried again and serves.
+    let back = MockBackend::start_at(returning).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    until_served(&gateway, "/suspending/1.0.0/menu", &token).await;
+    assert!(!back.requests().is_empty());
+}
