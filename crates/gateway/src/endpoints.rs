@@ -146,46 +146,42 @@ impl EndpointGroup {
     /// affinity) for a load-balanced list, the list's order for failover.
     pub fn plan(&self, now: u64, request: &HeaderMap) -> Result<Plan, AllSuspended> {
         let count = self.members.len();
-        let first = match &self.kind {
-            GroupKind::Single | GroupKind::Failover => 0,
-            GroupKind::LoadBalance { affinity } => affinity
-                .as_ref()
-                .and_then(|_| self.affine_member(request))
-                .filter(|&i| self.members[i].usable(now))
-                .unwrap_or_else(|| self.turn.fetch_add(1, Ordering::Relaxed) % count),
-        };
-        if count == 1 {
+        if count <= 1 {
             // The common case: one endpoint, one atomic read.
-            return if self.members[0].usable(now) {
-                Ok(Plan {
+            return match self.members.first() {
+                Some(member) if member.usable(now) => Ok(Plan {
                     order: [0; MAX_PLAN],
                     len: 1,
                     affine: None,
-                })
-            } else {
-                Err(AllSuspended)
+                }),
+                _ => Err(AllSuspended),
             };
         }
-        let mut order = [0u8; MAX_PLAN];
+        let affine = match &self.kind {
+            GroupKind::LoadBalance { affinity: Some(_) } => self.affine_member(request),
+            _ => None,
+        };
+        let first = match &self.kind {
+            GroupKind::Single | GroupKind::Failover => 0,
+            GroupKind::LoadBalance { .. } => affine
+                .filter(|&i| self.members[i].usable(now))
+                .unwrap_or_else(|| self.turn.fetch_add(1, Ordering::Relaxed) % count),
+        };
+        let mut order = [0; MAX_PLAN];
         let mut len = 0;
-        for step in 0..count {
-            let i = (first + step) % count;
-            if len < MAX_PLAN && self.members[i].usable(now) {
-                order[len] = i as u8;
+        for i in (first..count).chain(0..first) {
+            if len == MAX_PLAN {
+                break;
+            }
+            if self.members[i].usable(now) {
+                order[len] = i;
                 len += 1;
             }
         }
         if len == 0 {
             return Err(AllSuspended);
         }
-        Ok(Plan {
-            order,
-            len,
-            affine: match &self.kind {
-                GroupKind::LoadBalance { affinity: Some(_) } => self.affine_member(request),
-                _ => None,
-            },
-        })
+        Ok(Plan { order, len, affine })
     }
 
     /// The `Set-Cookie` value that keeps the client on `member`, when this group has affinity
@@ -231,7 +227,7 @@ const MAX_PLAN: usize = 16;
 
 /// The endpoints one request may try, in order.
 pub struct Plan {
-    order: [u8; MAX_PLAN],
+    order: [usize; MAX_PLAN],
     len: usize,
     /// The endpoint the request's affinity cookie named.
     affine: Option<usize>,
@@ -243,7 +239,7 @@ impl Plan {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.order[..self.len].iter().map(|&i| usize::from(i))
+        self.order[..self.len].iter().copied()
     }
 }
 
@@ -329,6 +325,16 @@ mod tests {
             .collect()
     }
 
+    /// One endpoint, `http://a`, with `settings`.
+    fn single(settings: EndpointResilience) -> EndpointGroup {
+        EndpointGroup::build(
+            &EndpointRouting::Single,
+            &endpoints(&["http://a"], settings),
+            "",
+        )
+        .unwrap()
+    }
+
     fn order(group: &EndpointGroup, now: u64, headers: &HeaderMap) -> Vec<usize> {
         group.plan(now, headers).unwrap().iter().collect()
     }
@@ -373,12 +379,7 @@ mod tests {
             suspend_max_millis: Some(5_000),
             ..Default::default()
         };
-        let group = EndpointGroup::build(
-            &EndpointRouting::Single,
-            &endpoints(&["http://a"], settings),
-            "",
-        )
-        .unwrap();
+        let group = single(settings);
         let member = &group.members[0];
         let code = TransportErrorCode::ConnectionFailed;
         assert_eq!(
@@ -409,12 +410,7 @@ mod tests {
             retry_delay_millis: 100,
             ..Default::default()
         };
-        let group = EndpointGroup::build(
-            &EndpointRouting::Single,
-            &endpoints(&["http://a"], settings),
-            "",
-        )
-        .unwrap();
+        let group = single(settings);
         let member = &group.members[0];
         let timeout = TransportErrorCode::ConnectionTimedOut;
         assert_eq!(
@@ -440,9 +436,7 @@ mod tests {
             suspend_initial_millis: 0,
             ..Default::default()
         };
-        let group =
-            EndpointGroup::build(&EndpointRouting::Single, &endpoints(&["http://a"], off), "")
-                .unwrap();
+        let group = single(off);
         assert_eq!(
             group.members[0].failed(TransportErrorCode::ConnectionFailed, 0),
             FailureOutcome::Ignored

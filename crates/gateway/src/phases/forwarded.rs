@@ -68,10 +68,9 @@ pub fn forward(headers: &mut HeaderMap, authority: Option<&Authority>, connectio
         (Some(client), false) => {
             headers.insert(X_FORWARDED_FOR, client.clone());
         }
+        // No peer address (never on a TCP listener), so no trust either.
         (None, _) => {
-            if !connection.trusted {
-                headers.remove(X_FORWARDED_FOR);
-            }
+            headers.remove(X_FORWARDED_FOR);
         }
     }
     if !(connection.trusted && headers.contains_key(X_FORWARDED_PROTO)) {
