@@ -591,6 +591,18 @@ const NAME_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&$[]/";
 const VERSION_FORBIDDEN: &str = "~!@#;:%^*()+={}|\\<>\"',&/$[]";
 /// The longest endpoint timeout accepted: an hour.
 const MAX_TIMEOUT_MILLIS: i64 = 3_600_000;
+/// WSO2's advanced endpoint settings (the keys of an endpoint's `config`).
+const ENDPOINT_SETTINGS: [&str; 9] = [
+    "actionDuration",
+    "actionSelect",
+    "suspendErrorCode",
+    "suspendDuration",
+    "suspendMaxDuration",
+    "factor",
+    "retryErroCode",
+    "retryTimeOut",
+    "retryDelay",
+];
 /// The longest load-balancing session accepted: a day.
 const MAX_SESSION_MILLIS: i64 = 86_400_000;
 /// The most retries before suspension accepted.
@@ -760,6 +772,14 @@ impl ApiDefinition {
             }
         }
         if let Some(cors) = &self.cors_configuration {
+            // Gateways answer no CORS preflight and add no CORS headers yet: an API that asks
+            // for CORS would get none, silently.
+            if cors.cors_configuration_enabled {
+                problems.add(
+                    "corsConfiguration.corsConfigurationEnabled",
+                    "CORS is not supported by gateways yet; set it to false",
+                );
+            }
             for (i, method) in cors.access_control_allow_methods.iter().enumerate() {
                 if HttpVerb::parse(method).is_none() {
                     problems.add(
@@ -1004,6 +1024,17 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
             }
         }
     }
+    // Backend authentication (WSO2's `endpoint_security`) is not sent by gateways yet.
+    if let Some(Value::Object(security)) = config.other.get("endpoint_security") {
+        for (side, settings) in security {
+            if settings.get("enabled").and_then(Value::as_bool) == Some(true) {
+                problems.add(
+                    format!("endpointConfig.endpoint_security.{side}.enabled"),
+                    "backend authentication is not supported by gateways yet; set it to false",
+                );
+            }
+        }
+    }
     match config.session_management {
         None | Some(SessionManagement::None) => {}
         Some(SessionManagement::Transport) if config.endpoint_type == EndpointType::LoadBalance => {
@@ -1071,6 +1102,16 @@ fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint)
     }
     if let Some(settings) = &endpoint.config {
         let field = |name: &str| format!("{field}.config.{name}");
+        // A key gateways do not know would be a setting silently ignored (a misspelt one too).
+        for key in settings.other.keys() {
+            problems.add(
+                field(key),
+                format!(
+                    "is not an endpoint setting; known: {}",
+                    ENDPOINT_SETTINGS.join(", ")
+                ),
+            );
+        }
         for (name, value, min) in [
             ("actionDuration", settings.action_duration, 0),
             ("retryDelay", settings.retry_delay, 0),
@@ -1274,7 +1315,7 @@ mod tests {
             "name": "Pizza", "context": "pizza", "version": "1.0.0",
             "visibility": "RESTRICTED", "visibleRoles": ["internal/subscriber"],
             "tags": ["food"], "maxTps": {"production": 100, "sandbox": 10},
-            "corsConfiguration": {"corsConfigurationEnabled": true, "accessControlAllowOrigins": ["*"],
+            "corsConfiguration": {"corsConfigurationEnabled": false, "accessControlAllowOrigins": ["*"],
                                   "accessControlAllowCredentials": false, "accessControlAllowHeaders": ["authorization"],
                                   "accessControlAllowMethods": ["GET"]},
             "endpointConfig": {"endpoint_type": "load_balance", "algoCombo": "roundRobin",

@@ -320,6 +320,25 @@ fn advanced_endpoint_settings_are_checked_field_by_field() {
             &["endpointConfig.algoClassName"],
         ),
     ]);
+    // What gateways do not apply yet is refused, not kept to be ignored.
+    refused(vec![
+        (
+            with(json!({"actionDuration": "1000", "retryCount": "3"})),
+            &[&field("retryCount")],
+        ),
+        (
+            endpoints(json!({"production_endpoints": {"url": "http://a.example"},
+                             "endpoint_security": {"production": {"enabled": true, "type": "BASIC",
+                                                                  "username": "u", "password": "p"},
+                                                   "sandbox": {"enabled": false}}})),
+            &["endpointConfig.endpoint_security.production.enabled"],
+        ),
+        (
+            json!({"corsConfiguration": {"corsConfigurationEnabled": true,
+                                         "accessControlAllowOrigins": ["*"]}}),
+            &["corsConfiguration.corsConfigurationEnabled"],
+        ),
+    ]);
     // Names no gateway knows are refused while the object is read, naming the field.
     for (config, name) in [
         (json!({"actionSelect": "retry"}), "actionSelect"),
