@@ -196,6 +196,11 @@ impl GatewayError {
         self.parts().0
     }
 
+    /// WSO2's error code.
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
     /// WSO2's gateway error body: `{"code":"900901","message":"…","description":"…"}`.
     pub fn to_response(&self) -> Response<Full<Bytes>> {
         let (status, code, message) = self.parts();

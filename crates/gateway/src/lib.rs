@@ -11,6 +11,8 @@ mod error;
 mod feed;
 pub mod hits;
 pub mod keysets;
+pub mod management;
+pub mod metrics;
 pub mod path;
 pub mod phases;
 pub mod report;
@@ -76,6 +78,8 @@ pub struct Gateway {
     /// Failed backend calls are logged at most once per [`BACKEND_FAILURE_LOG_PERIOD`] (with
     /// the count of those left out): a backend outage must not become a log storm.
     pub(crate) backend_failures: tollgate_guard::Every,
+    /// What `/metrics` on the management listener shows.
+    metrics: Arc<metrics::GatewayMetrics>,
 }
 
 /// How often, at most, a failed backend call is logged.
@@ -114,6 +118,7 @@ impl Gateway {
             inactive: quick_cache::sync::Cache::new(10_000),
             introspections: tokio::sync::Semaphore::new(MAX_CONCURRENT_INTROSPECTIONS),
             backend_failures: tollgate_guard::Every::new(BACKEND_FAILURE_LOG_PERIOD),
+            metrics: Arc::new(metrics::GatewayMetrics::new()),
         })
     }
 
@@ -201,8 +206,14 @@ impl Gateway {
         self.state.load_full()
     }
 
+    /// The gateway's metrics.
+    pub fn metrics(&self) -> &Arc<metrics::GatewayMetrics> {
+        &self.metrics
+    }
+
     /// Swaps in a new snapshot; requests in flight finish on the one they started with.
     pub fn install(&self, state: RuntimeState) {
+        self.metrics.state_installed(state.seq);
         self.state.store(Arc::new(state));
         self.ready.store(true, Ordering::Release);
     }

@@ -10,6 +10,7 @@ use tollgate_model::{
 use crate::tokens::VerifiedClaims;
 
 use crate::endpoints::EndpointGroup;
+use crate::metrics::{ApiMetrics, GatewayMetrics};
 use crate::upstream::UpstreamError;
 use crate::HashMap;
 
@@ -128,6 +129,8 @@ pub struct ApiRoute {
     /// The production and sandbox endpoint lists, prepared (or why they could not be).
     production: Option<Result<EndpointGroup, UpstreamError>>,
     sandbox: Option<Result<EndpointGroup, UpstreamError>>,
+    /// The API's metric series, looked up at its first request.
+    metrics: std::sync::OnceLock<ApiMetrics>,
 }
 
 impl ApiRoute {
@@ -185,7 +188,14 @@ impl ApiRoute {
             api,
             resources,
             wildcards,
+            metrics: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The API's metric series in `metrics`.
+    pub fn metrics(&self, metrics: &GatewayMetrics) -> &ApiMetrics {
+        self.metrics
+            .get_or_init(|| metrics.api(&self.api.name, &self.api.version))
     }
 
     /// The endpoints requests with keys of `key_type` go to: `None` when the API has none.

@@ -106,6 +106,22 @@ impl UpstreamErrorKind {
         })
     }
 
+    /// What failed, as a metric label.
+    pub fn name(&self) -> &'static str {
+        use UpstreamErrorKind::*;
+        match self {
+            NotAUrl | Scheme | NoHost | InvalidHost | Target(_) => "endpoint",
+            Resolve(_) => "dns",
+            Connect(_) => "connect",
+            TlsServerName | Tls(_) => "tls",
+            ConnectTimeout => "connect_timeout",
+            Handshake(_) => "handshake",
+            Unsent(_) => "unsent",
+            Exchange(_) => "exchange",
+            ResponseTimeout(_) => "timeout",
+        }
+    }
+
     /// Whether the backend may have received (part of) the request: if not, sending it to
     /// another endpoint is safe whatever its method.
     pub fn request_sent(&self) -> bool {

@@ -46,7 +46,7 @@ pub struct Node {
     ready_before: usize,
 }
 
-const BASE_PORTS: [u16; 6] = [9443, 9763, 8280, 8243, 9611, 9711];
+const BASE_PORTS: [u16; 7] = [9443, 9763, 8280, 8243, 9611, 9711, 9901];
 /// Offsets this far apart never share a port.
 const OFFSET_STRIDE: u16 = 1500;
 
@@ -165,6 +165,11 @@ impl Node {
 
     pub fn gateway_http(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port(8280))
+    }
+
+    /// The gateway's management listener (`/metrics`, health probes).
+    pub fn gateway_management(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port(9901))
     }
 
     pub fn gateway_https(&self, path: &str) -> String {

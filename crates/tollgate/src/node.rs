@@ -523,11 +523,14 @@ async fn start_gateway(
             let trusted_proxies = trusted_proxies.clone();
             move |peer: SocketAddr| {
                 let (gateway, backends) = (gateway.clone(), backends.clone());
-                let connection = Arc::new(tollgate_gateway::phases::forwarded::Connection::new(
-                    Some(peer),
-                    secure,
-                    &trusted_proxies,
-                ));
+                let connection = Arc::new(
+                    tollgate_gateway::phases::forwarded::Connection::new(
+                        Some(peer),
+                        secure,
+                        &trusted_proxies,
+                    )
+                    .counted(gateway.metrics()),
+                );
                 hyper::service::service_fn(move |req| {
                     tollgate_gateway::phases::handle(
                         gateway.clone(),
@@ -550,6 +553,23 @@ async fn start_gateway(
         node.servers.spawn(serving);
         opened.push((name, config.port(port)));
     }
+    // Metrics and health probes, apart from API traffic.
+    let management = {
+        let gateway = gateway.clone();
+        hyper::service::service_fn(move |req| {
+            tollgate_gateway::management::serve(gateway.clone(), req)
+        })
+    };
+    let management_port = config.port(config.apim.gateway.management_port);
+    listen(
+        node,
+        "gateway-management",
+        management_port,
+        None,
+        management,
+        opened,
+    )
+    .await?;
     Ok(gateway)
 }
 

@@ -27,6 +27,8 @@ pub struct Connection {
     secure: bool,
     /// Whether the peer is a trusted proxy.
     trusted: bool,
+    /// Counts the connection as open while it lives.
+    _open: Option<crate::metrics::OpenConnection>,
 }
 
 impl Connection {
@@ -38,6 +40,15 @@ impl Connection {
             client_header: client.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok()),
             secure,
             trusted: client.is_some_and(|ip| trusted_proxies.iter().any(|net| net.contains(&ip))),
+            _open: None,
+        }
+    }
+
+    /// The connection, counted among the open ones of `metrics` while it lives.
+    pub fn counted(self, metrics: &std::sync::Arc<crate::metrics::GatewayMetrics>) -> Connection {
+        Connection {
+            _open: Some(metrics.connection_opened()),
+            ..self
         }
     }
 }

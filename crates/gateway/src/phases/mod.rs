@@ -15,9 +15,10 @@
 //! | upstream request | [`upstream_request`] | request target and head the backend receives, ids included |
 //! | proxy | [`proxy`], `crate::upstream` | the backend's response within the endpoint's timeout; failures recorded (suspension), the next endpoint tried when safe; bodies streamed both ways |
 //! | response | here | hop-by-hop headers removed, affinity cookie and `activityid` added (errors too) |
+//! | record | [`record`] | the API's request counter and latency histograms; refusals by code |
 //!
 //! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
-//! throttle), and the record phase (metrics, access log, analytics) after the response.
+//! throttle), and the access log and analytics events (record).
 //!
 //! A new phase is a module here with one function over the earlier phases' conclusions,
 //! called in order from [`admit`] (policy phases, no I/O) or [`process`] (those with I/O).
@@ -28,6 +29,7 @@ pub mod authenticate;
 pub mod authorize;
 pub mod forwarded;
 pub mod proxy;
+pub mod record;
 pub mod request_id;
 pub mod route;
 pub mod throttle;
@@ -36,6 +38,7 @@ pub mod upstream_request;
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap};
@@ -60,12 +63,24 @@ pub async fn handle(
     connection: Arc<forwarded::Connection>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    let started = Instant::now();
     let state = gateway.state();
     let ids = request_id::request_ids(request.headers());
-    let mut response = match process(&gateway, &backends, &state, &connection, &ids, request).await
-    {
+    let mut outcome = record::Outcome::default();
+    let processed = process(
+        &gateway,
+        &backends,
+        &state,
+        &connection,
+        &ids,
+        &mut outcome,
+        request,
+    )
+    .await;
+    let mut response = match processed {
         Ok(response) => response,
         Err(err) => {
+            gateway.metrics().refused(err.code());
             match &err {
                 GatewayError::BackendUnreachable(reason) => {
                     if let Some(held_back) = gateway.backend_failures.ready() {
@@ -84,6 +99,7 @@ pub async fn handle(
             err.to_response().map(Either::Right)
         }
     };
+    record::record(&gateway, &outcome, response.status(), started.elapsed());
     response
         .headers_mut()
         .insert(request_id::ACTIVITY_ID, ids.activity_id);
@@ -140,12 +156,13 @@ pub fn admit<'s, 'p>(
     })
 }
 
-async fn process(
+async fn process<'s>(
     gateway: &Gateway,
     backends: &Backends,
-    state: &RuntimeState,
+    state: &'s RuntimeState,
     connection: &forwarded::Connection,
     ids: &request_id::RequestIds,
+    outcome: &mut record::Outcome<'s>,
     mut request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     // Forwarded headers first: a replayed request (see `proxy`) copies the head as it is here.
@@ -180,15 +197,21 @@ async fn process(
         },
         other => other,
     }
-    .map_err(|err| match err {
-        GatewayError::NeedsKeys(_) => {
-            GatewayError::InvalidCredentials("unknown signing key".into())
+    .map_err(|err| {
+        // A refusal of a known API counts among that API's requests.
+        outcome.route = state.route(&path).map(|(route, _)| &**route);
+        match err {
+            GatewayError::NeedsKeys(_) => {
+                GatewayError::InvalidCredentials("unknown signing key".into())
+            }
+            GatewayError::NeedsIntrospection(_) => {
+                GatewayError::InvalidCredentials("the token could not be introspected".into())
+            }
+            other => other,
         }
-        GatewayError::NeedsIntrospection(_) => {
-            GatewayError::InvalidCredentials("the token could not be introspected".into())
-        }
-        other => other,
     })?;
+    outcome.route = Some(admission.routed.route);
+    outcome.key_type = admission.key_type;
     let Admission {
         routed: Routed {
             route,
@@ -232,6 +255,7 @@ async fn process(
         },
     )
     .await?;
+    outcome.backend = Some(proxied.backend_duration);
 
     // Response.
     let mut response = proxied.response;
@@ -247,7 +271,7 @@ async fn process(
 pub const HEALTH_PREFIX: &str = "/_health/";
 
 /// Liveness: the process serves. Readiness: it has a runtime state to serve from.
-fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
+pub(crate) fn health(gateway: &Gateway, probe: &str) -> Response<Full<Bytes>> {
     let state = gateway.state();
     let (status, ready) = match probe {
         "live" => (http::StatusCode::OK, gateway.is_ready()),

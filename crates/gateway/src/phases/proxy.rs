@@ -47,10 +47,12 @@ pub struct Outgoing<'r> {
     pub replay: Option<Replay>,
 }
 
-/// The backend's answer, and the affinity cookie to set on it.
+/// The backend's answer, the affinity cookie to set on it, and how long the answering
+/// endpoint took to start it.
 pub struct Proxied {
     pub response: Response<Incoming>,
     pub set_cookie: Option<http::HeaderValue>,
+    pub backend_duration: std::time::Duration,
 }
 
 /// Sends the request along the endpoints of its plan (see [`EndpointGroup::plan`]).
@@ -74,6 +76,7 @@ pub async fn proxy(
     };
     loop {
         let member = &members[index];
+        let sending = std::time::Instant::now();
         let sent = tokio::time::timeout(member.timeout, backends.send(&member.upstream, request));
         let (error, unsent) = match sent.await {
             Ok(Ok(response)) => {
@@ -81,6 +84,7 @@ pub async fn proxy(
                 return Ok(Proxied {
                     response,
                     set_cookie: group.affinity_cookie(index, plan.affine()),
+                    backend_duration: sending.elapsed(),
                 });
             }
             Ok(Err(SendFailure::ClientBody(reason))) => {
@@ -94,9 +98,11 @@ pub async fn proxy(
                 None,
             ),
         };
+        gateway.metrics().upstream_error(error.kind.name());
         if let Some(code) = error.kind.code() {
             let now = tollgate_model::now_millis().max(0) as u64;
             if let FailureOutcome::Suspended { until } = member.failed(code, now) {
+                route.metrics(gateway.metrics()).suspensions.inc();
                 if gateway.backend_failures.ready().is_some() {
                     tracing::warn!(
                         endpoint = %member.upstream.url,

@@ -662,7 +662,7 @@ pub struct SyncGateway {
     pub gateway_labels: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySection {
     #[serde(default)]
@@ -671,6 +671,23 @@ pub struct GatewaySection {
     /// to; anyone else's are replaced.
     #[serde(default)]
     pub trusted_proxies: Vec<values::ProxyNetwork>,
+    /// The management listener's port (`/metrics`, health probes), before `[server] offset`.
+    #[serde(default = "default_management_port")]
+    pub management_port: u16,
+}
+
+impl Default for GatewaySection {
+    fn default() -> Self {
+        GatewaySection {
+            environment: Vec::new(),
+            trusted_proxies: Vec::new(),
+            management_port: ports::GATEWAY_MANAGEMENT,
+        }
+    }
+}
+
+fn default_management_port() -> u16 {
+    ports::GATEWAY_MANAGEMENT
 }
 
 /// `[[apim.gateway.environment]]`: a gateway environment APIs can be deployed to.
@@ -714,6 +731,8 @@ pub mod ports {
     pub const GATEWAY_HTTPS: u16 = 8243;
     pub const EVENT_HUB: u16 = 9611;
     pub const EVENT_HUB_TLS: u16 = 9711;
+    /// The gateway's management listener: `/metrics` and health probes (Envoy's admin port).
+    pub const GATEWAY_MANAGEMENT: u16 = 9901;
 }
 
 impl Config {

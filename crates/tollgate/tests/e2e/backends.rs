@@ -1,7 +1,8 @@
 //! Endpoint lists through a real gateway and real backends on loopback: load balancing (round
 //! robin, cookie affinity), failover, the retry rules (a request never sent goes on whatever
 //! its method; a sent one only when idempotent and bodiless), timeouts (`actionDuration`,
-//! `actionSelect`), and suspension with recovery.
+//! `actionSelect`), suspension with recovery — and what the management listener's `/metrics`
+//! says of it all, parsed as Prometheus would.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -325,4 +326,94 @@ async fn timeouts_suspension_and_recovery() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     until_served(&gateway, "/suspending/1.0.0/menu", &token).await;
     assert!(!back.requests().is_empty());
+
+    // The management listener's metrics, parsed as Prometheus parses them.
+    let scrape = gateway
+        .http
+        .get(node.gateway_management("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    assert!(scrape.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = scrape.text().await.unwrap();
+    let parsed = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let sample = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        parsed
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match &s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => *v,
+                prometheus_parse::Value::Histogram(buckets) => {
+                    buckets.last().map_or(0.0, |b| b.count)
+                }
+                _ => 0.0,
+            })
+            .sum()
+    };
+    let suspending = [("api", "Suspending"), ("version", "1.0.0")];
+    assert!(
+        sample(
+            "tollgate_gateway_requests_total",
+            &[suspending[0], ("status_class", "2xx")]
+        ) >= 1.0
+    );
+    assert!(
+        sample(
+            "tollgate_gateway_requests_total",
+            &[suspending[0], ("status_class", "5xx")]
+        ) >= 2.0
+    );
+    assert!(sample("tollgate_gateway_endpoint_suspensions_total", &suspending) >= 1.0);
+    assert!(sample("tollgate_gateway_refused_total", &[("code", "303001")]) >= 1.0);
+    assert!(sample("tollgate_gateway_refused_total", &[("code", "101504")]) >= 1.0);
+    assert!(
+        sample(
+            "tollgate_gateway_upstream_errors_total",
+            &[("kind", "timeout")]
+        ) >= 2.0
+    );
+    assert!(
+        sample(
+            "tollgate_gateway_upstream_errors_total",
+            &[("kind", "connect")]
+        ) >= 1.0
+    );
+    assert!(
+        sample(
+            "tollgate_gateway_request_duration_seconds",
+            &[("api", "TimedFault")]
+        ) >= 1.0
+    );
+    assert!(sample("tollgate_gateway_backend_duration_seconds", &suspending) >= 1.0);
+    assert!(sample("tollgate_gateway_state_sequence", &[]) >= 1.0);
+    assert!(sample("tollgate_gateway_open_connections", &[]) >= 1.0);
+    // A path that names no API adds no label.
+    gateway
+        .get("/no-such-api/1.0.0/x", Bearer(&token))
+        .await
+        .refused(StatusCode::NOT_FOUND);
+    let again = gateway
+        .http
+        .get(node.gateway_management("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains("no-such-api"));
+    let ready = gateway
+        .http
+        .get(node.gateway_management("/_health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
 }
