@@ -6,6 +6,7 @@
 //! path waits for a lock a configuration change holds, and the only I/O is the backend call.
 //! Request hits are counted in bounded striped maps that [`hits::report`] flushes, off the path.
 
+pub mod access_log;
 pub mod endpoints;
 mod error;
 mod feed;
@@ -80,6 +81,8 @@ pub struct Gateway {
     pub(crate) backend_failures: tollgate_guard::Every,
     /// What `/metrics` on the management listener shows.
     metrics: Arc<metrics::GatewayMetrics>,
+    /// Where each request's line goes, when the access log is on (set once, at start).
+    access_log: std::sync::OnceLock<Arc<access_log::AccessLog>>,
 }
 
 /// How often, at most, a failed backend call is logged.
@@ -119,6 +122,7 @@ impl Gateway {
             introspections: tokio::sync::Semaphore::new(MAX_CONCURRENT_INTROSPECTIONS),
             backend_failures: tollgate_guard::Every::new(BACKEND_FAILURE_LOG_PERIOD),
             metrics: Arc::new(metrics::GatewayMetrics::new()),
+            access_log: std::sync::OnceLock::new(),
         })
     }
 
@@ -204,6 +208,16 @@ impl Gateway {
     /// The snapshot requests starting now will use.
     pub fn state(&self) -> Arc<RuntimeState> {
         self.state.load_full()
+    }
+
+    /// Logs every request to `log` (set once, at start).
+    pub fn log_access_to(&self, log: Arc<access_log::AccessLog>) {
+        let _ = self.access_log.set(log);
+    }
+
+    /// The access log, when it is on.
+    pub fn access_log(&self) -> Option<&Arc<access_log::AccessLog>> {
+        self.access_log.get()
     }
 
     /// The gateway's metrics.

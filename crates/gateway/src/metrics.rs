@@ -111,6 +111,7 @@ pub struct GatewayMetrics {
     refused: Family<CodeLabels, Counter>,
     upstream_errors: Family<KindLabels, Counter>,
     open_connections: Gauge,
+    access_log_dropped: Counter,
     state_seq: Gauge,
     state_age: Gauge,
     /// When the state was last installed (milliseconds since the Unix epoch).
@@ -154,6 +155,7 @@ impl GatewayMetrics {
             refused: Family::default(),
             upstream_errors: Family::default(),
             open_connections: Gauge::default(),
+            access_log_dropped: Counter::default(),
             state_seq: Gauge::default(),
             state_age: Gauge::default(),
             installed_at: AtomicI64::new(0),
@@ -197,6 +199,11 @@ impl GatewayMetrics {
             "open_connections",
             "Client connections open on the gateway's listeners",
             m.open_connections.clone(),
+        );
+        registry.register(
+            "access_log_dropped",
+            "Access log entries dropped because the writer's queue was full",
+            m.access_log_dropped.clone(),
         );
         registry.register(
             "state_sequence",
@@ -255,6 +262,11 @@ impl GatewayMetrics {
     pub fn connection_opened(self: &Arc<Self>) -> OpenConnection {
         self.open_connections.inc();
         OpenConnection(self.clone())
+    }
+
+    /// The counter of access log entries dropped (see `access_log::AccessLog`).
+    pub fn access_log_dropped(&self) -> Counter {
+        self.access_log_dropped.clone()
     }
 
     /// A state was installed.

@@ -35,6 +35,12 @@ pub enum StartError {
     /// `[truststore] file_name`, read for the gateway's backends.
     #[error("[truststore] file_name: {0}")]
     BackendTrust(#[source] TrustError),
+    #[error("[apim.gateway.access_log] file {}: {source}", path.display())]
+    AccessLog {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "profile '{profile}' needs the event hub; [apim.event_hub] enable = false is not supported"
     )]

@@ -21,7 +21,11 @@ use tokio::sync::broadcast::Receiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
+use tollgate_gateway::access_log::{AccessLog, AccessLogFormat};
 use tollgate_gateway::{Backends, FeedError, Gateway, NetworkFeed, StateFeed, Synchronizer};
+
+/// Access log entries waiting for the writer at most; more are dropped and counted.
+const ACCESS_LOG_QUEUE: usize = 65_536;
 use tollgate_guard::{FailureGuard, SourceKey};
 use tollgate_hublink::{NodeCredential, NodeGate};
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
@@ -80,6 +84,8 @@ struct Node {
     /// Failed credential checks per client address (passwords, client secrets, the node
     /// credential), shared by every listener of the process.
     sources: Arc<FailureGuard<SourceKey>>,
+    /// Access logs to drain and flush once the listeners have finished their requests.
+    access_logs: Vec<Arc<tollgate_gateway::access_log::AccessLog>>,
 }
 
 pub async fn run(config: Config) -> Result<(), StartError> {
@@ -102,6 +108,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         store: None,
         limits,
         sources: Arc::new(config.identity_mgt.login_throttling.guard()),
+        access_logs: Vec::new(),
     };
     let tls = tollgate_net::tls_acceptor(&config.server.data_dir, &config.server.hostname)?;
     let trust = tollgate_hublink::tls_client_config(config.truststore.file_name.as_deref())?;
@@ -234,6 +241,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     tracing::info!("shutting down");
     node.shutdown.cancel();
     while node.servers.join_next().await.is_some() {}
+    for log in std::mem::take(&mut node.access_logs) {
+        let _ = tokio::task::spawn_blocking(move || log.stop()).await;
+    }
     while node.tasks.join_next().await.is_some() {}
     if let Some(store) = node.store {
         store.close().await;
@@ -489,6 +499,23 @@ async fn start_gateway(
         node.shutdown.clone(),
     ));
     gateway.introspect_with(feed.clone());
+    let access_log = &config.apim.gateway.access_log;
+    if access_log.enable {
+        let path = config.server.data_dir.join(&access_log.file);
+        let format = match access_log.format {
+            crate::config::AccessLogFormatName::Json => AccessLogFormat::Json,
+            crate::config::AccessLogFormatName::Combined => AccessLogFormat::Combined,
+        };
+        let log = AccessLog::start(
+            &path,
+            format,
+            ACCESS_LOG_QUEUE,
+            gateway.metrics().access_log_dropped(),
+        )
+        .map_err(|source| StartError::AccessLog { path, source })?;
+        gateway.log_access_to(log.clone());
+        node.access_logs.push(log);
+    }
     let mut synchronizer = Synchronizer::new(gateway.clone(), feed, labels);
     if config.server.profile == Profile::Gateway {
         synchronizer =

@@ -15,10 +15,10 @@
 //! | upstream request | [`upstream_request`] | request target and head the backend receives, ids included |
 //! | proxy | [`proxy`], `crate::upstream` | the backend's response within the endpoint's timeout; failures recorded (suspension), the next endpoint tried when safe; bodies streamed both ways |
 //! | response | here | hop-by-hop headers removed, affinity cookie and `activityid` added (errors too) |
-//! | record | [`record`] | the API's request counter and latency histograms; refusals by code |
+//! | record | [`record`] | the API's request counter and latency histograms; refusals by code; the access log entry, queued when the body ends |
 //!
 //! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
-//! throttle), and the access log and analytics events (record).
+//! throttle), and analytics events (record).
 //!
 //! A new phase is a module here with one function over the earlier phases' conclusions,
 //! called in order from [`admit`] (policy phases, no I/O) or [`process`] (those with I/O).
@@ -53,7 +53,10 @@ pub use route::Routed;
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
 
+/// A response's body: the backend's, streamed, or the gateway's own.
 pub type ResponseBody = Either<Incoming, Full<Bytes>>;
+/// What a client receives: the body, counted for the access log.
+pub type ClientResponseBody = crate::access_log::Logged<ResponseBody>;
 
 /// Serves one API request. Never fails: every error becomes WSO2's error response.
 /// `connection` is what the request's connection tells: the peer, TLS, trust.
@@ -62,10 +65,13 @@ pub async fn handle(
     backends: Arc<Backends>,
     connection: Arc<forwarded::Connection>,
     request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Infallible> {
+) -> Result<Response<ClientResponseBody>, Infallible> {
     let started = Instant::now();
     let state = gateway.state();
     let ids = request_id::request_ids(request.headers());
+    // What the access log needs of the request, before the phases take it apart.
+    let access_log = gateway.access_log();
+    let facts = access_log.map(|_| record::RequestFacts::of(&request));
     let mut outcome = record::Outcome::default();
     let processed = process(
         &gateway,
@@ -81,6 +87,7 @@ pub async fn handle(
         Ok(response) => response,
         Err(err) => {
             gateway.metrics().refused(err.code());
+            outcome.error_code = Some(err.code());
             match &err {
                 GatewayError::BackendUnreachable(reason) => {
                     if let Some(held_back) = gateway.backend_failures.ready() {
@@ -100,10 +107,20 @@ pub async fn handle(
         }
     };
     record::record(&gateway, &outcome, response.status(), started.elapsed());
+    let entry = access_log.zip(facts).map(|(log, facts)| {
+        let entry = facts.entry(
+            started,
+            &ids,
+            connection.client,
+            &outcome,
+            response.status(),
+        );
+        (entry, log.clone())
+    });
     response
         .headers_mut()
         .insert(request_id::ACTIVITY_ID, ids.activity_id);
-    Ok(response)
+    Ok(response.map(|body| crate::access_log::Logged::new(body, entry)))
 }
 
 /// What the policy phases concluded about a request that may pass.
@@ -111,6 +128,8 @@ pub struct Admission<'s, 'p> {
     pub routed: Routed<'s, 'p>,
     /// Which endpoint (production or sandbox) the request goes to.
     pub key_type: KeyType,
+    /// The calling application (none on unsecured resources).
+    pub application: Option<&'s tollgate_model::Application>,
 }
 
 /// What the policy phases read of a request besides its method and path.
@@ -136,6 +155,7 @@ pub fn admit<'s, 'p>(
         return Ok(Admission {
             routed,
             key_type: KeyType::Production,
+            application: None,
         });
     }
     let now = tollgate_model::now_millis();
@@ -153,6 +173,7 @@ pub fn admit<'s, 'p>(
     Ok(Admission {
         routed,
         key_type: consumer.key_type,
+        application: Some(consumer.application),
     })
 }
 
@@ -199,7 +220,7 @@ async fn process<'s>(
     }
     .map_err(|err| {
         // A refusal of a known API counts among that API's requests.
-        outcome.route = state.route(&path).map(|(route, _)| &**route);
+        outcome.route = state.route(&path).map(|(route, _)| route);
         match err {
             GatewayError::NeedsKeys(_) => {
                 GatewayError::InvalidCredentials("unknown signing key".into())
@@ -212,6 +233,7 @@ async fn process<'s>(
     })?;
     outcome.route = Some(admission.routed.route);
     outcome.key_type = admission.key_type;
+    outcome.application = admission.application;
     let Admission {
         routed: Routed {
             route,
@@ -219,6 +241,7 @@ async fn process<'s>(
             ..
         },
         key_type,
+        ..
     } = admission;
 
     // Choose the endpoint: the plan of endpoints to try, suspended ones left out.
@@ -256,6 +279,7 @@ async fn process<'s>(
     )
     .await?;
     outcome.backend = Some(proxied.backend_duration);
+    outcome.upstream = Some(proxied.endpoint);
 
     // Response.
     let mut response = proxied.response;

@@ -53,6 +53,8 @@ pub struct Proxied {
     pub response: Response<Incoming>,
     pub set_cookie: Option<http::HeaderValue>,
     pub backend_duration: std::time::Duration,
+    /// The endpoint that answered.
+    pub endpoint: std::sync::Arc<str>,
 }
 
 /// Sends the request along the endpoints of its plan (see [`EndpointGroup::plan`]).
@@ -85,6 +87,7 @@ pub async fn proxy(
                     response,
                     set_cookie: group.affinity_cookie(index, plan.affine()),
                     backend_duration: sending.elapsed(),
+                    endpoint: member.upstream.url.clone(),
                 });
             }
             Ok(Err(SendFailure::ClientBody(reason))) => {

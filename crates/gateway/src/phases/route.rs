@@ -1,6 +1,8 @@
 //! Route: the API whose context (and version) starts the path, then the operation whose URL
 //! template and method match the rest. Both are lookups in tables built with the state.
 
+use std::sync::Arc;
+
 use http::Method;
 use tollgate_model::{LifecycleState, Operation};
 
@@ -9,7 +11,7 @@ use crate::{GatewayError, RuntimeState};
 
 /// Where a request goes: its API, the operation it calls, and the path below the API's base.
 pub struct Routed<'s, 'p> {
-    pub route: &'s ApiRoute,
+    pub route: &'s Arc<ApiRoute>,
     pub operation: &'s Operation,
     /// The path below the API's base path, as the backend receives it.
     pub resource_path: &'p str,

@@ -674,6 +674,48 @@ pub struct GatewaySection {
     /// The management listener's port (`/metrics`, health probes), before `[server] offset`.
     #[serde(default = "default_management_port")]
     pub management_port: u16,
+    #[serde(default)]
+    pub access_log: AccessLogSection,
+}
+
+/// `[apim.gateway.access_log]`: one line per request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogSection {
+    #[serde(default = "enabled")]
+    pub enable: bool,
+    #[serde(default)]
+    pub format: AccessLogFormatName,
+    /// Relative paths are below `[server] data_dir`.
+    #[serde(default = "default_access_log_file")]
+    pub file: PathBuf,
+}
+
+impl Default for AccessLogSection {
+    fn default() -> Self {
+        AccessLogSection {
+            enable: true,
+            format: AccessLogFormatName::default(),
+            file: default_access_log_file(),
+        }
+    }
+}
+
+/// `json` (the default) or `combined`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogFormatName {
+    #[default]
+    Json,
+    Combined,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn default_access_log_file() -> PathBuf {
+    PathBuf::from("logs/gateway-access.log")
 }
 
 impl Default for GatewaySection {
@@ -682,6 +724,7 @@ impl Default for GatewaySection {
             environment: Vec::new(),
             trusted_proxies: Vec::new(),
             management_port: ports::GATEWAY_MANAGEMENT,
+            access_log: AccessLogSection::default(),
         }
     }
 }

@@ -170,6 +170,44 @@ async fn load_balancing_affinity_failover_and_the_retry_rules() {
         "round robin over two endpoints"
     );
 
+    // The access log has one JSON line per request, the answer's `activityid` its key.
+    let logged = gateway.get("/balanced/1.0.0/menu", Bearer(&token)).await;
+    let activity_id = logged.header("activityid").unwrap().to_string();
+    let access_log = node.data_dir.path().join("data/logs/gateway-access.log");
+    let line = {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(&access_log).unwrap_or_default();
+            let found = text
+                .lines()
+                .map(|line| serde_json::from_str::<Value>(line).expect("a JSON line"))
+                .find(|line| line["activityId"] == activity_id.as_str());
+            if let Some(line) = found {
+                break line;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no line for {activity_id}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    assert_eq!(line["api"], "Balanced");
+    assert_eq!(line["apiVersion"], "1.0.0");
+    assert_eq!(line["application"], app.as_str());
+    assert_eq!(line["keyType"], "PRODUCTION");
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["path"], "/balanced/1.0.0/menu");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["bytes"], logged.body.len());
+    assert_eq!(line["client"], "127.0.0.1");
+    assert!(line["upstream"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    assert!(line["durationMs"].as_f64().unwrap() >= line["backendMs"].as_f64().unwrap());
+    assert!(line["errorCode"].is_null());
+
     // Affinity: the first answer sets the cookie; with it, every request goes to one endpoint.
     until_served(&gateway, "/sticky/1.0.0/menu", &token).await;
     let first = gateway.get("/sticky/1.0.0/menu", Bearer(&token)).await;
@@ -231,6 +269,7 @@ async fn load_balancing_affinity_failover_and_the_retry_rules() {
     }
     let posts_before = two.requests().iter().filter(|r| r.method == "POST").count();
     let mut statuses = Vec::new();
+    let mut refused_post = None;
     for _ in 0..2 {
         let answer = gateway
             .call(
@@ -245,6 +284,7 @@ async fn load_balancing_affinity_failover_and_the_retry_rules() {
                 answer.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
                 "101503"
             );
+            refused_post = answer.header("activityid").map(str::to_string);
         }
         statuses.push(answer.status.as_u16());
     }
@@ -256,6 +296,17 @@ async fn load_balancing_affinity_failover_and_the_retry_rules() {
     );
     let posts_after = two.requests().iter().filter(|r| r.method == "POST").count();
     assert_eq!(posts_after - posts_before, 1, "never sent twice");
+    // The refusal's line names its code.
+    let refused_post = refused_post.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&access_log).unwrap();
+    let line: Value = text
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["activityId"] == refused_post.as_str())
+        .expect("the refused POST is logged");
+    assert_eq!(line["errorCode"], "101503");
+    assert_eq!(line["status"], 503);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
