@@ -24,8 +24,6 @@ use tollgate_controlplane::{GatewayEnvironment, OutboxRelay, RestContext};
 use tollgate_gateway::access_log::{AccessLog, AccessLogFormat};
 use tollgate_gateway::{Backends, FeedError, Gateway, NetworkFeed, StateFeed, Synchronizer};
 
-/// Access log entries waiting for the writer at most; more are dropped and counted.
-const ACCESS_LOG_QUEUE: usize = 65_536;
 use tollgate_guard::{FailureGuard, SourceKey};
 use tollgate_hublink::{NodeCredential, NodeGate};
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
@@ -506,13 +504,8 @@ async fn start_gateway(
             crate::config::AccessLogFormatName::Json => AccessLogFormat::Json,
             crate::config::AccessLogFormatName::Combined => AccessLogFormat::Combined,
         };
-        let log = AccessLog::start(
-            &path,
-            format,
-            ACCESS_LOG_QUEUE,
-            gateway.metrics().access_log_dropped(),
-        )
-        .map_err(|source| StartError::AccessLog { path, source })?;
+        let log = AccessLog::start(&path, format, gateway.metrics().access_log_dropped())
+            .map_err(|source| StartError::AccessLog { path, source })?;
         gateway.log_access_to(log.clone());
         node.access_logs.push(log);
     }
