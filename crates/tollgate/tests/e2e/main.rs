@@ -18,6 +18,7 @@
 mod api_keys;
 mod backends;
 mod bulk;
+mod changes;
 mod configuration;
 mod conformance;
 mod devportal;
@@ -28,4 +29,5 @@ mod oauth_grants;
 mod portals;
 mod publisher;
 mod quickstart;
+mod streaming;
 mod workflows;
