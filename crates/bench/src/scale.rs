@@ -50,6 +50,7 @@ fn runtime(i: usize, backend: &str) -> String {
         is_default_version: false,
         audiences: vec![],
         authentication: Default::default(),
+        vhost: None,
     })
     .unwrap_or_default()
 }

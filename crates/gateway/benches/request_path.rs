@@ -92,6 +92,7 @@ fn full_chain_cached() -> bool {
                 headers: &f.headers,
                 query: None,
                 client: None,
+                host: Some("localhost:8280"),
             },
         )
         .is_ok()

@@ -36,6 +36,9 @@ pub struct RuntimeState {
     revoked_before: HashMap<String, i64>,
     /// Enabled external key managers by the `iss` of their tokens.
     external: HashMap<String, Arc<ExternalIssuer>>,
+    /// Base paths served on some virtual hosts only → those hosts (lower case). A base path
+    /// absent here is served on any host.
+    vhosts: HashMap<String, Box<[String]>>,
 }
 
 /// An external key manager as the request path uses it: its settings and its signing keys.
@@ -337,6 +340,27 @@ impl RuntimeState {
                 apis.insert(base_path, route);
             }
         }
+        // Virtual hosts: a base path deployed only on non-default vhosts answers for those.
+        let mut vhosts: HashMap<String, Option<Vec<String>>> = HashMap::default();
+        for api in data
+            .apis
+            .values()
+            .filter(|api| api.lifecycle_status.is_routed())
+        {
+            let mut paths = vec![api.base_path()];
+            if api.is_default_version {
+                paths.push(api.default_version_path());
+            }
+            for path in paths {
+                let hosts = vhosts.entry(path).or_insert_with(|| Some(Vec::new()));
+                match (&api.vhost, hosts.as_mut()) {
+                    (Some(host), Some(list)) => list.push(host.to_ascii_lowercase()),
+                    // Deployed on a default vhost somewhere: any host.
+                    (None, _) => *hosts = None,
+                    (Some(_), None) => {}
+                }
+            }
+        }
         // Default versions are also served without the version, unless a versioned base path
         // is the same (an exact route wins); in id order, so a brief overlap of two defaults
         // resolves the same way on every gateway.
@@ -439,6 +463,10 @@ impl RuntimeState {
                 .map(|(key, r)| (key.clone(), r.revoked_before))
                 .collect(),
             external,
+            vhosts: vhosts
+                .into_iter()
+                .filter_map(|(path, hosts)| Some((path, hosts?.into_boxed_slice())))
+                .collect(),
         }
     }
 
@@ -494,6 +522,30 @@ impl RuntimeState {
         }
     }
 
+    /// As [`RuntimeState::route`], for a request to `host` (the `Host` header, port and all):
+    /// an API deployed on some virtual hosts only is found for those hosts only.
+    pub fn route_on<'p>(
+        &self,
+        host: Option<&str>,
+        path: &'p str,
+    ) -> Option<(&Arc<ApiRoute>, &'p str)> {
+        let (route, rest) = self.route(path)?;
+        if self.vhosts.is_empty() {
+            return Some((route, rest));
+        }
+        let base_path = &path[..path.len() - rest.len()];
+        match self.vhosts.get(base_path) {
+            None => Some((route, rest)),
+            Some(hosts) => {
+                let host = host.map(host_name)?;
+                hosts
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(host))
+                    .then_some((route, rest))
+            }
+        }
+    }
+
     pub fn key_mapping(&self, consumer_key: &str) -> Option<&KeyMapping> {
         self.key_mappings.get(consumer_key)
     }
@@ -513,6 +565,14 @@ impl RuntimeState {
     pub fn api_count(&self) -> usize {
         self.apis.len()
     }
+}
+
+/// The host name of a `Host` value: without its port (`api.example.com:8243`, `[::1]:8280`).
+fn host_name(host: &str) -> &str {
+    if let Some(bracketed) = host.strip_prefix('[') {
+        return bracketed.split(']').next().unwrap_or(bracketed);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
 /// What tests of the request path build states from.
@@ -542,6 +602,7 @@ pub(crate) mod fixtures {
             is_default_version: false,
             audiences: vec![],
             authentication: Default::default(),
+            vhost: None,
         }
     }
 }
@@ -738,6 +799,42 @@ mod tests {
         for (app, api) in [("app1", "a"), ("app2", "a"), ("app2", "b"), ("app3", "b")] {
             assert_eq!(access(&after, app, api), access(&fresh, app, api));
         }
+    }
+
+    #[test]
+    fn an_api_on_a_virtual_host_answers_for_that_host_only() {
+        let mut data = RuntimeData::new(vec!["Default".into(), "Public".into()]);
+        let mut on_vhost = fixtures::runtime_api("a", "/a", "PUBLISHED", vec![op("GET", "/x")]);
+        on_vhost.vhost = Some("API.example.com".into());
+        data.apply(&Event::ApiDeploy(DeployedApi {
+            environment: "Public".into(),
+            api: on_vhost.clone(),
+        }));
+        let anywhere = fixtures::runtime_api("b", "/b", "PUBLISHED", vec![op("GET", "/x")]);
+        data.apply(&Event::ApiDeploy(DeployedApi {
+            environment: "Default".into(),
+            api: anywhere,
+        }));
+        let state = RuntimeState::build(&data);
+        let found = |host: Option<&str>, path: &str| state.route_on(host, path).is_some();
+        assert!(found(Some("api.example.com:8243"), "/a/1.0.0/x"));
+        assert!(found(Some("api.EXAMPLE.com"), "/a/1.0.0/x"));
+        assert!(!found(Some("other.example.com"), "/a/1.0.0/x"));
+        assert!(!found(None, "/a/1.0.0/x"));
+        assert!(found(Some("anything:1"), "/b/1.0.0/x"));
+        assert!(found(None, "/b/1.0.0/x"));
+        // Deployed on a default vhost too: any host.
+        on_vhost.vhost = None;
+        data.apply(&Event::ApiDeploy(DeployedApi {
+            environment: "Default".into(),
+            api: on_vhost,
+        }));
+        let state = RuntimeState::build(&data);
+        assert!(state
+            .route_on(Some("other.example.com"), "/a/1.0.0/x")
+            .is_some());
+        assert_eq!(host_name("[::1]:8280"), "::1");
+        assert_eq!(host_name("api.example.com"), "api.example.com");
     }
 
     #[test]

@@ -116,6 +116,7 @@ fn setup() -> Setup {
             is_default_version: false,
             audiences: vec![],
             authentication: Default::default(),
+            vhost: None,
         },
     }));
     let gateway = Gateway::new();

@@ -190,6 +190,10 @@ pub struct RuntimeApi {
     /// OAuth2 tokens, API keys, or both; revisions made before API keys existed take tokens.
     #[serde(default)]
     pub authentication: crate::ApiAuthentication,
+    /// The virtual host this deployment answers for; `None`: any host (a deployment on its
+    /// environment's default vhost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vhost: Option<String>,
 }
 
 impl RuntimeApi {
@@ -398,6 +402,7 @@ mod tests {
             is_default_version: true,
             audiences: vec![],
             authentication: Default::default(),
+            vhost: None,
         };
         assert_eq!(api("/pizzashack").base_path(), "/pizzashack/1.0.0");
         assert_eq!(api("/pizzashack").default_version_path(), "/pizzashack");

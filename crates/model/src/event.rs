@@ -163,6 +163,7 @@ mod tests {
             is_default_version: false,
             audiences: vec![],
             authentication: Default::default(),
+            vhost: None,
         };
         let application = Application {
             id: "app".into(),

@@ -291,6 +291,7 @@ mod tests {
             is_default_version: false,
             audiences: vec![],
             authentication: Default::default(),
+            vhost: None,
         }
     }
 

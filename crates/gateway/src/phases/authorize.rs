@@ -142,7 +142,7 @@ mod tests {
         scheme: Scheme,
         claims: Arc<VerifiedClaims>,
     ) -> Result<(), GatewayError> {
-        let routed = route(state, &Method::GET, path).unwrap();
+        let routed = route(state, None, &Method::GET, path).unwrap();
         let consumer = Consumer {
             application: state.application(app).unwrap(),
             key_type,

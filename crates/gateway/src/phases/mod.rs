@@ -139,6 +139,8 @@ pub struct RequestView<'r> {
     pub query: Option<&'r str>,
     /// The client's address, as the listener saw it.
     pub client: Option<IpAddr>,
+    /// The host the client asked for (`Host`, or an HTTP/2 request's authority).
+    pub host: Option<&'r str>,
 }
 
 /// The policy phases — route, authenticate, authorize, throttle — without I/O: lookups in the
@@ -150,7 +152,7 @@ pub fn admit<'s, 'p>(
     path: &'p str,
     request: &RequestView<'_>,
 ) -> Result<Admission<'s, 'p>, GatewayError> {
-    let routed = route::route(state, method, path)?;
+    let routed = route::route(state, request.host, method, path)?;
     if routed.operation.is_unsecured() {
         return Ok(Admission {
             routed,
@@ -203,6 +205,11 @@ async fn process<'s>(
         headers: request.headers(),
         query: request.uri().query(),
         client: connection.client,
+        host: request
+            .headers()
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str())),
     };
     let admission = match admit(gateway, state, request.method(), &path, &view) {
         // A token of an external issuer names a key not fetched yet: fetch (rate-limited, one
@@ -220,7 +227,7 @@ async fn process<'s>(
     }
     .map_err(|err| {
         // A refusal of a known API counts among that API's requests.
-        outcome.route = state.route(&path).map(|(route, _)| route);
+        outcome.route = state.route_on(view.host, &path).map(|(route, _)| route);
         match err {
             GatewayError::NeedsKeys(_) => {
                 GatewayError::InvalidCredentials("unknown signing key".into())

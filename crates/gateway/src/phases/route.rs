@@ -17,13 +17,15 @@ pub struct Routed<'s, 'p> {
     pub resource_path: &'p str,
 }
 
-/// Finds the API and operation of `method path` (`path` in normal form, see `crate::path`).
+/// Finds the API and operation of `method path` (`path` in normal form, see `crate::path`) on
+/// `host` (the request's `Host`; an API deployed on some virtual hosts answers for those only).
 pub fn route<'s, 'p>(
     state: &'s RuntimeState,
+    host: Option<&str>,
     method: &Method,
     path: &'p str,
 ) -> Result<Routed<'s, 'p>, GatewayError> {
-    let (route, resource_path) = state.route(path).ok_or(GatewayError::NoApi)?;
+    let (route, resource_path) = state.route_on(host, path).ok_or(GatewayError::NoApi)?;
     if route.api.lifecycle_status == LifecycleState::Blocked {
         return Err(GatewayError::ApiBlocked);
     }

@@ -28,6 +28,7 @@ fn runtime_of(api: &ApiRow, revision_id: &str) -> OpResult<RuntimeApi> {
         is_default_version: api.is_default_version,
         audiences: definition.audiences.clone(),
         authentication: definition.runtime_authentication(),
+        vhost: None,
     })
 }
 
@@ -201,12 +202,22 @@ pub async fn deploy_revision(
     Ok(deployed)
 }
 
-/// Deploys a revision to resolved (environment, vhost, shown in the portal) targets, in `tx`.
+/// A deployment target checked against its environment.
+pub(crate) struct ResolvedTarget {
+    environment: String,
+    vhost: String,
+    /// Whether `vhost` is not the environment's default (first) one: the deployment then
+    /// answers for that host only.
+    vhost_only: bool,
+    display_on_devportal: bool,
+}
+
+/// Deploys a revision to resolved targets, in `tx`.
 pub(crate) async fn deploy_in(
     tx: &mut tollgate_store::ApimTx,
     api: &ApiRow,
     revision: &RevisionRow,
-    targets: Vec<(String, String, bool)>,
+    targets: Vec<ResolvedTarget>,
 ) -> OpResult<Vec<DeploymentRow>> {
     let mut runtime: RuntimeApi = serde_json::from_value(revision.runtime.clone())
         .map_err(|e| OpError::Store(tollgate_store::StoreError::Corrupt(e.to_string())))?;
@@ -216,16 +227,18 @@ pub(crate) async fn deploy_in(
     runtime.is_default_version = api.is_default_version;
     let now = tollgate_model::now_millis();
     let mut deployed = Vec::with_capacity(targets.len());
-    for (environment, vhost, display_on_devportal) in targets {
+    for target in targets {
         let deployment = DeploymentRow {
             api_id: api.id.clone(),
-            environment,
+            environment: target.environment,
             revision_id: revision.id.clone(),
-            vhost,
-            display_on_devportal,
+            vhost: target.vhost.clone(),
+            display_on_devportal: target.display_on_devportal,
             deployed_time: now,
             event_seq: 0,
         };
+        // Gateways answer for the deployment's vhost only, unless it is the default one.
+        runtime.vhost = target.vhost_only.then_some(target.vhost);
         tx.apply(&Change::DeployRevision {
             tenant: api.tenant.clone(),
             deployment: deployment.clone(),
@@ -242,7 +255,7 @@ pub(crate) async fn resolve_targets(
     services: &Services,
     tenant: &str,
     targets: &[DeploymentTarget],
-) -> OpResult<Vec<(String, String, bool)>> {
+) -> OpResult<Vec<ResolvedTarget>> {
     let environments = crate::environments::all_environments(services, tenant).await?;
     let mut problems = Problems::default();
     let mut resolved = Vec::with_capacity(targets.len());
@@ -280,7 +293,16 @@ pub(crate) async fn resolve_targets(
                 .map(|h| h.host.clone())
                 .unwrap_or_else(|| "localhost".into()),
         };
-        resolved.push((environment.name.clone(), vhost, target.display_on_devportal));
+        let vhost_only = environment
+            .vhosts
+            .first()
+            .is_some_and(|default| default.host != vhost);
+        resolved.push(ResolvedTarget {
+            environment: environment.name.clone(),
+            vhost,
+            vhost_only,
+            display_on_devportal: target.display_on_devportal,
+        });
     }
     problems.into_result(resolved)
 }

@@ -20,8 +20,8 @@ pub(crate) struct RevisionLine {
     pub number: i64,
     pub description: String,
     pub created: String,
-    /// (environment, gateways serving it, live gateways of the environment, since)
-    pub deployed: Vec<(String, usize, usize, String)>,
+    /// (environment, virtual host, gateways serving it, live gateways of the environment, since)
+    pub deployed: Vec<(String, String, usize, usize, String)>,
 }
 
 #[derive(Template)]
@@ -30,7 +30,8 @@ struct DeploymentsPage {
     page: Chrome,
     head: ApiHead,
     revisions: Vec<RevisionLine>,
-    environments: Vec<(String, String)>,
+    /// (name, label, virtual hosts: the first is the default)
+    environments: Vec<(String, String, Vec<String>)>,
     max_revisions: i64,
     errors: FormErrors,
 }
@@ -55,7 +56,8 @@ async fn deployments_view(
             } else {
                 e.display_name.clone()
             };
-            (e.name, label)
+            let hosts = e.vhosts.into_iter().map(|v| v.host).collect();
+            (e.name, label, hosts)
         })
         .collect();
     Ok(render_form(
@@ -71,6 +73,7 @@ async fn deployments_view(
                         .map(|s| {
                             (
                                 s.deployment.environment.clone(),
+                                s.deployment.vhost.clone(),
                                 s.applied_gateways,
                                 s.live_gateways,
                                 crate::pages::when(s.deployment.deployed_time),
@@ -120,8 +123,9 @@ pub(crate) async fn revision_action(
                 .all("environment")
                 .into_iter()
                 .map(|environment| DeploymentTarget {
+                    // Where the environment has several, the one chosen beside it.
+                    vhost: form.some(&format!("vhost_{environment}")),
                     environment,
-                    vhost: None,
                     display_on_devportal: form.ticked("display_on_devportal"),
                 })
                 .collect();

@@ -468,3 +468,87 @@ async fn timeouts_suspension_and_recovery() {
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+/// An API deployed on an environment's second virtual host answers for that host only; one on
+/// the default (first) vhost answers for any host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn virtual_hosts_route_by_host() {
+    let backend = MockBackend::start().await;
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config: "[[apim.gateway.environment]]\nname = \"Default\"\nvhosts = [\"localhost\", \"api.example.com\"]\n".into(),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login(&node).await;
+    let gateway = Gateway::of(&node);
+    let hosted = flow
+        .create_api(named_api("Hosted", "/hosted", "1.0.0", &backend.url()))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deployed = flow
+        .deploy_to(
+            &hosted,
+            json!([{"name": "Default", "vhost": "api.example.com", "displayOnDevportal": true}]),
+        )
+        .await;
+    assert!(!deployed.is_empty());
+    flow.change_lifecycle(&hosted, "Publish").await;
+    let anywhere = flow
+        .publish_api(named_api("Anywhere", "/anywhere", "1.0.0", &backend.url()))
+        .await;
+    let (app, token) = flow.application_with_token("VhostApp", Some(&hosted)).await;
+    flow.subscribe(&app, &anywhere, "Unlimited").await;
+    let deployments = flow.deployments(&hosted).await;
+    assert_eq!(
+        deployments["list"][0]["vhost"], "api.example.com",
+        "{deployments}"
+    );
+
+    let on = |host: &'static str| {
+        let (gateway, token) = (&gateway, token.clone());
+        async move {
+            gateway
+                .call_with(
+                    Method::GET,
+                    "/hosted/1.0.0/menu",
+                    Bearer(&token),
+                    None,
+                    &[("host", host)],
+                )
+                .await
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while on("api.example.com:8280").await.status != StatusCode::OK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never served on its vhost"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(on("API.Example.com").await.status, StatusCode::OK);
+    on("other.example.com").await.refused(StatusCode::NOT_FOUND);
+    gateway
+        .get("/hosted/1.0.0/menu", Bearer(&token))
+        .await
+        .refused(StatusCode::NOT_FOUND);
+    // The default vhost's API answers whatever the host.
+    gateway
+        .until("/anywhere/1.0.0/menu", Bearer(&token), StatusCode::OK)
+        .await;
+    let elsewhere = gateway
+        .call_with(
+            Method::GET,
+            "/anywhere/1.0.0/menu",
+            Bearer(&token),
+            None,
+            &[("host", "other.example.com")],
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::OK);
+}
