@@ -164,6 +164,21 @@ try {
   await page.getByRole('alert').first().waitFor();
   await page.getByRole('link', { name: 'Endpoints' }).click();
   expect((await page.getByLabel(/Production endpoints/).inputValue()).trim() === backendUrl, 'the endpoint is the backend');
+  // Advanced settings: a timeout and the codes that suspend, saved and shown again; a factor
+  // below 1 is refused, naming WSO2's field.
+  await page.locator('summary', { hasText: 'Production endpoints: advanced settings' }).click();
+  await page.locator('#production_action_duration').fill('5000');
+  await page.locator('#production_suspend_error_code').fill('101503, 101504');
+  await page.getByRole('button', { name: 'Save endpoints' }).click();
+  await page.locator('#production_action_duration').waitFor({ state: 'attached' });
+  expect(await page.locator('#production_action_duration').inputValue() === '5000', 'the timeout was saved');
+  expect(await page.locator('#production_suspend_error_code').inputValue() === '101503, 101504', 'the suspension codes were saved');
+  await page.locator('summary', { hasText: 'Production endpoints: advanced settings' }).click();
+  await page.locator('#production_factor').fill('0.5');
+  await page.getByRole('button', { name: 'Save endpoints' }).click();
+  await page.getByRole('alert').first().waitFor();
+  expect((await page.getByRole('alert').first().innerText()).includes('factor'), 'the refusal names the factor');
+  await page.locator('summary', { hasText: 'Production endpoints: advanced settings' }).click();
   await check(page, 'publisher-endpoints');
 
   // A Markdown document, previewed then added.

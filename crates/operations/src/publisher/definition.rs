@@ -353,7 +353,7 @@ impl EndpointList {
         }
     }
 
-    fn endpoints_mut(&mut self) -> &mut [Endpoint] {
+    pub fn endpoints_mut(&mut self) -> &mut [Endpoint] {
         match self {
             EndpointList::One(one) => std::slice::from_mut(one),
             EndpointList::Many(many) => many,

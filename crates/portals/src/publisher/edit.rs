@@ -11,7 +11,7 @@ use tollgate_model::{AuthType, EndpointType, HttpVerb, PolicyLevel, SecuritySche
 use tollgate_operations::publisher::apis;
 use tollgate_operations::publisher::definition::{
     ApiDefinition, ApiScope, BusinessInformation, CorsConfiguration, Endpoint, EndpointConfig,
-    EndpointList, Resource, ScopeDefinition,
+    EndpointList, EndpointSettings, Resource, ScopeDefinition,
 };
 use tollgate_operations::publisher::{definitions, settings};
 use tollgate_operations::OpError;
@@ -566,7 +566,126 @@ struct EndpointsPage {
     editable: bool,
     production: String,
     sandbox: String,
+    /// The advanced settings of each side, as the form shows them.
+    advanced: [AdvancedForm; 2],
+    /// WSO2's `sessionManagement` of a load-balanced list: `none` or `transport`.
+    session_management: String,
+    /// Its `sessionTimeOut`, in milliseconds.
+    session_time_out: String,
     errors: FormErrors,
+}
+
+/// One side's advanced endpoint settings (WSO2's `config`), as form text: applied to every
+/// endpoint of that side.
+#[derive(Default)]
+struct AdvancedForm {
+    /// `production` or `sandbox`: the fields' prefix.
+    side: &'static str,
+    label: &'static str,
+    action_duration: String,
+    action_select: String,
+    suspend_error_code: String,
+    suspend_duration: String,
+    suspend_max_duration: String,
+    factor: String,
+    retry_erro_code: String,
+    retry_time_out: String,
+    retry_delay: String,
+    /// What was wrong with these fields, when the form came back.
+    error: Option<String>,
+}
+
+/// The advanced settings' fields: (form suffix, WSO2 key, whether a list of error codes).
+const ADVANCED_FIELDS: [(&str, &str, bool); 9] = [
+    ("action_duration", "actionDuration", false),
+    ("action_select", "actionSelect", false),
+    ("suspend_error_code", "suspendErrorCode", true),
+    ("suspend_duration", "suspendDuration", false),
+    ("suspend_max_duration", "suspendMaxDuration", false),
+    ("factor", "factor", false),
+    ("retry_erro_code", "retryErroCode", true),
+    ("retry_time_out", "retryTimeOut", false),
+    ("retry_delay", "retryDelay", false),
+];
+
+impl AdvancedForm {
+    /// The form of `side`, filled from the settings its first endpoint has.
+    fn of(
+        side: &'static str,
+        label: &'static str,
+        settings: Option<&EndpointSettings>,
+        errors: &FormErrors,
+    ) -> Self {
+        let json = settings
+            .and_then(|s| serde_json::to_value(s).ok())
+            .unwrap_or_default();
+        let text = |key: &str| match &json[key] {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        AdvancedForm {
+            side,
+            label,
+            action_duration: text("actionDuration"),
+            action_select: text("actionSelect"),
+            suspend_error_code: text("suspendErrorCode"),
+            suspend_duration: text("suspendDuration"),
+            suspend_max_duration: text("suspendMaxDuration"),
+            factor: text("factor"),
+            retry_erro_code: text("retryErroCode"),
+            retry_time_out: text("retryTimeOut"),
+            retry_delay: text("retryDelay"),
+            error: errors.of(&format!("{side}_advanced")).map(str::to_string),
+        }
+    }
+
+    /// The settings the form's `side` fields give — WSO2's object, read by the same rules as
+    /// the REST API's — or `None` when every field is empty (WSO2's defaults).
+    fn read(form: &FormFields, side: &str) -> Result<Option<EndpointSettings>, String> {
+        let mut object = serde_json::Map::new();
+        for (suffix, key, list) in ADVANCED_FIELDS {
+            let Some(value) = form.some(&format!("{side}_{suffix}")) else {
+                continue;
+            };
+            let value = if list {
+                serde_json::Value::Array(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|code| !code.is_empty())
+                        .map(|code| serde_json::Value::String(code.into()))
+                        .collect(),
+                )
+            } else {
+                serde_json::Value::String(value)
+            };
+            object.insert(key.into(), value);
+        }
+        if object.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_value(serde_json::Value::Object(object))
+            .map(Some)
+            .map_err(|err| err.to_string())
+    }
+}
+
+/// The settings of a side's first endpoint that has some.
+fn first_settings<'c>(
+    list: Option<&'c EndpointList>,
+    failovers: &'c [Endpoint],
+) -> Option<&'c EndpointSettings> {
+    list.map(EndpointList::endpoints)
+        .unwrap_or_default()
+        .iter()
+        .chain(failovers)
+        .find_map(|e| e.config.as_ref())
 }
 
 /// The URLs of one side (production or sandbox), one per line: the primary or balanced ones,
@@ -605,6 +724,32 @@ async fn endpoints(
             sandbox: config.map_or_else(String::new, |c| {
                 urls(c.sandbox_endpoints.as_ref(), &c.sandbox_failovers)
             }),
+            advanced: [
+                AdvancedForm::of(
+                    "production",
+                    "Production",
+                    config.and_then(|c| {
+                        first_settings(c.production_endpoints.as_ref(), &c.production_failovers)
+                    }),
+                    &errors,
+                ),
+                AdvancedForm::of(
+                    "sandbox",
+                    "Sandbox",
+                    config.and_then(|c| {
+                        first_settings(c.sandbox_endpoints.as_ref(), &c.sandbox_failovers)
+                    }),
+                    &errors,
+                ),
+            ],
+            session_management: config
+                .and_then(|c| c.session_management)
+                .map_or("none", |s| s.as_str())
+                .to_string(),
+            session_time_out: config
+                .and_then(|c| c.session_time_out)
+                .map(|ms| ms.to_string())
+                .unwrap_or_default(),
             errors: errors.clone(),
         },
         &errors,
@@ -700,9 +845,46 @@ pub(crate) async fn save_endpoints(
                 .collect()
         })
         .unwrap_or_default();
-    let (production_endpoints, production_failovers) = side(kind, &production, &keep);
-    let (sandbox_endpoints, sandbox_failovers) = side(kind, &sandbox, &keep);
-    // The rest of the configuration (sessions, …) stays as it was.
+    let (mut production_endpoints, mut production_failovers) = side(kind, &production, &keep);
+    let (mut sandbox_endpoints, mut sandbox_failovers) = side(kind, &sandbox, &keep);
+    // Each side's advanced settings go to every endpoint of that side.
+    for (name, list, failovers) in [
+        (
+            "production",
+            &mut production_endpoints,
+            &mut production_failovers,
+        ),
+        ("sandbox", &mut sandbox_endpoints, &mut sandbox_failovers),
+    ] {
+        let settings = match AdvancedForm::read(&form, name) {
+            Ok(settings) => settings,
+            Err(message) => {
+                let errors = FormErrors::field(&format!("{name}_advanced"), message);
+                return endpoints(&publisher, &api, &definition, errors).await;
+            }
+        };
+        let endpoints = list
+            .iter_mut()
+            .flat_map(EndpointList::endpoints_mut)
+            .chain(failovers.iter_mut());
+        for endpoint in endpoints {
+            endpoint.config = settings.clone();
+        }
+    }
+    let session_time_out = match form.some("session_time_out") {
+        Some(ms) if kind == EndpointType::LoadBalance => match ms.parse::<i64>() {
+            Ok(ms) => Some(ms),
+            Err(_) => {
+                let errors = FormErrors::field(
+                    "session_time_out",
+                    format!("'{ms}' is not a number of milliseconds"),
+                );
+                return endpoints(&publisher, &api, &definition, errors).await;
+            }
+        },
+        _ => None,
+    };
+    // The rest of the configuration stays as it was; sessions come from the form.
     let rest = previous.unwrap_or_else(|| EndpointConfig::of_type(kind));
     definition.endpoint_config = Some(EndpointConfig {
         endpoint_type: kind,
@@ -710,6 +892,13 @@ pub(crate) async fn save_endpoints(
         sandbox_endpoints,
         production_failovers,
         sandbox_failovers,
+        session_management: match form.get("session_management") {
+            "transport" if kind == EndpointType::LoadBalance => {
+                Some(tollgate_model::SessionManagement::Transport)
+            }
+            _ => None,
+        },
+        session_time_out,
         ..rest
     });
     match save(&ctx, &publisher, &api_id, &form, definition.clone()).await {
