@@ -24,7 +24,7 @@ mod upstream;
 
 pub use error::{AuthenticationUnavailable, GatewayError};
 pub use feed::NetworkFeed;
-pub use state::{ExternalIssuer, RuntimeState};
+pub use state::{Changes, ExternalIssuer, RuntimeState};
 pub use sync::{FeedError, StateFeed, Synchronizer};
 pub use upstream::{Backends, SendFailure, Upstream, UpstreamError, UpstreamErrorKind};
 

@@ -11,6 +11,7 @@ use tollgate_hublink::Backoff;
 use tollgate_model::wire::{FeedItem, IntrospectedToken, ThrottleHit};
 use tollgate_model::{ApplyOutcome, RuntimeData, Snapshot};
 
+use crate::state::Changes;
 use crate::{Gateway, RuntimeState};
 
 /// Why a [`StateFeed`] could not answer (a snapshot, an introspection). The synchronizer retries
@@ -141,7 +142,7 @@ impl Synchronizer {
             };
             backoff.reset();
             let mut data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
-            self.publish(&data);
+            self.publish(&data, &Changes::everything());
             self.persist(&data, &mut persisted, true).await;
             self.feed.report_applied(&data.epoch, data.seq);
             tollgate_guard::release_freed_memory();
@@ -171,7 +172,7 @@ impl Synchronizer {
             .and_then(|bytes| serde_json::from_slice::<Snapshot>(&bytes).ok());
         if let Some(snapshot) = loaded {
             let data = RuntimeData::from_snapshot(snapshot, self.environments.clone());
-            self.publish(&data);
+            self.publish(&data, &Changes::everything());
             tracing::warn!(path = %path.display(), seq = data.seq, "serving from the persisted state until the control plane answers");
         }
     }
@@ -194,13 +195,17 @@ impl Synchronizer {
                 }
                 r = feed.recv() => r,
             };
+            let mut changes = Changes::default();
             let mut changed = false;
             let mut pending = Some(received);
             // Apply everything already queued before rebuilding the indexes once.
             while let Some(received) = pending.take() {
                 match received {
                     Ok(FeedItem::Event(envelope)) => match data.apply_envelope(&envelope) {
-                        ApplyOutcome::Applied => changed = true,
+                        ApplyOutcome::Applied => {
+                            changes.note(&envelope.event);
+                            changed = true;
+                        }
                         ApplyOutcome::Stale => {}
                         outcome @ (ApplyOutcome::Gap { .. } | ApplyOutcome::NewEpoch) => {
                             tracing::info!(?outcome, "event stream broken; reloading state");
@@ -225,20 +230,24 @@ impl Synchronizer {
                 };
             }
             if changed {
-                data.prune_revocations(tollgate_model::now_millis() / 1000);
-                self.publish(data);
+                if data.prune_revocations(tollgate_model::now_millis() / 1000) {
+                    changes.note_revocations();
+                }
+                self.publish(data, &changes);
                 self.persist(data, persisted, false).await;
                 self.feed.report_applied(&data.epoch, data.seq);
             }
         }
     }
 
-    fn publish(&self, data: &RuntimeData) {
+    /// Installs the state for `data` after `changes` (only what they touched is built again).
+    fn publish(&self, data: &RuntimeData, changes: &Changes) {
         let previous = self.gateway.state();
-        self.gateway.install(RuntimeState::rebuild(
+        self.gateway.install(RuntimeState::update(
             data,
             Some(&previous),
             self.gateway.token_rules(),
+            changes,
         ));
     }
 

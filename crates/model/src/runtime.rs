@@ -225,13 +225,15 @@ impl RuntimeData {
     }
 
     /// Forgets revoked tokens that no verifier would take anyway: expired longer than the
-    /// largest clock leeway ago (`now` in seconds).
-    pub fn prune_revocations(&mut self, now: i64) {
+    /// largest clock leeway ago (`now` in seconds). Whether it forgot any.
+    pub fn prune_revocations(&mut self, now: i64) -> bool {
         let horizon = now.saturating_sub(crate::REVOCATION_GRACE_SECS);
+        let before = self.revoked_tokens.len() + self.revoked_consumer_keys.len();
         self.revoked_tokens
             .retain(|_, expires_at| *expires_at >= horizon);
         self.revoked_consumer_keys
             .retain(|_, revocation| revocation.expires_at >= horizon);
+        before != self.revoked_tokens.len() + self.revoked_consumer_keys.len()
     }
 
     /// The state as a snapshot again (what a gateway persists to start from when it is alone).
