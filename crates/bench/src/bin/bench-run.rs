@@ -159,7 +159,14 @@ struct Target {
     pid: u32,
     /// A file of tokens to rotate through instead of one token.
     rotate: Option<PathBuf>,
+    /// Whether a control-plane change is applied every second while the row runs.
+    changing: bool,
 }
+
+/// Set while a `changing` row runs: the changer task applies a change a second.
+static CHANGES_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Changes applied while `changing` rows ran.
+static CHANGES_APPLIED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[derive(Default, Clone)]
 struct Sample {
@@ -423,7 +430,10 @@ fn run_rounds(
 ) {
     for round in 0..args.rounds {
         for (i, target) in targets.iter().enumerate().skip(first) {
-            match run_wrk(root, target, args.duration, args.perf.as_deref()) {
+            CHANGES_ON.store(target.changing, std::sync::atomic::Ordering::SeqCst);
+            let run = run_wrk(root, target, args.duration, args.perf.as_deref());
+            CHANGES_ON.store(false, std::sync::atomic::Ordering::SeqCst);
+            match run {
                 Ok(sample) => samples[i].push(sample),
                 Err(err) => {
                     eprintln!("bench-run: {}: {err}", target.name);
@@ -445,6 +455,9 @@ fn run_rounds(
 /// opaque token.
 struct Credentials {
     token: String,
+    /// The opaque-token application's subscription: what the changing row blocks and unblocks
+    /// (not the measured application's).
+    other_subscription: String,
     consumer_key: String,
     opaque_token: String,
     api_key: String,
@@ -501,7 +514,11 @@ async fn set_up(node: &Node, backend: &str, second_backend: &str) -> Credentials
     let (opaque_app, opaque_key, _) = flow
         .application_with_token_type("BenchOpaqueApp", None, "OAUTH")
         .await;
-    flow.subscribe(&opaque_app, &api_id, "BenchTier").await;
+    let other_subscription = flow.subscribe(&opaque_app, &api_id, "BenchTier").await
+        ["subscriptionId"]
+        .as_str()
+        .expect("a subscription id")
+        .to_string();
     let opaque_token = flow.token_for(&opaque_app, &opaque_key, 86_400).await;
     let api_key = ok_json(
         flow.post(
@@ -554,6 +571,7 @@ async fn set_up(node: &Node, backend: &str, second_backend: &str) -> Credentials
     }
     Credentials {
         token,
+        other_subscription,
         consumer_key,
         opaque_token,
         api_key,
@@ -637,6 +655,7 @@ async fn main() {
     wait_http(&format!("http://127.0.0.1:{haproxy_port}/hello")).await;
     let Credentials {
         token,
+        other_subscription,
         consumer_key,
         opaque_token,
         api_key,
@@ -654,6 +673,7 @@ async fn main() {
             header: None,
             pid: backend.0.id(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "nginx proxying".into(),
@@ -661,6 +681,7 @@ async fn main() {
             header: None,
             pid: nginx.0.id(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "HAProxy proxying".into(),
@@ -668,6 +689,7 @@ async fn main() {
             header: None,
             pid: haproxy.0.id(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "Tollgate, None-auth API".into(),
@@ -675,6 +697,7 @@ async fn main() {
             header: None,
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "Tollgate, full chain (JWT)".into(),
@@ -682,6 +705,7 @@ async fn main() {
             header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "Tollgate, opaque token (cached introspection)".into(),
@@ -689,6 +713,7 @@ async fn main() {
             header: Some(bearer(&opaque_token)),
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "Tollgate, API key".into(),
@@ -696,6 +721,7 @@ async fn main() {
             header: Some(format!("apikey: {api_key}")),
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         },
         Target {
             name: "Tollgate, full chain, load-balanced pair".into(),
@@ -703,6 +729,7 @@ async fn main() {
             header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         },
     ];
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); targets.len()];
@@ -760,6 +787,7 @@ async fn main() {
             header: Some(bearer(&token)),
             pid: all_in_one.pid(),
             rotate: None,
+            changing: false,
         });
         targets.push(Target {
             name: "Tollgate, full chain, same + 100k tokens in rotation".into(),
@@ -767,9 +795,55 @@ async fn main() {
             header: None,
             pid: all_in_one.pid(),
             rotate: Some(tokens),
+            changing: false,
         });
+        targets.push(Target {
+            name: "Tollgate, full chain, 10k APIs + 100k subscriptions, one change a second".into(),
+            url: all_in_one.gateway_http("/bench/1.0.0/hello"),
+            header: Some(bearer(&token)),
+            pid: all_in_one.pid(),
+            rotate: None,
+            changing: true,
+        });
+        // The changes: another application's subscription blocked, then unblocked, each a
+        // control-plane change every gateway applies while the row runs.
+        let changer = {
+            let flow = Flow::login_with_scopes(
+                &all_in_one,
+                "apim:api_view apim:api_create apim:api_publish apim:subscribe apim:subscription_block",
+            )
+            .await;
+            let subscription = other_subscription.clone();
+            tokio::spawn(async move {
+                let mut blocked = false;
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if !CHANGES_ON.load(std::sync::atomic::Ordering::SeqCst) {
+                        continue;
+                    }
+                    let url = if blocked {
+                        flow.publisher(&format!(
+                            "/subscriptions/unblock-subscription?subscriptionId={subscription}"
+                        ))
+                    } else {
+                        flow.publisher(&format!(
+                            "/subscriptions/block-subscription?subscriptionId={subscription}&blockState=BLOCKED"
+                        ))
+                    };
+                    if flow.post_raw(url, "").await.status().is_success() {
+                        blocked = !blocked;
+                        CHANGES_APPLIED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            })
+        };
         samples.resize(targets.len(), Vec::new());
         run_rounds(&root, &args, &targets, &mut samples, first_scale);
+        changer.abort();
+        scale_notes.push_str(&format!(
+            "The changing row: {} subscription blocks and unblocks applied while it ran.\n",
+            CHANGES_APPLIED.load(std::sync::atomic::Ordering::SeqCst)
+        ));
     }
 
     // Rows 1 and 2 are the plain proxies: every row's CPU per request is set beside the leaner.
