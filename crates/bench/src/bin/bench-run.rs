@@ -165,6 +165,8 @@ struct Target {
 
 /// Set while a `changing` row runs: the changer task applies a change a second.
 static CHANGES_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Ends the changer thread.
+static STOP_CHANGES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// Changes applied while `changing` rows ran.
 static CHANGES_APPLIED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -806,40 +808,60 @@ async fn main() {
             changing: true,
         });
         // The changes: another application's subscription blocked, then unblocked, each a
-        // control-plane change every gateway applies while the row runs.
+        // control-plane change every gateway applies while the row runs. On a thread of its own:
+        // this runtime is blocked while wrk runs.
         let changer = {
             let flow = Flow::login_with_scopes(
                 &all_in_one,
                 "apim:api_view apim:api_create apim:api_publish apim:subscribe apim:subscription_block",
             )
             .await;
-            let subscription = other_subscription.clone();
-            tokio::spawn(async move {
-                let mut blocked = false;
-                loop {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    if !CHANGES_ON.load(std::sync::atomic::Ordering::SeqCst) {
-                        continue;
+            let urls = [
+                flow.publisher(&format!(
+                    "/subscriptions/block-subscription?subscriptionId={other_subscription}&blockState=BLOCKED"
+                )),
+                flow.publisher(&format!(
+                    "/subscriptions/unblock-subscription?subscriptionId={other_subscription}"
+                )),
+            ];
+            let token = flow.token.clone();
+            std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    let http = tollgate_testkit::http_client();
+                    let mut next = 0;
+                    loop {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        if STOP_CHANGES.load(std::sync::atomic::Ordering::SeqCst) {
+                            return;
+                        }
+                        if !CHANGES_ON.load(std::sync::atomic::Ordering::SeqCst) {
+                            continue;
+                        }
+                        let answer = http.post(&urls[next]).bearer_auth(&token).send().await;
+                        match answer {
+                            Ok(answer) if answer.status().is_success() => {
+                                next = 1 - next;
+                                CHANGES_APPLIED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            Ok(answer) => {
+                                eprintln!("bench-run: a change was refused: {}", answer.status())
+                            }
+                            Err(err) => eprintln!("bench-run: a change failed: {err}"),
+                        }
                     }
-                    let url = if blocked {
-                        flow.publisher(&format!(
-                            "/subscriptions/unblock-subscription?subscriptionId={subscription}"
-                        ))
-                    } else {
-                        flow.publisher(&format!(
-                            "/subscriptions/block-subscription?subscriptionId={subscription}&blockState=BLOCKED"
-                        ))
-                    };
-                    if flow.post_raw(url, "").await.status().is_success() {
-                        blocked = !blocked;
-                        CHANGES_APPLIED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    }
-                }
+                });
             })
         };
         samples.resize(targets.len(), Vec::new());
         run_rounds(&root, &args, &targets, &mut samples, first_scale);
-        changer.abort();
+        STOP_CHANGES.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = changer.join();
         scale_notes.push_str(&format!(
             "The changing row: {} subscription blocks and unblocks applied while it ran.\n",
             CHANGES_APPLIED.load(std::sync::atomic::Ordering::SeqCst)
