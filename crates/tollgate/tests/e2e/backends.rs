@@ -551,4 +551,20 @@ async fn virtual_hosts_route_by_host() {
         )
         .await;
     assert_eq!(elsewhere.status, StatusCode::OK);
+
+    // A graceful stop right after a request: its access log line is written before the exit
+    // (the serving threads hand their buffers over, the writer drains them).
+    let last = elsewhere.header("activityid").unwrap().to_string();
+    let mut node = node;
+    node.terminate();
+    assert!(
+        node.wait_exit(Duration::from_secs(20)).await.is_some(),
+        "stopped"
+    );
+    let log =
+        std::fs::read_to_string(node.data_dir.path().join("data/logs/gateway-access.log")).unwrap();
+    assert!(
+        log.contains(&last),
+        "the last request is logged at shutdown"
+    );
 }
