@@ -7,6 +7,7 @@
 //! Request hits are counted in bounded striped maps that [`hits::report`] flushes, off the path.
 
 pub mod access_log;
+pub mod dns;
 pub mod endpoints;
 mod error;
 mod feed;

@@ -4,6 +4,7 @@
 //! connection out is a lookup in an uncontended map, with no pool-wide lock, no key to build and
 //! no wake-up of another thread.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,7 @@ use tokio_rustls::TlsConnector;
 
 use tollgate_model::TransportErrorCode;
 
+use crate::dns::{Dns, ResolvedName};
 use crate::HashMap;
 
 /// How long a backend may take to accept a connection (and finish the TLS handshake).
@@ -61,7 +63,7 @@ pub enum UpstreamErrorKind {
     Target(Arc<http::uri::InvalidUri>),
     /// The host's name could not be resolved.
     #[error("DNS: {0}")]
-    Resolve(Arc<std::io::Error>),
+    Resolve(crate::dns::ResolveError),
     /// No TCP connection.
     #[error("connect: {0}")]
     Connect(Arc<std::io::Error>),
@@ -151,6 +153,8 @@ pub struct Upstream {
     tls: bool,
     /// Host to connect to (an IPv6 address without brackets) and to name in TLS.
     host: String,
+    /// The host, when it is an address: no DNS.
+    address: Option<std::net::IpAddr>,
     port: u16,
     /// The `Host` header the backend gets.
     authority: HeaderValue,
@@ -195,6 +199,7 @@ impl Upstream {
                 .map_err(|_| invalid(UpstreamErrorKind::InvalidHost))?,
             base_path: uri.path().trim_end_matches('/').to_string(),
             key: format!("{}://{host}:{port}", if tls { "https" } else { "http" }).into(),
+            address: host.parse().ok(),
             host,
             port,
         })
@@ -279,19 +284,39 @@ fn client_body_failure(err: &hyper::Error) -> Option<&ClientBodyError> {
 /// One serving thread's backend connections.
 pub struct Backends {
     tls: TlsConnector,
-    idle: Mutex<HashMap<Arc<str>, Vec<IdleConnection>>>,
+    dns: Arc<Dns>,
+    idle: Mutex<HashMap<Arc<str>, Pool>>,
+}
+
+/// The idle connections to one backend (scheme, host and port).
+#[derive(Default)]
+struct Pool {
+    /// The host's DNS entry, when it is a name: connections made for an older generation of
+    /// its answer are not reused.
+    name: Option<Arc<ResolvedName>>,
+    connections: Vec<IdleConnection>,
 }
 
 struct IdleConnection {
     sender: SendRequest<UpstreamBody>,
     since: Instant,
+    generation: u64,
+}
+
+/// A connection ready for a request, and the DNS generation it was made for.
+struct Connected {
+    sender: SendRequest<UpstreamBody>,
+    generation: u64,
+    name: Option<Arc<ResolvedName>>,
 }
 
 impl Backends {
-    /// Connections for one serving thread; `tls` is used for `https://` endpoints.
-    pub fn new(tls: &Arc<rustls::ClientConfig>) -> Arc<Backends> {
+    /// Connections for one serving thread; `tls` is used for `https://` endpoints and `dns`
+    /// for backend host names.
+    pub fn new(tls: &Arc<rustls::ClientConfig>, dns: &Arc<Dns>) -> Arc<Backends> {
         Arc::new(Backends {
             tls: TlsConnector::from(tls.clone()),
+            dns: dns.clone(),
             idle: Mutex::new(HashMap::default()),
         })
     }
@@ -305,12 +330,12 @@ impl Backends {
         mut request: Request<UpstreamBody>,
     ) -> Result<Response<Incoming>, SendFailure> {
         loop {
-            let (mut sender, reused) = match self.checkout(&upstream.key) {
-                Some(sender) => (sender, true),
+            let (mut connected, reused) = match self.checkout(&upstream.key) {
+                Some(connected) => (connected, true),
                 // Boxed: connecting (TCP, TLS, handshake) is a large future, and this one is
                 // moved with every request; only the first request of a connection pays for it.
                 None => match Box::pin(self.connect(upstream)).await {
-                    Ok(sender) => (sender, false),
+                    Ok(connected) => (connected, false),
                     Err(kind) => {
                         return Err(SendFailure::Upstream {
                             error: upstream.failed(kind),
@@ -319,9 +344,9 @@ impl Backends {
                     }
                 },
             };
-            match sender.try_send_request(request).await {
+            match connected.sender.try_send_request(request).await {
                 Ok(response) => {
-                    self.checkin(&upstream.key, sender);
+                    self.checkin(&upstream.key, connected);
                     return Ok(response);
                 }
                 Err(mut err) => match err.take_message() {
@@ -348,26 +373,33 @@ impl Backends {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Vec<IdleConnection>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Pool>> {
         // Only this serving thread uses the map; a panic while it was held left it consistent.
         tollgate_guard::lock(&self.idle)
     }
 
-    /// The most recently used ready connection to `key`; closed and stale ones are dropped.
-    fn checkout(&self, key: &Arc<str>) -> Option<SendRequest<UpstreamBody>> {
+    /// The most recently used ready connection to `key`; closed and stale ones, and those made
+    /// for an old DNS answer, are dropped.
+    fn checkout(&self, key: &Arc<str>) -> Option<Connected> {
         let mut idle = self.lock();
-        let connections = idle.get_mut(key)?;
+        let pool = idle.get_mut(key)?;
+        let generation = pool.name.as_ref().map_or(0, |name| name.generation());
         let now = Instant::now();
-        while let Some(i) = connections
+        while let Some(i) = pool
+            .connections
             .iter()
             .rposition(|c| c.sender.is_ready() || c.sender.is_closed())
         {
-            let connection = connections.swap_remove(i);
-            if connection.sender.is_closed() {
+            let connection = pool.connections.swap_remove(i);
+            if connection.sender.is_closed() || connection.generation != generation {
                 continue;
             }
             if now.duration_since(connection.since) < IDLE_TIMEOUT {
-                return Some(connection.sender);
+                return Some(Connected {
+                    sender: connection.sender,
+                    generation,
+                    name: None,
+                });
             }
         }
         None
@@ -375,47 +407,64 @@ impl Backends {
 
     /// Returns a connection once its response has started; it becomes ready for the next request
     /// when that response's body has been read.
-    fn checkin(&self, key: &Arc<str>, sender: SendRequest<UpstreamBody>) {
-        if sender.is_closed() {
+    fn checkin(&self, key: &Arc<str>, connected: Connected) {
+        if connected.sender.is_closed() {
             return;
         }
         let mut idle = self.lock();
-        let connections = idle.entry(key.clone()).or_default();
-        if connections.len() >= MAX_IDLE_PER_BACKEND {
-            connections.remove(0);
+        let pool = idle.entry(key.clone()).or_default();
+        if pool.name.is_none() {
+            pool.name = connected.name;
         }
-        connections.push(IdleConnection {
-            sender,
+        if pool.connections.len() >= MAX_IDLE_PER_BACKEND {
+            pool.connections.remove(0);
+        }
+        pool.connections.push(IdleConnection {
+            sender: connected.sender,
             since: Instant::now(),
+            generation: connected.generation,
         });
     }
 
-    async fn connect(
-        &self,
-        upstream: &Upstream,
-    ) -> Result<SendRequest<UpstreamBody>, UpstreamErrorKind> {
+    async fn connect(&self, upstream: &Upstream) -> Result<Connected, UpstreamErrorKind> {
         let connecting = async {
-            let addresses: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((upstream.host.as_str(), upstream.port))
-                    .await
-                    .map_err(|e| UpstreamErrorKind::Resolve(Arc::new(e)))?
-                    .collect();
+            let (addresses, generation, name) = match upstream.address {
+                Some(address) => (vec![SocketAddr::new(address, upstream.port)], 0, None),
+                None => {
+                    let name = self.dns.name(&upstream.host);
+                    let (addresses, generation) = self
+                        .dns
+                        .addresses(&name)
+                        .await
+                        .map_err(UpstreamErrorKind::Resolve)?;
+                    let addresses = addresses
+                        .iter()
+                        .map(|address| SocketAddr::new(*address, upstream.port))
+                        .collect();
+                    (addresses, generation, Some(name))
+                }
+            };
             let tcp = TcpStream::connect(&addresses[..])
                 .await
                 .map_err(|e| UpstreamErrorKind::Connect(Arc::new(e)))?;
             let _ = tcp.set_nodelay(true);
-            if upstream.tls {
-                let name = ServerName::try_from(upstream.host.clone())
+            let sender = if upstream.tls {
+                let server_name = ServerName::try_from(upstream.host.clone())
                     .map_err(|_| UpstreamErrorKind::TlsServerName)?;
                 let stream = self
                     .tls
-                    .connect(name, tcp)
+                    .connect(server_name, tcp)
                     .await
                     .map_err(|e| UpstreamErrorKind::Tls(Arc::new(e)))?;
                 handshake(TokioIo::new(stream)).await
             } else {
                 handshake(TokioIo::new(tcp)).await
-            }
+            };
+            Ok(Connected {
+                sender: sender?,
+                generation,
+                name,
+            })
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connecting)
             .await

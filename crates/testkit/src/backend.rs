@@ -28,7 +28,8 @@ impl RecordedRequest {
 }
 
 /// A PizzaShack-like backend on loopback: `GET …/menu` returns a menu, `POST …/order` echoes the
-/// order, `…/order/{id}` answers for that id, `…/slow` answers after a second.
+/// order, `…/order/{id}` answers for that id, `…/slow` answers after a second, `…/close` answers
+/// and closes the connection.
 pub struct MockBackend {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
@@ -185,8 +186,20 @@ async fn respond(
             Bytes::from_static(b"{\"error\":\"no such pizza resource\"}"),
         )
     };
+    let closing = path.ends_with("/close");
+    let (status, payload) = if closing {
+        (200, Bytes::from_static(b"{\"closing\":true}"))
+    } else {
+        (status, payload)
+    };
     let mut response = Response::new(Full::new(payload));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    if closing {
+        response.headers_mut().insert(
+            "connection",
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
     response.headers_mut().insert(
         "content-type",
         hyper::header::HeaderValue::from_static("application/json"),

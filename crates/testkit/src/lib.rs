@@ -12,6 +12,7 @@
 )]
 
 mod backend;
+pub mod dns;
 pub mod flow;
 pub mod gateway;
 pub mod issuer;

@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -47,8 +48,22 @@ pub struct Node {
 }
 
 const BASE_PORTS: [u16; 7] = [9443, 9763, 8280, 8243, 9611, 9711, 9901];
+/// The lowest and highest base port: a node's ports lie in `[offset + LOW, offset + HIGH]`.
+const LOWEST_BASE_PORT: u16 = 8243;
+const HIGHEST_BASE_PORT: u16 = 9901;
 /// Offsets this far apart never share a port.
-const OFFSET_STRIDE: u16 = 1500;
+const OFFSET_STRIDE: u16 = HIGHEST_BASE_PORT - LOWEST_BASE_PORT + 1;
+/// Every port stays below this: Linux hands out outgoing connections' ports from 32768 up
+/// (`ip_local_port_range`), and a port checked free there can be taken by a client socket
+/// before the node binds it.
+const PORT_CEILING: u16 = 32_768;
+/// The smallest offset handed out: keeps nodes clear of a Tollgate running at offset 0.
+const LOWEST_OFFSET: u16 = 1_000;
+
+/// Ports handed out in this process, never handed out again: tests run as threads, and two of
+/// them checking the same free ports at once would both get them (a node stopped and started
+/// again by its test keeps its offset).
+static CLAIMED_PORTS: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
 
 impl Node {
     /// Starts `binary` as `options` say and waits until it is ready.
@@ -278,17 +293,24 @@ fn write_config(path: &Path, offset: u16, options: &NodeOptions, folder: &Path) 
     std::fs::write(path, config).expect("write config");
 }
 
-/// `n` port offsets whose ports are all free now and never overlap each other.
+/// `n` port offsets whose ports are all free now, below the ephemeral range, and never overlap
+/// each other or any offset handed out before in this process.
 pub fn free_offsets(n: usize) -> Vec<u16> {
-    for _ in 0..200 {
-        let first = rand::random::<u16>() % 30_000 + 10_000;
-        let offsets: Vec<u16> = (0..n as u16).map(|i| first + i * OFFSET_STRIDE).collect();
-        let all_free = offsets.iter().all(|offset| {
-            BASE_PORTS
-                .iter()
-                .all(|p| TcpListener::bind(("0.0.0.0", p + offset)).is_ok())
-        });
+    let n = n as u16;
+    let highest_first = PORT_CEILING - HIGHEST_BASE_PORT - OFFSET_STRIDE * n;
+    let mut claimed = CLAIMED_PORTS.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..500 {
+        let first = LOWEST_OFFSET + rand::random::<u16>() % (highest_first - LOWEST_OFFSET);
+        let offsets: Vec<u16> = (0..n).map(|i| first + i * OFFSET_STRIDE).collect();
+        let ports: Vec<u16> = offsets
+            .iter()
+            .flat_map(|offset| BASE_PORTS.iter().map(move |p| p + offset))
+            .collect();
+        let all_free = ports
+            .iter()
+            .all(|port| !claimed.contains(port) && TcpListener::bind(("0.0.0.0", *port)).is_ok());
         if all_free {
+            claimed.extend(ports);
             return offsets;
         }
     }

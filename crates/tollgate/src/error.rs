@@ -41,6 +41,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("[apim.gateway.dns]: {0}")]
+    Dns(#[from] tollgate_gateway::dns::DnsSetupError),
     #[error(
         "profile '{profile}' needs the event hub; [apim.event_hub] enable = false is not supported"
     )]

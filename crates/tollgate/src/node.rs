@@ -509,6 +509,17 @@ async fn start_gateway(
         gateway.log_access_to(log.clone());
         node.access_logs.push(log);
     }
+    // Backend host names: resolved off the request path, answers refreshed as their TTL runs out.
+    let name_servers: Vec<SocketAddr> = config
+        .apim
+        .gateway
+        .dns
+        .name_servers
+        .iter()
+        .map(|server| server.0)
+        .collect();
+    let dns = tollgate_gateway::dns::Dns::new(&name_servers)?;
+    node.tasks.spawn(dns.clone().refresh(node.shutdown.clone()));
     let mut synchronizer = Synchronizer::new(gateway.clone(), feed, labels);
     if config.server.profile == Profile::Gateway {
         synchronizer =
@@ -531,15 +542,16 @@ async fn start_gateway(
         ("gateway-https", ports::GATEWAY_HTTPS, true),
     ] {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.port(port));
-        let (gateway, backend_tls, trusted_proxies) = (
+        let (gateway, backend_tls, trusted_proxies, dns) = (
             gateway.clone(),
             backend_tls.clone(),
             trusted_proxies.clone(),
+            dns.clone(),
         );
         // Per serving thread: its backend connections. Per connection: what the connection
         // tells (the client, TLS, whether it is a trusted proxy), worked out once.
         let make_service = move || {
-            let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls));
+            let (gateway, backends) = (gateway.clone(), Backends::new(&backend_tls, &dns));
             let trusted_proxies = trusted_proxies.clone();
             move |peer: SocketAddr| {
                 let (gateway, backends) = (gateway.clone(), backends.clone());

@@ -676,6 +676,17 @@ pub struct GatewaySection {
     pub management_port: u16,
     #[serde(default)]
     pub access_log: AccessLogSection,
+    #[serde(default)]
+    pub dns: DnsSection,
+}
+
+/// `[apim.gateway.dns]`: how gateways resolve backend host names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSection {
+    /// Name servers to ask; `/etc/resolv.conf`'s when empty.
+    #[serde(default)]
+    pub name_servers: Vec<values::NameServer>,
 }
 
 /// `[apim.gateway.access_log]`: one line per request.
@@ -725,6 +736,7 @@ impl Default for GatewaySection {
             trusted_proxies: Vec::new(),
             management_port: ports::GATEWAY_MANAGEMENT,
             access_log: AccessLogSection::default(),
+            dns: DnsSection::default(),
         }
     }
 }
@@ -1025,6 +1037,34 @@ http_endpoint = "http://apim.example.com:8282"
         .to_string();
         assert!(
             err.contains("apim.gateway.trusted_proxies") && err.contains("lb.example"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn name_servers_are_addresses_with_an_optional_port() {
+        let config = Config::parse(
+            "[apim.gateway.dns]\nname_servers = [\"10.0.0.2\", \"127.0.0.1:5353\", \"[fd00::53]:53\"]\n",
+            "d.toml",
+        )
+        .unwrap();
+        let servers: Vec<String> = config
+            .apim
+            .gateway
+            .dns
+            .name_servers
+            .iter()
+            .map(|s| s.0.to_string())
+            .collect();
+        assert_eq!(servers, ["10.0.0.2:53", "127.0.0.1:5353", "[fd00::53]:53"]);
+        let err = Config::parse(
+            "[apim.gateway.dns]\nname_servers = [\"ns1.example\"]\n",
+            "d.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("apim.gateway.dns.name_servers") && err.contains("ns1.example"),
             "{err}"
         );
     }

@@ -272,3 +272,26 @@ impl<'de> Deserialize<'de> for ProxyNetwork {
             })
     }
 }
+
+/// A DNS server: an address, with a port when it is not 53 (`10.0.0.2`, `127.0.0.1:5353`,
+/// `[fd00::53]:53`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameServer(pub std::net::SocketAddr);
+
+impl<'de> Deserialize<'de> for NameServer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let text = text.trim();
+        text.parse::<std::net::SocketAddr>()
+            .or_else(|_| {
+                text.parse::<std::net::IpAddr>()
+                    .map(|ip| std::net::SocketAddr::new(ip, 53))
+            })
+            .map(NameServer)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "'{text}' is not a name server address (10.0.0.2, 127.0.0.1:5353, [fd00::53]:53)"
+                ))
+            })
+    }
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tollgate_testkit::dns::DnsServer;
 use tollgate_testkit::flow::{named_api, Flow};
 use tollgate_testkit::gateway::{Bearer, Gateway};
 use tollgate_testkit::{MockBackend, Node, NodeOptions};
@@ -567,4 +568,75 @@ async fn virtual_hosts_route_by_host() {
         log.contains(&last),
         "the last request is logged at shutdown"
     );
+}
+
+/// A backend named in DNS: answers are kept with their TTL (new connections ask no name
+/// server), and when the name moves to another address, the gateway follows it without a
+/// restart — pooled connections to the old address are not reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_name_that_moves_is_followed() {
+    let dns = DnsServer::start().await;
+    let first = MockBackend::start().await;
+    let port = first.addr.port();
+    let second = MockBackend::start_at(SocketAddr::from(([127, 0, 0, 2], port))).await;
+    dns.set("pizza.backend.test", std::net::Ipv4Addr::new(127, 0, 0, 1));
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config: format!("[apim.gateway.dns]\nname_servers = [\"{}\"]\n", dns.addr),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login(&node).await;
+    let gateway = Gateway::of(&node);
+    let url = format!("http://pizza.backend.test:{port}/pizzashack/v1");
+    let mut body = named_api("Named", "/named", "1.0.0", &url);
+    body["operations"].as_array_mut().unwrap().push(
+        json!({"target": "/close", "verb": "GET", "authType": "Application & Application User",
+                     "throttlingPolicy": "Unlimited", "scopes": []}),
+    );
+    let api_id = flow.publish_api(body).await;
+    let (_, token) = flow.application_with_token("DnsApp", Some(&api_id)).await;
+    until_served(&gateway, "/named/1.0.0/menu", &token).await;
+
+    // Each call below costs the gateway a new backend connection (the backend closes it);
+    // none of them asks the name server: only the refresher does, once per TTL.
+    let before = dns.a_queries();
+    const NEW_CONNECTIONS: usize = 40;
+    for _ in 0..NEW_CONNECTIONS {
+        let answer = gateway.get("/named/1.0.0/close", Bearer(&token)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    let asked = dns.a_queries() - before;
+    assert!(
+        asked < NEW_CONNECTIONS / 2,
+        "{asked} DNS queries for {NEW_CONNECTIONS} new connections"
+    );
+    assert!(second.requests().is_empty());
+
+    // The name moves: within about a TTL, requests (on pooled, kept-alive connections too) go
+    // to the new address, and none to the old one after that.
+    dns.set("pizza.backend.test", std::net::Ipv4Addr::new(127, 0, 0, 2));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while second.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gateway never followed the name to its new address"
+        );
+        let answer = gateway.get("/named/1.0.0/menu", Bearer(&token)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let on_first = first.requests().len();
+    for _ in 0..10 {
+        let answer = gateway.get("/named/1.0.0/menu", Bearer(&token)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    assert_eq!(
+        first.requests().len(),
+        on_first,
+        "a request went to the old address"
+    );
+    assert!(second.requests().len() >= 11);
 }
