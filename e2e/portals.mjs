@@ -179,7 +179,23 @@ try {
   await page.getByRole('alert').first().waitFor();
   expect((await page.getByRole('alert').first().innerText()).includes('factor'), 'the refusal names the factor');
   await page.locator('summary', { hasText: 'Production endpoints: advanced settings' }).click();
+  // Endpoint certificates: a file that is no certificate is refused naming the field; a
+  // certificate is listed with its subject, then deleted.
+  await page.locator('#alias').fill('backend-ca');
+  await page.locator('#endpoint').fill('https://backend.example:8443/pizzashack');
+  await page.locator('#certificate').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a certificate') });
+  await page.getByRole('button', { name: 'Upload certificate' }).click();
+  await page.locator('#certificate-error').waitFor();
+  expect((await page.locator('#certificate-error').innerText()).includes('PEM'), 'the refusal says a PEM certificate is needed');
+  await page.locator('#alias').fill('backend-ca');
+  await page.locator('#endpoint').fill('https://backend.example:8443/pizzashack');
+  await page.locator('#certificate').setInputFiles(process.env.CERTIFICATE);
+  await page.getByRole('button', { name: 'Upload certificate' }).click();
+  await page.getByRole('button', { name: 'Delete backend-ca' }).waitFor();
+  expect(await page.locator('td', { hasText: 'Active' }).count() === 1, 'the certificate is listed as active');
   await check(page, 'publisher-endpoints');
+  await page.getByRole('button', { name: 'Delete backend-ca' }).click();
+  await page.getByText('No endpoint certificate is uploaded.').waitFor();
 
   // A Markdown document, previewed then added.
   await page.getByRole('link', { name: 'Documents' }).click();

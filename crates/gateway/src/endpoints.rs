@@ -8,13 +8,13 @@
 //! a suspension outlives a change elsewhere; a redeployed API starts with healthy endpoints.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderValue, COOKIE};
 use tollgate_model::{EndpointResilience, EndpointRouting, RuntimeEndpoint, TransportErrorCode};
 
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::{EndpointTrust, Upstream, UpstreamError};
 
 /// How long a backend may take to start its answer when its endpoint sets no `actionDuration`:
 /// WSO2's default socket timeout.
@@ -89,17 +89,19 @@ pub enum FailureOutcome {
 pub struct AllSuspended;
 
 impl EndpointGroup {
-    /// The group for `endpoints` used as `routing`; `base_path` scopes the affinity cookie.
+    /// The group for `endpoints` used as `routing`; `base_path` scopes the affinity cookie,
+    /// `trust` gives an endpoint URL's uploaded certificates.
     pub fn build(
         routing: &EndpointRouting,
         endpoints: &[RuntimeEndpoint],
         base_path: &str,
+        trust: &dyn Fn(&str) -> Option<Arc<EndpointTrust>>,
     ) -> Result<EndpointGroup, UpstreamError> {
         let members = endpoints
             .iter()
             .map(|endpoint| {
                 Ok(Member {
-                    upstream: Upstream::parse(&endpoint.url)?,
+                    upstream: Upstream::parse(&endpoint.url)?.trusting(trust(&endpoint.url)),
                     timeout: endpoint
                         .resilience
                         .timeout_millis
@@ -331,6 +333,7 @@ mod tests {
             &EndpointRouting::Single,
             &endpoints(&["http://a"], settings),
             "",
+            &|_| None,
         )
         .unwrap()
     }
@@ -343,7 +346,7 @@ mod tests {
     fn round_robin_turns_and_tries_the_rest_in_order() {
         let list = endpoints(&["http://a", "http://b", "http://c"], Default::default());
         let routing = EndpointRouting::LoadBalance { affinity: None };
-        let group = EndpointGroup::build(&routing, &list, "/api/1").unwrap();
+        let group = EndpointGroup::build(&routing, &list, "/api/1", &|_| None).unwrap();
         let none = HeaderMap::new();
         assert_eq!(order(&group, 0, &none), [0, 1, 2]);
         assert_eq!(order(&group, 0, &none), [1, 2, 0]);
@@ -358,7 +361,8 @@ mod tests {
     #[test]
     fn failover_keeps_the_order_and_every_suspended_endpoint_is_refused() {
         let list = endpoints(&["http://primary", "http://backup"], Default::default());
-        let group = EndpointGroup::build(&EndpointRouting::Failover, &list, "/f").unwrap();
+        let group =
+            EndpointGroup::build(&EndpointRouting::Failover, &list, "/f", &|_| None).unwrap();
         let none = HeaderMap::new();
         assert_eq!(order(&group, 0, &none), [0, 1]);
         assert_eq!(order(&group, 0, &none), [0, 1]);
@@ -451,7 +455,7 @@ mod tests {
                 max_age_secs: Some(600),
             }),
         };
-        let group = EndpointGroup::build(&routing, &list, "/shop/1.0").unwrap();
+        let group = EndpointGroup::build(&routing, &list, "/shop/1.0", &|_| None).unwrap();
         let none = HeaderMap::new();
         let first = order(&group, 0, &none)[0];
         let set = group.affinity_cookie(first, None).unwrap();

@@ -27,7 +27,9 @@ pub use error::{AuthenticationUnavailable, GatewayError};
 pub use feed::NetworkFeed;
 pub use state::{Changes, ExternalIssuer, RuntimeState};
 pub use sync::{FeedError, StateFeed, Synchronizer};
-pub use upstream::{Backends, SendFailure, Upstream, UpstreamError, UpstreamErrorKind};
+pub use upstream::{
+    BackendTls, Backends, EndpointTrust, SendFailure, Upstream, UpstreamError, UpstreamErrorKind,
+};
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -45,12 +47,10 @@ pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::
 /// certificates of `[truststore] file_name`, for backends with private or self-signed ones.
 pub fn backend_tls(
     trusted: Option<&std::path::Path>,
-) -> Result<Arc<rustls::ClientConfig>, tollgate_hublink::TrustError> {
+) -> Result<Arc<BackendTls>, tollgate_hublink::TrustError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let mut config = tollgate_hublink::client_tls(roots, trusted)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    BackendTls::new(tollgate_hublink::trust_roots(roots, trusted)?)
 }
 
 /// What the traffic manager said about a throttle key, until `until`: refuse (no allowance), or

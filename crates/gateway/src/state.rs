@@ -11,7 +11,7 @@ use crate::tokens::VerifiedClaims;
 
 use crate::endpoints::EndpointGroup;
 use crate::metrics::{ApiMetrics, GatewayMetrics};
-use crate::upstream::UpstreamError;
+use crate::upstream::{EndpointTrust, UpstreamError};
 use crate::HashMap;
 
 /// Everything the request path reads, as prepared lookup structures. Immutable once built: a
@@ -64,6 +64,8 @@ pub struct Changes {
     signing_keys: bool,
     revocations: bool,
     key_managers: bool,
+    /// Endpoint certificates: every API's endpoints are prepared again (rare).
+    endpoint_certificates: bool,
 }
 
 impl Changes {
@@ -100,6 +102,9 @@ impl Changes {
             Event::TokenRevocation(_) | Event::ConsumerKeyRevocation(_) => self.revocations = true,
             Event::KeyManagerUpdate(_) | Event::KeyManagerDelete { .. } => self.key_managers = true,
             Event::PolicyUpdate(_) | Event::PolicyDelete { .. } => self.all_subscriptions = true,
+            Event::EndpointCertificateUpdate(_) | Event::EndpointCertificateDelete { .. } => {
+                self.endpoint_certificates = true
+            }
         }
     }
 
@@ -124,6 +129,27 @@ impl std::fmt::Debug for ExternalIssuer {
             .field("issuer", &self.config.issuer)
             .finish()
     }
+}
+
+/// Endpoint certificates' trust by (tenant, origin).
+type TrustByOrigin = HashMap<(String, String), Arc<EndpointTrust>>;
+
+fn trust_by_origin(data: &RuntimeData) -> TrustByOrigin {
+    let mut pems: HashMap<(String, String), Vec<&str>> = HashMap::default();
+    for certificate in data.endpoint_certificates.values() {
+        if let Some(origin) = tollgate_model::https_origin(&certificate.endpoint) {
+            pems.entry((certificate.tenant.clone(), origin))
+                .or_default()
+                .push(&certificate.pem);
+        }
+    }
+    pems.into_iter()
+        .map(|(key, mut pems)| {
+            // Sorted: the same set builds the same trust (and pool key) on every rebuild.
+            pems.sort_unstable();
+            (key, Arc::new(EndpointTrust::new(pems)))
+        })
+        .collect()
 }
 
 /// One application's subscriptions by API id.
@@ -205,7 +231,7 @@ pub struct ApiRoute {
 }
 
 impl ApiRoute {
-    fn build(api: RuntimeApi) -> ApiRoute {
+    fn build(api: RuntimeApi, trust: &TrustByOrigin) -> ApiRoute {
         // Template (in matchit's syntax, or a wildcard's prefix) → its operations.
         let mut exact: Vec<(String, Vec<usize>)> = Vec::new();
         let mut wildcard: Vec<(String, Vec<usize>)> = Vec::new();
@@ -248,9 +274,15 @@ impl ApiRoute {
         let group = |key_type: KeyType| {
             let list = api.endpoints.list(key_type);
             (!list.is_empty()).then(|| {
-                EndpointGroup::build(&api.endpoints.routing, &list, &base_path).inspect_err(|err| {
-                    tracing::warn!(api = %api.id, %err, "unusable endpoint");
-                })
+                let trust = |url: &str| {
+                    let origin = tollgate_model::https_origin(url)?;
+                    trust.get(&(api.tenant.clone(), origin)).cloned()
+                };
+                EndpointGroup::build(&api.endpoints.routing, &list, &base_path, &trust).inspect_err(
+                    |err| {
+                        tracing::warn!(api = %api.id, %err, "unusable endpoint");
+                    },
+                )
             })
         };
         ApiRoute {
@@ -384,8 +416,9 @@ fn copy<V: Clone>(map: &std::collections::HashMap<String, V>) -> HashMap<String,
 
 impl Routes {
     /// The routes of `data`'s invocable APIs, reusing `previous`'s route of every API that did
-    /// not change.
+    /// not change (none when `previous` is `None`).
     fn build(data: &RuntimeData, previous: Option<&RuntimeState>) -> Routes {
+        let trust = trust_by_origin(data);
         let mut apis = HashMap::default();
         for api in data.apis.values() {
             // Blocked APIs stay routed, to be answered 503; retired ones are gone.
@@ -395,7 +428,7 @@ impl Routes {
                     .and_then(|p| p.routes.apis.get(&base_path))
                     .filter(|route| route.api == *api)
                     .cloned()
-                    .unwrap_or_else(|| Arc::new(ApiRoute::build(api.clone())));
+                    .unwrap_or_else(|| Arc::new(ApiRoute::build(api.clone(), &trust)));
                 apis.insert(base_path, route);
             }
         }
@@ -536,8 +569,10 @@ impl RuntimeState {
     ) -> RuntimeState {
         // What may be shared: the previous state's part, unless the change touched it.
         let kept = |touched: bool| previous.filter(|_| !(changes.everything || touched));
-        let routes = match kept(changes.apis) {
+        let routes = match kept(changes.apis || changes.endpoint_certificates) {
             Some(previous) => previous.routes.clone(),
+            // Endpoint certificates changed: no route is reused, each endpoint takes its trust.
+            None if changes.endpoint_certificates => Arc::new(Routes::build(data, None)),
             None => Arc::new(Routes::build(data, previous)),
         };
         let tiers: HashMap<&str, (Arc<str>, i64)> = data

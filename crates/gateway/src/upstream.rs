@@ -70,6 +70,9 @@ pub enum UpstreamErrorKind {
     /// The host is no name TLS can check a certificate for.
     #[error("TLS server name: invalid DNS name")]
     TlsServerName,
+    /// The endpoint certificates uploaded for the endpoint are unusable.
+    #[error("endpoint certificates: {0}")]
+    EndpointTrust(Arc<str>),
     /// The TLS handshake failed (an untrusted certificate, say).
     #[error("TLS: {0}")]
     Tls(Arc<std::io::Error>),
@@ -96,7 +99,7 @@ impl UpstreamErrorKind {
         use UpstreamErrorKind::*;
         Some(match self {
             NotAUrl | Scheme | NoHost | InvalidHost | Target(_) => return None,
-            Resolve(_) | Connect(_) | TlsServerName | Tls(_) | Handshake(_) => {
+            Resolve(_) | Connect(_) | TlsServerName | EndpointTrust(_) | Tls(_) | Handshake(_) => {
                 TransportErrorCode::ConnectionFailed
             }
             ConnectTimeout => TransportErrorCode::ConnectTimedOut,
@@ -115,7 +118,7 @@ impl UpstreamErrorKind {
             NotAUrl | Scheme | NoHost | InvalidHost | Target(_) => "endpoint",
             Resolve(_) => "dns",
             Connect(_) => "connect",
-            TlsServerName | Tls(_) => "tls",
+            TlsServerName | EndpointTrust(_) | Tls(_) => "tls",
             ConnectTimeout => "connect_timeout",
             Handshake(_) => "handshake",
             Unsent(_) => "unsent",
@@ -160,8 +163,11 @@ pub struct Upstream {
     authority: HeaderValue,
     /// The endpoint's path, without a trailing slash; resource paths are appended to it.
     base_path: String,
-    /// The pool's key: scheme, host and port.
+    /// The pool's key: scheme, host and port (and the endpoint certificates trusted, if any:
+    /// connections made under other trust are never reused).
     key: Arc<str>,
+    /// Certificates uploaded for this endpoint's origin, trusted besides the common roots.
+    trust: Option<Arc<EndpointTrust>>,
 }
 
 impl Upstream {
@@ -202,7 +208,17 @@ impl Upstream {
             address: host.parse().ok(),
             host,
             port,
+            trust: None,
         })
+    }
+
+    /// The same endpoint, trusting `trust`'s certificates too (an `https://` one only).
+    pub fn trusting(mut self, trust: Option<Arc<EndpointTrust>>) -> Upstream {
+        if let Some(trust) = trust.filter(|_| self.tls) {
+            self.key = format!("{}#{:016x}", self.key, trust.id).into();
+            self.trust = Some(trust);
+        }
+        self
     }
 
     /// The origin-form target (`/base/resource?query`) of a request to this endpoint.
@@ -251,6 +267,85 @@ pub type NoBody = MapErr<Empty<Bytes>, fn(Infallible) -> ClientBodyError>;
 /// What a backend receives: the client's body, streamed, or none.
 pub type UpstreamBody = Either<ClientBody, NoBody>;
 
+/// TLS for `https://` backends: the settings every endpoint uses, and the roots they trust
+/// (the public web's and `[truststore]`'s), which endpoint certificates are added to.
+pub struct BackendTls {
+    pub config: Arc<rustls::ClientConfig>,
+    roots: Arc<rustls::RootCertStore>,
+}
+
+impl BackendTls {
+    pub fn new(
+        roots: rustls::RootCertStore,
+    ) -> Result<Arc<BackendTls>, tollgate_hublink::TrustError> {
+        let mut config = tollgate_hublink::client_tls_with_roots(roots.clone())?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(BackendTls {
+            config: Arc::new(config),
+            roots: Arc::new(roots),
+        }))
+    }
+}
+
+/// The endpoint certificates of one origin (`/endpoint-certificates`), prepared when the state
+/// is built; the TLS settings trusting them besides the common roots are made on the first
+/// connection that needs them and shared by every serving thread.
+pub struct EndpointTrust {
+    certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// Tells trust sets apart in the pool's keys.
+    id: u64,
+    connector: std::sync::OnceLock<Result<TlsConnector, Arc<str>>>,
+}
+
+impl std::fmt::Debug for EndpointTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointTrust")
+            .field("certificates", &self.certificates.len())
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl EndpointTrust {
+    /// The trust of `pems` (each one PEM certificate; the Publisher checked them on upload).
+    pub fn new<'a>(pems: impl IntoIterator<Item = &'a str>) -> EndpointTrust {
+        use rustls::pki_types::pem::PemObject;
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let mut certificates = Vec::new();
+        for pem in pems {
+            pem.hash(&mut hasher);
+            match rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()) {
+                Ok(certificate) => certificates.push(certificate.into_owned()),
+                Err(err) => tracing::warn!(error = %err, "an endpoint certificate is unreadable"),
+            }
+        }
+        EndpointTrust {
+            certificates,
+            id: hasher.finish(),
+            connector: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn connector(&self, tls: &BackendTls) -> Result<TlsConnector, UpstreamErrorKind> {
+        self.connector
+            .get_or_init(|| {
+                let mut roots = (*tls.roots).clone();
+                for certificate in &self.certificates {
+                    roots
+                        .add(certificate.clone())
+                        .map_err(|e| Arc::<str>::from(e.to_string()))?;
+                }
+                let mut config = tollgate_hublink::client_tls_with_roots(roots)
+                    .map_err(|e| Arc::<str>::from(e.to_string()))?;
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Ok(TlsConnector::from(Arc::new(config)))
+            })
+            .clone()
+            .map_err(UpstreamErrorKind::EndpointTrust)
+    }
+}
+
 /// The client's request body failed while it was being forwarded.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -283,7 +378,8 @@ fn client_body_failure(err: &hyper::Error) -> Option<&ClientBodyError> {
 
 /// One serving thread's backend connections.
 pub struct Backends {
-    tls: TlsConnector,
+    tls: Arc<BackendTls>,
+    connector: TlsConnector,
     dns: Arc<Dns>,
     idle: Mutex<HashMap<Arc<str>, Pool>>,
 }
@@ -313,9 +409,10 @@ struct Connected {
 impl Backends {
     /// Connections for one serving thread; `tls` is used for `https://` endpoints and `dns`
     /// for backend host names.
-    pub fn new(tls: &Arc<rustls::ClientConfig>, dns: &Arc<Dns>) -> Arc<Backends> {
+    pub fn new(tls: &Arc<BackendTls>, dns: &Arc<Dns>) -> Arc<Backends> {
         Arc::new(Backends {
-            tls: TlsConnector::from(tls.clone()),
+            tls: tls.clone(),
+            connector: TlsConnector::from(tls.config.clone()),
             dns: dns.clone(),
             idle: Mutex::new(HashMap::default()),
         })
@@ -451,8 +548,11 @@ impl Backends {
             let sender = if upstream.tls {
                 let server_name = ServerName::try_from(upstream.host.clone())
                     .map_err(|_| UpstreamErrorKind::TlsServerName)?;
-                let stream = self
-                    .tls
+                let connector = match &upstream.trust {
+                    Some(trust) => trust.connector(&self.tls)?,
+                    None => self.connector.clone(),
+                };
+                let stream = connector
                     .connect(server_name, tcp)
                     .await
                     .map_err(|e| UpstreamErrorKind::Tls(Arc::new(e)))?;

@@ -189,9 +189,17 @@ impl NodeGate {
 /// store, for links between nodes (no other roots) and for a gateway's backends (the public
 /// web's roots too).
 pub fn client_tls(
-    mut roots: rustls::RootCertStore,
+    roots: rustls::RootCertStore,
     trusted: Option<&Path>,
 ) -> Result<rustls::ClientConfig, TrustError> {
+    client_tls_with_roots(trust_roots(roots, trusted)?)
+}
+
+/// `roots` with the PEM certificates of `trusted` (if any) added.
+pub fn trust_roots(
+    mut roots: rustls::RootCertStore,
+    trusted: Option<&Path>,
+) -> Result<rustls::RootCertStore, TrustError> {
     if let Some(path) = trusted {
         let read = |source| TrustError::Read {
             path: path.to_path_buf(),
@@ -206,6 +214,13 @@ pub fn client_tls(
                 })?;
         }
     }
+    Ok(roots)
+}
+
+/// TLS client settings trusting exactly `roots`.
+pub fn client_tls_with_roots(
+    roots: rustls::RootCertStore,
+) -> Result<rustls::ClientConfig, TrustError> {
     Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))

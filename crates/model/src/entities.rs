@@ -432,3 +432,71 @@ mod tests {
         }
     }
 }
+
+/// A certificate the Publisher uploaded for a backend endpoint (`/endpoint-certificates`):
+/// gateways trust it, besides the system roots and `[truststore]`, for TLS to that endpoint's
+/// origin (scheme, host and port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointCertificate {
+    pub tenant: String,
+    pub alias: String,
+    /// The endpoint URL as uploaded (`https://backend.example:8443/...`).
+    pub endpoint: String,
+    /// The certificate, PEM.
+    pub pem: String,
+}
+
+/// The origin (`https://host:port`: host lower-cased, port explicit) of an `https://` URL;
+/// `None` for any other. Endpoint certificates apply to the endpoints of their origin: the
+/// Publisher checks uploads and lists usage by it, gateways pick each endpoint's trust by it.
+pub fn https_origin(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(bracketed) = host_port.strip_prefix('[') {
+        let (host, after) = bracketed.split_once(']')?;
+        (format!("[{host}]"), after.strip_prefix(':'))
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) => (host.to_string(), Some(port)),
+            None => (host_port.to_string(), None),
+        }
+    };
+    let port: u16 = match port {
+        Some(port) => port.parse().ok()?,
+        None => 443,
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(format!("https://{}:{port}", host.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::https_origin;
+
+    #[test]
+    fn origins_make_the_port_explicit_and_take_https_only() {
+        assert_eq!(
+            https_origin("https://Backend.example/api/v1").as_deref(),
+            Some("https://backend.example:443")
+        );
+        assert_eq!(
+            https_origin("HTTPS://user@10.0.0.5:8443?x=1").as_deref(),
+            Some("https://10.0.0.5:8443")
+        );
+        assert_eq!(
+            https_origin("https://[::1]:9443/x").as_deref(),
+            Some("https://[::1]:9443")
+        );
+        assert_eq!(https_origin("http://backend.example/"), None);
+        assert_eq!(https_origin("backend.example"), None);
+        assert_eq!(https_origin("https://host:notaport/"), None);
+        assert_eq!(https_origin("https:///path"), None);
+    }
+}

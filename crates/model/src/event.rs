@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Application, ConsumerKeyRevocation, DeployedApi, ExternalKeyManager, KeyMapping,
-    LifecycleState, PolicyLevel, RevokedToken, SigningKey, Subscription, ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, EndpointCertificate, ExternalKeyManager,
+    KeyMapping, LifecycleState, PolicyLevel, RevokedToken, SigningKey, Subscription,
+    ThrottlePolicy,
 };
 
 /// A controller event: one change in the control plane that gateways must learn about.
@@ -73,6 +74,12 @@ pub enum Event {
     KeyManagerUpdate(ExternalKeyManager),
     #[serde(rename = "KEY_MANAGER_CONFIGURATION_DELETE")]
     KeyManagerDelete { id: String },
+    /// An endpoint certificate uploaded or replaced (WSO2 deploys it to gateways' trust
+    /// stores; gateways here trust it for its endpoint's origin).
+    #[serde(rename = "ENDPOINT_CERTIFICATE_UPDATE")]
+    EndpointCertificateUpdate(EndpointCertificate),
+    #[serde(rename = "ENDPOINT_CERTIFICATE_DELETE")]
+    EndpointCertificateDelete { tenant: String, alias: String },
 }
 
 impl Event {
@@ -99,6 +106,8 @@ impl Event {
             Event::PolicyDelete { .. } => "POLICY_DELETE",
             Event::KeyManagerUpdate(_) => "KEY_MANAGER_CONFIGURATION_UPDATE",
             Event::KeyManagerDelete { .. } => "KEY_MANAGER_CONFIGURATION_DELETE",
+            Event::EndpointCertificateUpdate(_) => "ENDPOINT_CERTIFICATE_UPDATE",
+            Event::EndpointCertificateDelete { .. } => "ENDPOINT_CERTIFICATE_DELETE",
         }
     }
 }
@@ -138,6 +147,9 @@ pub struct Snapshot {
     /// External key managers (enabled or not).
     #[serde(default)]
     pub key_managers: Vec<ExternalKeyManager>,
+    /// Certificates uploaded for backend endpoints.
+    #[serde(default)]
+    pub endpoint_certificates: Vec<EndpointCertificate>,
 }
 
 #[cfg(test)]
@@ -268,8 +280,18 @@ mod tests {
             },
             Event::KeyManagerUpdate(key_manager),
             Event::KeyManagerDelete { id: "k".into() },
+            Event::EndpointCertificateUpdate(EndpointCertificate {
+                tenant: "t".into(),
+                alias: "backend".into(),
+                endpoint: "https://backend.example/".into(),
+                pem: "-----BEGIN CERTIFICATE-----".into(),
+            }),
+            Event::EndpointCertificateDelete {
+                tenant: "t".into(),
+                alias: "backend".into(),
+            },
         ];
-        let mut seen = [false; 20];
+        let mut seen = [false; 22];
         for event in &events {
             let kind = match event {
                 Event::ApiDeploy(_) => 0,
@@ -292,6 +314,8 @@ mod tests {
                 Event::PolicyDelete { .. } => 17,
                 Event::KeyManagerUpdate(_) => 18,
                 Event::KeyManagerDelete { .. } => 19,
+                Event::EndpointCertificateUpdate(_) => 20,
+                Event::EndpointCertificateDelete { .. } => 21,
             };
             seen[kind] = true;
         }

@@ -1,9 +1,9 @@
 use std::collections::HashMap;
 
 use crate::{
-    Application, ConsumerKeyRevocation, DeployedApi, Event, EventEnvelope, ExternalKeyManager,
-    KeyMapping, PolicyLevel, RevokedToken, RuntimeApi, SigningKey, Snapshot, Subscription,
-    ThrottlePolicy,
+    Application, ConsumerKeyRevocation, DeployedApi, EndpointCertificate, Event, EventEnvelope,
+    ExternalKeyManager, KeyMapping, PolicyLevel, RevokedToken, RuntimeApi, SigningKey, Snapshot,
+    Subscription, ThrottlePolicy,
 };
 
 /// The facts a gateway runs on, folded from a snapshot and the events after it.
@@ -33,6 +33,8 @@ pub struct RuntimeData {
     pub revoked_consumer_keys: HashMap<String, ConsumerKeyRevocation>,
     /// External key managers by id.
     pub key_managers: HashMap<String, ExternalKeyManager>,
+    /// Endpoint certificates by (tenant, alias).
+    pub endpoint_certificates: HashMap<(String, String), EndpointCertificate>,
 }
 
 /// What became of an event handed to [`RuntimeData::apply_envelope`].
@@ -106,6 +108,12 @@ impl RuntimeData {
                     .key_managers
                     .into_iter()
                     .map(Event::KeyManagerUpdate),
+            )
+            .chain(
+                snapshot
+                    .endpoint_certificates
+                    .into_iter()
+                    .map(Event::EndpointCertificateUpdate),
             );
         for event in events {
             data.apply(&event);
@@ -214,6 +222,16 @@ impl RuntimeData {
             Event::KeyManagerDelete { id } => {
                 self.key_managers.remove(id);
             }
+            Event::EndpointCertificateUpdate(certificate) => {
+                self.endpoint_certificates.insert(
+                    (certificate.tenant.clone(), certificate.alias.clone()),
+                    certificate.clone(),
+                );
+            }
+            Event::EndpointCertificateDelete { tenant, alias } => {
+                self.endpoint_certificates
+                    .remove(&(tenant.clone(), alias.clone()));
+            }
             Event::PolicyUpdate(policy) => {
                 self.policies
                     .insert((policy.level, policy.name.clone()), policy.clone());
@@ -264,6 +282,7 @@ impl RuntimeData {
                 .collect(),
             revoked_consumer_keys: self.revoked_consumer_keys.values().cloned().collect(),
             key_managers: self.key_managers.values().cloned().collect(),
+            endpoint_certificates: self.endpoint_certificates.values().cloned().collect(),
         }
     }
 

@@ -194,6 +194,14 @@ fn publisher_routes() -> Router<Ctx> {
         .route(&at("/resources"), get(resources_page).post(save_resources))
         .route(&at("/endpoints"), get(endpoints_page).post(save_endpoints))
         .route(
+            &at("/endpoint-certificates"),
+            post(upload_endpoint_certificate.layer(tollgate_restcore::upload_limit())),
+        )
+        .route(
+            &at("/endpoint-certificates/{alias}/delete"),
+            post(delete_endpoint_certificate),
+        )
+        .route(
             &at("/definition"),
             get(definition_page).post(save_definition.layer(tollgate_restcore::upload_limit())),
         )

@@ -7,6 +7,7 @@
 mod apis;
 mod definitions;
 mod documents;
+mod endpoint_certificates;
 mod lifecycle;
 mod projects;
 mod revisions;
@@ -132,6 +133,31 @@ pub fn routes() -> Routes {
                 .head(scopes::exists),
         )
         .route("/scopes/{scope_id}/usage", "GET", get(scopes::usage))
+        .route(
+            "/endpoint-certificates",
+            "GET POST",
+            get(endpoint_certificates::list)
+                .post(endpoint_certificates::add)
+                .layer(definitions::upload_limit()),
+        )
+        .route(
+            "/endpoint-certificates/{alias}",
+            "GET PUT DELETE",
+            get(endpoint_certificates::get)
+                .put(endpoint_certificates::update)
+                .delete(endpoint_certificates::delete)
+                .layer(definitions::upload_limit()),
+        )
+        .route(
+            "/endpoint-certificates/{alias}/content",
+            "GET",
+            get(endpoint_certificates::content),
+        )
+        .route(
+            "/endpoint-certificates/{alias}/usage",
+            "GET",
+            get(endpoint_certificates::usage),
+        )
         .route("/settings", "GET", get(settings::settings))
         .route("/key-managers", "GET", get(settings::key_managers))
         .route(

@@ -44,7 +44,7 @@ pub type RestContext = tollgate_operations::Services;
 pub type Ctx = Arc<RestContext>;
 
 /// WSO2's `pagination` object for one page of `total` items.
-fn pagination(page: Page, total: i64) -> serde_json::Value {
+pub fn pagination(page: Page, total: i64) -> serde_json::Value {
     serde_json::json!({"offset": page.offset, "limit": page.limit, "total": total, "next": "", "previous": ""})
 }
 

@@ -9,8 +9,8 @@ use tollgate_model::{
 };
 
 use crate::{
-    ApiRow, ApimTx, ApplicationRow, DeploymentRow, KeyManagerRow, KeyMappingRow, OAuthClientRow,
-    Result, SigningKeyRow, SubscriptionRow,
+    ApiRow, ApimTx, ApplicationRow, DeploymentRow, EndpointCertificateRow, KeyManagerRow,
+    KeyMappingRow, OAuthClientRow, Result, SigningKeyRow, SubscriptionRow,
 };
 
 /// One change of what gateways enforce, with everything its write and its event need.
@@ -81,6 +81,11 @@ pub enum Change {
     CreateKeyManager(KeyManagerRow),
     UpdateKeyManager(KeyManagerRow),
     DeleteKeyManager(KeyManagerRow),
+    /// A certificate uploaded for an endpoint.
+    AddEndpointCertificate(EndpointCertificateRow),
+    /// A certificate replaced under its alias.
+    UpdateEndpointCertificate(EndpointCertificateRow),
+    DeleteEndpointCertificate(EndpointCertificateRow),
 }
 
 impl Change {
@@ -110,6 +115,9 @@ impl Change {
             Change::CreateKeyManager(km)
             | Change::UpdateKeyManager(km)
             | Change::DeleteKeyManager(km) => &km.tenant,
+            Change::AddEndpointCertificate(certificate)
+            | Change::UpdateEndpointCertificate(certificate)
+            | Change::DeleteEndpointCertificate(certificate) => &certificate.tenant,
         }
     }
 
@@ -177,6 +185,14 @@ impl Change {
                 Event::KeyManagerUpdate(km.to_model())
             }
             Change::DeleteKeyManager(km) => Event::KeyManagerDelete { id: km.id.clone() },
+            Change::AddEndpointCertificate(certificate)
+            | Change::UpdateEndpointCertificate(certificate) => {
+                Event::EndpointCertificateUpdate(certificate.to_model())
+            }
+            Change::DeleteEndpointCertificate(certificate) => Event::EndpointCertificateDelete {
+                tenant: certificate.tenant.clone(),
+                alias: certificate.alias.clone(),
+            },
         }
     }
 }
@@ -269,6 +285,18 @@ impl ApimTx {
             Change::CreateKeyManager(km) => self.insert_key_manager(km).await.map(|_| true)?,
             Change::UpdateKeyManager(km) => self.update_key_manager(km).await.map(|_| true)?,
             Change::DeleteKeyManager(km) => self.delete_key_manager(&km.id).await.map(|_| true)?,
+            Change::AddEndpointCertificate(certificate) => self
+                .insert_endpoint_certificate(certificate)
+                .await
+                .map(|_| true)?,
+            Change::UpdateEndpointCertificate(certificate) => self
+                .update_endpoint_certificate(certificate)
+                .await
+                .map(|_| true)?,
+            Change::DeleteEndpointCertificate(certificate) => self
+                .delete_endpoint_certificate(certificate)
+                .await
+                .map(|_| true)?,
         };
         if applied {
             let seq = self.emit(change.tenant(), &change.event()).await?;

@@ -88,6 +88,11 @@ pub(crate) const APIM: Migrations = Migrations {
             name: "key_mapping_mode",
             sql: include_str!("../migrations/apim/0014_key_mapping_mode.sql"),
         },
+        Migration {
+            version: 15,
+            name: "endpoint_certificates",
+            sql: include_str!("../migrations/apim/0015_endpoint_certificates.sql"),
+        },
     ],
 };
 

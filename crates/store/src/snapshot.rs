@@ -116,6 +116,15 @@ impl Store {
         .iter()
         .map(|r| crate::key_managers::key_manager_from(r).map(|k| k.to_model()))
         .collect::<Result<_>>()?;
+        let endpoint_certificates = sqlx::query(&format!(
+            "SELECT {} FROM am_endpoint_certificate",
+            crate::endpoint_certificates::ENDPOINT_CERTIFICATE_COLUMNS
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| crate::endpoint_certificates::endpoint_certificate_from(r).map(|c| c.to_model()))
+        .collect::<Result<_>>()?;
         tx.commit().await?;
         Ok(Snapshot {
             epoch: self.epoch().to_string(),
@@ -129,6 +138,7 @@ impl Store {
             revoked_tokens,
             revoked_consumer_keys,
             key_managers,
+            endpoint_certificates,
         })
     }
 }

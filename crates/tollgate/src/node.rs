@@ -485,7 +485,7 @@ async fn start_gateway(
         .map_err(StartError::BackendTrust)?;
     let gateway = Gateway::configured(
         config.oauth.token_rules(),
-        tollgate_gateway::keysets::http_client(Some(&backend_tls)),
+        tollgate_gateway::keysets::http_client(Some(&backend_tls.config)),
     );
     node.tasks.spawn(tollgate_gateway::keysets::keep_fresh(
         gateway.clone(),

@@ -4,6 +4,7 @@ pub mod apis;
 pub mod definition;
 pub mod definitions;
 pub mod documents;
+pub mod endpoint_certificates;
 pub mod lifecycle;
 pub mod openapi;
 pub mod projects;

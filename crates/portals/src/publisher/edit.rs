@@ -13,7 +13,7 @@ use tollgate_operations::publisher::definition::{
     ApiDefinition, ApiScope, BusinessInformation, CorsConfiguration, Endpoint, EndpointConfig,
     EndpointList, EndpointSettings, Resource, ScopeDefinition,
 };
-use tollgate_operations::publisher::{definitions, settings};
+use tollgate_operations::publisher::{definitions, endpoint_certificates, settings};
 use tollgate_operations::OpError;
 use tollgate_restcore::Ctx;
 use tollgate_store::ApiRow;
@@ -572,6 +572,10 @@ struct EndpointsPage {
     session_management: String,
     /// Its `sessionTimeOut`, in milliseconds.
     session_time_out: String,
+    /// The tenant's endpoint certificates, this API's first.
+    certificates: Vec<CertificateView>,
+    /// The API's `https://` endpoint URLs (suggested in the upload form).
+    https_endpoints: Vec<String>,
     errors: FormErrors,
 }
 
@@ -700,13 +704,71 @@ fn urls(list: Option<&EndpointList>, failovers: &[Endpoint]) -> String {
         .join("\n")
 }
 
+/// An endpoint certificate as the Endpoints page lists it.
+struct CertificateView {
+    alias: String,
+    endpoint: String,
+    subject: String,
+    valid_until: String,
+    status: &'static str,
+    /// Whether gateways use it for one of this API's endpoints.
+    applies: bool,
+}
+
+/// The tenant's endpoint certificates, those gateways use for the API's `https://` endpoints
+/// (by origin, as gateways match them) first, and those endpoints' URLs.
+async fn api_certificates(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api: &ApiRow,
+) -> Result<(Vec<CertificateView>, Vec<String>), PageError> {
+    let urls: Vec<String> = endpoint_certificates::endpoint_urls(api)
+        .into_iter()
+        .filter(|url| endpoint_certificates::https_origin(url).is_some())
+        .collect();
+    let origins: Vec<String> = urls
+        .iter()
+        .filter_map(|url| endpoint_certificates::https_origin(url))
+        .collect();
+    let now = tollgate_model::now_millis() / 1000;
+    let mut certificates: Vec<CertificateView> =
+        endpoint_certificates::list(ctx, publisher.actor(), None, None)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let details = endpoint_certificates::certificate_details(&c.certificate).ok();
+                CertificateView {
+                    subject: details
+                        .as_ref()
+                        .map_or_else(String::new, |d| d.subject.clone()),
+                    valid_until: details.as_ref().map_or_else(String::new, |d| {
+                        tollgate_restcore::rfc3339(d.not_after * 1000)
+                    }),
+                    status: details.as_ref().map_or("Unreadable", |d| d.status(now)),
+                    applies: endpoint_certificates::https_origin(&c.endpoint)
+                        .is_some_and(|o| origins.contains(&o)),
+                    alias: c.alias,
+                    endpoint: c.endpoint,
+                }
+            })
+            .collect();
+    // This API's first, each group by alias (the store's order).
+    certificates.sort_by_key(|c| !c.applies);
+    let mut urls = urls;
+    urls.sort();
+    urls.dedup();
+    Ok((certificates, urls))
+}
+
 async fn endpoints(
+    ctx: &Ctx,
     publisher: &Publisher,
     api: &ApiRow,
     definition: &ApiDefinition,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let config = definition.endpoint_config.as_ref();
+    let (certificates, https_endpoints) = api_certificates(ctx, publisher, api).await?;
     Ok(render_form(
         &EndpointsPage {
             page: publisher.chrome(format!("{} · Endpoints", api.name)),
@@ -750,10 +812,60 @@ async fn endpoints(
                 .and_then(|c| c.session_time_out)
                 .map(|ms| ms.to_string())
                 .unwrap_or_default(),
+            certificates,
+            https_endpoints,
             errors: errors.clone(),
         },
         &errors,
     ))
+}
+
+/// The fields the certificate upload form names.
+const CERTIFICATE_FIELDS: &[&str] = &["alias", "endpoint", "certificate"];
+
+/// A certificate uploaded for one of the API's endpoints (multipart: `alias`, `endpoint`, the
+/// `certificate` file).
+pub(crate) async fn upload_endpoint_certificate(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path(api_id): Path<String>,
+    upload: tollgate_restcore::Form,
+) -> Result<Response, PageError> {
+    publisher.check_upload(&upload)?;
+    let certificate = endpoint_certificates::CertificateUpload {
+        alias: upload.text("alias")?.unwrap_or_default().to_string(),
+        endpoint: upload.text("endpoint")?.unwrap_or_default().to_string(),
+        certificate: upload
+            .file("certificate")
+            .map(|(_, _, bytes)| bytes.to_vec())
+            .unwrap_or_default(),
+    };
+    match endpoint_certificates::add(&ctx, publisher.actor(), certificate).await {
+        Ok(_) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, CERTIFICATE_FIELDS)?;
+            let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+            endpoints(&ctx, &publisher, &api, &definition, errors).await
+        }
+    }
+}
+
+/// Deletes an endpoint certificate (gateways stop trusting it).
+pub(crate) async fn delete_endpoint_certificate(
+    State(ctx): State<Ctx>,
+    publisher: Publisher,
+    Path((api_id, alias)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, PageError> {
+    publisher.check(&form)?;
+    match endpoint_certificates::delete(&ctx, publisher.actor(), &alias).await {
+        Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
+        Err(err) => {
+            let errors = FormErrors::from_op(err, CERTIFICATE_FIELDS)?;
+            let (api, definition) = load(&ctx, &publisher, &api_id).await?;
+            endpoints(&ctx, &publisher, &api, &definition, errors).await
+        }
+    }
 }
 
 pub(crate) async fn endpoints_page(
@@ -762,7 +874,7 @@ pub(crate) async fn endpoints_page(
     Path(api_id): Path<String>,
 ) -> Result<Response, PageError> {
     let (api, definition) = load(&ctx, &publisher, &api_id).await?;
-    endpoints(&publisher, &api, &definition, FormErrors::default()).await
+    endpoints(&ctx, &publisher, &api, &definition, FormErrors::default()).await
 }
 
 /// The endpoint kinds this page edits (others are kept as they are, through the REST API).
@@ -816,7 +928,7 @@ pub(crate) async fn save_endpoints(
         EndpointType::parse(form.get("endpoint_type")).filter(|k| EDITABLE_TYPES.contains(k))
     else {
         let errors = FormErrors::field("endpoint_type", "choose single, load balanced or failover");
-        return endpoints(&publisher, &api, &definition, errors).await;
+        return endpoints(&ctx, &publisher, &api, &definition, errors).await;
     };
     let production = form.lines("production");
     let sandbox = form.lines("sandbox");
@@ -830,7 +942,7 @@ pub(crate) async fn save_endpoints(
             field,
             "a single endpoint has one URL; choose load balanced or failover for several",
         );
-        return endpoints(&publisher, &api, &definition, errors).await;
+        return endpoints(&ctx, &publisher, &api, &definition, errors).await;
     }
     let previous = definition.endpoint_config.clone();
     let keep: Vec<Endpoint> = previous
@@ -860,7 +972,7 @@ pub(crate) async fn save_endpoints(
             Ok(settings) => settings,
             Err(message) => {
                 let errors = FormErrors::field(&format!("{name}_advanced"), message);
-                return endpoints(&publisher, &api, &definition, errors).await;
+                return endpoints(&ctx, &publisher, &api, &definition, errors).await;
             }
         };
         let endpoints = list
@@ -879,7 +991,7 @@ pub(crate) async fn save_endpoints(
                     "session_time_out",
                     format!("'{ms}' is not a number of milliseconds"),
                 );
-                return endpoints(&publisher, &api, &definition, errors).await;
+                return endpoints(&ctx, &publisher, &api, &definition, errors).await;
             }
         },
         _ => None,
@@ -905,7 +1017,7 @@ pub(crate) async fn save_endpoints(
         Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, &["production", "sandbox", "endpointConfig"])?;
-            endpoints(&publisher, &api, &definition, errors).await
+            endpoints(&ctx, &publisher, &api, &definition, errors).await
         }
     }
 }

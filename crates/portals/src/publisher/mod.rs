@@ -35,8 +35,9 @@ pub(crate) use documents::{
     update_document,
 };
 pub(crate) use edit::{
-    configuration_page, definition_page, endpoints_page, resources_page, save_configuration,
-    save_definition, save_endpoints, save_resources, thumbnail, upload_thumbnail,
+    configuration_page, definition_page, delete_endpoint_certificate, endpoints_page,
+    resources_page, save_configuration, save_definition, save_endpoints, save_resources, thumbnail,
+    upload_endpoint_certificate, upload_thumbnail,
 };
 pub(crate) use scopes::{change_scope, create_scope, scopes_page};
 

@@ -640,3 +640,170 @@ async fn a_backend_name_that_moves_is_followed() {
     );
     assert!(second.requests().len() >= 11);
 }
+
+/// Uploads a certificate as the Publisher's `/endpoint-certificates` takes it: a form with
+/// `alias`, `endpoint` and the `certificate` file.
+async fn upload_certificate(
+    flow: &Flow,
+    alias: &str,
+    endpoint: &str,
+    pem: Vec<u8>,
+) -> tollgate_testkit::Answer {
+    let form = reqwest::multipart::Form::new()
+        .text("alias", alias.to_string())
+        .text("endpoint", endpoint.to_string())
+        .part(
+            "certificate",
+            reqwest::multipart::Part::bytes(pem).file_name("backend.crt"),
+        );
+    let response = flow
+        .http
+        .post(flow.publisher("/endpoint-certificates"))
+        .bearer_auth(&flow.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    tollgate_testkit::Answer::read(response).await
+}
+
+/// A backend with a self-signed certificate: refused until its certificate is uploaded for its
+/// endpoint, served once gateways trust it, refused again once it is deleted. The Publisher's
+/// operations answer in WSO2's shapes and refuse bad uploads naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_endpoint_certificate_is_trusted_for_its_endpoint() {
+    let folder = tempfile::tempdir().unwrap();
+    let certificate = folder.path().join("backend.pem");
+    let backend = MockBackend::start_tls(&certificate).await;
+    let pem = std::fs::read(&certificate).unwrap();
+    let node = Node::start(Path::new(BIN), NodeOptions::default()).await;
+    let flow = Flow::login(&node).await;
+    let gateway = Gateway::of(&node);
+    // Never suspended: each call below tries the backend again.
+    let never_suspended = json!({"suspendDuration": "0", "suspendMaxDuration": "0"});
+    let api_id = flow
+        .publish_api(api(
+            "SelfSigned",
+            "/selfsigned",
+            json!({"endpoint_type": "http",
+                   "production_endpoints": endpoint(&backend.url(), Some(never_suspended.clone())),
+                   "sandbox_endpoints": endpoint(&backend.url(), Some(never_suspended))}),
+        ))
+        .await;
+    let (_, token) = flow.application_with_token("TlsApp", Some(&api_id)).await;
+    let untrusted = gateway
+        .eventually(
+            "/selfsigned/1.0.0/menu",
+            Bearer(&token),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    assert_eq!(
+        untrusted.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
+        "101503"
+    );
+    assert!(backend.requests().is_empty());
+
+    // Bad uploads: each names its field; nothing is stored.
+    let origin = format!("https://localhost:{}", backend.addr.port());
+    let refused = upload_certificate(&flow, "", &origin, pem.clone()).await;
+    assert!(refused.refused(StatusCode::BAD_REQUEST)["description"]
+        .as_str()
+        .unwrap()
+        .contains("alias"));
+    let plain = format!("http://localhost:{}", backend.addr.port());
+    let refused = upload_certificate(&flow, "backend", &plain, pem.clone()).await;
+    assert!(refused.refused(StatusCode::BAD_REQUEST)["description"]
+        .as_str()
+        .unwrap()
+        .contains("endpoint"));
+    let refused =
+        upload_certificate(&flow, "backend", &origin, b"not a certificate".to_vec()).await;
+    assert!(refused.refused(StatusCode::BAD_REQUEST)["description"]
+        .as_str()
+        .unwrap()
+        .contains("certificate"));
+    let long_alias = "a".repeat(31);
+    upload_certificate(&flow, &long_alias, &origin, pem.clone())
+        .await
+        .refused(StatusCode::BAD_REQUEST);
+
+    // Uploaded for the endpoint (any path on its origin): gateways trust it.
+    let endpoint_url = format!("{origin}/pizzashack");
+    let added = upload_certificate(&flow, "backend", &endpoint_url, pem.clone()).await;
+    let added = added.expect(StatusCode::OK);
+    assert_eq!(added, json!({"alias": "backend", "endpoint": endpoint_url}));
+    upload_certificate(&flow, "backend", &endpoint_url, pem.clone())
+        .await
+        .refused(StatusCode::CONFLICT);
+    until_served(&gateway, "/selfsigned/1.0.0/menu", &token).await;
+    assert!(!backend.requests().is_empty());
+
+    let listed = flow
+        .call(
+            Method::GET,
+            &flow.publisher(&format!("/endpoint-certificates?endpoint={endpoint_url}")),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(listed["count"], 1, "{listed}");
+    assert_eq!(listed["certificates"][0]["alias"], "backend");
+    let info = flow
+        .call(
+            Method::GET,
+            &flow.publisher("/endpoint-certificates/backend"),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(info["status"], "Active", "{info}");
+    assert_eq!(info["version"], "V3");
+    assert!(info["subject"].as_str().unwrap().contains("CN="), "{info}");
+    assert!(info["validity"]["to"].as_str().is_some());
+    let content = flow
+        .get(flow.publisher("/endpoint-certificates/backend/content"))
+        .await;
+    assert_eq!(content.status(), StatusCode::OK);
+    assert_eq!(
+        content.text().await.unwrap().trim(),
+        String::from_utf8(pem.clone()).unwrap().trim()
+    );
+    let usage = flow
+        .call(
+            Method::GET,
+            &flow.publisher("/endpoint-certificates/backend/usage"),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(usage["count"], 1, "{usage}");
+    assert_eq!(usage["list"][0]["id"], api_id.as_str());
+    flow.call(
+        Method::GET,
+        &flow.publisher("/endpoint-certificates/nothing"),
+        None,
+    )
+    .await
+    .refused(StatusCode::NOT_FOUND);
+
+    // Deleted: new connections are made without it (pooled ones are not reused) and refused.
+    flow.call(
+        Method::DELETE,
+        &flow.publisher("/endpoint-certificates/backend"),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let distrusted = gateway
+        .eventually(
+            "/selfsigned/1.0.0/menu",
+            Bearer(&token),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    assert_eq!(
+        distrusted.refused(StatusCode::SERVICE_UNAVAILABLE)["code"],
+        "101503"
+    );
+}

@@ -42,7 +42,14 @@ async fn portals_work_in_a_browser() {
         "crates/tollgate/tests/fixtures/wso2-4.2-export/PizzaShackAPI-1.0.0/Definitions/swagger.yaml",
     );
     let out = repo().join("target/test-output/portals");
+    // An endpoint certificate for the publisher to upload.
+    let folder = tempfile::tempdir().unwrap();
+    let certificate = folder.path().join("backend.pem");
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["backend.example".to_string()]).unwrap();
+    std::fs::write(&certificate, generated.cert.pem()).unwrap();
     let run = {
+        let certificate = certificate.clone();
         let (e2e, out, base, password, backend_url) = (
             e2e.clone(),
             out.clone(),
@@ -59,6 +66,7 @@ async fn portals_work_in_a_browser() {
                 .env("API_NAME", "PizzaShackAPI")
                 .env("DEFINITION", definition)
                 .env("BACKEND_URL", backend_url)
+                .env("CERTIFICATE", certificate)
                 .env("OUT", out)
                 .output()
                 .expect("node")

@@ -4,6 +4,7 @@ mod apis;
 mod definition;
 mod definitions;
 mod documents;
+mod endpoint_certificates;
 mod lifecycle;
 mod projects;
 mod query;
