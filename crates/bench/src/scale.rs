@@ -51,6 +51,7 @@ fn runtime(i: usize, backend: &str) -> String {
         audiences: vec![],
         authentication: Default::default(),
         vhost: None,
+        api_type: Default::default(),
     })
     .unwrap_or_default()
 }

@@ -84,6 +84,8 @@ pub struct Gateway {
     metrics: Arc<metrics::GatewayMetrics>,
     /// Where each request's line goes, when the access log is on (set once, at start).
     access_log: std::sync::OnceLock<Arc<access_log::AccessLog>>,
+    /// The WebSocket connections relayed, closed at shutdown.
+    websockets: phases::websocket::WebSockets,
 }
 
 /// How often, at most, a failed backend call is logged.
@@ -124,7 +126,13 @@ impl Gateway {
             backend_failures: tollgate_guard::Every::new(BACKEND_FAILURE_LOG_PERIOD),
             metrics: Arc::new(metrics::GatewayMetrics::new()),
             access_log: std::sync::OnceLock::new(),
+            websockets: phases::websocket::WebSockets::default(),
         })
+    }
+
+    /// The WebSocket connections this gateway relays.
+    pub fn websockets(&self) -> &phases::websocket::WebSockets {
+        &self.websockets
     }
 
     /// Introspects opaque tokens through `feed` (set once, at start).

@@ -97,6 +97,11 @@ struct KindLabels {
     kind: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabels {
+    direction: &'static str,
+}
+
 /// Status classes, by the hundreds digit.
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const KEY_TYPES: [KeyType; 2] = [KeyType::Production, KeyType::Sandbox];
@@ -111,6 +116,8 @@ pub struct GatewayMetrics {
     refused: Family<CodeLabels, Counter>,
     upstream_errors: Family<KindLabels, Counter>,
     open_connections: Gauge,
+    open_websockets: Gauge,
+    websocket_frames: Family<DirectionLabels, Counter>,
     access_log_dropped: Counter,
     state_seq: Gauge,
     state_age: Gauge,
@@ -155,6 +162,8 @@ impl GatewayMetrics {
             refused: Family::default(),
             upstream_errors: Family::default(),
             open_connections: Gauge::default(),
+            open_websockets: Gauge::default(),
+            websocket_frames: Family::default(),
             access_log_dropped: Counter::default(),
             state_seq: Gauge::default(),
             state_age: Gauge::default(),
@@ -199,6 +208,16 @@ impl GatewayMetrics {
             "open_connections",
             "Client connections open on the gateway's listeners",
             m.open_connections.clone(),
+        );
+        registry.register(
+            "websocket_connections",
+            "WebSocket connections open through the gateway",
+            m.open_websockets.clone(),
+        );
+        registry.register(
+            "websocket_frames",
+            "WebSocket data frames relayed, by direction (upstream: client to backend)",
+            m.websocket_frames.clone(),
         );
         registry.register(
             "access_log_dropped",
@@ -264,6 +283,19 @@ impl GatewayMetrics {
         OpenConnection(self.clone())
     }
 
+    /// A WebSocket connection opened; it counts until the guard is dropped.
+    pub fn websocket_opened(self: &Arc<Self>) -> OpenWebSocket {
+        self.open_websockets.inc();
+        OpenWebSocket(self.clone())
+    }
+
+    /// A WebSocket data frame relayed: `upstream` (client to backend) or `downstream`.
+    pub fn websocket_frame(&self, direction: &'static str) {
+        self.websocket_frames
+            .get_or_create(&DirectionLabels { direction })
+            .inc();
+    }
+
     /// The counter of access log entries dropped (see `access_log::AccessLog`).
     pub fn access_log_dropped(&self) -> Counter {
         self.access_log_dropped.clone()
@@ -298,6 +330,16 @@ pub struct OpenConnection(Arc<GatewayMetrics>);
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.open_connections.dec();
+    }
+}
+
+/// An open WebSocket connection, counted in `websocket_connections` while it lives.
+#[derive(Debug)]
+pub struct OpenWebSocket(Arc<GatewayMetrics>);
+
+impl Drop for OpenWebSocket {
+    fn drop(&mut self) {
+        self.0.open_websockets.dec();
     }
 }
 

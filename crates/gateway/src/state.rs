@@ -275,7 +275,11 @@ impl ApiRoute {
             let list = api.endpoints.list(key_type);
             (!list.is_empty()).then(|| {
                 let trust = |url: &str| {
-                    let origin = tollgate_model::https_origin(url)?;
+                    // A `wss://` endpoint is the same TLS origin as `https://` on its host and port.
+                    let origin = match url.strip_prefix("wss://") {
+                        Some(rest) => tollgate_model::https_origin(&format!("https://{rest}"))?,
+                        None => tollgate_model::https_origin(url)?,
+                    };
                     trust.get(&(api.tenant.clone(), origin)).cloned()
                 };
                 EndpointGroup::build(&api.endpoints.routing, &list, &base_path, &trust).inspect_err(
@@ -375,6 +379,9 @@ fn verb_of(method: &http::Method) -> Option<HttpVerb> {
         Method::PATCH => HttpVerb::Patch,
         Method::HEAD => HttpVerb::Head,
         Method::OPTIONS => HttpVerb::Options,
+        // A WebSocket API's topics: the gateway asks with these (see `phases::websocket`).
+        ref other if other.as_str() == "SUBSCRIBE" => HttpVerb::Subscribe,
+        ref other if other.as_str() == "PUBLISH" => HttpVerb::Publish,
         _ => return None,
     })
 }
@@ -806,6 +813,7 @@ pub(crate) mod fixtures {
             audiences: vec![],
             authentication: Default::default(),
             vhost: None,
+            api_type: Default::default(),
         }
     }
 }

@@ -52,7 +52,7 @@ pub enum UpstreamErrorKind {
     /// The endpoint (found when the state is built, so every request to it fails alike).
     #[error("not a URL")]
     NotAUrl,
-    #[error("the scheme must be http or https")]
+    #[error("the scheme must be http or https (ws or wss for a WebSocket API)")]
     Scheme,
     #[error("no host")]
     NoHost,
@@ -87,6 +87,9 @@ pub enum UpstreamErrorKind {
     /// connection, or sent no valid response head.
     #[error("{0}")]
     Exchange(Arc<hyper::Error>),
+    /// A WebSocket backend refused the upgrade (or answered no WebSocket).
+    #[error("WebSocket handshake: {0}")]
+    WebSocketHandshake(Arc<str>),
     /// No response head within the endpoint's timeout.
     #[error("no response within {} ms", .0.as_millis())]
     ResponseTimeout(Duration),
@@ -99,9 +102,13 @@ impl UpstreamErrorKind {
         use UpstreamErrorKind::*;
         Some(match self {
             NotAUrl | Scheme | NoHost | InvalidHost | Target(_) => return None,
-            Resolve(_) | Connect(_) | TlsServerName | EndpointTrust(_) | Tls(_) | Handshake(_) => {
-                TransportErrorCode::ConnectionFailed
-            }
+            Resolve(_)
+            | Connect(_)
+            | TlsServerName
+            | EndpointTrust(_)
+            | Tls(_)
+            | Handshake(_)
+            | WebSocketHandshake(_) => TransportErrorCode::ConnectionFailed,
             ConnectTimeout => TransportErrorCode::ConnectTimedOut,
             Unsent(_) => TransportErrorCode::SendingFailed,
             Exchange(e) if e.is_incomplete_message() => TransportErrorCode::ConnectionClosed,
@@ -120,7 +127,7 @@ impl UpstreamErrorKind {
             Connect(_) => "connect",
             TlsServerName | EndpointTrust(_) | Tls(_) => "tls",
             ConnectTimeout => "connect_timeout",
-            Handshake(_) => "handshake",
+            Handshake(_) | WebSocketHandshake(_) => "handshake",
             Unsent(_) => "unsent",
             Exchange(_) => "exchange",
             ResponseTimeout(_) => "timeout",
@@ -180,9 +187,10 @@ impl Upstream {
         let uri: Uri = url
             .parse()
             .map_err(|_| invalid(UpstreamErrorKind::NotAUrl))?;
+        // `ws://` and `wss://`: a WebSocket API's endpoints.
         let tls = match uri.scheme_str() {
-            Some("http") => false,
-            Some("https") => true,
+            Some("http" | "ws") => false,
+            Some("https" | "wss") => true,
             _ => return Err(invalid(UpstreamErrorKind::Scheme)),
         };
         let authority = uri
@@ -525,43 +533,13 @@ impl Backends {
 
     async fn connect(&self, upstream: &Upstream) -> Result<Connected, UpstreamErrorKind> {
         let connecting = async {
-            let (addresses, generation, name) = match upstream.address {
-                Some(address) => (vec![SocketAddr::new(address, upstream.port)], 0, None),
-                None => {
-                    let name = self.dns.name(&upstream.host);
-                    let (addresses, generation) = self
-                        .dns
-                        .addresses(&name)
-                        .await
-                        .map_err(UpstreamErrorKind::Resolve)?;
-                    let addresses = addresses
-                        .iter()
-                        .map(|address| SocketAddr::new(*address, upstream.port))
-                        .collect();
-                    (addresses, generation, Some(name))
-                }
-            };
-            let tcp = TcpStream::connect(&addresses[..])
-                .await
-                .map_err(|e| UpstreamErrorKind::Connect(Arc::new(e)))?;
-            let _ = tcp.set_nodelay(true);
-            let sender = if upstream.tls {
-                let server_name = ServerName::try_from(upstream.host.clone())
-                    .map_err(|_| UpstreamErrorKind::TlsServerName)?;
-                let connector = match &upstream.trust {
-                    Some(trust) => trust.connector(&self.tls)?,
-                    None => self.connector.clone(),
-                };
-                let stream = connector
-                    .connect(server_name, tcp)
-                    .await
-                    .map_err(|e| UpstreamErrorKind::Tls(Arc::new(e)))?;
-                handshake(TokioIo::new(stream)).await
-            } else {
-                handshake(TokioIo::new(tcp)).await
+            let (transport, generation, name) = self.open(upstream).await?;
+            let sender = match transport {
+                Transport::Tls(stream) => handshake(TokioIo::new(*stream)).await?,
+                Transport::Plain(tcp) => handshake(TokioIo::new(tcp)).await?,
             };
             Ok(Connected {
-                sender: sender?,
+                sender,
                 generation,
                 name,
             })
@@ -569,6 +547,110 @@ impl Backends {
         tokio::time::timeout(CONNECT_TIMEOUT, connecting)
             .await
             .map_err(|_| UpstreamErrorKind::ConnectTimeout)?
+    }
+
+    /// A connection to `upstream` (its DNS answer's generation, and its DNS entry): TCP, then
+    /// TLS for `https://` and `wss://` endpoints. No bound on the time it takes: callers set one.
+    async fn open(
+        &self,
+        upstream: &Upstream,
+    ) -> Result<(Transport, u64, Option<Arc<ResolvedName>>), UpstreamErrorKind> {
+        let (addresses, generation, name) = match upstream.address {
+            Some(address) => (vec![SocketAddr::new(address, upstream.port)], 0, None),
+            None => {
+                let name = self.dns.name(&upstream.host);
+                let (addresses, generation) = self
+                    .dns
+                    .addresses(&name)
+                    .await
+                    .map_err(UpstreamErrorKind::Resolve)?;
+                let addresses = addresses
+                    .iter()
+                    .map(|address| SocketAddr::new(*address, upstream.port))
+                    .collect();
+                (addresses, generation, Some(name))
+            }
+        };
+        let tcp = TcpStream::connect(&addresses[..])
+            .await
+            .map_err(|e| UpstreamErrorKind::Connect(Arc::new(e)))?;
+        let _ = tcp.set_nodelay(true);
+        if !upstream.tls {
+            return Ok((Transport::Plain(tcp), generation, name));
+        }
+        let server_name = ServerName::try_from(upstream.host.clone())
+            .map_err(|_| UpstreamErrorKind::TlsServerName)?;
+        let connector = match &upstream.trust {
+            Some(trust) => trust.connector(&self.tls)?,
+            None => self.connector.clone(),
+        };
+        let stream = connector
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| UpstreamErrorKind::Tls(Arc::new(e)))?;
+        Ok((Transport::Tls(Box::new(stream)), generation, name))
+    }
+
+    /// A new connection to `upstream` for a WebSocket (never pooled), within the connect
+    /// timeout.
+    pub async fn open_websocket(&self, upstream: &Upstream) -> Result<Transport, UpstreamError> {
+        match tokio::time::timeout(CONNECT_TIMEOUT, self.open(upstream)).await {
+            Ok(Ok((transport, _, _))) => Ok(transport),
+            Ok(Err(kind)) => Err(upstream.failed(kind)),
+            Err(_) => Err(upstream.failed(UpstreamErrorKind::ConnectTimeout)),
+        }
+    }
+}
+
+/// A connection to a backend: plain TCP, or TLS over it.
+pub enum Transport {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl tokio::io::AsyncRead for Transport {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(tcp) => std::pin::Pin::new(tcp).poll_read(cx, buf),
+            Transport::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Transport {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(tcp) => std::pin::Pin::new(tcp).poll_write(cx, buf),
+            Transport::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(tcp) => std::pin::Pin::new(tcp).poll_flush(cx),
+            Transport::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(tcp) => std::pin::Pin::new(tcp).poll_shutdown(cx),
+            Transport::Tls(tls) => std::pin::Pin::new(tls.as_mut()).poll_shutdown(cx),
+        }
     }
 }
 
@@ -610,7 +692,7 @@ mod tests {
         assert!(matches!(refused("not a url"), UpstreamErrorKind::NotAUrl));
         assert_eq!(
             Upstream::parse("ftp://x/").unwrap_err().to_string(),
-            "endpoint ftp://x/: the scheme must be http or https"
+            "endpoint ftp://x/: the scheme must be http or https (ws or wss for a WebSocket API)"
         );
     }
 }

@@ -117,6 +117,7 @@ fn setup() -> Setup {
             audiences: vec![],
             authentication: Default::default(),
             vhost: None,
+            api_type: Default::default(),
         },
     }));
     let gateway = Gateway::new();

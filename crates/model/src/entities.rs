@@ -194,6 +194,9 @@ pub struct RuntimeApi {
     /// environment's default vhost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vhost: Option<String>,
+    /// `HTTP` (REST) or `WS` (WebSocket: served as an upgrade, frames relayed).
+    #[serde(default)]
+    pub api_type: crate::ApiType,
 }
 
 impl RuntimeApi {
@@ -403,6 +406,7 @@ mod tests {
             audiences: vec![],
             authentication: Default::default(),
             vhost: None,
+            api_type: Default::default(),
         };
         assert_eq!(api("/pizzashack").base_path(), "/pizzashack/1.0.0");
         assert_eq!(api("/pizzashack").default_version_path(), "/pizzashack");

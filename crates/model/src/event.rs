@@ -176,6 +176,7 @@ mod tests {
             audiences: vec![],
             authentication: Default::default(),
             vhost: None,
+            api_type: Default::default(),
         };
         let application = Application {
             id: "app".into(),

@@ -271,6 +271,8 @@ wso2_names! {
     /// How an API's endpoints are used (`endpointConfig.endpoint_type`).
     pub enum EndpointType {
         Http = "http",
+        /// A WebSocket API's endpoint (`ws://`, `wss://`), as WSO2's Publisher writes it.
+        Ws = "ws",
         LoadBalance = "load_balance",
         Failover = "failover",
         Address = "address",
@@ -337,8 +339,10 @@ wso2_names! {
 }
 
 wso2_names! {
-    /// The kind of API (`type`). Tollgate's gateways serve HTTP (REST) APIs.
+    /// The kind of API (`type`). Tollgate's gateways serve HTTP (REST) and WebSocket APIs.
+    #[derive(Default)]
     pub enum ApiType {
+        #[default]
         Http = "HTTP",
         Ws = "WS",
         SoapToRest = "SOAPTOREST",
@@ -413,6 +417,28 @@ wso2_names! {
         Patch = "PATCH" | "patch",
         Head = "HEAD" | "head",
         Options = "OPTIONS" | "options",
+        /// A WebSocket API's topic, for messages from the backend to the client.
+        Subscribe = "SUBSCRIBE" | "subscribe",
+        /// A WebSocket API's topic, for messages from the client to the backend.
+        Publish = "PUBLISH" | "publish",
+    }
+}
+
+impl HttpVerb {
+    /// The HTTP methods (a REST API's resources).
+    pub const METHODS: &'static [HttpVerb] = &[
+        HttpVerb::Get,
+        HttpVerb::Post,
+        HttpVerb::Put,
+        HttpVerb::Delete,
+        HttpVerb::Patch,
+        HttpVerb::Head,
+        HttpVerb::Options,
+    ];
+
+    /// Whether this is a WebSocket topic's verb (`SUBSCRIBE`, `PUBLISH`), not an HTTP method.
+    pub fn is_topic(self) -> bool {
+        matches!(self, HttpVerb::Subscribe | HttpVerb::Publish)
     }
 }
 

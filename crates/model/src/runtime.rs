@@ -313,6 +313,7 @@ mod tests {
             audiences: vec![],
             authentication: Default::default(),
             vhost: None,
+            api_type: Default::default(),
         }
     }
 

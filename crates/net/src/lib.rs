@@ -264,7 +264,8 @@ impl Http {
                 drive(conn, &watch, |c| c.graceful_shutdown()).await
             }
             Http::Direct { http1, .. } => {
-                let conn = pin!(http1.serve_connection(io, service));
+                // Upgrades: a gateway relays WebSocket APIs' connections.
+                let conn = pin!(http1.serve_connection(io, service).with_upgrades());
                 drive(conn, &watch, |c| c.graceful_shutdown()).await
             }
         }

@@ -20,6 +20,7 @@ pub mod jwt;
 mod node;
 pub mod oauth;
 mod postgres;
+pub mod ws_backend;
 
 pub use backend::{MockBackend, RecordedRequest, MENU};
 pub use gateway::{Answer, Credential, Gateway};

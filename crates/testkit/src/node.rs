@@ -47,9 +47,9 @@ pub struct Node {
     ready_before: usize,
 }
 
-const BASE_PORTS: [u16; 7] = [9443, 9763, 8280, 8243, 9611, 9711, 9901];
+const BASE_PORTS: [u16; 9] = [9443, 9763, 8280, 8243, 9611, 9711, 9901, 9099, 8099];
 /// The lowest and highest base port: a node's ports lie in `[offset + LOW, offset + HIGH]`.
-const LOWEST_BASE_PORT: u16 = 8243;
+const LOWEST_BASE_PORT: u16 = 8099;
 const HIGHEST_BASE_PORT: u16 = 9901;
 /// Offsets this far apart never share a port.
 const OFFSET_STRIDE: u16 = HIGHEST_BASE_PORT - LOWEST_BASE_PORT + 1;
@@ -185,6 +185,11 @@ impl Node {
     /// The gateway's management listener (`/metrics`, health probes).
     pub fn gateway_management(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port(9901))
+    }
+
+    /// WSO2's WebSocket port: `ws://127.0.0.1:<9099 + offset>{path}`.
+    pub fn gateway_ws(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port(9099))
     }
 
     pub fn gateway_https(&self, path: &str) -> String {

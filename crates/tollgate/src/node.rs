@@ -72,6 +72,9 @@ pub async fn unlock_user(config: Config, username: &str) -> Result<(), StartErro
 }
 
 /// What a running node holds until shutdown.
+/// How long shutdown waits for WebSocket connections to close.
+const WEBSOCKET_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 struct Node {
     shutdown: CancellationToken,
     servers: JoinSet<()>,
@@ -237,6 +240,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     wait_for_signal().await;
     announcer.abort();
     tracing::info!("shutting down");
+    // WebSocket connections first, while the serving threads that relay them still run: each
+    // side is told 1001 (going away).
+    if let Some(gateway) = &gateway {
+        if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, gateway.websockets().close_all())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSocket connections still open after the close timeout");
+        }
+    }
     node.shutdown.cancel();
     while node.servers.join_next().await.is_some() {}
     for log in std::mem::take(&mut node.access_logs) {
@@ -537,9 +550,13 @@ async fn start_gateway(
         .iter()
         .map(|proxy| proxy.0)
         .collect();
+    // The gateway's ports, and WSO2's WebSocket ports (which serve the same APIs: WebSocket
+    // APIs as upgrades, as on the others).
     for (name, port, secure) in [
         ("gateway-http", ports::GATEWAY_HTTP, false),
         ("gateway-https", ports::GATEWAY_HTTPS, true),
+        ("gateway-ws", ports::GATEWAY_WS, false),
+        ("gateway-wss", ports::GATEWAY_WSS, true),
     ] {
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), config.port(port));
         let (gateway, backend_tls, trusted_proxies, dns) = (

@@ -17,6 +17,10 @@
 //! | response | here | hop-by-hop headers removed, affinity cookie and `activityid` added (errors too) |
 //! | record | [`record`] | the API's request counter and latency histograms; refusals by code; the access log entry, queued when the body ends |
 //!
+//! A WebSocket API's upgrade request leaves the sequence after the forwarded headers for
+//! [`websocket`]: it is admitted by the same policy phases ([`admit`]), then again for each
+//! frame it relays.
+//!
 //! Not yet here, and where they will go: CORS preflight (after route), deny policies (before
 //! throttle), and analytics events (record).
 //!
@@ -34,6 +38,7 @@ pub mod request_id;
 pub mod route;
 pub mod throttle;
 pub mod upstream_request;
+pub mod websocket;
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -180,7 +185,7 @@ pub fn admit<'s, 'p>(
 }
 
 async fn process<'s>(
-    gateway: &Gateway,
+    gateway: &Arc<Gateway>,
     backends: &Backends,
     state: &'s RuntimeState,
     connection: &forwarded::Connection,
@@ -195,6 +200,27 @@ async fn process<'s>(
         false => request.uri().authority().cloned(),
     };
     forwarded::forward(request.headers_mut(), authority.as_ref(), connection);
+
+    // A WebSocket API's upgrade: admitted like a request, then its frames relayed.
+    if websocket::is_upgrade(request.method(), request.headers()) {
+        let path = crate::path::normalise(request.uri().path())
+            .map_err(GatewayError::BadPath)?
+            .into_owned();
+        if let Some(served) = websocket::serve(
+            gateway,
+            backends,
+            state,
+            connection,
+            ids,
+            outcome,
+            &mut request,
+            &path,
+        )
+        .await
+        {
+            return served;
+        }
+    }
 
     // Route on, check, and forward one path: the normal form (see `path`).
     let path = crate::path::normalise(request.uri().path()).map_err(GatewayError::BadPath)?;

@@ -664,11 +664,12 @@ impl ApiDefinition {
                 problems.add("description", "must have at most 32766 characters");
             }
         }
-        if self.api_type != ApiType::Http {
+        let websocket = self.api_type == ApiType::Ws;
+        if !matches!(self.api_type, ApiType::Http | ApiType::Ws) {
             problems.add(
                 "type",
                 format!(
-                    "APIs of type {} are not supported yet; only HTTP (REST) APIs are",
+                    "APIs of type {} are not supported yet; HTTP (REST) and WS (WebSocket) APIs are",
                     self.api_type
                 ),
             );
@@ -781,7 +782,7 @@ impl ApiDefinition {
                 );
             }
             for (i, method) in cors.access_control_allow_methods.iter().enumerate() {
-                if HttpVerb::parse(method).is_none() {
+                if HttpVerb::parse(method).is_none_or(HttpVerb::is_topic) {
                     problems.add(
                         format!("corsConfiguration.accessControlAllowMethods[{i}]"),
                         format!("'{method}' is not one of {}", HttpVerb::names()),
@@ -790,7 +791,21 @@ impl ApiDefinition {
             }
         }
         if let Some(config) = &mut self.endpoint_config {
-            check_endpoints(&mut problems, config);
+            check_endpoints(&mut problems, config, websocket);
+        }
+        if self.operations.is_empty() && websocket {
+            // WSO2 gives a WebSocket API without topics a wildcard topic for each verb.
+            self.operations = [HttpVerb::Subscribe, HttpVerb::Publish]
+                .into_iter()
+                .map(|verb| Resource {
+                    target: "/*".into(),
+                    verb,
+                    auth_type: AuthType::Any,
+                    throttling_policy: Some("Unlimited".into()),
+                    scopes: vec![],
+                    other: Map::new(),
+                })
+                .collect();
         }
         if self.operations.is_empty() {
             // WSO2 gives an API without resources a wildcard resource for each common verb.
@@ -829,6 +844,31 @@ impl ApiDefinition {
             resource.target = resource.target.trim().to_string();
             if let Err(message) = check_target(&resource.target) {
                 problems.add(format!("operations[{i}].target"), message);
+            }
+            if resource.verb.is_topic() != websocket {
+                problems.add(
+                    format!("operations[{i}].verb"),
+                    if websocket {
+                        "a WebSocket API's topics are SUBSCRIBE or PUBLISH".to_string()
+                    } else {
+                        format!(
+                            "'{}' is a WebSocket topic's verb; use an HTTP method",
+                            resource.verb
+                        )
+                    },
+                );
+            }
+            // WSO2's per-topic URL mapping is not applied by gateways yet.
+            if websocket
+                && resource
+                    .other
+                    .get("uriMapping")
+                    .is_some_and(|mapping| !mapping.is_null() && mapping != "")
+            {
+                problems.add(
+                    format!("operations[{i}].uriMapping"),
+                    "topic URL mappings are not supported by gateways yet; leave it empty",
+                );
             }
             if !seen.insert((resource.verb, resource.target.clone())) {
                 problems.add(
@@ -983,7 +1023,7 @@ fn looks_like_email(text: &str) -> bool {
     }
 }
 
-fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
+fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig, websocket: bool) {
     let lists = [
         ("production_endpoints", config.production_endpoints.as_mut()),
         ("sandbox_endpoints", config.sandbox_endpoints.as_mut()),
@@ -1000,7 +1040,7 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
             } else {
                 format!("endpointConfig.{key}")
             };
-            check_endpoint(problems, &field, endpoint);
+            check_endpoint(problems, &field, endpoint, websocket);
         }
     }
     for (key, list) in [
@@ -1008,7 +1048,12 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
         ("sandbox_failovers", &mut config.sandbox_failovers),
     ] {
         for (i, endpoint) in list.iter_mut().enumerate() {
-            check_endpoint(problems, &format!("endpointConfig.{key}[{i}]"), endpoint);
+            check_endpoint(
+                problems,
+                &format!("endpointConfig.{key}[{i}]"),
+                endpoint,
+                websocket,
+            );
         }
     }
     if config.endpoint_type == EndpointType::Http {
@@ -1071,7 +1116,17 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
             }
         }
     }
-    if !matches!(
+    if websocket {
+        if !matches!(config.endpoint_type, EndpointType::Http | EndpointType::Ws) {
+            problems.add(
+                "endpointConfig.endpoint_type",
+                format!(
+                    "'{}' endpoints are not supported for WebSocket APIs yet; use ws (one endpoint per key type)",
+                    config.endpoint_type
+                ),
+            );
+        }
+    } else if !matches!(
         config.endpoint_type,
         EndpointType::Http | EndpointType::LoadBalance | EndpointType::Failover
     ) {
@@ -1085,11 +1140,17 @@ fn check_endpoints(problems: &mut Problems, config: &mut EndpointConfig) {
     }
 }
 
-/// Checks an endpoint, its URL put in normal form (trimmed) as gateways will read it.
-fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint) {
+/// Checks an endpoint, its URL put in normal form (trimmed) as gateways will read it: an
+/// `http(s)://` URL, or `ws(s)://` for a WebSocket API.
+fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint, websocket: bool) {
     endpoint.url = endpoint.url.trim().to_string();
     let url = endpoint.url.as_str();
-    let valid = (url.starts_with("http://") || url.starts_with("https://"))
+    let schemes: [&str; 2] = if websocket {
+        ["ws://", "wss://"]
+    } else {
+        ["http://", "https://"]
+    };
+    let valid = schemes.iter().any(|scheme| url.starts_with(scheme))
         && url
             .parse::<http::Uri>()
             .map(|u| u.host().is_some_and(|h| !h.is_empty()))
@@ -1097,8 +1158,18 @@ fn check_endpoint(problems: &mut Problems, field: &str, endpoint: &mut Endpoint)
     if !valid {
         problems.add(
             format!("{field}.url"),
-            format!("must be an http:// or https:// URL, not '{url}'"),
+            format!(
+                "must be an {} or {} URL, not '{url}'",
+                schemes[0], schemes[1]
+            ),
         );
+    }
+    if websocket && endpoint.config.is_some() {
+        problems.add(
+            format!("{field}.config"),
+            "advanced endpoint settings are not supported for WebSocket APIs yet",
+        );
+        return;
     }
     if let Some(settings) = &endpoint.config {
         let field = |name: &str| format!("{field}.config.{name}");

@@ -198,6 +198,9 @@ pub async fn get_definition(services: &Services, actor: &Actor, api_id: &str) ->
 
 pub(crate) fn render(api: &ApiRow, stored: Option<Value>) -> OpResult<Value> {
     let definition = ApiDefinition::from_json(api.definition.clone())?;
+    if definition.api_type == tollgate_model::ApiType::Ws {
+        return Ok(async_api(api, &definition));
+    }
     let document = match stored {
         Some(value) => openapi::stored(value)?,
         None => openapi::generate(
@@ -215,6 +218,42 @@ pub(crate) fn render(api: &ApiRow, stored: Option<Value>) -> OpResult<Value> {
     Ok(value)
 }
 
+/// A WebSocket API's AsyncAPI 2.0 document, as WSO2 generates one: a channel per topic with
+/// its verbs, the endpoints as servers.
+fn async_api(api: &ApiRow, definition: &ApiDefinition) -> Value {
+    let mut channels = serde_json::Map::new();
+    for topic in &definition.operations {
+        let channel = channels
+            .entry(topic.target.clone())
+            .or_insert_with(|| json!({}));
+        channel[topic.verb.as_str().to_ascii_lowercase()] = json!({
+            "x-auth-type": topic.auth_type.as_str(),
+            "x-throttling-tier": topic.tier(),
+            "x-scopes": topic.scopes,
+            "message": {"payload": {"type": "string"}},
+        });
+    }
+    let mut servers = serde_json::Map::new();
+    for (name, endpoints) in [
+        ("production", definition.runtime_endpoints().production_list),
+        ("sandbox", definition.runtime_endpoints().sandbox_list),
+    ] {
+        if let Some(endpoint) = endpoints.first() {
+            servers.insert(
+                name.into(),
+                json!({"url": endpoint.url, "protocol": if endpoint.url.starts_with("wss") { "wss" } else { "ws" }}),
+            );
+        }
+    }
+    json!({
+        "asyncapi": "2.0.0",
+        "info": {"title": api.name, "version": api.version,
+                 "description": api.description},
+        "servers": servers,
+        "channels": channels,
+    })
+}
+
 /// Replaces the API's definition: its resources become the definition's operations (a
 /// resource the definition does not give a tier or scopes keeps the ones it had).
 pub async fn update_definition(
@@ -227,6 +266,11 @@ pub async fn update_definition(
     actor.require_any(permissions::UPDATE)?;
     let current = services.store.api(&actor.tenant, api_id).await?;
     super::apis::check_expected_version(&current, expected_version)?;
+    if current.api_type == tollgate_model::ApiType::Ws.as_str() {
+        return Err(OpError::NotAllowed(
+            "A WebSocket API's definition is generated from its topics (AsyncAPI); replacing it is not supported yet".into(),
+        ));
+    }
     let bytes = source.bytes().await?;
     let document = openapi::read(&bytes)?;
     let summary = document.summary()?;

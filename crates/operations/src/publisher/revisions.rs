@@ -29,6 +29,7 @@ fn runtime_of(api: &ApiRow, revision_id: &str) -> OpResult<RuntimeApi> {
         audiences: definition.audiences.clone(),
         authentication: definition.runtime_authentication(),
         vhost: None,
+        api_type: definition.api_type,
     })
 }
 

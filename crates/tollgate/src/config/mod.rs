@@ -788,6 +788,9 @@ pub mod ports {
     pub const EVENT_HUB_TLS: u16 = 9711;
     /// The gateway's management listener: `/metrics` and health probes (Envoy's admin port).
     pub const GATEWAY_MANAGEMENT: u16 = 9901;
+    /// WSO2's WebSocket ports (`ws://`, `wss://`).
+    pub const GATEWAY_WS: u16 = 9099;
+    pub const GATEWAY_WSS: u16 = 8099;
 }
 
 impl Config {

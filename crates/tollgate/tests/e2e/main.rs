@@ -30,4 +30,5 @@ mod portals;
 mod publisher;
 mod quickstart;
 mod streaming;
+mod websockets;
 mod workflows;

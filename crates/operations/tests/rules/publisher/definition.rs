@@ -558,3 +558,77 @@ fn an_endpoint_url_is_trimmed_before_gateways_see_it() {
         Some("http://a.example/base")
     );
 }
+
+/// A WebSocket API: `ws://`/`wss://` endpoints, `SUBSCRIBE`/`PUBLISH` topics (a wildcard topic
+/// for each when none is given); what gateways do not apply to one yet is refused by name.
+#[test]
+fn websocket_apis_take_ws_endpoints_and_topics() {
+    let ws = |extra: Value| {
+        let mut body = json!({"type": "WS",
+            "endpointConfig": {"endpoint_type": "ws",
+                "production_endpoints": {"url": "ws://chat.example:8080/rooms"},
+                "sandbox_endpoints": {"url": "wss://chat.example/rooms"}},
+            "operations": []});
+        for (key, value) in extra.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    let api = normalised(ws(json!({}))).unwrap();
+    let topics: Vec<(String, &str)> = api
+        .operations
+        .iter()
+        .map(|op| (op.target.clone(), op.verb.as_str()))
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            ("/*".to_string(), "SUBSCRIBE"),
+            ("/*".to_string(), "PUBLISH")
+        ]
+    );
+    let runtime = api.runtime_endpoints();
+    assert_eq!(
+        runtime.production_list[0].url,
+        "ws://chat.example:8080/rooms"
+    );
+    refused(vec![
+        (
+            ws(json!({"endpointConfig": {"endpoint_type": "ws",
+                "production_endpoints": {"url": "http://chat.example/"}}})),
+            &["endpointConfig.production_endpoints.url"],
+        ),
+        (
+            ws(json!({"operations": [{"target": "/rooms", "verb": "GET"}]})),
+            &["operations[0].verb"],
+        ),
+        (
+            ws(
+                json!({"operations": [{"target": "/rooms/{id}", "verb": "SUBSCRIBE",
+                                       "uriMapping": "/rooms?id={uri.var.id}"}]}),
+            ),
+            &["operations[0].uriMapping"],
+        ),
+        (
+            ws(json!({"endpointConfig": {"endpoint_type": "load_balance",
+                "production_endpoints": [{"url": "ws://a.example/"}, {"url": "ws://b.example/"}]}})),
+            &["endpointConfig.endpoint_type"],
+        ),
+        (
+            ws(json!({"endpointConfig": {"endpoint_type": "ws",
+                "production_endpoints": {"url": "ws://a.example/", "config": {"actionDuration": "100"}}}})),
+            &["endpointConfig.production_endpoints.config"],
+        ),
+        // And the other way round: topics and ws:// endpoints are not an HTTP API's.
+        (
+            json!({"operations": [{"target": "/menu", "verb": "SUBSCRIBE"}]}),
+            &["operations[0].verb"],
+        ),
+        (
+            endpoints(json!({"endpoint_type": "http",
+                "production_endpoints": {"url": "ws://chat.example/"}})),
+            &["endpointConfig.production_endpoints.url"],
+        ),
+        (json!({"type": "GRAPHQL"}), &["type"]),
+    ]);
+}
