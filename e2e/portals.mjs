@@ -110,6 +110,25 @@ try {
   await page.getByRole('button', { name: 'Delete orders:read' }).click();
   await page.getByText('No shared scopes yet.').waitFor();
 
+  // A WebSocket API from the form: an http:// endpoint is refused naming it; a ws:// one is
+  // taken, and its topics take SUBSCRIBE and PUBLISH.
+  await page.getByRole('link', { name: 'Create API' }).first().click();
+  await page.locator('#design-name').fill('ChatRooms');
+  await page.locator('#design-context').fill('/rooms');
+  await page.locator('#design-version').fill('1.0.0');
+  await page.locator('#design-type').selectOption('WS');
+  await page.locator('#design-endpoint').fill('http://chat.example/rooms');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.locator('#design-endpoint-error').waitFor();
+  expect((await page.locator('#design-endpoint-error').innerText()).includes('ws://'), 'the refusal asks for a ws:// URL');
+  await page.locator('#design-endpoint').fill('ws://chat.example/rooms');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByRole('heading', { name: 'ChatRooms' }).waitFor();
+  await page.getByRole('link', { name: 'Resources' }).click();
+  expect(await page.locator('select[name="verb"] option', { hasText: 'SUBSCRIBE' }).count() > 0, 'a topic takes SUBSCRIBE');
+  expect(await page.locator('select[name="verb"] option', { hasText: 'GET' }).count() === 0, 'a topic takes no HTTP method');
+  await page.goto(`${base}/publisher`);
+
   await page.getByRole('link', { name: 'Create API' }).first().click();
   await check(page, 'publisher-create');
   await page.getByRole('button', { name: 'Import' }).click();

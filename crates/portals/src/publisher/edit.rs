@@ -372,7 +372,14 @@ async fn resources(
                     shared: s.shared,
                 })
                 .collect(),
-            verbs: HttpVerb::ALL.iter().map(|v| v.as_str()).collect(),
+            // A WebSocket API's topics take SUBSCRIBE and PUBLISH; a REST API's resources, methods.
+            verbs: if definition.api_type == tollgate_model::ApiType::Ws {
+                [HttpVerb::Subscribe, HttpVerb::Publish].iter()
+            } else {
+                HttpVerb::METHODS.iter()
+            }
+            .map(|v| v.as_str())
+            .collect(),
             auth_types: AuthType::ALL.iter().map(|a| a.as_str()).collect(),
             tiers,
             errors: errors.clone(),

@@ -274,7 +274,9 @@ pub(crate) async fn create_page(publisher: Publisher) -> Response {
     })
 }
 
-const API_FIELDS: &[&str] = &["name", "context", "version", "endpoint", "url", "file"];
+const API_FIELDS: &[&str] = &[
+    "name", "context", "version", "type", "endpoint", "url", "file",
+];
 
 /// The endpoint a create form names, as WSO2's `endpointConfig` (production and sandbox).
 fn endpoint_config(url: &str) -> serde_json::Value {
@@ -297,8 +299,15 @@ pub(crate) async fn create(
         "context": form.get("context"),
         "version": form.get("version"),
     });
+    let websocket = form.get("type") == "WS";
+    if websocket {
+        body["type"] = json!("WS");
+    }
     if let Some(url) = form.some("endpoint") {
         body["endpointConfig"] = endpoint_config(&url);
+        if websocket {
+            body["endpointConfig"]["endpoint_type"] = json!("ws");
+        }
     }
     let result = match ApiDefinition::from_json(body) {
         Ok(definition) => apis::create_api(&ctx, publisher.actor(), definition).await,
