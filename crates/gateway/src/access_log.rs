@@ -267,13 +267,43 @@ fn write_buffers(buffers: Receiver<Vec<u8>>, out: File, stop: &AtomicBool, file:
     }
 }
 
-/// Milliseconds to the microsecond (`2.250`), written with integer formatting only.
-struct Millis(Duration);
+/// The lines are formatted on the serving threads, per request: digits and addresses are
+/// written directly, not through `core::fmt` (which cost a third of a line).
+fn push_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
 
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let micros = self.0.as_micros();
-        write!(f, "{}.{:03}", micros / 1000, micros % 1000)
+/// Three decimal digits, zero-padded.
+fn push_thousandths(out: &mut Vec<u8>, n: u64) {
+    let n = n % 1000;
+    out.extend_from_slice(&[
+        b'0' + (n / 100) as u8,
+        b'0' + (n / 10 % 10) as u8,
+        b'0' + (n % 10) as u8,
+    ]);
+}
+
+/// Milliseconds with three decimals: `2.250`.
+fn push_millis(out: &mut Vec<u8>, duration: Duration) {
+    let micros = duration.as_micros() as u64;
+    push_int(out, micros / 1000);
+    out.push(b'.');
+    push_thousandths(out, micros);
+}
+
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_int(out, octet);
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
     }
 }
 
@@ -325,16 +355,27 @@ fn second_text(second: i64, format: AccessLogFormat) -> String {
 /// Appends `value` as a JSON string.
 fn json_string(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
-    for &byte in value.as_bytes() {
+    let bytes = value.as_bytes();
+    // Runs without anything to escape are copied whole.
+    let mut run = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if byte != b'"' && byte != b'\\' && byte >= 0x20 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
         match byte {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
-            0..=0x1f => {
-                let _ = write!(out, "\\u{byte:04x}");
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
             }
-            _ => out.push(byte),
         }
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
@@ -349,20 +390,26 @@ fn json_field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
     }
 }
 
-fn json_number(out: &mut Vec<u8>, name: &str, value: impl std::fmt::Display) {
-    let _ = write!(out, ",\"{name}\":{value}");
+/// Appends `,"name":`.
+fn json_name(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 fn json_line(entry: &AccessEntry, second: &str, out: &mut Vec<u8>) {
-    let _ = write!(
-        out,
-        "{{\"time\":\"{second}.{:03}Z\"",
-        entry.at_millis.rem_euclid(1000)
-    );
+    out.extend_from_slice(b"{\"time\":\"");
+    out.extend_from_slice(second.as_bytes());
+    out.push(b'.');
+    push_thousandths(out, entry.at_millis.rem_euclid(1000) as u64);
+    out.extend_from_slice(b"Z\"");
     json_field(out, "activityId", entry.activity_id.to_str().ok());
     match entry.client {
         Some(client) => {
-            let _ = write!(out, ",\"client\":\"{client}\"");
+            json_name(out, "client");
+            out.push(b'"');
+            push_ip(out, client);
+            out.push(b'"');
         }
         None => json_field(out, "client", None),
     }
@@ -378,11 +425,17 @@ fn json_line(entry: &AccessEntry, second: &str, out: &mut Vec<u8>) {
     json_field(out, "apiVersion", api.map(|api| api.version.as_str()));
     json_field(out, "application", entry.application.as_deref());
     json_field(out, "keyType", entry.key_type.map(KeyType::as_str));
-    json_number(out, "status", entry.status);
-    json_number(out, "bytes", entry.bytes);
-    json_number(out, "durationMs", Millis(entry.duration));
+    json_name(out, "status");
+    push_int(out, entry.status);
+    json_name(out, "bytes");
+    push_int(out, entry.bytes);
+    json_name(out, "durationMs");
+    push_millis(out, entry.duration);
     match entry.backend {
-        Some(backend) => json_number(out, "backendMs", Millis(backend)),
+        Some(backend) => {
+            json_name(out, "backendMs");
+            push_millis(out, backend);
+        }
         None => json_field(out, "backendMs", None),
     }
     json_field(out, "upstream", entry.upstream.as_deref());
@@ -410,32 +463,37 @@ fn quoted(out: &mut Vec<u8>, value: Option<&str>) {
 
 fn combined_line(entry: &AccessEntry, second: &str, out: &mut Vec<u8>) {
     match entry.client {
-        Some(client) => {
-            let _ = write!(out, "{client}");
-        }
+        Some(client) => push_ip(out, client),
         None => out.push(b'-'),
     }
     let target = entry.uri.path_and_query().map_or("/", |p| p.as_str());
-    let _ = write!(
-        out,
-        " - - [{second} +0000] \"{} {target} {}\" {} {} ",
-        entry.method,
-        protocol(entry.version),
-        entry.status,
-        entry.bytes
-    );
+    out.extend_from_slice(b" - - [");
+    out.extend_from_slice(second.as_bytes());
+    out.extend_from_slice(b" +0000] \"");
+    out.extend_from_slice(entry.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(protocol(entry.version).as_bytes());
+    out.extend_from_slice(b"\" ");
+    push_int(out, entry.status);
+    out.push(b' ');
+    push_int(out, entry.bytes);
+    out.push(b' ');
     quoted(out, text(&entry.referer));
     out.push(b' ');
     quoted(out, text(&entry.user_agent));
     let api = entry.route.as_deref().map(|route| &route.api);
-    let _ = write!(
-        out,
-        " {} {} {} {}",
+    for word in [
         entry.activity_id.to_str().unwrap_or("-"),
         api.map_or("-", |api| api.name.as_str()),
         api.map_or("-", |api| api.version.as_str()),
-        Millis(entry.duration)
-    );
+    ] {
+        out.push(b' ');
+        out.extend_from_slice(word.as_bytes());
+    }
+    out.push(b' ');
+    push_millis(out, entry.duration);
 }
 
 /// A response body that counts its bytes and, when it ends (or the client goes away), puts the
