@@ -63,6 +63,10 @@ pub enum GatewayError {
     /// under way): the client may retry; the token may well be valid.
     #[error("the key manager cannot validate the token now: {0}")]
     AuthenticationUnavailable(AuthenticationUnavailable),
+    /// As many WebSocket connections are relayed as the gateway takes (its listeners'
+    /// connection limit: an upgraded connection leaves the listener's count).
+    #[error("too many WebSocket connections")]
+    WebSocketsFull,
 }
 
 /// Why the key manager could not be asked about a token.
@@ -149,6 +153,10 @@ impl GatewayError {
                 "900900",
                 "Unclassified Authentication Failure",
             ),
+            // WSO2 has no code of its own for it: its general runtime error.
+            GatewayError::WebSocketsFull => {
+                (StatusCode::SERVICE_UNAVAILABLE, "303001", "Runtime Error")
+            }
         }
     }
 
@@ -187,6 +195,9 @@ impl GatewayError {
             GatewayError::BackendUnreachable(_) => "The backend of the API could not be reached".into(),
             GatewayError::EndpointsSuspended => {
                 "Currently every endpoint of the API is suspended: [ State : SUSPENDED ]".into()
+            }
+            GatewayError::WebSocketsFull => {
+                "The gateway relays as many WebSocket connections as it takes; retry later".into()
             }
             other => other.to_string(),
         }

@@ -533,6 +533,8 @@ async fn start_gateway(
         .collect();
     let dns = tollgate_gateway::dns::Dns::new(&name_servers)?;
     node.tasks.spawn(dns.clone().refresh(node.shutdown.clone()));
+    // Upgraded WebSocket connections leave their listener's count: the gateway bounds them.
+    gateway.websockets().limit(node.limits.max_connections);
     let mut synchronizer = Synchronizer::new(gateway.clone(), feed, labels);
     if config.server.profile == Profile::Gateway {
         synchronizer =

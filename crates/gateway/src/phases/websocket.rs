@@ -39,14 +39,41 @@ const GENERAL_AUTH_ERROR: u16 = 4000;
 const THROTTLED_OUT: &str = "Error code: 4003 reason: Websocket frame throttled out";
 
 /// The WebSocket connections a gateway relays: tracked, so that shutdown closes them and
-/// waits for them.
-#[derive(Default)]
+/// waits for them, and bounded (an upgraded connection no longer counts against its
+/// listener's connection limit, so it counts here).
 pub struct WebSockets {
     tasks: TaskTracker,
     closing: CancellationToken,
+    slots: std::sync::OnceLock<Arc<tokio::sync::Semaphore>>,
 }
 
+impl Default for WebSockets {
+    fn default() -> Self {
+        WebSockets {
+            tasks: TaskTracker::new(),
+            closing: CancellationToken::new(),
+            slots: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// The bound when none is set: a listener's default connection limit.
+const DEFAULT_MAX_WEBSOCKETS: usize = 10_000;
+
 impl WebSockets {
+    /// At most `max` connections relayed at once (set once, at start).
+    pub fn limit(&self, max: usize) {
+        let _ = self.slots.set(Arc::new(tokio::sync::Semaphore::new(max)));
+    }
+
+    fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots
+            .get_or_init(|| Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_WEBSOCKETS)))
+            .clone()
+            .try_acquire_owned()
+            .ok()
+    }
+
     /// Closes every connection (1001, going away) and waits until each has finished.
     pub async fn close_all(&self) {
         self.closing.cancel();
@@ -246,6 +273,10 @@ async fn open<'s>(
     outcome.key_type = admission.key_type;
     outcome.application = admission.application;
 
+    let slot = gateway
+        .websockets()
+        .slot()
+        .ok_or(GatewayError::WebSocketsFull)?;
     let group = upstream_request::choose_endpoints(route, admission.key_type)?;
     let now = tollgate_model::now_millis().max(0) as u64;
     let plan = group
@@ -369,6 +400,7 @@ async fn open<'s>(
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
         let _open = gateway.metrics().websocket_opened();
         relay(&gateway, client, backend, &session, closing).await;
+        drop(slot);
     });
     Ok(response)
 }

@@ -253,3 +253,55 @@ async fn each_frame_counts_against_the_limits() {
     socket.send(Message::text("again")).await.unwrap();
     assert_eq!(next(&mut socket).await.as_deref(), Ok(throttled));
 }
+
+/// Upgraded connections leave their listener's count; the gateway bounds them by the same
+/// `[transport] max_connections`: past it an upgrade is refused (503), and a closed one frees
+/// its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_connections_are_bounded() {
+    let backend = WsBackend::start().await;
+    let node = Node::start(
+        Path::new(BIN),
+        NodeOptions {
+            extra_config: "[transport]\nmax_connections = 2\n".into(),
+            ..NodeOptions::default()
+        },
+    )
+    .await;
+    let flow = Flow::login(&node).await;
+    let mut body = named_api("Bounded", "/bounded", "1.0.0", "ws://unused.example");
+    body["type"] = json!("WS");
+    body["operations"] = json!([]);
+    body["endpointConfig"] = json!({"endpoint_type": "ws",
+        "production_endpoints": {"url": backend.url()}});
+    let api_id = flow.publish_api(body).await;
+    let (_, token) = flow
+        .application_with_token("BoundedApp", Some(&api_id))
+        .await;
+    let url = node.gateway_ws("/bounded/1.0.0/");
+    let mut first = connect_eventually(&url, &token).await;
+    let second = connect(&url, Some(&token)).await.expect("a second place");
+    assert_eq!(
+        connect(&url, Some(&token)).await.err(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    drop(second);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut third = loop {
+        match connect(&url, Some(&token)).await {
+            Ok(socket) => break socket,
+            Err(status) => {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the place was never freed"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    for socket in [&mut first, &mut third] {
+        socket.send(Message::text("hi")).await.unwrap();
+        assert_eq!(next(socket).await, Ok("hi".to_string()));
+    }
+}
