@@ -25,7 +25,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tollgate_model::ApiType;
 
-use super::{admit, forwarded, record, request_id, upstream_request, RequestView, ResponseBody};
+use super::{
+    admit, forwarded, record, request_id, upstream_request, Admission, RequestView, ResponseBody,
+};
 use crate::upstream::Backends;
 use crate::{Gateway, GatewayError, RuntimeState};
 
@@ -120,26 +122,39 @@ impl Session {
         }
     }
 
-    /// Admits the session on the current state (fetching keys or introspecting a token when
-    /// that is what it takes): one request counted against its limits.
+    /// Admits the session on the current state: one request counted against its limits.
     async fn admit(&self, gateway: &Gateway) -> Result<(), GatewayError> {
         let state = gateway.state();
-        let view = self.view();
-        match admit(gateway, &state, &self.verb, &self.path, &view) {
-            Err(GatewayError::NeedsKeys(issuer)) => {
-                gateway.refresh_key_set(&issuer).await;
-                admit(gateway, &state, &self.verb, &self.path, &view).map(|_| ())
-            }
-            Err(GatewayError::NeedsIntrospection(token)) => {
-                gateway.introspect(&token).await?;
-                admit(gateway, &state, &self.verb, &self.path, &view).map(|_| ())
-            }
-            other => other.map(|_| ()),
-        }
+        admit_on(gateway, &state, &self.verb, &self.path, &self.view())
+            .await
+            .map(|_| ())
     }
 }
 
-/// The query without WSO2's token parameter, and the token it held.
+/// The policy phases on `state`, fetching keys or introspecting a token (once) when that is
+/// what it takes.
+async fn admit_on<'s, 'p>(
+    gateway: &Gateway,
+    state: &'s RuntimeState,
+    verb: &Method,
+    path: &'p str,
+    view: &RequestView<'_>,
+) -> Result<Admission<'s, 'p>, GatewayError> {
+    match admit(gateway, state, verb, path, view) {
+        Err(GatewayError::NeedsKeys(issuer)) => {
+            gateway.refresh_key_set(&issuer).await;
+            admit(gateway, state, verb, path, view)
+        }
+        Err(GatewayError::NeedsIntrospection(token)) => {
+            gateway.introspect(&token).await?;
+            admit(gateway, state, verb, path, view)
+        }
+        other => other,
+    }
+}
+
+/// The query without WSO2's token parameter (the other pairs as they were sent), and the
+/// token it held.
 fn take_token(query: Option<&str>) -> (Option<String>, Option<String>) {
     let Some(query) = query else {
         return (None, None);
@@ -148,43 +163,18 @@ fn take_token(query: Option<&str>) -> (Option<String>, Option<String>) {
     let kept: Vec<&str> = query
         .split('&')
         .filter(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if name == TOKEN_QUERY_PARAMETER {
-                if token.is_none() {
-                    token = Some(percent_decode(value).unwrap_or_else(|| value.to_string()));
-                }
-                false
-            } else {
-                true
+            let Some((name, value)) = form_urlencoded::parse(pair.as_bytes()).next() else {
+                return true;
+            };
+            if name != TOKEN_QUERY_PARAMETER {
+                return true;
             }
+            token.get_or_insert_with(|| value.into_owned());
+            false
         })
         .collect();
     let kept = (!kept.is_empty()).then(|| kept.join("&"));
     (kept, token)
-}
-
-fn percent_decode(value: &str) -> Option<String> {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Serves an upgrade request when its path is a WebSocket API's: `None` when it is not (it is
@@ -249,26 +239,15 @@ async fn open<'s>(
         host,
     };
     // The upgrade matches a topic: a SUBSCRIBE one, else a PUBLISH one.
-    let admitted = match session.admit(gateway).await {
-        Err(GatewayError::MethodNotAllowed { .. }) => {
-            session.verb = Method::from_bytes(b"PUBLISH").map_err(|_| GatewayError::NoApi)?;
-            session.admit(gateway).await
-        }
-        other => other,
-    };
+    let mut admitted = admit_on(gateway, state, &session.verb, path, &session.view()).await;
+    if matches!(admitted, Err(GatewayError::MethodNotAllowed { .. })) {
+        session.verb = Method::from_bytes(b"PUBLISH").map_err(|_| GatewayError::NoApi)?;
+        admitted = admit_on(gateway, state, &session.verb, path, &session.view()).await;
+    }
     outcome.route = state
         .route_on(session.host.as_deref(), path)
         .map(|(route, _)| route);
-    admitted?;
-    let admission = admit(
-        gateway,
-        state,
-        &session.verb,
-        &session.path,
-        &session.view(),
-    );
-    // Admitted a moment ago on this very state: only a throttle decision in between differs.
-    let admission = admission?;
+    let admission = admitted?;
     let route = admission.routed.route;
     outcome.key_type = admission.key_type;
     outcome.application = admission.application;
@@ -445,6 +424,61 @@ async fn verdict(gateway: &Gateway, session: &Session) -> Verdict {
     }
 }
 
+/// Which way a data frame goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Client to backend.
+    Upstream,
+    /// Backend to client.
+    Downstream,
+}
+
+/// Passes a data frame on after admitting it again. A throttled frame is dropped and the client
+/// told; a refused one ends the relay (the client gets the close frame, the backend a close),
+/// as does a side that went away. Whether the relay goes on.
+async fn pass<C, B>(
+    gateway: &Gateway,
+    session: &Session,
+    message: Message,
+    direction: Direction,
+    client_tx: &mut C,
+    backend_tx: &mut B,
+) -> bool
+where
+    C: futures_util::Sink<Message> + Unpin,
+    B: futures_util::Sink<Message> + Unpin,
+{
+    match verdict(gateway, session).await {
+        Verdict::Pass => match direction {
+            Direction::Upstream => {
+                gateway.metrics().websocket_frame("upstream");
+                if backend_tx.send(message).await.is_err() {
+                    let _ = client_tx.send(close(1011, "The backend went away.")).await;
+                    return false;
+                }
+                true
+            }
+            Direction::Downstream => {
+                gateway.metrics().websocket_frame("downstream");
+                if client_tx.send(message).await.is_err() {
+                    let _ = backend_tx.send(Message::Close(None)).await;
+                    return false;
+                }
+                true
+            }
+        },
+        Verdict::Throttled => {
+            let _ = client_tx.send(Message::text(THROTTLED_OUT)).await;
+            true
+        }
+        Verdict::Refused(frame) => {
+            let _ = client_tx.send(frame).await;
+            let _ = backend_tx.send(Message::Close(None)).await;
+            false
+        }
+    }
+}
+
 /// Relays frames until either side closes, a frame is refused, or the gateway shuts down.
 async fn relay<C, B>(
     gateway: &Gateway,
@@ -471,22 +505,9 @@ async fn relay<C, B>(
             }
             from_client = client_rx.next() => match from_client {
                 Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
-                    match verdict(gateway, session).await {
-                        Verdict::Pass => {
-                            gateway.metrics().websocket_frame("upstream");
-                            if backend_tx.send(message).await.is_err() {
-                                let _ = client_tx.send(close(1011, "The backend went away.")).await;
-                                return;
-                            }
-                        }
-                        Verdict::Throttled => {
-                            let _ = client_tx.send(Message::text(THROTTLED_OUT)).await;
-                        }
-                        Verdict::Refused(frame) => {
-                            let _ = client_tx.send(frame).await;
-                            let _ = backend_tx.send(Message::Close(None)).await;
-                            return;
-                        }
+                    let upstream = Direction::Upstream;
+                    if !pass(gateway, session, message, upstream, &mut client_tx, &mut backend_tx).await {
+                        return;
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -502,22 +523,9 @@ async fn relay<C, B>(
             },
             from_backend = backend_rx.next() => match from_backend {
                 Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
-                    match verdict(gateway, session).await {
-                        Verdict::Pass => {
-                            gateway.metrics().websocket_frame("downstream");
-                            if client_tx.send(message).await.is_err() {
-                                let _ = backend_tx.send(Message::Close(None)).await;
-                                return;
-                            }
-                        }
-                        Verdict::Throttled => {
-                            let _ = client_tx.send(Message::text(THROTTLED_OUT)).await;
-                        }
-                        Verdict::Refused(frame) => {
-                            let _ = client_tx.send(frame).await;
-                            let _ = backend_tx.send(Message::Close(None)).await;
-                            return;
-                        }
+                    let downstream = Direction::Downstream;
+                    if !pass(gateway, session, message, downstream, &mut client_tx, &mut backend_tx).await {
+                        return;
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {

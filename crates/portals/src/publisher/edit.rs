@@ -847,12 +847,23 @@ pub(crate) async fn upload_endpoint_certificate(
             .map(|(_, _, bytes)| bytes.to_vec())
             .unwrap_or_default(),
     };
-    match endpoint_certificates::add(&ctx, publisher.actor(), certificate).await {
-        Ok(_) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
+    let added = endpoint_certificates::add(&ctx, publisher.actor(), certificate).await;
+    after_certificate_change(&ctx, &publisher, &api_id, added.map(|_| ())).await
+}
+
+/// Back to the Endpoints page after a certificate changed, or the page with the refusal.
+async fn after_certificate_change(
+    ctx: &Ctx,
+    publisher: &Publisher,
+    api_id: &str,
+    changed: Result<(), OpError>,
+) -> Result<Response, PageError> {
+    match changed {
+        Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
         Err(err) => {
             let errors = FormErrors::from_op(err, CERTIFICATE_FIELDS)?;
-            let (api, definition) = load(&ctx, &publisher, &api_id).await?;
-            endpoints(&ctx, &publisher, &api, &definition, errors).await
+            let (api, definition) = load(ctx, publisher, api_id).await?;
+            endpoints(ctx, publisher, &api, &definition, errors).await
         }
     }
 }
@@ -865,14 +876,8 @@ pub(crate) async fn delete_endpoint_certificate(
     form: FormFields,
 ) -> Result<Response, PageError> {
     publisher.check(&form)?;
-    match endpoint_certificates::delete(&ctx, publisher.actor(), &alias).await {
-        Ok(()) => Ok(Redirect::to(&format!("/publisher/apis/{api_id}/endpoints")).into_response()),
-        Err(err) => {
-            let errors = FormErrors::from_op(err, CERTIFICATE_FIELDS)?;
-            let (api, definition) = load(&ctx, &publisher, &api_id).await?;
-            endpoints(&ctx, &publisher, &api, &definition, errors).await
-        }
-    }
+    let deleted = endpoint_certificates::delete(&ctx, publisher.actor(), &alias).await;
+    after_certificate_change(&ctx, &publisher, &api_id, deleted).await
 }
 
 pub(crate) async fn endpoints_page(

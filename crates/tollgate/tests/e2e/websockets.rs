@@ -76,6 +76,22 @@ async fn next(socket: &mut Socket) -> Result<String, u16> {
     }
 }
 
+/// Sends frames until the gateway closes the connection (the change that closes it reaches
+/// the gateway as an event); the close code.
+async fn close_code_of_next_frames(socket: &mut Socket) -> u16 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "never closed");
+        if socket.send(Message::text("still there?")).await.is_err() {
+            return 1006;
+        }
+        match next(socket).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(code) => return code,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn websocket_apis_relay_frames_and_close_on_revocation() {
     let backend = WsBackend::start().await;
@@ -157,18 +173,7 @@ async fn websocket_apis_relay_frames_and_close_on_revocation() {
 
     // The token revoked: the next frame closes the connection with WSO2's 4001.
     OAuthClient::of_keys(&node, &keys).revoke(&token).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let code = loop {
-        assert!(std::time::Instant::now() < deadline, "never closed");
-        if socket.send(Message::text("still there?")).await.is_err() {
-            break 1006;
-        }
-        match next(&mut socket).await {
-            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(code) => break code,
-        }
-    };
-    assert_eq!(code, 4001);
+    assert_eq!(close_code_of_next_frames(&mut socket).await, 4001);
 
     // A new token; the subscription blocked: closed with 4001 too.
     let fresh = flow.token_for(&app_id, &keys, 3600).await;
@@ -177,18 +182,7 @@ async fn websocket_apis_relay_frames_and_close_on_revocation() {
     assert_eq!(next(&mut third).await, Ok("ping".to_string()));
     let subscription = flow.subscription_id(&app_id, &api_id).await;
     flow.block_subscription(&subscription, "BLOCKED").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let code = loop {
-        assert!(std::time::Instant::now() < deadline, "never closed");
-        if third.send(Message::text("still there?")).await.is_err() {
-            break 1006;
-        }
-        match next(&mut third).await {
-            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(code) => break code,
-        }
-    };
-    assert_eq!(code, 4001);
+    assert_eq!(close_code_of_next_frames(&mut third).await, 4001);
 
     // A graceful stop closes the connection still open with 1001 (going away).
     let node = node;
