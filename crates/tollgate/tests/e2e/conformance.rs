@@ -359,6 +359,64 @@ async fn scenario(node: &Node, backend: &MockBackend) -> Vec<Exchange> {
         ),
     )
     .await;
+    // Endpoint certificates: upload, list, details, replace, usage, download, a duplicate,
+    // delete, and the deleted one.
+    let pem = || {
+        rcgen::generate_simple_self_signed(vec!["backend.example".to_string()])
+            .unwrap()
+            .cert
+            .pem()
+            .into_bytes()
+    };
+    let upload = |alias: &str| {
+        Form::new()
+            .text("alias", alias.to_string())
+            .text("endpoint", "https://backend.example:8443/v1")
+            .part("certificate", Part::bytes(pem()).file_name("backend.crt"))
+    };
+    rest.form(
+        Method::POST,
+        &p("/endpoint-certificates"),
+        upload("backend"),
+    )
+    .await;
+    rest.get(&p("/endpoint-certificates?alias=backend")).await;
+    rest.get(&p("/endpoint-certificates/backend")).await;
+    rest.form(
+        Method::PUT,
+        &p("/endpoint-certificates/backend"),
+        Form::new().part("certificate", Part::bytes(pem()).file_name("backend.crt")),
+    )
+    .await;
+    rest.get(&p("/endpoint-certificates/backend/usage")).await;
+    rest.call(
+        Method::GET,
+        &p("/endpoint-certificates/backend/content"),
+        Body::None,
+    )
+    .await;
+    let (status, _) = rest
+        .call(
+            Method::POST,
+            &p("/endpoint-certificates"),
+            Body::Form(upload("backend")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    rest.call(
+        Method::DELETE,
+        &p("/endpoint-certificates/backend"),
+        Body::None,
+    )
+    .await;
+    let (status, _) = rest
+        .call(
+            Method::GET,
+            &p("/endpoint-certificates/backend"),
+            Body::None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let revision = rest
         .send(
             Method::POST,
